@@ -1,0 +1,29 @@
+/** Unit specs sit beside the code; end-to-end specs live in test/ and share one database started in globalSetup. */
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] };
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      rootDir: '.',
+      roots: ['<rootDir>/src'],
+      testRegex: '\\.spec\\.ts$',
+      moduleFileExtensions: ['js', 'json', 'ts'],
+      moduleNameMapper: { '^src/(.*)$': '<rootDir>/src/$1' },
+      transform,
+    },
+    {
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      rootDir: '.',
+      roots: ['<rootDir>/test'],
+      testRegex: '\\.e2e-spec\\.ts$',
+      moduleFileExtensions: ['js', 'json', 'ts'],
+      moduleNameMapper: { '^src/(.*)$': '<rootDir>/src/$1' },
+      transform,
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      testTimeout: 60000,
+    },
+  ],
+};

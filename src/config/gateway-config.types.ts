@@ -1,0 +1,74 @@
+/**
+ * The parsed and validated `config.yaml`, in LiteLLM's layout. Values are kept as written: a string
+ * `os.environ/NAME` stays a reference and is resolved where it is used (boot for the master key and the
+ * database URL, delivery time for logging credentials), so a secret never sits in this object twice.
+ */
+export interface GatewayConfig {
+  /** Absolute path of the file it was read from, or null when no file exists (env-only start). */
+  readonly source: string | null;
+  readonly modelList: readonly ModelDeployment[];
+  readonly litellmSettings: LitellmSettings;
+  readonly generalSettings: GeneralSettings;
+  readonly environmentVariables: Readonly<Record<string, string>>;
+}
+
+export interface ModelDeployment {
+  /** The public name callers use in `model`. */
+  readonly model_name: string;
+  readonly litellm_params: LitellmParams;
+  readonly model_info: Readonly<Record<string, unknown>>;
+}
+
+export interface LitellmParams {
+  /** `<provider>/<upstream model>`, e.g. `openai/gpt-4o` or `mock/anything`. */
+  readonly model: string;
+  readonly api_base?: string;
+  /** May be an `os.environ/NAME` reference. */
+  readonly api_key?: string;
+  readonly timeout?: number;
+  readonly stream_timeout?: number;
+  readonly max_retries?: number;
+  readonly mock_response?: string;
+  readonly [extra: string]: unknown;
+}
+
+export type CallbackType = 'success' | 'failure' | 'success_and_failure';
+
+export interface TeamDefaultSettings {
+  readonly team_id: string;
+  readonly success_callback: readonly string[];
+  readonly failure_callback: readonly string[];
+  readonly callbacks: readonly string[];
+  /** Every other key of the entry (or its nested `callback_vars`), as written: may hold `os.environ/` references. */
+  readonly callback_vars: Readonly<Record<string, string>>;
+  /** Per-team cache switch (`cache: false|true`, `cache_ttl`), as the seed promises "logging and caching per team". */
+  readonly cache?: boolean;
+  readonly cache_ttl?: number;
+}
+
+export interface LitellmSettings {
+  readonly success_callback: readonly string[];
+  readonly failure_callback: readonly string[];
+  readonly callbacks: readonly string[];
+  readonly default_team_settings: readonly TeamDefaultSettings[];
+  readonly cache: boolean;
+  readonly cache_params: Readonly<Record<string, unknown>>;
+  /** Everything else LiteLLM accepts that Gatehouse does not act on (kept so later features can read it). */
+  readonly other: Readonly<Record<string, unknown>>;
+}
+
+export interface GeneralSettings {
+  /** As written; may be an `os.environ/NAME` reference. */
+  readonly master_key?: string;
+  readonly database_url?: string;
+  /** Hosts that non-admins may use as logging destinations although they resolve to private addresses. */
+  readonly allowed_logging_hosts: readonly string[];
+  readonly other: Readonly<Record<string, unknown>>;
+}
+
+/** A problem found while reading config.yaml: `path` is the dotted key path, `line` the 1-based line. */
+export interface ConfigIssue {
+  readonly path: string;
+  readonly line: number | null;
+  readonly message: string;
+}
