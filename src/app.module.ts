@@ -1,0 +1,46 @@
+import { DynamicModule, Global, Module, type ModuleMetadata } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { createValidationPipe } from './common/validation';
+import { GatewaySettings } from './config/gateway-settings';
+import { dataSourceOptions } from './database/data-source-options';
+import { HealthModule } from './health/health.module';
+import { HttpExceptionFilter } from './http-exception.filter';
+import { KeysModule } from './keys/keys.module';
+import { LoggingModule } from './logging/logging.module';
+import { TeamsModule } from './teams/teams.module';
+
+/** Makes the boot-time settings injectable everywhere by class. */
+@Global()
+@Module({})
+class SettingsModule {
+  static forRoot(settings: GatewaySettings): DynamicModule {
+    return { module: SettingsModule, providers: [{ provide: GatewaySettings, useValue: settings }], exports: [GatewaySettings] };
+  }
+}
+
+@Module({})
+export class AppModule {
+  /** `extraImports` lets enterprise builds and tests add modules without editing this file. */
+  static forRoot(settings: GatewaySettings, extraImports: ModuleMetadata['imports'] = []): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        SettingsModule.forRoot(settings),
+        // The validated environment, for extensions that prefer ConfigService; the process env is not re-read.
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => ({ ...settings.environment })] }),
+        TypeOrmModule.forRoot(dataSourceOptions(settings.database)),
+        TeamsModule,
+        KeysModule,
+        LoggingModule,
+        HealthModule,
+        ...extraImports,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+      ],
+    };
+  }
+}

@@ -1,0 +1,81 @@
+import { Logger, type INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { Logger as PinoLogger } from 'pino';
+import { requestContextMiddleware } from './common/request-context';
+import { resolveEnvReference } from './config/env-reference';
+import type { Environment } from './config/environment';
+import type { GatewayConfig } from './config/gateway-config.types';
+import { bodyParserErrorMiddleware } from './http-exception.filter';
+
+/** Example values from docs and tutorials: accepted so the seed runs as written, but announced loudly. */
+const WELL_KNOWN_MASTER_KEYS = new Set(['sk-1234', 'sk-12345', 'sk-123456', 'sk-master', 'sk-admin', 'changeme', 'sk-changeme', 'master-key']);
+const MIN_MASTER_KEY_LENGTH = 32;
+
+export class StartupError extends Error {}
+
+/** MASTER_KEY / LITELLM_MASTER_KEY win over `general_settings.master_key` (which may be `os.environ/NAME`). */
+export function resolveMasterKey(
+  environment: Environment,
+  config: GatewayConfig,
+  env: NodeJS.ProcessEnv,
+): { masterKey: string; weakness: string | null } {
+  const fromConfig = config.generalSettings.master_key;
+  const masterKey = environment.MASTER_KEY ?? (fromConfig === undefined ? undefined : resolveEnvReference(fromConfig, env));
+  if (masterKey === undefined || masterKey.trim() === '') {
+    throw new StartupError(
+      'No master key: set MASTER_KEY in the environment (or general_settings.master_key in config.yaml). ' +
+        'Generate one with: node -e "console.log(\'sk-\' + require(\'crypto\').randomBytes(32).toString(\'base64url\'))"',
+    );
+  }
+  const weakness = WELL_KNOWN_MASTER_KEYS.has(masterKey)
+    ? 'the master key is a well-known example value'
+    : masterKey.length < MIN_MASTER_KEY_LENGTH
+      ? `the master key is shorter than ${MIN_MASTER_KEY_LENGTH} characters`
+      : null;
+  return { masterKey, weakness };
+}
+
+/** Where the data lives: DATABASE_URL, else `general_settings.database_url`, else the embedded default. */
+export function resolveDatabaseUrl(environment: Environment, config: GatewayConfig, env: NodeJS.ProcessEnv): string | null {
+  if (environment.DATABASE_URL) return environment.DATABASE_URL;
+  const fromConfig = config.generalSettings.database_url;
+  if (fromConfig === undefined) return null;
+  const resolved = resolveEnvReference(fromConfig, env);
+  if (!resolved) throw new StartupError('general_settings.database_url refers to an unset environment variable');
+  return resolved;
+}
+
+/**
+ * Everything the HTTP layer needs besides the Nest module: body parsing with a size limit and
+ * OpenAI-shaped parse errors, request ids and access lines, Swagger. Shared by `main.ts` and the tests so
+ * both run the same app.
+ */
+export function configureApp(app: NestExpressApplication, options: { rootLogger: PinoLogger; maxBodyBytes: number }): void {
+  app.use(requestContextMiddleware(options.rootLogger));
+  app.useBodyParser('json', { limit: options.maxBodyBytes });
+  app.use(bodyParserErrorMiddleware(new Logger('BodyParser')));
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  setupSwagger(app);
+}
+
+export function setupSwagger(app: INestApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Gatehouse')
+      .setDescription(
+        'OpenAI-compatible LLM gateway where every team and every virtual key decides where its request logs go. ' +
+          'Click "Authorize" and paste the master key (or a virtual key) to try the routes.',
+      )
+      .setVersion('0.1.0')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'The master key or a virtual key (sk-...)' })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'openapi.json',
+    yamlDocumentUrl: 'openapi.yaml',
+    swaggerOptions: { persistAuthorization: true },
+  });
+}

@@ -1,0 +1,39 @@
+import type { NextFunction, Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface RequestWithId {
+  id?: string;
+}
+
+/**
+ * Gives every request an id (the caller's `x-request-id` when it is safe to echo, else a uuid), returns it
+ * as a header and writes one access line when the response ends. Only method, path, status, timing and
+ * ids are logged: never bodies, query strings, headers or keys.
+ */
+export function requestContextMiddleware(logger: Logger) {
+  return (request: Request & RequestWithId, response: Response, next: NextFunction): void => {
+    const incoming = request.headers[REQUEST_ID_HEADER];
+    const id = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    request.id = id;
+    response.setHeader(REQUEST_ID_HEADER, id);
+    const started = process.hrtime.bigint();
+    response.once('close', () => {
+      logger.info(
+        {
+          req_id: id,
+          method: request.method,
+          path: request.path.slice(0, 256),
+          status: response.statusCode,
+          duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
+          completed: response.writableFinished,
+        },
+        'request',
+      );
+    });
+    next();
+  };
+}

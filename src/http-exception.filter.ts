@@ -1,0 +1,102 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { QueryFailedError } from 'typeorm';
+import type { RequestWithId } from './common/request-context';
+import { AppException, toErrorBody } from './errors';
+
+/** The one place errors become HTTP: every non-2xx body is OpenAI's `{"error": {...}}`. */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    renderError(exception, http.getRequest<Request & RequestWithId>(), http.getResponse<Response>(), this.logger);
+  }
+}
+
+/** Errors raised by express middleware (the body parser) before Nest's pipeline: same rendering. */
+export function bodyParserErrorMiddleware(logger: Logger) {
+  return (error: unknown, request: Request & RequestWithId, response: Response, _next: NextFunction): void => {
+    renderError(error, request, response, logger);
+  };
+}
+
+function renderError(exception: unknown, request: Request & RequestWithId, response: Response, logger: Logger): void {
+  const error = toAppException(exception);
+  if (error.status >= 500) {
+    const cause = exception instanceof Error ? exception : new Error(String(exception));
+    logger.error(`${error.code} on ${request.method} ${request.path.slice(0, 256)} [req ${request.id ?? '-'}]: ${cause.message}`, cause.stack);
+  }
+  if (response.headersSent) {
+    // A stream already started: nothing valid can be sent any more, only ended.
+    response.end();
+    return;
+  }
+  response.status(error.status);
+  for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
+  response.json(toErrorBody(error));
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+export function toAppException(exception: unknown): AppException {
+  if (exception instanceof AppException) return exception;
+  const parserType = (exception as BodyParserError | null)?.type;
+  switch (parserType) {
+    case 'entity.parse.failed':
+      return new AppException('invalid_json', 'The request body is not valid JSON');
+    case 'entity.too.large':
+      return new AppException('payload_too_large', 'The request body is too large');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new AppException('unsupported_media_type', 'Unsupported request body encoding');
+    case 'request.aborted':
+    case 'request.size.invalid':
+      return new AppException('invalid_json', 'The request body was incomplete');
+  }
+  if (exception instanceof HttpException) return fromHttpException(exception);
+  if (exception instanceof QueryFailedError) {
+    const code = (exception.driverError as { code?: string } | undefined)?.code;
+    if (code === '23505') return new AppException('conflict', 'The resource already exists');
+    if (code === '22001' || code === '22P02' || code === '22021') {
+      return new AppException('validation_failed', 'A value in the request is not acceptable');
+    }
+  }
+  if (isConnectionError(exception)) return new AppException('service_unavailable', 'The database is unavailable, try again shortly');
+  return new AppException('internal_error', 'Internal server error');
+}
+
+function fromHttpException(exception: HttpException): AppException {
+  const status = exception.getStatus();
+  switch (status) {
+    case 404:
+      return new AppException('not_found', 'Not found');
+    case 413:
+      return new AppException('payload_too_large', 'The request body is too large');
+    case 401:
+      return new AppException('invalid_api_key', 'Authentication Error');
+    case 403:
+      return new AppException('forbidden', 'Forbidden');
+    case 415:
+      return new AppException('unsupported_media_type', 'Unsupported media type');
+    default:
+      return status >= 500
+        ? new AppException('internal_error', 'Internal server error')
+        : new AppException('validation_failed', exception.message, { status });
+  }
+}
+
+function isConnectionError(exception: unknown): boolean {
+  const code = (exception as { code?: string } | null)?.code;
+  const message = exception instanceof Error ? exception.message : '';
+  return (
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === '57P01' ||
+    /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED/i.test(message)
+  );
+}

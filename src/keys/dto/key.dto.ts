@@ -1,0 +1,149 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  ValidateIf,
+} from 'class-validator';
+import { RESOURCE_ID_PATTERN } from '../../common/metadata';
+import { KEY_ROLES, type KeyRole } from '../principal';
+
+export const DURATION_PATTERN = /^\d{1,6}(s|m|h|d|w|mo|y)$/;
+const DURATION_MESSAGE = 'duration must look like "30s", "15m", "12h", "30d", "2w", "6mo" or "1y"';
+
+export class GenerateKeyDto {
+  @ApiPropertyOptional({ example: 'ishaans-secret-project' })
+  @IsOptional()
+  @IsString()
+  @Matches(RESOURCE_ID_PATTERN, { message: 'team_id must be 1-256 characters without spaces, slashes, ?, # or %' })
+  team_id?: string;
+
+  @ApiPropertyOptional({ example: 'billing-service' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 256)
+  key_alias?: string;
+
+  @ApiPropertyOptional({
+    example: {
+      logging: [
+        {
+          callback_name: 'langfuse',
+          callback_type: 'success',
+          callback_vars: {
+            langfuse_public_key: 'os.environ/LANGFUSE_PUBLIC_KEY',
+            langfuse_secret_key: 'os.environ/LANGFUSE_SECRET_KEY',
+            langfuse_host: 'https://cloud.langfuse.com',
+          },
+        },
+      ],
+    },
+    description: 'Free JSON object; `logging` holds the key’s own logging destinations',
+  })
+  @IsOptional()
+  @IsObject()
+  metadata?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ example: ['fake-openai-endpoint'], description: 'Models the key may use; empty = all' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @IsString({ each: true })
+  models?: string[];
+
+  @ApiPropertyOptional({ example: '30d', nullable: true, type: String, description: 'Lifetime; omitted or null = never expires' })
+  @IsOptional()
+  @ValidateIf((_dto, value) => value !== null)
+  @IsString()
+  @Matches(DURATION_PATTERN, { message: DURATION_MESSAGE })
+  duration?: string | null;
+
+  @ApiPropertyOptional({ enum: KEY_ROLES, description: 'Omit for a plain key (LLM routes, own info and health)' })
+  @IsOptional()
+  @IsIn(KEY_ROLES)
+  role?: KeyRole;
+
+  @ApiPropertyOptional({ example: false })
+  @IsOptional()
+  @IsBoolean()
+  blocked?: boolean;
+}
+
+export class UpdateKeyDto {
+  @ApiProperty({ example: 'sk-KbUuE0WNptC0jXapyMmLBA', description: 'The key, or its token (SHA-256 hex)' })
+  @IsString()
+  @Length(1, 512)
+  key: string;
+
+  @ApiPropertyOptional({ example: 'billing-service' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 256)
+  key_alias?: string;
+
+  @ApiPropertyOptional({
+    example: { owner: 'billing' },
+    description: 'Replaces the metadata; a stored `logging` list is kept unless this object names `logging`',
+  })
+  @IsOptional()
+  @IsObject()
+  metadata?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ example: ['gpt-4'] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @IsString({ each: true })
+  models?: string[];
+
+  @ApiPropertyOptional({ example: '30d', nullable: true, type: String, description: 'New lifetime from now; null = never expires' })
+  @IsOptional()
+  @ValidateIf((_dto, value) => value !== null)
+  @IsString()
+  @Matches(DURATION_PATTERN, { message: DURATION_MESSAGE })
+  duration?: string | null;
+
+  @ApiPropertyOptional({ enum: KEY_ROLES, nullable: true })
+  @IsOptional()
+  @ValidateIf((_dto, value) => value !== null)
+  @IsIn(KEY_ROLES)
+  role?: KeyRole | null;
+
+  @ApiPropertyOptional({ example: false })
+  @IsOptional()
+  @IsBoolean()
+  blocked?: boolean;
+}
+
+export class DeleteKeysDto {
+  @ApiProperty({ example: ['sk-KbUuE0WNptC0jXapyMmLBA'], description: 'Keys or their tokens' })
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @IsString({ each: true })
+  keys: string[];
+}
+
+export class KeyResponseDto {
+  @ApiProperty({ example: 'c2f4…', description: 'SHA-256 of the key: its identifier, never a credential' }) token: string;
+  @ApiProperty({ example: 'sk-...LBA' }) key_name: string;
+  @ApiProperty({ nullable: true, type: String }) key_alias: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'ishaans-secret-project' }) team_id: string | null;
+  @ApiProperty({ nullable: true, enum: KEY_ROLES }) role: KeyRole | null;
+  @ApiProperty({ example: {} }) metadata: Record<string, unknown>;
+  @ApiProperty({ example: [] }) models: string[];
+  @ApiProperty({ example: false }) blocked: boolean;
+  @ApiProperty({ nullable: true, type: String, example: '2026-12-27T00:00:00.000Z' }) expires: string | null;
+  @ApiProperty() created_at: string;
+  @ApiProperty() updated_at: string;
+}
+
+export class GeneratedKeyResponseDto extends KeyResponseDto {
+  @ApiProperty({ example: 'sk-KbUuE0WNptC0jXapyMmLBA', description: 'Shown once: only its hash is stored' })
+  key: string;
+}

@@ -1,0 +1,234 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { mergeMetadataKeepingLogging } from '../common/metadata';
+import { GatewaySettings } from '../config/gateway-settings';
+import { AppException } from '../errors';
+import { TeamsService } from '../teams/teams.service';
+import type { DeleteKeysDto, GeneratedKeyResponseDto, GenerateKeyDto, KeyResponseDto, UpdateKeyDto } from './dto/key.dto';
+import { expiryFromDuration } from './duration';
+import { VirtualKey } from './key.entity';
+import { constantTimeEquals, displayName, generateKey, hashKey } from './key-material';
+import type { Principal } from './principal';
+import { PrincipalCache } from './principal-cache';
+
+const MASTER_PRINCIPAL: Principal = Object.freeze({
+  kind: 'master',
+  isProxyAdmin: true,
+  role: 'proxy_admin',
+  keyHash: null,
+  keyAlias: null,
+  teamId: null,
+  teamAlias: null,
+  allowedModels: null,
+  keyMetadata: {},
+  teamMetadata: {},
+});
+
+const TOKEN_PATTERN = /^[0-9a-f]{64}$/;
+
+export interface KeyListQuery {
+  team_id?: string;
+  key_alias?: string;
+  page: number;
+  size: number;
+  return_full_object: boolean;
+}
+
+export interface KeyListResponse {
+  keys: (string | KeyResponseDto)[];
+  total_count: number;
+  current_page: number;
+  total_pages: number;
+}
+
+@Injectable()
+export class KeysService implements OnModuleInit {
+  constructor(
+    @InjectRepository(VirtualKey) private readonly keys: Repository<VirtualKey>,
+    private readonly teams: TeamsService,
+    private readonly cache: PrincipalCache,
+    private readonly settings: GatewaySettings,
+  ) {}
+
+  onModuleInit(): void {
+    this.teams.onTeamChanged((teamId) => this.cache.invalidateTeam(teamId));
+  }
+
+  /** Bearer key → Principal; cached, so the LLM routes pay a database round trip only on a miss. */
+  async authenticate(rawKey: string): Promise<Principal> {
+    if (constantTimeEquals(rawKey, this.settings.masterKey)) return MASTER_PRINCIPAL;
+    const token = hashKey(rawKey);
+    const cached = this.cache.get(token);
+    if (cached === 'expired') throw new AppException('key_expired', 'Authentication Error - Expired Key');
+    if (cached) return cached;
+
+    const row = await this.keys.findOne({ where: { token }, relations: { team: true } });
+    if (!row) throw new AppException('invalid_api_key', 'Authentication Error - Invalid proxy server token passed');
+    if (row.blocked) throw new AppException('key_blocked', 'Authentication Error - Key is blocked');
+    if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) {
+      throw new AppException('key_expired', 'Authentication Error - Expired Key');
+    }
+    if (row.team?.blocked) throw new AppException('team_blocked', 'Authentication Error - Team is blocked');
+    const principal = toPrincipal(row);
+    this.cache.set(token, principal, row.expiresAt);
+    return principal;
+  }
+
+  async generate(dto: GenerateKeyDto, caller: Principal): Promise<GeneratedKeyResponseDto> {
+    const teamId = dto.team_id ?? (caller.isProxyAdmin ? null : caller.teamId);
+    if (teamId !== null) await this.teams.requireManageableTeam(caller, teamId);
+    else if (!caller.isProxyAdmin) throw new AppException('forbidden', 'You do not have access to this team');
+    this.assertRoleAllowed(dto.role ?? null, caller, teamId);
+
+    const key = generateKey();
+    const row = await this.keys.save(
+      this.keys.create({
+        token: hashKey(key),
+        keyName: displayName(key),
+        keyAlias: dto.key_alias ?? null,
+        teamId,
+        role: dto.role ?? null,
+        metadata: dto.metadata ?? {},
+        models: dto.models ?? [],
+        blocked: dto.blocked ?? false,
+        expiresAt: expiryFromDuration(dto.duration),
+      }),
+    );
+    return { key, ...toKeyResponse(row) };
+  }
+
+  async update(dto: UpdateKeyDto, caller: Principal): Promise<KeyResponseDto> {
+    const row = await this.requireManageableKey(caller, dto.key);
+    if (dto.role !== undefined) this.assertRoleAllowed(dto.role, caller, row.teamId);
+    if (dto.key_alias !== undefined) row.keyAlias = dto.key_alias;
+    if (dto.metadata !== undefined) row.metadata = mergeMetadataKeepingLogging(row.metadata, dto.metadata);
+    if (dto.models !== undefined) row.models = dto.models;
+    if (dto.blocked !== undefined) row.blocked = dto.blocked;
+    if (dto.role !== undefined) row.role = dto.role;
+    if (dto.duration !== undefined) row.expiresAt = expiryFromDuration(dto.duration);
+    const saved = await this.keys.save(row);
+    this.cache.invalidateKey(saved.token);
+    return toKeyResponse(saved);
+  }
+
+  /** Without `key`: the caller's own key. With it: admins any key, team admins their team's, others only themselves. */
+  async info(caller: Principal, keyOrToken: string | undefined): Promise<{ key: string; info: KeyResponseDto }> {
+    let row: VirtualKey;
+    if (keyOrToken === undefined || keyOrToken === '') {
+      if (caller.keyHash === null) {
+        throw new AppException('validation_failed', 'The master key has no key info: pass ?key=', { param: 'key' });
+      }
+      row = await this.findOrFail(caller.keyHash);
+    } else if (caller.isProxyAdmin || caller.role === 'team_admin') {
+      row = await this.requireManageableKey(caller, keyOrToken);
+    } else {
+      if (toToken(keyOrToken) !== caller.keyHash) throw new AppException('forbidden', 'You may only view your own key');
+      row = await this.findOrFail(caller.keyHash);
+    }
+    return { key: row.token, info: toKeyResponse(row) };
+  }
+
+  async list(caller: Principal, query: KeyListQuery): Promise<KeyListResponse> {
+    let teamId = query.team_id;
+    if (!caller.isProxyAdmin) {
+      if (teamId !== undefined && teamId !== caller.teamId) throw new AppException('forbidden', 'You do not have access to this team');
+      teamId = caller.teamId ?? undefined;
+    }
+    const [rows, total] = await this.keys.findAndCount({
+      where: { ...(teamId !== undefined ? { teamId } : {}), ...(query.key_alias !== undefined ? { keyAlias: query.key_alias } : {}) },
+      order: { createdAt: 'ASC', token: 'ASC' },
+      skip: (query.page - 1) * query.size,
+      take: query.size,
+    });
+    return {
+      keys: rows.map((row) => (query.return_full_object ? toKeyResponse(row) : row.token)),
+      total_count: total,
+      current_page: query.page,
+      total_pages: Math.ceil(total / query.size),
+    };
+  }
+
+  async delete(dto: DeleteKeysDto, caller: Principal): Promise<{ deleted_keys: string[] }> {
+    const rows: VirtualKey[] = [];
+    for (const keyOrToken of dto.keys) rows.push(await this.requireManageableKey(caller, keyOrToken));
+    await this.keys.delete(rows.map((row) => row.token));
+    rows.forEach((row) => this.cache.invalidateKey(row.token));
+    return { deleted_keys: dto.keys };
+  }
+
+  /** Nobody mints or grants a role above their own; a team admin key needs a team. */
+  private assertRoleAllowed(role: VirtualKey['role'], caller: Principal, teamId: string | null): void {
+    if (role === 'proxy_admin' && !caller.isProxyAdmin) {
+      throw new AppException('forbidden', 'Only the proxy admin may grant the proxy_admin role', { param: 'role' });
+    }
+    if (role === 'team_admin' && teamId === null) {
+      throw new AppException('validation_failed', 'A team_admin key needs a team_id', { param: 'role' });
+    }
+  }
+
+  /** Unknown keys and other teams' keys look the same to non-admins (403), so keys cannot be probed. */
+  private async requireManageableKey(caller: Principal, keyOrToken: string): Promise<VirtualKey> {
+    const row = await this.keys.findOneBy({ token: toToken(keyOrToken) });
+    if (caller.isProxyAdmin) {
+      if (!row) throw new AppException('not_found', 'Key not found', { param: 'key' });
+      return row;
+    }
+    const manageable =
+      row !== null && caller.role === 'team_admin' && row.teamId !== null && row.teamId === caller.teamId && row.role !== 'proxy_admin';
+    if (!manageable) throw new AppException('forbidden', 'You do not have access to this key');
+    return row;
+  }
+
+  private async findOrFail(token: string): Promise<VirtualKey> {
+    const row = await this.keys.findOneBy({ token });
+    if (!row) throw new AppException('not_found', 'Key not found', { param: 'key' });
+    return row;
+  }
+}
+
+/** Accepts the key itself or its token; anything else cannot match a row. */
+function toToken(keyOrToken: string): string {
+  return TOKEN_PATTERN.test(keyOrToken) ? keyOrToken : hashKey(keyOrToken);
+}
+
+function toPrincipal(row: VirtualKey): Principal {
+  const team = row.team ?? null;
+  return Object.freeze({
+    kind: 'key',
+    isProxyAdmin: row.role === 'proxy_admin',
+    role: row.role,
+    keyHash: row.token,
+    keyAlias: row.keyAlias,
+    teamId: row.teamId,
+    teamAlias: team?.teamAlias ?? null,
+    allowedModels: allowedModels(row.models, team?.models ?? []),
+    keyMetadata: row.metadata,
+    teamMetadata: team?.metadata ?? {},
+  });
+}
+
+/** Empty lists mean "all"; when both restrict, a model must be in both. */
+function allowedModels(keyModels: string[], teamModels: string[]): ReadonlySet<string> | null {
+  if (keyModels.length === 0 && teamModels.length === 0) return null;
+  if (keyModels.length === 0) return new Set(teamModels);
+  if (teamModels.length === 0) return new Set(keyModels);
+  const team = new Set(teamModels);
+  return new Set(keyModels.filter((model) => team.has(model)));
+}
+
+export function toKeyResponse(row: VirtualKey): KeyResponseDto {
+  return {
+    token: row.token,
+    key_name: row.keyName,
+    key_alias: row.keyAlias,
+    team_id: row.teamId,
+    role: row.role,
+    metadata: row.metadata,
+    models: row.models,
+    blocked: row.blocked,
+    expires: row.expiresAt ? row.expiresAt.toISOString() : null,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}

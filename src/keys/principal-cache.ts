@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import type { Principal } from './principal';
+
+interface CacheEntry {
+  readonly principal: Principal;
+  readonly teamId: string | null;
+  /** Epoch ms, or null; checked on every hit so a cached key never outlives its expiry. */
+  readonly expiresAt: number | null;
+  readonly cachedAt: number;
+}
+
+/**
+ * key hash → resolved Principal, so the LLM routes authenticate without a database round trip.
+ * Every write to a key or a team invalidates the entries it touches, so a change applies to the next
+ * request. A short TTL bounds staleness for writes this process cannot see (another instance, manual SQL).
+ */
+@Injectable()
+export class PrincipalCache {
+  static readonly MAX_ENTRIES = 50_000;
+  static readonly TTL_MS = 30_000;
+
+  private readonly entries = new Map<string, CacheEntry>();
+
+  get(token: string, now = Date.now()): Principal | 'expired' | undefined {
+    const entry = this.entries.get(token);
+    if (!entry) return undefined;
+    if (now - entry.cachedAt > PrincipalCache.TTL_MS) {
+      this.entries.delete(token);
+      return undefined;
+    }
+    if (entry.expiresAt !== null && entry.expiresAt <= now) return 'expired';
+    return entry.principal;
+  }
+
+  set(token: string, principal: Principal, expiresAt: Date | null): void {
+    if (this.entries.size >= PrincipalCache.MAX_ENTRIES) {
+      // Maps iterate in insertion order: drop the oldest entry.
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    this.entries.set(token, {
+      principal,
+      teamId: principal.teamId,
+      expiresAt: expiresAt ? expiresAt.getTime() : null,
+      cachedAt: Date.now(),
+    });
+  }
+
+  invalidateKey(token: string): void {
+    this.entries.delete(token);
+  }
+
+  invalidateTeam(teamId: string): void {
+    for (const [token, entry] of this.entries) {
+      if (entry.teamId === teamId) this.entries.delete(token);
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}

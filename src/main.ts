@@ -1,0 +1,97 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Logger } from 'pino';
+import { AppModule } from './app.module';
+import { configureApp, resolveDatabaseUrl, resolveMasterKey, StartupError } from './bootstrap';
+import { createRootLogger, PinoNestLogger } from './common/app-logger';
+import { loadEnvironment } from './config/environment';
+import { ConfigValidationError, loadGatewayConfig } from './config/gateway-config';
+import { GatewaySettings } from './config/gateway-settings';
+import { DataDirLockedError, startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedded-postgres';
+
+async function main(): Promise<void> {
+  let logger: Logger = createRootLogger('info');
+  let embedded: EmbeddedPostgres | null = null;
+  try {
+    const environment = loadEnvironment(process.env, process.argv.slice(2));
+    logger = createRootLogger(environment.LOG_LEVEL);
+    const { config, warnings } = loadGatewayConfig(environment.CONFIG_FILE, { explicit: environment.configFileExplicit });
+    for (const warning of warnings) {
+      logger.warn({ path: warning.path, line: warning.line, file: config.source }, `config: ${warning.message}`);
+    }
+    // LiteLLM semantics: `environment_variables` from the config file are set for the process.
+    for (const [name, value] of Object.entries(config.environmentVariables)) process.env[name] = value;
+
+    const { masterKey, weakness } = resolveMasterKey(environment, config, process.env);
+    if (weakness) {
+      logger.warn(
+        `INSECURE MASTER KEY: ${weakness}. Anyone who knows it controls this gateway. ` +
+          'Set MASTER_KEY to a long random value (see README, "Master key") before exposing the gateway.',
+      );
+    }
+
+    const databaseUrl = resolveDatabaseUrl(environment, config, process.env);
+    if (databaseUrl === null) {
+      embedded = await startEmbeddedPostgres({ dataDir: environment.DATA_DIR });
+      logger.info({ data_dir: embedded.dataDir }, 'embedded PostgreSQL (PGlite) started');
+    }
+    const database = embedded
+      ? { url: embedded.url, poolSize: 1, embedded: true }
+      : { url: databaseUrl as string, poolSize: environment.DB_POOL_SIZE, embedded: false };
+    const settings = new GatewaySettings(environment, config, masterKey, database);
+
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings), {
+      bodyParser: false,
+      logger: new PinoNestLogger(logger),
+    });
+    configureApp(app, { rootLogger: logger, maxBodyBytes: environment.MAX_REQUEST_BODY_BYTES });
+    await app.listen(environment.PORT, environment.HOST);
+    logger.info(
+      { port: environment.PORT, host: environment.HOST, config: config.source, models: config.modelList.length },
+      `Gatehouse listening on http://${environment.HOST}:${environment.PORT} (Swagger UI at /docs)`,
+    );
+    handleShutdown(app, embedded, logger, environment.SHUTDOWN_GRACE_MS);
+  } catch (error) {
+    const known = error instanceof StartupError || error instanceof ConfigValidationError || error instanceof DataDirLockedError;
+    logger.fatal(known ? (error as Error).message : { err: error }, known ? undefined : 'start-up failed');
+    await embedded?.stop().catch(() => undefined);
+    process.exitCode = 1;
+  }
+}
+
+/**
+ * SIGTERM/SIGINT: stop accepting, let in-flight requests (and streams) finish within the grace period,
+ * run the modules' shutdown hooks (later: flush logs), close the database, exit.
+ */
+function handleShutdown(app: NestExpressApplication, embedded: EmbeddedPostgres | null, logger: Logger, graceMs: number): void {
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+    const server = app.getHttpServer() as import('node:http').Server;
+    const forceClose = setTimeout(() => {
+      logger.warn({ grace_ms: graceMs }, 'grace period over: closing remaining connections');
+      server.closeAllConnections();
+    }, graceMs);
+    forceClose.unref();
+    app
+      .close()
+      .then(() => embedded?.stop())
+      .then(
+        () => {
+          logger.info('shutdown complete');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+void main();

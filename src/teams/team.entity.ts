@@ -1,0 +1,33 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+export type TeamSource = 'api' | 'config';
+
+@Entity({ name: 'teams' })
+export class Team {
+  /** LiteLLM team ids are caller-chosen strings (or a generated uuid). */
+  @PrimaryColumn({ name: 'team_id', type: 'varchar', length: 256 })
+  teamId: string;
+
+  @Column({ name: 'team_alias', type: 'varchar', length: 256, nullable: true })
+  teamAlias: string | null;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  metadata: Record<string, unknown>;
+
+  /** Models the team may use; empty means all. */
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  models: string[];
+
+  @Column({ type: 'boolean', default: false })
+  blocked: boolean;
+
+  /** `config` for teams upserted from `default_team_settings` at boot. */
+  @Column({ type: 'varchar', length: 16, default: 'api' })
+  source: TeamSource;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,63 @@
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { AppException } from '../errors';
+import { Access, CurrentPrincipal } from '../keys/auth.decorators';
+import type { Principal } from '../keys/principal';
+import { CreateTeamDto, DeleteTeamsDto, TeamResponseDto, UpdateTeamDto } from './dto/team.dto';
+import { TeamsService } from './teams.service';
+
+@ApiTags('teams')
+@Controller('team')
+export class TeamsController {
+  constructor(private readonly teams: TeamsService) {}
+
+  @Post('new')
+  @HttpCode(200)
+  @Access('admin')
+  @ApiOperation({ summary: 'Create a team' })
+  @ApiOkResponse({ type: TeamResponseDto })
+  create(@Body() dto: CreateTeamDto): Promise<TeamResponseDto> {
+    return this.teams.create(dto);
+  }
+
+  @Post('update')
+  @HttpCode(200)
+  @Access('team_admin')
+  @ApiOperation({ summary: 'Update a team (team admins: alias and metadata of their own team)' })
+  update(@Body() dto: UpdateTeamDto, @CurrentPrincipal() caller: Principal): Promise<{ team_id: string; data: TeamResponseDto }> {
+    return this.teams.update(dto, caller);
+  }
+
+  @Get('info')
+  @Access('team_admin')
+  @ApiOperation({ summary: 'One team' })
+  @ApiQuery({ name: 'team_id', example: 'ishaans-secret-project' })
+  @ApiOkResponse({ type: TeamResponseDto })
+  async info(@Query('team_id') teamId: string | undefined, @CurrentPrincipal() caller: Principal): Promise<{ team_id: string; team_info: TeamResponseDto }> {
+    const info = await this.teams.info(requireQuery(teamId), caller);
+    return { team_id: info.team_id, team_info: info };
+  }
+
+  @Get('list')
+  @Access('team_admin')
+  @ApiOperation({ summary: 'All teams (a team admin sees its own)' })
+  @ApiOkResponse({ type: TeamResponseDto, isArray: true })
+  list(@CurrentPrincipal() caller: Principal): Promise<TeamResponseDto[]> {
+    return this.teams.list(caller);
+  }
+
+  @Post('delete')
+  @HttpCode(200)
+  @Access('admin')
+  @ApiOperation({ summary: 'Delete teams and their keys' })
+  delete(@Body() dto: DeleteTeamsDto): Promise<{ deleted_teams: string[] }> {
+    return this.teams.delete(dto.team_ids);
+  }
+}
+
+function requireQuery(teamId: string | undefined): string {
+  if (typeof teamId !== 'string' || teamId.length === 0) {
+    throw new AppException('validation_failed', 'team_id is required', { param: 'team_id' });
+  }
+  return teamId;
+}
