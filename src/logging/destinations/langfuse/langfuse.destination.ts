@@ -1,0 +1,552 @@
+import { Langfuse } from 'langfuse';
+import { fetch as undiciFetch, request } from 'undici';
+import {
+  checkVarNames,
+  type DeliveryItem,
+  type DeliveryResult,
+  type HealthResult,
+  type LogDestination,
+  type SettingsErrors,
+} from '../../log-destination';
+import type { StandardLoggingPayload } from '../../standard-logging-payload';
+import {
+  AgentPool,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  epochSecondsToDate,
+  httpUrlError,
+  isRetryableStatus,
+  isSsrfBlocked,
+  networkErrorCode,
+  normalizeBaseUrl,
+  parseRetryAfter,
+  responseMessage,
+  safeModelParameters,
+  sha256Hex,
+  snippet,
+  ssrfMessage,
+  stableUuid,
+  type EgressOptions,
+} from '../destination-support';
+
+export const LANGFUSE_CLOUD_HOST = 'https://cloud.langfuse.com';
+
+export interface LangfuseSettings {
+  readonly host: string;
+  readonly publicKey: string;
+  readonly secretKey: string;
+}
+
+export interface LangfuseDestinationOptions {
+  /** Used when an entry has no `langfuse_host`: the caller passes env LANGFUSE_HOST, else Langfuse Cloud. */
+  defaultHost?: string;
+  /** Distinct credential sets kept open at once; the least recently used is flushed and closed beyond it. */
+  maxClients?: number;
+  requestTimeoutMs?: number;
+  egress?: EgressOptions;
+}
+
+type FetchOptions = Parameters<Langfuse['fetch']>[1];
+type FetchResponse = Awaited<ReturnType<Langfuse['fetch']>>;
+type TransportResponse = FetchResponse & { retryAfter: string | null };
+type Transport = (url: string, options: FetchOptions) => Promise<TransportResponse>;
+type GenerationBody = Parameters<Langfuse['generation']>[0];
+type TraceBody = NonNullable<Parameters<Langfuse['trace']>[0]>;
+
+/** What one POST /api/public/ingestion really returned, as seen on the wire. */
+interface IngestionOutcome {
+  /** Langfuse object id (trace or observation id) of each envelope in the request, by envelope id. */
+  objectIdByEnvelope: Map<string, string>;
+  status?: number;
+  networkError?: unknown;
+  retryAfter?: string | null;
+  /** Envelope-level errors of a 207 (or of an error body carrying the same shape). */
+  envelopeErrors: { id: string; status?: number; message?: string }[];
+  bodyText: string;
+}
+
+/**
+ * The v3 client with its transport replaced so every ingestion request and response is observed.
+ *
+ * Why: `flushAsync()` resolves whether or not the server accepted anything, and after its retries the client drops
+ * a failed batch with only a console message. By disabling its retries and timer (the delivery layer retries)
+ * and reading each response ourselves, an item counts as delivered only when a 2xx response for a request that
+ * carried it listed no error for its envelope.
+ */
+class AcknowledgingLangfuse extends Langfuse {
+  outcomes: IngestionOutcome[] | null = null;
+
+  constructor(
+    params: ConstructorParameters<typeof Langfuse>[0],
+    private readonly transport: Transport,
+  ) {
+    super(params);
+  }
+
+  override async fetch(url: string, options: FetchOptions): Promise<FetchResponse> {
+    const isIngestion = options.method === 'POST' && url.endsWith('/api/public/ingestion');
+    if (!isIngestion || !this.outcomes) {
+      return this.transport(url, options);
+    }
+    const outcome: IngestionOutcome = { objectIdByEnvelope: envelopesOf(options.body), envelopeErrors: [], bodyText: '' };
+    this.outcomes.push(outcome);
+    let response: TransportResponse;
+    try {
+      response = await this.transport(url, options);
+    } catch (err) {
+      outcome.networkError = err;
+      throw err;
+    }
+    outcome.status = response.status;
+    outcome.bodyText = await response.text();
+    outcome.retryAfter = response.retryAfter;
+    outcome.envelopeErrors = envelopeErrorsOf(outcome.bodyText);
+    return bufferedResponse(response.status, outcome.bodyText);
+  }
+
+  /**
+   * `flushAsync()` without its console output: failures are reported through the delivery result instead.
+   * The pending-processing map is private in the typings but is what `flushAsync()` awaits first.
+   */
+  async drainOnce(): Promise<void> {
+    const pending = (this as unknown as { pendingEventProcessingPromises?: Record<string, Promise<unknown>> }).pendingEventProcessingPromises;
+    await Promise.allSettled(Object.values(pending ?? {}));
+    await new Promise<void>((resolve) => {
+      try {
+        this.flush(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+  }
+}
+
+interface PooledClient {
+  client: AcknowledgingLangfuse;
+  /** Sends on one client run one after another so each send sees only its own requests. */
+  tail: Promise<void>;
+}
+
+// Bounded so a batch never waits on an endless loop of 2.5 MB slices; far above any sane batch size.
+const MAX_FLUSHES_PER_SEND = 200;
+
+export class LangfuseDestination implements LogDestination<LangfuseSettings> {
+  readonly kind = 'langfuse' as const;
+  private readonly clients = new Map<string, PooledClient>();
+  private readonly agents: AgentPool;
+  private readonly defaultHost: string;
+  private readonly maxClients: number;
+  private readonly requestTimeoutMs: number;
+  private readonly closing = new Set<Promise<void>>();
+
+  constructor(options: LangfuseDestinationOptions = {}) {
+    this.defaultHost = normalizeBaseUrl(options.defaultHost || LANGFUSE_CLOUD_HOST);
+    this.maxClients = Math.max(1, options.maxClients ?? 500);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.agents = new AgentPool(options.egress);
+  }
+
+  parseSettings(vars: Readonly<Record<string, string>>): { settings: LangfuseSettings } | { errors: SettingsErrors } {
+    const errors = checkVarNames('langfuse', vars);
+    const secretKey = vars.langfuse_secret_key?.trim() || vars.langfuse_secret?.trim() || '';
+    if (vars.langfuse_secret_key && vars.langfuse_secret && vars.langfuse_secret_key.trim() !== vars.langfuse_secret.trim()) {
+      errors.push({ field: 'langfuse_secret', message: 'langfuse_secret and langfuse_secret_key are aliases and must not differ' });
+    }
+    const host = normalizeBaseUrl(vars.langfuse_host?.trim() || this.defaultHost);
+    const hostError = httpUrlError('langfuse_host', host);
+    if (hostError) {
+      errors.push(hostError);
+    }
+    if (errors.length > 0) {
+      return { errors };
+    }
+    return { settings: { host, publicKey: vars.langfuse_public_key.trim(), secretKey } };
+  }
+
+  async send(items: readonly DeliveryItem[], settings: LangfuseSettings): Promise<DeliveryResult> {
+    if (items.length === 0) {
+      return { ok: true };
+    }
+    const pooled = this.clientFor(settings);
+    const run = pooled.tail.then(() => this.sendExclusive(pooled.client, items, settings.host));
+    pooled.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async checkHealth(settings: LangfuseSettings): Promise<HealthResult> {
+    const url = `${settings.host}/api/public/projects`;
+    try {
+      const response = await request(url, {
+        method: 'GET',
+        headers: { authorization: basicAuthorization(settings), accept: 'application/json' },
+        dispatcher: this.agents.forUrl(url),
+        signal: AbortSignal.timeout(this.requestTimeoutMs),
+      });
+      await response.body.dump();
+      if (response.statusCode >= 200 && response.statusCode < 300) {
+        return { healthy: true, details: `Langfuse accepted the credentials at ${settings.host}` };
+      }
+      if (response.statusCode === 401 || response.statusCode === 403) {
+        return { healthy: false, details: `Langfuse rejected the credentials (HTTP ${response.statusCode}) at ${settings.host}` };
+      }
+      return { healthy: false, details: `Langfuse at ${settings.host} answered HTTP ${response.statusCode}` };
+    } catch (err) {
+      if (isSsrfBlocked(err)) {
+        return { healthy: false, details: `blocked: ${ssrfMessage(err)}` };
+      }
+      return { healthy: false, details: `cannot reach ${settings.host}: ${networkErrorCode(err)}` };
+    }
+  }
+
+  async close(): Promise<void> {
+    const pooled = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.allSettled([...pooled.map((entry) => this.shutdownClient(entry)), ...this.closing]);
+    await this.agents.close();
+  }
+
+  /** Number of open clients (tests, metrics). */
+  get openClients(): number {
+    return this.clients.size;
+  }
+
+  private clientFor(settings: LangfuseSettings): PooledClient {
+    const key = sha256Hex(settings.host, settings.publicKey, settings.secretKey);
+    const existing = this.clients.get(key);
+    if (existing) {
+      // Map insertion order is the LRU order: move to the end on use.
+      this.clients.delete(key);
+      this.clients.set(key, existing);
+      return existing;
+    }
+    const client = new AcknowledgingLangfuse(
+      {
+        publicKey: settings.publicKey,
+        secretKey: settings.secretKey,
+        baseUrl: settings.host,
+        // The delivery layer owns batching, retries and back-off; the client must only send when told to.
+        flushAt: Number.MAX_SAFE_INTEGER,
+        flushInterval: 0,
+        fetchRetryCount: 0,
+        requestTimeout: this.requestTimeoutMs,
+        sdkIntegration: 'gatehouse',
+      },
+      (url, options) => this.transport(url, options),
+    );
+    const pooled: PooledClient = { client, tail: Promise.resolve() };
+    this.clients.set(key, pooled);
+    while (this.clients.size > this.maxClients) {
+      const [oldestKey, oldest] = this.clients.entries().next().value as [string, PooledClient];
+      this.clients.delete(oldestKey);
+      const shutdown = this.shutdownClient(oldest);
+      this.closing.add(shutdown);
+      void shutdown.finally(() => this.closing.delete(shutdown));
+    }
+    return pooled;
+  }
+
+  /** Waits for the client's in-flight send, then lets it flush anything left before it is dropped. */
+  private async shutdownClient(pooled: PooledClient): Promise<void> {
+    await pooled.tail;
+    await pooled.client.shutdownAsync().catch(() => undefined);
+  }
+
+  private async transport(url: string, options: FetchOptions): Promise<TransportResponse> {
+    const response = await undiciFetch(url, {
+      method: options.method,
+      headers: options.headers,
+      body: options.body,
+      signal: options.signal ?? AbortSignal.timeout(this.requestTimeoutMs),
+      // A redirect could lead the Basic credentials to another host; it is reported as a failure instead.
+      redirect: 'manual',
+      dispatcher: this.agents.forUrl(url),
+    });
+    const text = await response.text();
+    return Object.assign(bufferedResponse(response.status, text), { retryAfter: response.headers.get('retry-after') });
+  }
+
+  private async sendExclusive(client: AcknowledgingLangfuse, items: readonly DeliveryItem[], host: string): Promise<DeliveryResult> {
+    const outcomes: IngestionOutcome[] = [];
+    const eventsByObject = new Map<string, Set<string>>();
+    const note = (objectId: string, eventId: string): void => {
+      const set = eventsByObject.get(objectId) ?? new Set<string>();
+      set.add(eventId);
+      eventsByObject.set(objectId, set);
+    };
+    client.outcomes = outcomes;
+    try {
+      for (const item of items) {
+        const { trace, generation } = toLangfuseBodies(item);
+        note(trace.id as string, item.eventId);
+        note(generation.id as string, item.eventId);
+        client.trace(trace);
+        client.generation(generation);
+      }
+      const expected = new Set(eventsByObject.keys());
+      const sent = new Set<string>();
+      for (let i = 0; i < MAX_FLUSHES_PER_SEND; i++) {
+        const before = outcomes.length;
+        await client.drainOnce();
+        if (outcomes.length === before) {
+          break;
+        }
+        for (const outcome of outcomes.slice(before)) {
+          outcome.objectIdByEnvelope.forEach((objectId) => sent.add(objectId));
+        }
+        if ([...expected].every((id) => sent.has(id))) {
+          break;
+        }
+      }
+    } finally {
+      client.outcomes = null;
+    }
+    return evaluate(items, eventsByObject, outcomes, host);
+  }
+}
+
+interface ObjectFailure {
+  retryable: boolean;
+  message: string;
+}
+
+function evaluate(
+  items: readonly DeliveryItem[],
+  eventsByObject: Map<string, Set<string>>,
+  outcomes: IngestionOutcome[],
+  host: string,
+): DeliveryResult {
+  const acknowledged = new Set<string>();
+  const failures = new Map<string, ObjectFailure>();
+  let retryAfterMs: number | undefined;
+  const fail = (objectId: string, failure: ObjectFailure): void => {
+    const previous = failures.get(objectId);
+    // A non-retryable failure wins: retrying would not help that object.
+    if (!previous || (previous.retryable && !failure.retryable)) {
+      failures.set(objectId, failure);
+    }
+  };
+
+  for (const outcome of outcomes) {
+    const objectIds = [...outcome.objectIdByEnvelope.values()];
+    if (outcome.status === undefined) {
+      const blocked = isSsrfBlocked(outcome.networkError);
+      const message = blocked ? `blocked: ${ssrfMessage(outcome.networkError)}` : `cannot reach ${host}: ${networkErrorCode(outcome.networkError)}`;
+      objectIds.forEach((id) => fail(id, { retryable: !blocked, message }));
+      continue;
+    }
+    const status = outcome.status;
+    if (status < 200 || status >= 300) {
+      const retryable = isRetryableStatus(status);
+      if (retryable) {
+        const after = parseRetryAfter(outcome.retryAfter);
+        retryAfterMs = after === undefined ? retryAfterMs : Math.max(retryAfterMs ?? 0, after);
+      }
+      const message =
+        status >= 300 && status < 400
+          ? `Langfuse at ${host} answered with a redirect (HTTP ${status}); redirects are not followed`
+          : `Langfuse at ${host} answered HTTP ${status}${outcome.bodyText ? `: ${snippet(outcome.bodyText)}` : ''}`;
+      objectIds.forEach((id) => fail(id, { retryable, message }));
+      continue;
+    }
+    const failedEnvelopes = new Map(outcome.envelopeErrors.map((e) => [e.id, e]));
+    outcome.objectIdByEnvelope.forEach((objectId, envelopeId) => {
+      const error = failedEnvelopes.get(envelopeId);
+      if (!error) {
+        acknowledged.add(objectId);
+        return;
+      }
+      const itemStatus = error.status ?? 500;
+      fail(objectId, {
+        retryable: isRetryableStatus(itemStatus),
+        message: `Langfuse at ${host} rejected an event (HTTP ${itemStatus})${error.message ? `: ${snippet(error.message)}` : ''}`,
+      });
+    });
+  }
+
+  const failedEvents = new Map<string, ObjectFailure>();
+  for (const [objectId, eventIds] of eventsByObject) {
+    const failure =
+      failures.get(objectId) ??
+      (acknowledged.has(objectId)
+        ? undefined
+        : { retryable: false, message: 'the Langfuse client did not send the event (too large or not serializable)' });
+    if (failure) {
+      eventIds.forEach((eventId) => {
+        const previous = failedEvents.get(eventId);
+        if (!previous || (previous.retryable && !failure.retryable)) {
+          failedEvents.set(eventId, failure);
+        }
+      });
+    }
+  }
+  if (failedEvents.size === 0) {
+    return { ok: true };
+  }
+  const failuresList = [...failedEvents.values()];
+  const retryable = failuresList.some((f) => f.retryable);
+  const partial = failedEvents.size < items.length;
+  return {
+    ok: false,
+    retryable,
+    ...(retryable && retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    error: (failuresList.find((f) => f.retryable === retryable) ?? failuresList[0]).message,
+    ...(partial ? { failedEventIds: items.map((i) => i.eventId).filter((id) => failedEvents.has(id)) } : {}),
+  };
+}
+
+/** Maps one payload to a trace and a generation (LiteLLM's Langfuse mapping, minus anything credential-like). */
+export function toLangfuseBodies(item: DeliveryItem): { trace: TraceBody; generation: GenerationBody } {
+  const p = item.payload;
+  const requester = (p.metadata?.requester_metadata ?? {}) as Record<string, unknown>;
+  const traceId = nonEmptyString(requester.trace_id) ?? p.litellm_call_id;
+  const sessionId = nonEmptyString(requester.session_id);
+  const failed = p.status === 'failure';
+  const alias = p.metadata?.user_api_key_alias;
+  const { modelParameters, tools } = splitModelParameters(p.model_parameters);
+  const output = failed ? undefined : responseMessage(p.response);
+  const metadata = safeMetadata(p);
+  const startTime = epochSecondsToDate(p.startTime);
+  const usageDetails = { input: p.prompt_tokens ?? 0, output: p.completion_tokens ?? 0, total: p.total_tokens ?? 0 };
+  const costDetails = {
+    input: p.cost_breakdown?.input_cost ?? 0,
+    output: p.cost_breakdown?.output_cost ?? 0,
+    total: p.cost_breakdown?.total_cost ?? p.response_cost ?? 0,
+  };
+
+  const trace: TraceBody = {
+    id: traceId,
+    name: `litellm-${p.call_type}`,
+    timestamp: startTime,
+    userId: p.end_user ?? undefined,
+    sessionId,
+    tags: p.request_tags?.length ? [...p.request_tags] : undefined,
+    input: tools === undefined ? { messages: p.messages } : { messages: p.messages, tools },
+    output,
+    // The trace schema has no level/statusMessage; failures are marked in its metadata (and on the generation).
+    metadata: failed ? { ...metadata, level: 'ERROR', status_message: p.error_str ?? 'failed' } : metadata,
+  };
+  const generation: GenerationBody = {
+    id: stableUuid('gatehouse.langfuse.generation', item.eventId),
+    traceId,
+    name: alias ? `litellm:${alias}` : `litellm-${p.call_type}`,
+    startTime,
+    endTime: epochSecondsToDate(p.endTime),
+    completionStartTime: epochSecondsToDate(p.completionStartTime),
+    model: p.model,
+    modelParameters,
+    input: tools === undefined ? p.messages : { messages: p.messages, tools },
+    output,
+    usageDetails,
+    costDetails,
+    metadata,
+    level: failed ? 'ERROR' : 'DEFAULT',
+    statusMessage: failed ? (p.error_str ?? 'failed') : undefined,
+  };
+  return { trace, generation };
+}
+
+function safeMetadata(p: StandardLoggingPayload): Record<string, unknown> {
+  const m = p.metadata;
+  const out: Record<string, unknown> = {
+    litellm_call_id: p.litellm_call_id,
+    gatehouse_trace_id: p.trace_id,
+    response_id: p.id,
+    user_api_key_alias: m?.user_api_key_alias ?? null,
+    user_api_key_hash: m?.user_api_key_hash ?? null,
+    user_api_key_team_id: m?.user_api_key_team_id ?? null,
+    user_api_key_team_alias: m?.user_api_key_team_alias ?? null,
+    team_id: m?.team_id ?? null,
+    team_alias: m?.team_alias ?? null,
+    model_group: p.model_group,
+    model_id: p.model_id,
+    custom_llm_provider: p.custom_llm_provider,
+    api_base: p.api_base,
+    cache_hit: p.cache_hit,
+    stream: p.stream,
+    status: p.status,
+    response_cost: p.response_cost,
+  };
+  if (p.status === 'failure' && p.error_information) {
+    out.error_code = p.error_information.error_code;
+    out.error_class = p.error_information.error_class;
+  }
+  return out;
+}
+
+type MapValue = string | number | boolean | string[] | null;
+
+function splitModelParameters(params: Record<string, unknown> | undefined): { modelParameters: Record<string, MapValue>; tools: unknown } {
+  const safe = safeModelParameters(params);
+  const tools = safe.tools ?? safe.functions;
+  const modelParameters: Record<string, MapValue> = {};
+  for (const [name, value] of Object.entries(safe)) {
+    if (name === 'tools' || name === 'functions' || value === undefined) {
+      continue;
+    }
+    if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      modelParameters[name] = value;
+    } else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+      modelParameters[name] = value as string[];
+    } else {
+      modelParameters[name] = JSON.stringify(value);
+    }
+  }
+  return { modelParameters, tools };
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+}
+
+function basicAuthorization(settings: LangfuseSettings): string {
+  return `Basic ${Buffer.from(`${settings.publicKey}:${settings.secretKey}`).toString('base64')}`;
+}
+
+function envelopesOf(body: FetchOptions['body']): Map<string, string> {
+  const map = new Map<string, string>();
+  try {
+    const parsed = JSON.parse(typeof body === 'string' ? body : (body?.toString('utf8') ?? '')) as {
+      batch?: { id?: unknown; body?: { id?: unknown } }[];
+    };
+    for (const envelope of parsed.batch ?? []) {
+      if (typeof envelope.id === 'string' && typeof envelope.body?.id === 'string') {
+        map.set(envelope.id, envelope.body.id);
+      }
+    }
+  } catch {
+    // An unparsable body carries nothing we can account for; its items are reported as not sent.
+  }
+  return map;
+}
+
+function envelopeErrorsOf(text: string): IngestionOutcome['envelopeErrors'] {
+  try {
+    const parsed = JSON.parse(text) as { errors?: unknown };
+    if (!Array.isArray(parsed.errors)) {
+      return [];
+    }
+    return parsed.errors
+      .filter((e): e is { id: string; status?: unknown; message?: unknown } => typeof (e as { id?: unknown })?.id === 'string')
+      .map((e) => ({
+        id: e.id,
+        status: typeof e.status === 'number' ? e.status : undefined,
+        message: typeof e.message === 'string' ? e.message : undefined,
+      }));
+  } catch {
+    return [];
+  }
+}
+
+function bufferedResponse(status: number, text: string): FetchResponse {
+  return {
+    status,
+    text: async () => text,
+    json: async () => JSON.parse(text) as unknown,
+    arrayBuffer: async () => {
+      const bytes = Buffer.from(text, 'utf8');
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    },
+  };
+}

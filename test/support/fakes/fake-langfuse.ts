@@ -1,0 +1,190 @@
+import { basicAuth, FakeHttpServer, sendJson, type FailureSpec, type RecordedRequest } from './fake-http-server';
+
+/**
+ * A Langfuse server on loopback that the real `langfuse` v3 client can talk to.
+ * - POST /api/public/ingestion: Basic auth against the configured key pairs, answers 207 {successes, errors}
+ *   like Langfuse does, and merges events by object id (the client sends updates before creates, and
+ *   redeliveries repeat ids) so tests can ask for "traces of project pk-X" or "generations of trace T".
+ * - GET /api/public/projects: the key-validation call used by health checks.
+ */
+
+export interface KeyPair {
+  publicKey: string;
+  secretKey: string;
+}
+
+export interface IngestionItem {
+  id: string;
+  type: string;
+  timestamp?: string;
+  body: Record<string, unknown> & { id?: string; traceId?: string };
+}
+
+export type StoredObject = Record<string, unknown> & { id: string };
+
+interface Project {
+  traces: Map<string, StoredObject>;
+  observations: Map<string, StoredObject & { type: string }>;
+  items: IngestionItem[];
+}
+
+export interface PartialFailure {
+  match: (item: IngestionItem) => boolean;
+  status?: number;
+  message?: string;
+}
+
+export class FakeLangfuse {
+  private readonly keys = new Map<string, string>();
+  private readonly projects = new Map<string, Project>();
+  private partial: PartialFailure | null = null;
+
+  private constructor(private readonly http: FakeHttpServer) {}
+
+  static async start(options: { keys?: KeyPair[] } = {}): Promise<FakeLangfuse> {
+    let fake: FakeLangfuse | null = null;
+    const http = await FakeHttpServer.start((req, res) => fake!.handle(req, res));
+    fake = new FakeLangfuse(http);
+    for (const pair of options.keys ?? []) {
+      fake.addKeyPair(pair);
+    }
+    return fake;
+  }
+
+  get url(): string {
+    return this.http.url;
+  }
+
+  get port(): number {
+    return this.http.port;
+  }
+
+  get requests(): RecordedRequest[] {
+    return this.http.requests;
+  }
+
+  /** The POST /api/public/ingestion requests only. */
+  get ingestionRequests(): RecordedRequest[] {
+    return this.http.requests.filter((r) => r.method === 'POST' && r.path === '/api/public/ingestion');
+  }
+
+  addKeyPair(pair: KeyPair): void {
+    this.keys.set(pair.publicKey, pair.secretKey);
+  }
+
+  setFailure(spec: FailureSpec | null): void {
+    this.http.setFailure(spec);
+  }
+
+  addFailure(spec: FailureSpec): void {
+    this.http.addFailure(spec);
+  }
+
+  /** Items matching `match` are answered as errors inside a 207 and not stored. */
+  setPartialFailure(partial: PartialFailure | null): void {
+    this.partial = partial;
+  }
+
+  refuseConnections(): Promise<void> {
+    return this.http.refuseConnections();
+  }
+
+  restart(): Promise<void> {
+    return this.http.restart();
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  traces(publicKey: string): StoredObject[] {
+    return [...(this.projects.get(publicKey)?.traces.values() ?? [])];
+  }
+
+  trace(publicKey: string, traceId: string): StoredObject | undefined {
+    return this.projects.get(publicKey)?.traces.get(traceId);
+  }
+
+  generations(publicKey: string, traceId?: string): (StoredObject & { type: string })[] {
+    const all = [...(this.projects.get(publicKey)?.observations.values() ?? [])].filter((o) => o.type === 'generation');
+    return traceId === undefined ? all : all.filter((o) => o.traceId === traceId);
+  }
+
+  /** Every accepted ingestion item of a project, in arrival order (redeliveries included). */
+  items(publicKey: string): IngestionItem[] {
+    return [...(this.projects.get(publicKey)?.items ?? [])];
+  }
+
+  private handle(req: RecordedRequest, res: import('node:http').ServerResponse): void {
+    const publicKey = this.authenticate(req);
+    if (req.path === '/api/public/projects' && req.method === 'GET') {
+      if (!publicKey) {
+        sendJson(res, 401, { message: 'Invalid credentials. Confirm that you have used the correct host.' });
+        return;
+      }
+      sendJson(res, 200, { data: [{ id: `project-${publicKey}`, name: `Project ${publicKey}`, metadata: {} }] });
+      return;
+    }
+    if (req.path === '/api/public/ingestion' && req.method === 'POST') {
+      if (!publicKey) {
+        sendJson(res, 401, { message: 'Invalid credentials. Confirm that you have used the correct host.' });
+        return;
+      }
+      const batch = (req.json as { batch?: IngestionItem[] } | undefined)?.batch;
+      if (!Array.isArray(batch)) {
+        sendJson(res, 400, { message: 'Invalid request data', error: 'batch must be an array' });
+        return;
+      }
+      const successes: { id: string; status: number }[] = [];
+      const errors: { id: string; status: number; message: string; error: string }[] = [];
+      for (const item of batch) {
+        if (this.partial?.match(item)) {
+          const status = this.partial.status ?? 400;
+          errors.push({ id: item.id, status, message: this.partial.message ?? 'Invalid request data', error: 'rejected by fake' });
+          continue;
+        }
+        this.merge(publicKey, item);
+        successes.push({ id: item.id, status: 201 });
+      }
+      sendJson(res, 207, { successes, errors });
+      return;
+    }
+    sendJson(res, 404, { message: `no route ${req.method} ${req.path}` });
+  }
+
+  private authenticate(req: RecordedRequest): string | null {
+    const credentials = basicAuth(req.headers);
+    if (!credentials || this.keys.get(credentials.user) !== credentials.password) {
+      return null;
+    }
+    return credentials.user;
+  }
+
+  private merge(publicKey: string, item: IngestionItem): void {
+    let project = this.projects.get(publicKey);
+    if (!project) {
+      project = { traces: new Map(), observations: new Map(), items: [] };
+      this.projects.set(publicKey, project);
+    }
+    project.items.push(item);
+    const id = item.body.id;
+    if (typeof id !== 'string') {
+      return;
+    }
+    if (item.type === 'trace-create') {
+      project.traces.set(id, { ...(project.traces.get(id) ?? {}), ...definedFields(item.body), id });
+      return;
+    }
+    const observationType = item.type.replace(/-(create|update)$/, '');
+    const previous = project.observations.get(id);
+    project.observations.set(id, { ...(previous ?? {}), ...definedFields(item.body), id, type: observationType });
+  }
+}
+
+function definedFields(body: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined && value !== null));
+}
+
+export function start(options: { keys?: KeyPair[] } = {}): Promise<FakeLangfuse> {
+  return FakeLangfuse.start(options);
+}
