@@ -1,0 +1,118 @@
+import { configFileFromArgv, DEFAULT_CONFIG_FILE, Environment, loadEnvironment } from './environment';
+
+describe('loadEnvironment', () => {
+  it('fills every default from an empty environment', () => {
+    const environment = loadEnvironment({});
+    expect(environment).toBeInstanceOf(Environment);
+    expect(environment).toMatchObject({
+      PORT: 4000,
+      HOST: '0.0.0.0',
+      DATA_DIR: './.data',
+      DB_POOL_SIZE: 10,
+      CONFIG_FILE: DEFAULT_CONFIG_FILE,
+      configFileExplicit: false,
+      LOG_LEVEL: 'info',
+      MAX_REQUEST_BODY_BYTES: 10 * 1024 * 1024,
+      SHUTDOWN_GRACE_MS: 10000,
+    });
+    expect(environment.DATABASE_URL).toBeUndefined();
+    expect(environment.MASTER_KEY).toBeUndefined();
+    expect(environment.SALT_KEY).toBeUndefined();
+    expect(environment.LANGFUSE_HOST).toBeUndefined();
+  });
+
+  it('reads and converts set variables', () => {
+    const environment = loadEnvironment({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      DATA_DIR: '/var/lib/gatehouse',
+      DATABASE_URL: 'postgresql://u:p@db:5432/gatehouse',
+      DB_POOL_SIZE: '20',
+      MASTER_KEY: 'sk-master',
+      SALT_KEY: 'salt',
+      LOG_LEVEL: 'DEBUG',
+      MAX_REQUEST_BODY_BYTES: '1024',
+      SHUTDOWN_GRACE_MS: '0',
+      LANGFUSE_HOST: 'http://langfuse:3000',
+    });
+    expect(environment).toMatchObject({
+      PORT: 8080,
+      HOST: '127.0.0.1',
+      DATA_DIR: '/var/lib/gatehouse',
+      DATABASE_URL: 'postgresql://u:p@db:5432/gatehouse',
+      DB_POOL_SIZE: 20,
+      MASTER_KEY: 'sk-master',
+      SALT_KEY: 'salt',
+      LOG_LEVEL: 'debug',
+      MAX_REQUEST_BODY_BYTES: 1024,
+      SHUTDOWN_GRACE_MS: 0,
+      LANGFUSE_HOST: 'http://langfuse:3000',
+    });
+  });
+
+  it.each([
+    ['MASTER_KEY', { LITELLM_MASTER_KEY: 'sk-litellm' }, 'sk-litellm'],
+    ['MASTER_KEY', { MASTER_KEY: 'sk-own', LITELLM_MASTER_KEY: 'sk-litellm' }, 'sk-own'],
+    ['MASTER_KEY', { MASTER_KEY: '', LITELLM_MASTER_KEY: 'sk-litellm' }, 'sk-litellm'],
+    ['SALT_KEY', { LITELLM_SALT_KEY: 'salt-litellm' }, 'salt-litellm'],
+    ['SALT_KEY', { SALT_KEY: 'salt-own', LITELLM_SALT_KEY: 'salt-litellm' }, 'salt-own'],
+  ] as const)('%s falls back to the LiteLLM name: %j', (field, env, expected) => {
+    expect(loadEnvironment(env)[field]).toBe(expected);
+  });
+
+  it('treats empty variables as unset, as docker-compose writes them', () => {
+    const environment = loadEnvironment({ PORT: '', MASTER_KEY: '  ', LOG_LEVEL: '' });
+    expect(environment.PORT).toBe(4000);
+    expect(environment.MASTER_KEY).toBeUndefined();
+    expect(environment.LOG_LEVEL).toBe('info');
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /PORT must be an integer between 0 and 65535 \(got "abc"\)/],
+    [{ PORT: '70000' }, /PORT must be an integer/],
+    [{ PORT: '40.5' }, /PORT must be an integer/],
+    [{ PORT: '0x10' }, /PORT must be an integer/],
+    [{ DB_POOL_SIZE: '0' }, /DB_POOL_SIZE must be an integer between 1 and 1000/],
+    [{ LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
+    [{ MAX_REQUEST_BODY_BYTES: '-1' }, /MAX_REQUEST_BODY_BYTES must be a positive integer/],
+    [{ SHUTDOWN_GRACE_MS: 'soon' }, /SHUTDOWN_GRACE_MS must be a non-negative integer/],
+    [{ LANGFUSE_HOST: 'langfuse:3000' }, /LANGFUSE_HOST must be an http\(s\) URL/],
+    [{ DATABASE_URL: 'mysql://db/x' }, /DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/],
+  ])('rejects %j', (env, message) => {
+    expect(() => loadEnvironment(env)).toThrow(message);
+  });
+
+  it('lists every bad variable in one error', () => {
+    expect(() => loadEnvironment({ PORT: 'abc', LOG_LEVEL: 'loud' })).toThrow(/Invalid environment:\n.*PORT.*\n.*LOG_LEVEL/);
+  });
+
+  it('never echoes a secret value', () => {
+    let message = '';
+    try {
+      loadEnvironment({ DATABASE_URL: 'mysql://admin:hunter2@db/x', MASTER_KEY: 'sk-secret', PORT: 'abc' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('DATABASE_URL');
+    expect(message).not.toContain('hunter2');
+  });
+
+  describe('config file', () => {
+    it.each([
+      [{}, [], DEFAULT_CONFIG_FILE, false],
+      [{ CONFIG_FILE: '/etc/gatehouse.yaml' }, [], '/etc/gatehouse.yaml', true],
+      [{}, ['--config', 'litellm.yaml'], 'litellm.yaml', true],
+      [{}, ['--config=litellm.yaml'], 'litellm.yaml', true],
+      [{ CONFIG_FILE: '/etc/gatehouse.yaml' }, ['--config', 'cli.yaml'], 'cli.yaml', true],
+      [{}, ['--port', '4000', '--config=a.yaml', '--config', 'b.yaml'], 'b.yaml', true],
+    ])('env %j with argv %j uses %s (explicit: %s)', (env, argv, file, explicit) => {
+      const environment = loadEnvironment(env, argv);
+      expect(environment.CONFIG_FILE).toBe(file);
+      expect(environment.configFileExplicit).toBe(explicit);
+    });
+
+    it.each([[['--config']], [['--config', '--debug']], [['--config=']]])('rejects %j without a path', (argv) => {
+      expect(() => configFileFromArgv(argv)).toThrow(/--config/);
+    });
+  });
+});

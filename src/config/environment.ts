@@ -1,0 +1,179 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEFAULT_CONFIG_FILE = './config.yaml';
+
+/** Variables whose values must never appear in an error message. */
+const SECRET_VARIABLES = new Set(['MASTER_KEY', 'SALT_KEY', 'DATABASE_URL']);
+
+/**
+ * Digits only: `Number()` would turn '' into 0 and '0x10' into 16, and a mistyped PORT should fail loudly instead.
+ * Anything else is left as the string so the integer check rejects it with the variable's name.
+ */
+function toInteger({ value }: { value: unknown }): unknown {
+  return typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+}
+
+/** Process settings, read once at boot. Everything else gets them from here, never from `process.env`. */
+export class Environment {
+  @Transform(toInteger)
+  @IsInt({ message: 'PORT must be an integer between 0 and 65535' })
+  @Min(0, { message: 'PORT must be an integer between 0 and 65535' })
+  @Max(65535, { message: 'PORT must be an integer between 0 and 65535' })
+  readonly PORT: number = 4000;
+
+  @IsString()
+  @IsNotEmpty()
+  readonly HOST: string = '0.0.0.0';
+
+  /** Embedded database files and other local state when no DATABASE_URL is given. */
+  @IsString()
+  @IsNotEmpty()
+  readonly DATA_DIR: string = './.data';
+
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
+  readonly DATABASE_URL?: string;
+
+  /** Used only with a real server: the embedded database always runs with one connection. */
+  @Transform(toInteger)
+  @IsInt({ message: 'DB_POOL_SIZE must be an integer between 1 and 1000' })
+  @Min(1, { message: 'DB_POOL_SIZE must be an integer between 1 and 1000' })
+  @Max(1000, { message: 'DB_POOL_SIZE must be an integer between 1 and 1000' })
+  readonly DB_POOL_SIZE: number = 10;
+
+  /** MASTER_KEY, else LITELLM_MASTER_KEY (the name LiteLLM deployments already set). */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  readonly MASTER_KEY?: string;
+
+  @IsString()
+  @IsNotEmpty()
+  readonly CONFIG_FILE: string = DEFAULT_CONFIG_FILE;
+
+  /**
+   * Whether CONFIG_FILE came from the environment or `--config`: a file the operator named must exist, while a
+   * missing default file just means an env-only start.
+   */
+  readonly configFileExplicit: boolean = false;
+
+  /** SALT_KEY, else LITELLM_SALT_KEY. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  readonly SALT_KEY?: string;
+
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  readonly LOG_LEVEL: LogLevel = 'info';
+
+  @Transform(toInteger)
+  @IsInt({ message: 'MAX_REQUEST_BODY_BYTES must be a positive integer' })
+  @Min(1, { message: 'MAX_REQUEST_BODY_BYTES must be a positive integer' })
+  readonly MAX_REQUEST_BODY_BYTES: number = 10 * 1024 * 1024;
+
+  @Transform(toInteger)
+  @IsInt({ message: 'SHUTDOWN_GRACE_MS must be a non-negative integer' })
+  @Min(0, { message: 'SHUTDOWN_GRACE_MS must be a non-negative integer' })
+  readonly SHUTDOWN_GRACE_MS: number = 10000;
+
+  @IsOptional()
+  @IsUrl(
+    { require_protocol: true, protocols: ['http', 'https'], require_tld: false },
+    { message: 'LANGFUSE_HOST must be an http(s) URL' },
+  )
+  readonly LANGFUSE_HOST?: string;
+}
+
+/** `--config PATH` or `--config=PATH`; the last one wins, as with most CLIs. */
+export function configFileFromArgv(argv: readonly string[]): string | undefined {
+  let found: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--config') {
+      const next = argv[i + 1];
+      if (next === undefined || next === '' || next.startsWith('--')) {
+        throw new Error('Invalid command line: --config needs a file path (--config PATH or --config=PATH)');
+      }
+      found = next;
+      i++;
+    } else if (arg.startsWith('--config=')) {
+      const value = arg.slice('--config='.length);
+      if (value === '') {
+        throw new Error('Invalid command line: --config= needs a file path');
+      }
+      found = value;
+    }
+  }
+  return found;
+}
+
+/** docker-compose's `FOO=` and `FOO: ""` mean "not set", not "set to nothing". */
+function read(env: NodeJS.ProcessEnv, ...names: string[]): string | undefined {
+  for (const name of names) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== '') {
+      return value;
+    }
+  }
+  return undefined;
+}
+
+function describe(errors: ValidationError[], raw: Record<string, unknown>): string[] {
+  return errors.map((error) => {
+    const messages = Object.values(error.constraints ?? {});
+    const unique = [...new Set(messages)].join('; ');
+    const value = raw[error.property];
+    const shown = SECRET_VARIABLES.has(error.property) || typeof value !== 'string' ? '' : ` (got ${JSON.stringify(value)})`;
+    return `  ${error.property}: ${unique}${shown}`;
+  });
+}
+
+/**
+ * Validates the process environment, fills defaults and applies `--config`. Throws one Error that lists every bad
+ * variable, so an operator fixes them all in one go. `argv` is the arguments after the script name; it is not read
+ * from `process.argv` here because test runners put their own `--config` there.
+ */
+export function loadEnvironment(env: NodeJS.ProcessEnv, argv: readonly string[] = []): Environment {
+  const configFromArgv = configFileFromArgv(argv);
+  const configFromEnv = read(env, 'CONFIG_FILE');
+  const raw: Record<string, unknown> = {
+    PORT: read(env, 'PORT'),
+    HOST: read(env, 'HOST'),
+    DATA_DIR: read(env, 'DATA_DIR'),
+    DATABASE_URL: read(env, 'DATABASE_URL'),
+    DB_POOL_SIZE: read(env, 'DB_POOL_SIZE'),
+    MASTER_KEY: read(env, 'MASTER_KEY', 'LITELLM_MASTER_KEY'),
+    CONFIG_FILE: configFromArgv ?? configFromEnv,
+    configFileExplicit: configFromArgv !== undefined || configFromEnv !== undefined,
+    SALT_KEY: read(env, 'SALT_KEY', 'LITELLM_SALT_KEY'),
+    LOG_LEVEL: read(env, 'LOG_LEVEL'),
+    MAX_REQUEST_BODY_BYTES: read(env, 'MAX_REQUEST_BODY_BYTES'),
+    SHUTDOWN_GRACE_MS: read(env, 'SHUTDOWN_GRACE_MS'),
+    LANGFUSE_HOST: read(env, 'LANGFUSE_HOST'),
+  };
+  // Unset variables are left out entirely so the class's field initialisers supply the defaults.
+  const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined));
+  const environment = plainToInstance(Environment, present);
+  const errors = validateSync(environment, { forbidUnknownValues: true });
+  if (errors.length > 0) {
+    throw new Error(`Invalid environment:\n${describe(errors, present).join('\n')}`);
+  }
+  return environment;
+}
