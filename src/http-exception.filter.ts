@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
+import { parseLenientJson } from './common/lenient-json';
 import type { RequestWithId } from './common/request-context';
 import { AppException, toErrorBody } from './errors';
 
@@ -15,9 +16,22 @@ export class HttpExceptionFilter implements ExceptionFilter {
   }
 }
 
-/** Errors raised by express middleware (the body parser) before Nest's pipeline: same rendering. */
+/**
+ * Errors raised by express middleware (the body parser) before Nest's pipeline: same rendering. A body
+ * that failed strict JSON parsing gets one lenient retry (see `parseLenientJson`) before it is a 400.
+ */
 export function bodyParserErrorMiddleware(logger: Logger) {
-  return (error: unknown, request: Request & RequestWithId, response: Response, _next: NextFunction): void => {
+  return (error: unknown, request: Request & RequestWithId, response: Response, next: NextFunction): void => {
+    const failed = error as BodyParserError | null;
+    if (failed?.type === 'entity.parse.failed' && typeof failed.body === 'string') {
+      try {
+        request.body = parseLenientJson(failed.body);
+        next();
+        return;
+      } catch {
+        // Not JSON even leniently: report the original parse failure.
+      }
+    }
     renderError(error, request, response, logger);
   };
 }
@@ -41,6 +55,8 @@ function renderError(exception: unknown, request: Request & RequestWithId, respo
 interface BodyParserError {
   type?: string;
   status?: number;
+  /** The raw text of a body that failed to parse. */
+  body?: unknown;
 }
 
 export function toAppException(exception: unknown): AppException {

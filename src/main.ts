@@ -20,8 +20,8 @@ async function main(): Promise<void> {
     for (const warning of warnings) {
       logger.warn({ path: warning.path, line: warning.line, file: config.source }, `config: ${warning.message}`);
     }
-    // LiteLLM semantics: `environment_variables` from the config file are set for the process.
-    for (const [name, value] of Object.entries(config.environmentVariables)) process.env[name] = value;
+    // LiteLLM semantics: `environment_variables` from the config file fill in variables the environment lacks.
+    for (const [name, value] of Object.entries(config.environmentVariables)) process.env[name] ??= value;
 
     const { masterKey, weakness } = resolveMasterKey(environment, config, process.env);
     if (weakness) {

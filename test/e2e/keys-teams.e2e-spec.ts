@@ -227,6 +227,17 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
       expect(res.body.error).toMatchObject({ code: 'invalid_json', type: 'invalid_request_error' });
     });
 
+    it('accepts the seed’s bodies as written: # comments and trailing commas', async () => {
+      const res = await gw
+        .http()
+        .post('/key/generate')
+        .set(admin())
+        .set('Content-Type', 'application/json')
+        .send('{\n  "key_alias": "from-docs", # a comment as in the docs\n  "models": ["gpt-4",],\n}')
+        .expect(200);
+      expect(res.body).toMatchObject({ key_alias: 'from-docs', models: ['gpt-4'] });
+    });
+
     it('bad duration and unknown role → 400 naming the field', async () => {
       expect((await gw.http().post('/key/generate').set(admin()).send({ duration: '30 days' }).expect(400)).body.error.param).toBe('duration');
       expect((await gw.http().post('/key/generate').set(admin()).send({ role: 'god' }).expect(400)).body.error.param).toBe('role');
