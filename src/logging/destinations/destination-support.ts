@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Agent } from 'undici';
+import { request, type Agent } from 'undici';
 import type { DeliveryResult } from '../log-destination';
 import { createGuardedAgent } from '../ssrf-guard';
 
@@ -211,4 +211,37 @@ export function httpUrlError(field: string, value: string): { field: string; mes
     return { field, message: `${field} must not contain credentials` };
   }
   return null;
+}
+
+export interface HttpCallResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The first 64 KiB of the body: enough for error details, bounded whatever the server sends. */
+  text: string;
+}
+
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** One request through the pool's guarded keep-alive agent; throws on transport errors (see `networkFailure`). */
+export async function httpCall(
+  agents: AgentPool,
+  call: { method: 'GET' | 'POST'; url: string; headers: Record<string, string>; body?: string | Buffer; timeoutMs: number },
+): Promise<HttpCallResult> {
+  const response = await request(call.url, {
+    method: call.method,
+    headers: call.headers,
+    body: call.body,
+    dispatcher: agents.forUrl(call.url),
+    signal: AbortSignal.timeout(call.timeoutMs),
+  });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    if (size < MAX_RESPONSE_BYTES) {
+      chunks.push(buffer.subarray(0, MAX_RESPONSE_BYTES - size));
+    }
+    size += buffer.length;
+  }
+  return { status: response.statusCode, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') };
 }
