@@ -45,7 +45,7 @@ describe('parseGatewayConfig', () => {
       expect(typeof models[0].model_info.id).toBe('string');
     });
 
-    it('keeps the seed’s two teams with their os.environ/ references unresolved', () => {
+    it('keeps the seed’s teams with their os.environ/ references unresolved', () => {
       expect(example.config.litellmSettings.default_team_settings).toEqual([
         {
           team_id: 'my-secret-project',
@@ -66,6 +66,13 @@ describe('parseGatewayConfig', () => {
             langfuse_public_key: 'os.environ/LANGFUSE_PUB_KEY_2',
             langfuse_secret: 'os.environ/LANGFUSE_SECRET_2',
           },
+        },
+        {
+          team_id: 'dbe2f686-a686-4896-864a-4c3924458709',
+          success_callback: [],
+          failure_callback: [],
+          callbacks: [],
+          callback_vars: {},
         },
       ]);
       expect(example.config.generalSettings.master_key).toBe('sk-1234');
