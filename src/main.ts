@@ -55,6 +55,8 @@ async function main(): Promise<void> {
   } catch (error) {
     const known = error instanceof StartupError || error instanceof ConfigValidationError || error instanceof DataDirLockedError;
     logger.fatal(known ? (error as Error).message : { err: error }, known ? undefined : 'start-up failed');
+    // Also plainly on stderr: a person at a terminal should not have to read escaped JSON to fix a typo.
+    if (known) process.stderr.write(`\n${(error as Error).message}\n\n`);
     await embedded?.stop().catch(() => undefined);
     process.exitCode = 1;
   }
