@@ -1,0 +1,92 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AppException } from '../errors';
+import { ACCESS_LEVEL } from './auth.decorators';
+import { ApiKeyGuard, extractKey } from './api-key.guard';
+import type { KeysService } from './keys.service';
+import type { Principal } from './principal';
+
+const plainKey: Principal = {
+  kind: 'key',
+  isProxyAdmin: false,
+  role: null,
+  keyHash: 'h',
+  keyAlias: null,
+  teamId: 't',
+  teamAlias: null,
+  allowedModels: null,
+  keyMetadata: {},
+  teamMetadata: {},
+};
+
+function contextFor(handler: () => void, headers: Record<string, string>): { context: ExecutionContext; request: Record<string, unknown> } {
+  const request: Record<string, unknown> = { headers };
+  const context = {
+    getHandler: () => handler,
+    getClass: () => class {},
+    switchToHttp: () => ({ getRequest: () => request }),
+  } as unknown as ExecutionContext;
+  return { context, request };
+}
+
+describe(ApiKeyGuard.name, () => {
+  const keys = { authenticate: jest.fn(async () => plainKey) } as unknown as KeysService;
+  const guard = new ApiKeyGuard(new Reflector(), keys);
+  const withLevel = (level?: string) => {
+    const handler = () => undefined;
+    if (level) Reflect.defineMetadata(ACCESS_LEVEL, level, handler);
+    return handler;
+  };
+
+  it('lets public routes through without touching the key store', async () => {
+    const { context } = contextFor(withLevel('public'), {});
+    await expect(guard.canActivate(context)).resolves.toBe(true);
+    expect(keys.authenticate).not.toHaveBeenCalled();
+  });
+
+  it('treats an undecorated route as proxy-admin only', async () => {
+    const { context } = contextFor(withLevel(), { authorization: 'Bearer sk-x' });
+    await expect(guard.canActivate(context)).rejects.toMatchObject({ code: 'forbidden' });
+  });
+
+  it('attaches the principal for any_key routes', async () => {
+    const { context, request } = contextFor(withLevel('any_key'), { authorization: 'Bearer sk-x' });
+    await expect(guard.canActivate(context)).resolves.toBe(true);
+    expect(request.principal).toBe(plainKey);
+  });
+
+  it('refuses plain keys on team_admin routes', async () => {
+    const { context } = contextFor(withLevel('team_admin'), { authorization: 'Bearer sk-x' });
+    await expect(guard.canActivate(context)).rejects.toMatchObject({ code: 'forbidden' });
+  });
+});
+
+describe(extractKey.name, () => {
+  it.each([
+    [{ authorization: 'Bearer sk-abc' }, 'sk-abc'],
+    [{ authorization: 'bearer   sk-abc  ' }, 'sk-abc'],
+    [{ 'x-api-key': 'sk-abc' }, 'sk-abc'],
+    [{ 'api-key': 'sk-abc' }, 'sk-abc'],
+    [{ 'x-litellm-api-key': 'sk-abc' }, 'sk-abc'],
+  ])('reads %j', (headers, expected) => {
+    expect(extractKey(headers)).toBe(expected);
+  });
+
+  it.each([
+    [{}, 'missing_api_key'],
+    [{ 'x-api-key': '  ' }, 'missing_api_key'],
+    [{ authorization: 'Basic abc' }, 'invalid_api_key'],
+    [{ authorization: 'Bearer' }, 'invalid_api_key'],
+    [{ authorization: 'Bearer a b' }, 'invalid_api_key'],
+    [{ 'x-api-key': `sk-${'a'.repeat(600)}` }, 'invalid_api_key'],
+    [{ 'x-api-key': 'sk-\u00e9' }, 'invalid_api_key'],
+  ])('refuses %j with %s', (headers, code) => {
+    try {
+      extractKey(headers);
+      throw new Error('expected a refusal');
+    } catch (error) {
+      expect(error).toBeInstanceOf(AppException);
+      expect((error as AppException).code).toBe(code);
+    }
+  });
+});
