@@ -182,6 +182,18 @@ describe('GcsBucketDestination', () => {
     }
   });
 
+  it('fake GCS also serves resumable uploads, listing and downloads to the real client', async () => {
+    const storage = new Storage({ apiEndpoint: fake.url, projectId: 'local' });
+    const big = Buffer.alloc(300 * 1024, 'x');
+    await storage.bucket('other-bucket').file('dir/big.bin').save(big, { resumable: true });
+    const [files] = await storage.bucket('other-bucket').getFiles({ prefix: 'dir/' });
+    expect(files.map((f) => f.name)).toEqual(['dir/big.bin']);
+    const [downloaded] = await storage.bucket('other-bucket').file('dir/big.bin').download();
+    expect(downloaded.equals(big)).toBe(true);
+    const [exists] = await storage.bucket('other-bucket').file('dir/missing').exists();
+    expect(exists).toBe(false);
+  });
+
   describe('checkHealth', () => {
     it('is healthy when the credentials may create objects, without writing anything', async () => {
       expect(await destination.checkHealth(settings)).toEqual({ healthy: true, details: 'service account can create objects in bucket team-logs' });
