@@ -1,4 +1,3 @@
-import '../../../../test/support/fakes/preload-langfuse';
 import { FakeLangfuse } from '../../../../test/support/fakes/fake-langfuse';
 import { failurePayload, samplePayload } from '../../../../test/support/fakes/sample-payload';
 import type { DeliveryItem } from '../../log-destination';
