@@ -2,6 +2,7 @@ import { DynamicModule, Global, Module, type ModuleMetadata } from '@nestjs/comm
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from './audit/audit.module';
 import { createValidationPipe } from './common/validation';
 import { GatewaySettings } from './config/gateway-settings';
 import { dataSourceOptions } from './database/data-source-options';
@@ -34,6 +35,7 @@ export class AppModule {
         TeamsModule,
         KeysModule,
         LoggingModule,
+        AuditModule,
         HealthModule,
         ...extraImports,
       ],

@@ -99,6 +99,21 @@ export class Environment {
     { message: 'LANGFUSE_HOST must be an http(s) URL' },
   )
   readonly LANGFUSE_HOST?: string;
+
+  /** A GCS emulator (e.g. fake-gcs-server): the GCS destination talks to it without credentials. */
+  @IsOptional()
+  @IsUrl(
+    { require_protocol: true, protocols: ['http', 'https'], require_tld: false },
+    { message: 'STORAGE_EMULATOR_HOST must be an http(s) URL' },
+  )
+  readonly STORAGE_EMULATOR_HOST?: string;
+
+  /** How often buffered log events are sent to their destinations. */
+  @Transform(toInteger)
+  @IsInt({ message: 'LOG_FLUSH_INTERVAL_MS must be an integer between 10 and 60000' })
+  @Min(10, { message: 'LOG_FLUSH_INTERVAL_MS must be an integer between 10 and 60000' })
+  @Max(60000, { message: 'LOG_FLUSH_INTERVAL_MS must be an integer between 10 and 60000' })
+  readonly LOG_FLUSH_INTERVAL_MS: number = 1000;
 }
 
 /** `--config PATH` or `--config=PATH`; the last one wins, as with most CLIs. */
@@ -167,6 +182,8 @@ export function loadEnvironment(env: NodeJS.ProcessEnv, argv: readonly string[] 
     MAX_REQUEST_BODY_BYTES: read(env, 'MAX_REQUEST_BODY_BYTES'),
     SHUTDOWN_GRACE_MS: read(env, 'SHUTDOWN_GRACE_MS'),
     LANGFUSE_HOST: read(env, 'LANGFUSE_HOST'),
+    STORAGE_EMULATOR_HOST: read(env, 'STORAGE_EMULATOR_HOST'),
+    LOG_FLUSH_INTERVAL_MS: read(env, 'LOG_FLUSH_INTERVAL_MS'),
   };
   // Unset variables are left out entirely so the class's field initialisers supply the defaults.
   const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined));

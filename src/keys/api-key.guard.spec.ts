@@ -17,6 +17,7 @@ const plainKey: Principal = {
   allowedModels: null,
   keyMetadata: {},
   teamMetadata: {},
+  teamLoggingDisabled: false,
 };
 
 function contextFor(handler: () => void, headers: Record<string, string>): { context: ExecutionContext; request: Record<string, unknown> } {

@@ -1,6 +1,7 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AppException } from '../errors';
+import { KeyHealthService, type KeyHealthResponse } from '../logging/key-health.service';
 import { Access, CurrentPrincipal } from './auth.decorators';
 import { DeleteKeysDto, GeneratedKeyResponseDto, GenerateKeyDto, KeyResponseDto, UpdateKeyDto } from './dto/key.dto';
 import { KeyListResponse, KeysService } from './keys.service';
@@ -9,15 +10,22 @@ import type { Principal } from './principal';
 @ApiTags('keys')
 @Controller('key')
 export class KeysController {
-  constructor(private readonly keys: KeysService) {}
+  constructor(
+    private readonly keys: KeysService,
+    private readonly keyHealth: KeyHealthService,
+  ) {}
 
   @Post('generate')
   @HttpCode(200)
   @Access('team_admin')
   @ApiOperation({ summary: 'Create a virtual key; the key is shown once in `key`' })
   @ApiOkResponse({ type: GeneratedKeyResponseDto })
-  generate(@Body() dto: GenerateKeyDto, @CurrentPrincipal() caller: Principal): Promise<GeneratedKeyResponseDto> {
-    return this.keys.generate(dto, caller);
+  generate(
+    @Body() dto: GenerateKeyDto,
+    @CurrentPrincipal() caller: Principal,
+    @Headers('litellm-changed-by') changedBy?: string,
+  ): Promise<GeneratedKeyResponseDto> {
+    return this.keys.generate(dto, { caller, changedBy });
   }
 
   @Post('update')
@@ -25,8 +33,32 @@ export class KeysController {
   @Access('team_admin')
   @ApiOperation({ summary: 'Update a key (metadata.logging is kept unless named)' })
   @ApiOkResponse({ type: KeyResponseDto })
-  update(@Body() dto: UpdateKeyDto, @CurrentPrincipal() caller: Principal): Promise<KeyResponseDto> {
-    return this.keys.update(dto, caller);
+  update(
+    @Body() dto: UpdateKeyDto,
+    @CurrentPrincipal() caller: Principal,
+    @Headers('litellm-changed-by') changedBy?: string,
+  ): Promise<KeyResponseDto> {
+    return this.keys.update(dto, { caller, changedBy });
+  }
+
+  @Post('health')
+  @HttpCode(200)
+  @Access('any_key')
+  @ApiOperation({ summary: 'Check the logging destinations of the calling key and its team (no data is written)' })
+  @ApiOkResponse({
+    schema: {
+      example: {
+        key: 'healthy',
+        logging_callbacks: {
+          callbacks: ['gcs_bucket'],
+          status: 'healthy',
+          details: 'No logger exceptions triggered, system is healthy. Checked gcs_bucket (key): credentials accepted, destinations reachable',
+        },
+      },
+    },
+  })
+  health(@CurrentPrincipal() caller: Principal): Promise<KeyHealthResponse> {
+    return this.keyHealth.check(caller);
   }
 
   @Get('info')

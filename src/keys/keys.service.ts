@@ -1,10 +1,13 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
 import { mergeMetadataKeepingLogging } from '../common/metadata';
 import { GatewaySettings } from '../config/gateway-settings';
 import { AppException } from '../errors';
-import { TeamsService } from '../teams/teams.service';
+import { LoggingEntryPolicy } from '../logging/logging-entry.policy';
+import { maskMetadata } from '../logging/logging-entry';
+import { TeamsService, type ChangeContext } from '../teams/teams.service';
 import type { DeleteKeysDto, GeneratedKeyResponseDto, GenerateKeyDto, KeyResponseDto, UpdateKeyDto } from './dto/key.dto';
 import { expiryFromDuration } from './duration';
 import { VirtualKey } from './key.entity';
@@ -23,6 +26,7 @@ const MASTER_PRINCIPAL: Principal = Object.freeze({
   allowedModels: null,
   keyMetadata: {},
   teamMetadata: {},
+  teamLoggingDisabled: false,
 });
 
 const TOKEN_PATTERN = /^[0-9a-f]{64}$/;
@@ -49,6 +53,8 @@ export class KeysService implements OnModuleInit {
     private readonly teams: TeamsService,
     private readonly cache: PrincipalCache,
     private readonly settings: GatewaySettings,
+    private readonly loggingPolicy: LoggingEntryPolicy,
+    private readonly audit: AuditService,
   ) {}
 
   onModuleInit(): void {
@@ -75,41 +81,76 @@ export class KeysService implements OnModuleInit {
     return principal;
   }
 
-  async generate(dto: GenerateKeyDto, caller: Principal): Promise<GeneratedKeyResponseDto> {
+  async generate(dto: GenerateKeyDto, context: ChangeContext): Promise<GeneratedKeyResponseDto> {
+    const { caller } = context;
     const teamId = dto.team_id ?? (caller.isProxyAdmin ? null : caller.teamId);
     if (teamId !== null) await this.teams.requireManageableTeam(caller, teamId);
     else if (!caller.isProxyAdmin) throw new AppException('forbidden', 'You do not have access to this team');
     this.assertRoleAllowed(dto.role ?? null, caller, teamId);
+    const metadata = await this.withCheckedLogging(dto.metadata ?? {}, caller);
 
     const key = generateKey();
-    const row = await this.keys.save(
-      this.keys.create({
-        token: hashKey(key),
-        keyName: displayName(key),
-        keyAlias: dto.key_alias ?? null,
-        teamId,
-        role: dto.role ?? null,
-        metadata: dto.metadata ?? {},
-        models: dto.models ?? [],
-        blocked: dto.blocked ?? false,
-        expiresAt: expiryFromDuration(dto.duration),
-      }),
-    );
+    const row = await this.keys.manager.transaction(async (manager) => {
+      const saved = await manager.save(
+        manager.create(VirtualKey, {
+          token: hashKey(key),
+          keyName: displayName(key),
+          keyAlias: dto.key_alias ?? null,
+          teamId,
+          role: dto.role ?? null,
+          metadata,
+          models: dto.models ?? [],
+          blocked: dto.blocked ?? false,
+          expiresAt: expiryFromDuration(dto.duration),
+        }),
+      );
+      if (metadata.logging !== undefined) await this.auditLogging(context, saved, null, manager);
+      return saved;
+    });
     return { key, ...toKeyResponse(row) };
   }
 
-  async update(dto: UpdateKeyDto, caller: Principal): Promise<KeyResponseDto> {
+  async update(dto: UpdateKeyDto, context: ChangeContext): Promise<KeyResponseDto> {
+    const { caller } = context;
     const row = await this.requireManageableKey(caller, dto.key);
     if (dto.role !== undefined) this.assertRoleAllowed(dto.role, caller, row.teamId);
+    const incoming = dto.metadata === undefined ? undefined : await this.withCheckedLogging(dto.metadata, caller);
+    const before = { metadata: maskMetadata(row.metadata) };
+    const loggingBefore = JSON.stringify(row.metadata.logging ?? null);
     if (dto.key_alias !== undefined) row.keyAlias = dto.key_alias;
-    if (dto.metadata !== undefined) row.metadata = mergeMetadataKeepingLogging(row.metadata, dto.metadata);
+    if (incoming !== undefined) row.metadata = mergeMetadataKeepingLogging(row.metadata, incoming);
     if (dto.models !== undefined) row.models = dto.models;
     if (dto.blocked !== undefined) row.blocked = dto.blocked;
     if (dto.role !== undefined) row.role = dto.role;
     if (dto.duration !== undefined) row.expiresAt = expiryFromDuration(dto.duration);
-    const saved = await this.keys.save(row);
+    const saved = await this.keys.manager.transaction(async (manager) => {
+      const result = await manager.save(row);
+      if (JSON.stringify(result.metadata.logging ?? null) !== loggingBefore) await this.auditLogging(context, result, before, manager);
+      return result;
+    });
     this.cache.invalidateKey(saved.token);
     return toKeyResponse(saved);
+  }
+
+  /** `metadata.logging` of a key passes the same checks as a team callback. */
+  private async withCheckedLogging(metadata: Record<string, unknown>, caller: Principal): Promise<Record<string, unknown>> {
+    if (!Object.prototype.hasOwnProperty.call(metadata, 'logging')) return metadata;
+    return { ...metadata, logging: await this.loggingPolicy.prepareList(metadata.logging, caller, 'metadata.logging') };
+  }
+
+  private auditLogging(context: ChangeContext, row: VirtualKey, before: Record<string, unknown> | null, manager: EntityManager): Promise<void> {
+    return this.audit.record(
+      {
+        ...context,
+        action: 'key_logging_updated',
+        tableName: 'virtual_keys',
+        objectId: row.keyName,
+        teamId: row.teamId,
+        before,
+        after: { metadata: maskMetadata(row.metadata) },
+      },
+      manager,
+    );
   }
 
   /** Without `key`: the caller's own key. With it: admins any key, team admins their team's, others only themselves. */
@@ -205,6 +246,7 @@ function toPrincipal(row: VirtualKey): Principal {
     allowedModels: allowedModels(row.models, team?.models ?? []),
     keyMetadata: row.metadata,
     teamMetadata: team?.metadata ?? {},
+    teamLoggingDisabled: team?.loggingDisabled ?? false,
   });
 }
 
@@ -224,7 +266,7 @@ export function toKeyResponse(row: VirtualKey): KeyResponseDto {
     key_alias: row.keyAlias,
     team_id: row.teamId,
     role: row.role,
-    metadata: row.metadata,
+    metadata: maskMetadata(row.metadata),
     models: row.models,
     blocked: row.blocked,
     expires: row.expiresAt ? row.expiresAt.toISOString() : null,

@@ -12,6 +12,7 @@ const principal = (teamId: string | null): Principal => ({
   allowedModels: null,
   keyMetadata: {},
   teamMetadata: {},
+  teamLoggingDisabled: false,
 });
 
 describe(PrincipalCache.name, () => {

@@ -19,4 +19,6 @@ export interface Principal {
   readonly allowedModels: ReadonlySet<string> | null;
   readonly keyMetadata: Readonly<Record<string, unknown>>;
   readonly teamMetadata: Readonly<Record<string, unknown>>;
+  /** The team turned its logging off: nothing is logged anywhere for this caller. */
+  readonly teamLoggingDisabled: boolean;
 }

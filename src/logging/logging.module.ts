@@ -1,9 +1,42 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
+import { SecretBox } from '../common/secret-box';
+import { GatewaySettings } from '../config/gateway-settings';
 import { CompletionLoggingInterceptor } from './completion-logging.interceptor';
+import { DeliveryQueue } from './delivery-queue';
+import { DestinationRegistry } from './destination-registry';
+import { KeyHealthService } from './key-health.service';
+import { LoggingEntryPolicy } from './logging-entry.policy';
+import { LoggingResolver } from './logging-resolver';
 import { LoggingService } from './logging.service';
 
 @Module({
-  providers: [LoggingService, CompletionLoggingInterceptor],
-  exports: [LoggingService, CompletionLoggingInterceptor],
+  providers: [
+    {
+      provide: SecretBox,
+      inject: [GatewaySettings],
+      useFactory: (settings: GatewaySettings) => {
+        const box = SecretBox.fromKeyMaterial({ saltKey: settings.environment.SALT_KEY, masterKey: settings.masterKey });
+        if (box.derivedFrom === 'master_key') {
+          new Logger('Secrets').warn(
+            'SALT_KEY is not set: logging secrets are encrypted with a key derived from the master key. ' +
+              'Rotating the master key would make them unreadable; set SALT_KEY to a long random value.',
+          );
+        }
+        return box;
+      },
+    },
+    {
+      provide: DestinationRegistry,
+      inject: [GatewaySettings, SecretBox],
+      useFactory: (settings: GatewaySettings, secrets: SecretBox) => DestinationRegistry.create(settings, secrets),
+    },
+    LoggingResolver,
+    LoggingEntryPolicy,
+    DeliveryQueue,
+    LoggingService,
+    KeyHealthService,
+    CompletionLoggingInterceptor,
+  ],
+  exports: [LoggingService, CompletionLoggingInterceptor, LoggingEntryPolicy, LoggingResolver, KeyHealthService, DeliveryQueue],
 })
 export class LoggingModule {}

@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../keys/principal';
+import { DeliveryQueue } from './delivery-queue';
+import { appliesTo, type ResolvedEntry } from './logging-entry';
+import { LoggingResolver } from './logging-resolver';
 import type { StandardLoggingPayload } from './standard-logging-payload';
+
+const REDACTED = 'redacted-by-litellm';
 
 /**
  * Entry point of the logging module: takes a finished call's event and the caller, resolves where the
@@ -8,7 +13,23 @@ import type { StandardLoggingPayload } from './standard-logging-payload';
  */
 @Injectable()
 export class LoggingService {
-  dispatch(_payload: StandardLoggingPayload, _principal: Principal): void {
-    // Destinations, resolution and delivery arrive with the logging issue (#4).
+  constructor(
+    private readonly resolver: LoggingResolver,
+    private readonly queue: DeliveryQueue,
+  ) {}
+
+  dispatch(payload: StandardLoggingPayload, principal: Principal): void {
+    const entries = this.resolver.resolve(principal);
+    for (const entry of entries) {
+      if (!appliesTo(entry.callback_type, payload.status)) continue;
+      this.queue.enqueue(entry, { eventId: `${payload.litellm_call_id}:${entry.entry_id}`, payload: forEntry(payload, entry) });
+    }
   }
+}
+
+/** LiteLLM's per-entry `turn_off_message_logging`: the destination gets the metadata but not the content. */
+function forEntry(payload: StandardLoggingPayload, entry: ResolvedEntry): StandardLoggingPayload {
+  const flag = entry.callback_vars.turn_off_message_logging;
+  if (flag === undefined || !/^(true|1|yes)$/i.test(flag)) return payload;
+  return { ...payload, messages: REDACTED, response: payload.response === null ? null : REDACTED };
 }

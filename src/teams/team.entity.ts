@@ -21,6 +21,13 @@ export class Team {
   @Column({ type: 'boolean', default: false })
   blocked: boolean;
 
+  /**
+   * Set by `POST /team/{id}/disable_logging`: the team logs nowhere (not its keys' own destinations, not the
+   * global callbacks) until a callback is added again.
+   */
+  @Column({ name: 'logging_disabled', type: 'boolean', default: false })
+  loggingDisabled: boolean;
+
   /** `config` for teams upserted from `default_team_settings` at boot. */
   @Column({ type: 'varchar', length: 16, default: 'api' })
   source: TeamSource;

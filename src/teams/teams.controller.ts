@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AppException } from '../errors';
 import { Access, CurrentPrincipal } from '../keys/auth.decorators';
@@ -16,16 +16,24 @@ export class TeamsController {
   @Access('admin')
   @ApiOperation({ summary: 'Create a team' })
   @ApiOkResponse({ type: TeamResponseDto })
-  create(@Body() dto: CreateTeamDto): Promise<TeamResponseDto> {
-    return this.teams.create(dto);
+  create(
+    @Body() dto: CreateTeamDto,
+    @CurrentPrincipal() caller: Principal,
+    @Headers('litellm-changed-by') changedBy?: string,
+  ): Promise<TeamResponseDto> {
+    return this.teams.create(dto, { caller, changedBy });
   }
 
   @Post('update')
   @HttpCode(200)
   @Access('team_admin')
   @ApiOperation({ summary: 'Update a team (team admins: alias and metadata of their own team)' })
-  update(@Body() dto: UpdateTeamDto, @CurrentPrincipal() caller: Principal): Promise<{ team_id: string; data: TeamResponseDto }> {
-    return this.teams.update(dto, caller);
+  update(
+    @Body() dto: UpdateTeamDto,
+    @CurrentPrincipal() caller: Principal,
+    @Headers('litellm-changed-by') changedBy?: string,
+  ): Promise<{ team_id: string; data: TeamResponseDto }> {
+    return this.teams.update(dto, { caller, changedBy });
   }
 
   @Get('info')

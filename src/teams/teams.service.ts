@@ -2,14 +2,23 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { In, Repository } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
 import { mergeMetadataKeepingLogging } from '../common/metadata';
 import { GatewaySettings } from '../config/gateway-settings';
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
+import { LoggingEntryPolicy } from '../logging/logging-entry.policy';
+import { maskMetadata } from '../logging/logging-entry';
 import type { CreateTeamDto, TeamResponseDto, UpdateTeamDto } from './dto/team.dto';
 import { Team } from './team.entity';
 
 export type TeamChangeListener = (teamId: string) => void;
+
+/** Who asked, for the audit trail: the caller and LiteLLM's optional `litellm-changed-by` header. */
+export interface ChangeContext {
+  caller: Principal;
+  changedBy?: string;
+}
 
 @Injectable()
 export class TeamsService implements OnApplicationBootstrap {
@@ -19,6 +28,8 @@ export class TeamsService implements OnApplicationBootstrap {
   constructor(
     @InjectRepository(Team) private readonly teams: Repository<Team>,
     private readonly settings: GatewaySettings,
+    private readonly loggingPolicy: LoggingEntryPolicy,
+    private readonly audit: AuditService,
   ) {}
 
   /** Teams named in `default_team_settings` exist, so `/key/generate {"team_id": ...}` works for them. */
@@ -39,38 +50,50 @@ export class TeamsService implements OnApplicationBootstrap {
     this.changeListeners.push(listener);
   }
 
-  async create(dto: CreateTeamDto): Promise<TeamResponseDto> {
+  async create(dto: CreateTeamDto, context: ChangeContext): Promise<TeamResponseDto> {
     const teamId = dto.team_id ?? randomUUID();
+    const metadata = await this.withCheckedLogging(dto.metadata ?? {}, context.caller);
     if (await this.teams.existsBy({ teamId })) {
       throw new AppException('conflict', `Team ${teamId} already exists`, { param: 'team_id' });
     }
-    const team = await this.teams.save(
-      this.teams.create({
-        teamId,
-        teamAlias: dto.team_alias ?? null,
-        metadata: dto.metadata ?? {},
-        models: dto.models ?? [],
-        blocked: dto.blocked ?? false,
-        source: 'api',
-      }),
-    );
+    const team = await this.teams.manager.transaction(async (manager) => {
+      const saved = await manager.save(
+        manager.create(Team, {
+          teamId,
+          teamAlias: dto.team_alias ?? null,
+          metadata,
+          models: dto.models ?? [],
+          blocked: dto.blocked ?? false,
+          source: 'api',
+        }),
+      );
+      if (metadata.logging !== undefined) {
+        await this.audit.record(
+          { ...context, action: 'team_logging_updated', tableName: 'teams', objectId: teamId, teamId, before: null, after: { metadata: maskMetadata(metadata) } },
+          manager,
+        );
+      }
+      return saved;
+    });
     return toTeamResponse(team);
   }
 
-  async update(dto: UpdateTeamDto, caller: Principal): Promise<{ team_id: string; data: TeamResponseDto }> {
-    const team = await this.requireManageableTeam(caller, dto.team_id);
+  async update(dto: UpdateTeamDto, context: ChangeContext): Promise<{ team_id: string; data: TeamResponseDto }> {
+    const { caller } = context;
     if (!caller.isProxyAdmin && (dto.models !== undefined || dto.blocked !== undefined)) {
       // A team admin widening its own model list or unblocking itself would be an escalation.
       throw new AppException('forbidden', 'Only the proxy admin may change a team’s models or blocked state', {
         param: dto.models !== undefined ? 'models' : 'blocked',
       });
     }
-    if (dto.team_alias !== undefined) team.teamAlias = dto.team_alias;
-    if (dto.metadata !== undefined) team.metadata = mergeMetadataKeepingLogging(team.metadata, dto.metadata);
-    if (dto.models !== undefined) team.models = dto.models;
-    if (dto.blocked !== undefined) team.blocked = dto.blocked;
-    const saved = await this.teams.save(team);
-    this.notifyChanged(saved.teamId);
+    await this.requireManageableTeam(caller, dto.team_id);
+    const incoming = dto.metadata === undefined ? undefined : await this.withCheckedLogging(dto.metadata, caller);
+    const saved = await this.mutate(dto.team_id, context, 'team_logging_updated', (team) => {
+      if (dto.team_alias !== undefined) team.teamAlias = dto.team_alias;
+      if (incoming !== undefined) team.metadata = mergeMetadataKeepingLogging(team.metadata, incoming);
+      if (dto.models !== undefined) team.models = dto.models;
+      if (dto.blocked !== undefined) team.blocked = dto.blocked;
+    });
     return { team_id: saved.teamId, data: toTeamResponse(saved) };
   }
 
@@ -115,18 +138,53 @@ export class TeamsService implements OnApplicationBootstrap {
     return team;
   }
 
+  /**
+   * Read-modify-write of one team under a row lock, so two concurrent callback changes cannot lose each
+   * other. When the logging changed, the redacted before/after goes to the audit log in the same transaction.
+   * Call `requireManageableTeam` first: this only re-reads the row.
+   */
+  async mutate(teamId: string, context: ChangeContext, auditAction: string, change: (team: Team) => void | Promise<void>): Promise<Team> {
+    const saved = await this.teams.manager.transaction(async (manager) => {
+      const team = await manager.findOne(Team, { where: { teamId }, lock: { mode: 'pessimistic_write' } });
+      if (!team) throw new AppException('not_found', `Team ${teamId} does not exist`, { param: 'team_id' });
+      const loggingBefore = loggingState(team);
+      const before = { metadata: maskMetadata(team.metadata), logging_disabled: team.loggingDisabled };
+      await change(team);
+      const result = await manager.save(team);
+      if (loggingState(result) !== loggingBefore) {
+        const after = { metadata: maskMetadata(result.metadata), logging_disabled: result.loggingDisabled };
+        await this.audit.record({ ...context, action: auditAction, tableName: 'teams', objectId: teamId, teamId, before, after }, manager);
+      }
+      return result;
+    });
+    this.notifyChanged(teamId);
+    return saved;
+  }
+
+  /** `metadata.logging` given to /team/new or /team/update passes the same checks as the callback route. */
+  private async withCheckedLogging(metadata: Record<string, unknown>, caller: Principal): Promise<Record<string, unknown>> {
+    if (!Object.prototype.hasOwnProperty.call(metadata, 'logging')) return metadata;
+    return { ...metadata, logging: await this.loggingPolicy.prepareList(metadata.logging, caller, 'metadata.logging') };
+  }
+
   private notifyChanged(teamId: string): void {
     for (const listener of this.changeListeners) listener(teamId);
   }
+}
+
+/** Compared on the stored (encrypted) form, so a changed secret counts even though it masks the same. */
+function loggingState(team: Team): string {
+  return JSON.stringify([team.loggingDisabled, team.metadata.logging ?? null]);
 }
 
 export function toTeamResponse(team: Team): TeamResponseDto {
   return {
     team_id: team.teamId,
     team_alias: team.teamAlias,
-    metadata: team.metadata,
+    metadata: maskMetadata(team.metadata),
     models: team.models,
     blocked: team.blocked,
+    logging_disabled: team.loggingDisabled,
     source: team.source,
     created_at: team.createdAt.toISOString(),
     updated_at: team.updatedAt.toISOString(),

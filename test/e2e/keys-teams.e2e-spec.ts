@@ -76,16 +76,19 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
   });
 
   it('keeps metadata.logging when other metadata is updated (LiteLLM #31447), on keys and teams', async () => {
-    const logging = [{ callback_name: 'langfuse', callback_type: 'success', callback_vars: { langfuse_host: 'https://cloud.langfuse.com' } }];
+    const vars = { langfuse_public_key: 'pk-lf-1', langfuse_secret_key: 'sk-lf-1', langfuse_host: 'https://cloud.langfuse.com' };
+    const logging = [{ callback_name: 'langfuse', callback_type: 'success', callback_vars: vars }];
+    const masked = [{ ...logging[0], callback_vars: { ...vars, langfuse_public_key: '***REDACTED***', langfuse_secret_key: '***REDACTED***' } }];
     const gen = await gw.http().post('/key/generate').set(admin()).send({ metadata: { logging, owner: 'a' } }).expect(200);
+    expect(gen.body.metadata).toEqual({ owner: 'a', logging: masked });
     const updated = await gw.http().post('/key/update').set(admin()).send({ key: gen.body.key, metadata: { owner: 'b' } }).expect(200);
-    expect(updated.body.metadata).toEqual({ owner: 'b', logging });
+    expect(updated.body.metadata).toEqual({ owner: 'b', logging: masked });
     const cleared = await gw.http().post('/key/update').set(admin()).send({ key: gen.body.token, metadata: { logging: [] } }).expect(200);
     expect(cleared.body.metadata).toEqual({ logging: [] });
 
     await gw.http().post('/team/new').set(admin()).send({ team_id: 'meta-team', metadata: { logging, tier: 1 } }).expect(200);
     const team = await gw.http().post('/team/update').set(admin()).send({ team_id: 'meta-team', metadata: { tier: 2 } }).expect(200);
-    expect(team.body.data.metadata).toEqual({ tier: 2, logging });
+    expect(team.body.data.metadata).toEqual({ tier: 2, logging: masked });
   });
 
   it('refuses expired, blocked and deleted keys with 401, also when the key was cached', async () => {

@@ -80,6 +80,7 @@ export class TeamResponseDto {
   @ApiProperty({ example: {} }) metadata: Record<string, unknown>;
   @ApiProperty({ example: [] }) models: string[];
   @ApiProperty({ example: false }) blocked: boolean;
+  @ApiProperty({ example: false, description: 'Set by POST /team/{team_id}/disable_logging' }) logging_disabled: boolean;
   @ApiProperty({ example: 'api', enum: ['api', 'config'] }) source: string;
   @ApiProperty() created_at: string;
   @ApiProperty() updated_at: string;

@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import type { Principal } from '../keys/principal';
+import { DestinationRegistry } from './destination-registry';
+import { storedEntries, type ResolvedEntry } from './logging-entry';
+import { LoggingResolver } from './logging-resolver';
+
+export interface KeyHealthResponse {
+  key: 'healthy' | 'unhealthy';
+  logging_callbacks: { callbacks: string[]; status: 'healthy' | 'unhealthy'; details: string } | null;
+}
+
+/**
+ * `POST /key/health`: LiteLLM's response shape, but a real check. Every destination resolved for the key
+ * and for its team is probed directly (credentials accepted, bucket writable, endpoint reachable, env
+ * variables set), in parallel, without writing any data.
+ */
+@Injectable()
+export class KeyHealthService {
+  constructor(
+    private readonly resolver: LoggingResolver,
+    private readonly destinations: DestinationRegistry,
+  ) {}
+
+  async check(principal: Principal): Promise<KeyHealthResponse> {
+    const entries = this.entriesToCheck(principal);
+    if (entries.length === 0) return { key: 'healthy', logging_callbacks: null };
+
+    const results = await Promise.all(
+      entries.map(async (entry) => {
+        const label = `${entry.callback_name} (${entry.source})`;
+        const resolved = this.destinations.settingsFor(entry, process.env);
+        if ('error' in resolved) return { label, healthy: false, details: resolved.error };
+        try {
+          const health = await this.destinations.destinationFor(entry).checkHealth(resolved.settings);
+          return { label, ...health };
+        } catch (error) {
+          return { label, healthy: false, details: error instanceof Error ? error.message : 'health check failed' };
+        }
+      }),
+    );
+    const callbacks = [...new Set(entries.map((entry) => entry.callback_name))];
+    const failures = results.filter((result) => !result.healthy);
+    if (failures.length === 0) {
+      return {
+        key: 'healthy',
+        logging_callbacks: {
+          callbacks,
+          status: 'healthy',
+          details: `No logger exceptions triggered, system is healthy. Checked ${results.map((r) => r.label).join(', ')}: credentials accepted, destinations reachable`,
+        },
+      };
+    }
+    return {
+      key: 'unhealthy',
+      logging_callbacks: {
+        callbacks,
+        status: 'unhealthy',
+        details: `Logger exceptions triggered, system is unhealthy: ${failures.map((f) => `${f.label}: ${f.details}`).join('; ')}`,
+      },
+    };
+  }
+
+  /** The key's own entries and its team's, both — not only the one that wins at request time. */
+  private entriesToCheck(principal: Principal): readonly ResolvedEntry[] {
+    if (principal.teamLoggingDisabled) return [];
+    const own = (storedEntries(principal.keyMetadata) ?? []).map((entry) => ({ ...entry, source: 'key' as const }));
+    const team = principal.teamId === null ? [] : this.resolver.teamView(principal.teamId, principal.teamMetadata, false).entries;
+    if (own.length > 0 || team.length > 0) return [...own, ...team];
+    return this.resolver.resolve(principal);
+  }
+}

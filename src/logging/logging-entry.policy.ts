@@ -1,0 +1,153 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { decryptSecretVars, encryptSecretVars, SecretBox } from '../common/secret-box';
+import { envReferenceName, isEnvReference } from '../config/env-reference';
+import { GatewaySettings } from '../config/gateway-settings';
+import { AppException } from '../errors';
+import type { Principal } from '../keys/principal';
+import { DestinationRegistry } from './destination-registry';
+import { checkVarNames, DESTINATION_KINDS, isDestinationKind, isSecretVar, isUrlVar, varSpec } from './log-destination';
+import { CALLBACK_TYPES, SECRET_MASK, type CallbackType, type LoggingEntry } from './logging-entry';
+import { assertPublicHttpUrl } from './ssrf-guard';
+
+/** Environment variables no API caller may point a logging credential at, not even the proxy admin. */
+const PROTECTED_ENV_NAMES = new Set(['DATABASE_URL', 'MASTER_KEY', 'LITELLM_MASTER_KEY', 'SALT_KEY', 'LITELLM_SALT_KEY']);
+const ENTRY_FIELDS = new Set(['callback_name', 'callback_type', 'callback_vars']);
+const MAX_VAR_LENGTH = 32 * 1024;
+const MAX_ENTRIES = 20;
+
+/**
+ * Every logging entry that arrives through the API passes here before it is stored: the same rules for
+ * `POST /team/{id}/callback`, team metadata and key metadata. The result has secrets encrypted, env
+ * references kept as references, an id, and whether the proxy admin set it.
+ */
+@Injectable()
+export class LoggingEntryPolicy {
+  constructor(
+    private readonly settings: GatewaySettings,
+    private readonly destinations: DestinationRegistry,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  /** A `metadata.logging` list. `param` is the path used in error messages, e.g. `metadata.logging`. */
+  async prepareList(raw: unknown, caller: Principal, param: string): Promise<LoggingEntry[]> {
+    if (!Array.isArray(raw)) throw invalid(param, `${param} must be a list of logging entries`);
+    if (raw.length > MAX_ENTRIES) throw invalid(param, `${param} may hold at most ${MAX_ENTRIES} entries`);
+    const entries: LoggingEntry[] = [];
+    for (const [index, item] of raw.entries()) entries.push(await this.prepare(item, caller, `${param}[${index}].`));
+    return entries;
+  }
+
+  /** One entry. `prefix` is prepended to field names in errors (`''` for the callback route's body). */
+  async prepare(raw: unknown, caller: Principal, prefix = ''): Promise<LoggingEntry> {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw invalid(prefix.replace(/\.$/, '') || 'body', 'a logging entry must be an object with callback_name, callback_type and callback_vars');
+    }
+    const body = raw as Record<string, unknown>;
+    for (const field of Object.keys(body)) {
+      if (!ENTRY_FIELDS.has(field)) {
+        throw new AppException('unrecognized_field', `Unrecognized request argument supplied: ${prefix}${field}`, { param: `${prefix}${field}` });
+      }
+    }
+    const kind = body.callback_name;
+    if (!isDestinationKind(kind)) {
+      throw invalid(`${prefix}callback_name`, `callback_name must be one of ${DESTINATION_KINDS.join(', ')}`);
+    }
+    const type = body.callback_type ?? 'success_and_failure';
+    if (!(CALLBACK_TYPES as readonly unknown[]).includes(type)) {
+      throw invalid(`${prefix}callback_type`, `callback_type must be one of ${CALLBACK_TYPES.join(', ')}`);
+    }
+    const vars = this.readVars(body.callback_vars, `${prefix}callback_vars`);
+    const varParam = (name: string) => `${prefix}callback_vars.${name}`;
+    const nonAdmin = !caller.isProxyAdmin;
+
+    const nameErrors = checkVarNames(kind, vars, { nonAdmin });
+    if (nameErrors.length > 0) throw invalid(varParam(nameErrors[0].field), nameErrors[0].message);
+
+    const preview: Record<string, string> = {};
+    for (const [name, value] of Object.entries(vars)) {
+      if (value === SECRET_MASK) {
+        throw invalid(varParam(name), `${name} holds the mask ${SECRET_MASK}: send the real value`);
+      }
+      preview[name] = isEnvReference(value) ? this.checkEnvReference(value, nonAdmin, varParam(name)) : value;
+    }
+    const parsed = this.destinations.destinationFor({ callback_name: kind, trusted: !nonAdmin }).parseSettings(preview);
+    if ('errors' in parsed) throw invalid(varParam(parsed.errors[0].field), parsed.errors[0].message);
+
+    if (nonAdmin) {
+      for (const [name, value] of Object.entries(vars)) {
+        if (!isUrlVar(kind, name)) continue;
+        try {
+          await assertPublicHttpUrl(value, { allowedHosts: this.settings.config.generalSettings.allowed_logging_hosts });
+        } catch (error) {
+          throw invalid(varParam(name), `${name} is not allowed: ${(error as Error).message}`);
+        }
+      }
+    }
+    return {
+      callback_name: kind,
+      callback_type: type as CallbackType,
+      callback_vars: encryptSecretVars(this.secrets, vars, (name) => isSecretVar(kind, name) && !isEnvReference(vars[name])),
+      entry_id: randomUUID(),
+      trusted: !nonAdmin,
+    };
+  }
+
+  /**
+   * LiteLLM refuses a second entry with the same name and type. Entries are not flattened here, so only a
+   * true duplicate is refused: same name, same type and the same credentials and settings.
+   */
+  isDuplicate(existing: readonly LoggingEntry[], candidate: LoggingEntry): boolean {
+    const fingerprint = this.fingerprint(candidate);
+    return existing.some(
+      (entry) => entry.callback_name === candidate.callback_name && entry.callback_type === candidate.callback_type && this.fingerprint(entry) === fingerprint,
+    );
+  }
+
+  private fingerprint(entry: LoggingEntry): string {
+    let vars: Record<string, string>;
+    try {
+      vars = decryptSecretVars(this.secrets, entry.callback_vars);
+    } catch {
+      return `undecryptable:${entry.entry_id}`;
+    }
+    const canonical = Object.entries(vars)
+      .map(([name, value]) => [varSpec(entry.callback_name, name)?.aliasOf ?? name, value.trim()])
+      .sort(([a], [b]) => a.localeCompare(b));
+    return JSON.stringify(canonical);
+  }
+
+  /** Decision d: only the proxy admin may reference the environment, and never its crown jewels. */
+  private checkEnvReference(value: string, nonAdmin: boolean, param: string): string {
+    if (nonAdmin) {
+      throw invalid(param, 'os.environ/ references are accepted only from the proxy admin or config.yaml; send the value itself');
+    }
+    const name = envReferenceName(value);
+    if (name === null) throw invalid(param, `${value.slice(0, 64)} is not a valid os.environ/NAME reference`);
+    if (PROTECTED_ENV_NAMES.has(name)) throw invalid(param, `os.environ/${name} may not be used as a logging credential`);
+    const resolved = process.env[name];
+    if (resolved === undefined || resolved === '') throw invalid(param, `environment variable ${name} is not set on the gateway`);
+    return resolved;
+  }
+
+  private readVars(raw: unknown, param: string): Record<string, string> {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw invalid(param, 'callback_vars must be an object of strings');
+    }
+    const vars: Record<string, string> = {};
+    for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+      // LiteLLM coerces scalars to strings; nested values have no meaning for any destination.
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+        throw invalid(`${param}.${name}`, `${name} must be a string`);
+      }
+      const text = String(value);
+      if (text.length > MAX_VAR_LENGTH) throw invalid(`${param}.${name}`, `${name} is longer than ${MAX_VAR_LENGTH} characters`);
+      vars[name] = text;
+    }
+    return vars;
+  }
+}
+
+function invalid(param: string, message: string): AppException {
+  return new AppException('validation_failed', message, { param });
+}
