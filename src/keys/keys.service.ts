@@ -134,7 +134,7 @@ export class KeysService implements OnModuleInit {
 
   /** `metadata.logging` of a key passes the same checks as a team callback. */
   private async withCheckedLogging(metadata: Record<string, unknown>, caller: Principal): Promise<Record<string, unknown>> {
-    if (!Object.prototype.hasOwnProperty.call(metadata, 'logging')) return metadata;
+    if (!Object.prototype.hasOwnProperty.call(metadata, 'logging') || metadata.logging === null) return metadata;
     return { ...metadata, logging: await this.loggingPolicy.prepareList(metadata.logging, caller, 'metadata.logging') };
   }
 

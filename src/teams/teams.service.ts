@@ -163,7 +163,7 @@ export class TeamsService implements OnApplicationBootstrap {
 
   /** `metadata.logging` given to /team/new or /team/update passes the same checks as the callback route. */
   private async withCheckedLogging(metadata: Record<string, unknown>, caller: Principal): Promise<Record<string, unknown>> {
-    if (!Object.prototype.hasOwnProperty.call(metadata, 'logging')) return metadata;
+    if (!Object.prototype.hasOwnProperty.call(metadata, 'logging') || metadata.logging === null) return metadata;
     return { ...metadata, logging: await this.loggingPolicy.prepareList(metadata.logging, caller, 'metadata.logging') };
   }
 

@@ -85,6 +85,8 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
     expect(updated.body.metadata).toEqual({ owner: 'b', logging: masked });
     const cleared = await gw.http().post('/key/update').set(admin()).send({ key: gen.body.token, metadata: { logging: [] } }).expect(200);
     expect(cleared.body.metadata).toEqual({ logging: [] });
+    const removed = await gw.http().post('/key/update').set(admin()).send({ key: gen.body.token, metadata: { logging: null, owner: 'c' } }).expect(200);
+    expect(removed.body.metadata).toEqual({ owner: 'c' });
 
     await gw.http().post('/team/new').set(admin()).send({ team_id: 'meta-team', metadata: { logging, tier: 1 } }).expect(200);
     const team = await gw.http().post('/team/update').set(admin()).send({ team_id: 'meta-team', metadata: { tier: 2 } }).expect(200);
