@@ -270,6 +270,8 @@ export class FakeUpstream {
       }
       if (event.content && contentSent >= cutAfter) {
         record.finished = true;
+        // Let the chunks already written reach the caller; destroy() would discard unflushed writes.
+        await sleep(30);
         req.socket.destroy();
         return;
       }

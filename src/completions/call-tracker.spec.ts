@@ -1,0 +1,196 @@
+import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import { AppException } from '../errors';
+import type { Principal } from '../keys/principal';
+import { CALL_RECORD } from '../logging/call-record';
+import { CallTracker, type TrackedRequest } from './call-tracker';
+import { DeploymentTable } from './deployment-table';
+import { SseRelay } from './sse-relay';
+
+const principal: Principal = {
+  kind: 'key',
+  isProxyAdmin: false,
+  role: null,
+  keyHash: 'abc123',
+  keyAlias: 'my-key',
+  teamId: 'team-a',
+  teamAlias: 'Team A',
+  allowedModels: null,
+  keyMetadata: { logging: [{ callback_vars: { langfuse_secret_key: 'sk-lf-secret' } }] },
+  teamMetadata: {},
+  teamLoggingDisabled: false,
+};
+
+/** Just enough of a ServerResponse: headers, status and the close/finish lifecycle. */
+class FakeResponse extends EventEmitter {
+  statusCode = 200;
+  writableFinished = false;
+  readonly headers: Record<string, string> = {};
+  setHeader(name: string, value: string): void {
+    this.headers[name] = value;
+  }
+  finish(): void {
+    this.writableFinished = true;
+    this.emit('close');
+  }
+  disconnect(): void {
+    this.emit('close');
+  }
+}
+
+function setup(body: unknown = null) {
+  const req: TrackedRequest & { body?: unknown } = {
+    headers: { 'user-agent': 'test-agent/1.0', 'x-litellm-trace-id': 'trace-from-header', authorization: 'Bearer sk-raw-virtual-key' },
+    ip: '10.1.2.3',
+    socket: { remoteAddress: '10.1.2.3' },
+    principal,
+    body,
+  };
+  const res = new FakeResponse();
+  const tracker = new CallTracker(req, res as unknown as ServerResponse, 'acompletion', '/v1/chat/completions');
+  return { req, res, tracker };
+}
+
+const table = new DeploymentTable(
+  [
+    {
+      model_name: 'gpt-4o',
+      litellm_params: { model: 'openai/gpt-4o-real', api_base: 'http://127.0.0.1:1/v1', api_key: 'sk-upstream' },
+      model_info: { id: 'dep-1', input_cost_per_token: 0.5, output_cost_per_token: 1 },
+    },
+  ],
+  { env: {} },
+);
+const deployment = table.group('gpt-4o')!.deployments[0];
+afterAll(() => table.close());
+
+describe(CallTracker.name, () => {
+  it('attaches the pending record and the call id header at once, and settles only when the response closes', async () => {
+    const { req, res, tracker } = setup();
+    expect(req[CALL_RECORD]?.done).toBe(tracker.done);
+    expect(res.headers['x-litellm-call-id']).toBe(tracker.callId);
+    let settled = false;
+    void tracker.done.then(() => (settled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    res.finish();
+    await tracker.done;
+  });
+
+  it('builds a complete success record from the upstream bytes', async () => {
+    const body = {
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'hi' }],
+      temperature: 0.1,
+      user: 'end-user-7',
+      metadata: { tags: ['a'], trace_id: 'trace-from-body', user_api_key_alias: 'spoofed', session_id: 's1' },
+    };
+    const { res, tracker } = setup(body);
+    tracker.body = body;
+    tracker.deployment = deployment;
+    tracker.dispatched();
+    tracker.firstTokenAt = Date.now();
+    tracker.succeededWithBytes(
+      Buffer.from(JSON.stringify({ id: 'chatcmpl-9', choices: [{ message: { content: 'yo' } }], usage: { prompt_tokens: 4, completion_tokens: 2, total_tokens: 6 } })),
+    );
+    res.finish();
+    const record = await tracker.done;
+    expect(record).toMatchObject({
+      id: 'chatcmpl-9',
+      trace_id: 'trace-from-body',
+      litellm_call_id: tracker.callId,
+      call_type: 'acompletion',
+      stream: false,
+      status: 'success',
+      custom_llm_provider: 'openai',
+      model: 'gpt-4o-real',
+      model_group: 'gpt-4o',
+      model_id: 'dep-1',
+      api_base: 'http://127.0.0.1:1/v1',
+      response_cost: 4,
+      cost_breakdown: { input_cost: 2, output_cost: 2, total_cost: 4 },
+      prompt_tokens: 4,
+      completion_tokens: 2,
+      total_tokens: 6,
+      cache_hit: false,
+      request_tags: ['a'],
+      end_user: 'end-user-7',
+      requester_ip_address: '10.1.2.3',
+      user_agent: 'test-agent/1.0',
+      messages: body.messages,
+      model_parameters: { temperature: 0.1, user: 'end-user-7' },
+      error_str: null,
+      error_information: null,
+      metadata: {
+        user_api_key_hash: 'abc123',
+        user_api_key_alias: 'my-key',
+        user_api_key_team_id: 'team-a',
+        user_api_key_team_alias: 'Team A',
+        user_api_key_end_user_id: 'end-user-7',
+        user_api_key_request_route: '/v1/chat/completions',
+        requester_metadata: { tags: ['a'], trace_id: 'trace-from-body', session_id: 's1' },
+        team_id: 'team-a',
+        team_alias: 'Team A',
+      },
+    });
+    expect(record.endTime).toBeGreaterThanOrEqual(record.completionStartTime);
+    expect(record.completionStartTime).toBeGreaterThanOrEqual(record.startTime);
+    expect(record.hidden_params.litellm_overhead_time_ms).not.toBeNull();
+    const text = JSON.stringify(record);
+    for (const secret of ['sk-upstream', 'sk-raw-virtual-key', 'sk-lf-secret', 'spoofed']) {
+      expect(text).not.toContain(secret);
+    }
+  });
+
+  it('records a failure with the status as error_code and the header trace id as fallback', async () => {
+    const { res, tracker } = setup({ model: 'gpt-4o', messages: [] });
+    tracker.body = { model: 'gpt-4o', messages: [] };
+    tracker.deployment = deployment;
+    tracker.failed(new AppException('rate_limited', 'slow down', { status: 429 }));
+    res.statusCode = 429;
+    res.finish();
+    const record = await tracker.done;
+    expect(record.status).toBe('failure');
+    expect(record.trace_id).toBe('trace-from-header');
+    expect(record.error_str).toBe('slow down');
+    expect(record.error_information).toEqual({ error_code: '429', error_class: 'RateLimitError', llm_provider: 'openai', error_message: 'slow down' });
+    expect(record.response).toBeNull();
+    expect(record.response_cost).toBe(0);
+  });
+
+  it('records a request whose body never parsed', async () => {
+    const { res, tracker } = setup();
+    tracker.failed(new AppException('validation_failed', 'The request body must be a JSON object'));
+    res.finish();
+    const record = await tracker.done;
+    expect(record.model_group).toBe('');
+    expect(record.messages).toBeNull();
+    expect(record.model_parameters).toEqual({});
+    expect(record.error_information?.error_code).toBe('400');
+  });
+
+  it('aborts the upstream and records client_disconnected with the partial stream when the client leaves', async () => {
+    const body = { model: 'gpt-4o', messages: [{ role: 'user', content: 'tell me a story' }], stream: true };
+    const { res, tracker } = setup(body);
+    tracker.body = body;
+    tracker.stream = true;
+    tracker.deployment = deployment;
+    const relay = new SseRelay(true);
+    relay.push(Buffer.from('data: {"id":"c1","choices":[{"index":0,"delta":{"content":"Once upon"}}]}\n\n'));
+    tracker.streamStarted(relay);
+    let aborted = false;
+    tracker.upstreamAbort.once('abort', () => (aborted = true));
+    res.disconnect();
+    const record = await tracker.done;
+    expect(aborted).toBe(true);
+    expect(tracker.clientGone).toBe(true);
+    expect(record.status).toBe('failure');
+    expect(record.stream).toBe(true);
+    expect(record.error_information?.error_code).toBe('client_disconnected');
+    expect((record.response as { choices: Array<{ message: { content: string } }> }).choices[0].message.content).toBe('Once upon');
+    // No usage chunk arrived: the tokens are estimated rather than reported as zero.
+    expect(record.completion_tokens).toBe(3);
+    expect(record.prompt_tokens).toBe(4);
+    expect(record.completionStartTime).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,392 @@
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { AppException, toErrorBody } from '../errors';
+import type { Principal } from '../keys/principal';
+import { CallTracker, CLIENT_DISCONNECTED, type TrackedRequest } from './call-tracker';
+import { DeploymentTable, type CompiledDeployment, type ModelGroup } from './deployment-table';
+import { mockChatCompletion, mockChatStream, mockEmbeddings } from './mock-provider';
+import {
+  asRequestBody,
+  callerWantsUsageChunk,
+  readStreamFlag,
+  rejectCallerOverrides,
+  requireEmbeddingInput,
+  requireMessages,
+  requireModel,
+  upstreamBody,
+  type RequestBody,
+} from './request-body';
+import { SseRelay } from './sse-relay';
+import {
+  failureFromStatus,
+  failureFromTransport,
+  midStreamFailure,
+  type UpstreamFailure,
+} from './upstream-errors';
+
+export interface ModelListResponse {
+  object: 'list';
+  data: Array<{ id: string; object: 'model'; created: number; owned_by: string }>;
+}
+
+type Endpoint = 'chat' | 'embeddings';
+
+const SSE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+const MAX_ECHOED_MODEL_LENGTH = 200;
+/** Unique instance: lets the outer catch tell "the client left" from real failures. */
+const CLIENT_GONE = new Error(CLIENT_DISCONNECTED);
+
+/**
+ * The gateway's main path: validate the few fields it needs, pick a deployment, forward with undici, and
+ * pass the answer back as it arrives. Everything the record needs is kept by reference in the CallTracker.
+ */
+@Injectable()
+export class CompletionsService implements OnModuleDestroy {
+  private readonly createdAt = Math.floor(Date.now() / 1000);
+
+  constructor(@Inject(DeploymentTable) private readonly table: DeploymentTable) {}
+
+  async onModuleDestroy(): Promise<void> {
+    await this.table.close();
+  }
+
+  async chat(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string): Promise<void> {
+    const call = new CallTracker(req, res, 'acompletion', route);
+    try {
+      const body = asRequestBody(req.body);
+      call.body = body;
+      const model = requireModel(body);
+      const messages = requireMessages(body);
+      call.stream = readStreamFlag(body);
+      rejectCallerOverrides(body);
+      const group = this.resolveGroup(model, req.principal);
+      await this.route(call, res, group, 'chat', messages);
+    } catch (error) {
+      this.settleFailure(call, error);
+    }
+  }
+
+  async embeddings(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string): Promise<void> {
+    const call = new CallTracker(req, res, 'aembedding', route);
+    try {
+      const body = asRequestBody(req.body);
+      call.body = body;
+      const model = requireModel(body);
+      requireEmbeddingInput(body);
+      rejectCallerOverrides(body);
+      const group = this.resolveGroup(model, req.principal);
+      await this.route(call, res, group, 'embeddings', null);
+    } catch (error) {
+      this.settleFailure(call, error);
+    }
+  }
+
+  listModels(principal: Principal | undefined): ModelListResponse {
+    const allowed = principal?.allowedModels ?? null;
+    const data: ModelListResponse['data'] = [];
+    for (const id of this.table.modelNames) {
+      if (allowed === null || mayUse(allowed, id)) {
+        data.push({ id, object: 'model', created: this.createdAt, owned_by: 'gatehouse' });
+      }
+    }
+    return { object: 'list', data };
+  }
+
+  retrieveModel(principal: Principal | undefined, model: string): ModelListResponse['data'][number] {
+    const allowed = principal?.allowedModels ?? null;
+    if (!this.table.group(model) || (allowed !== null && !mayUse(allowed, model))) {
+      // Same answer for "missing" and "not yours", so a restricted key cannot enumerate other models.
+      throw new AppException('model_not_found', `Model '${clipModel(model)}' does not exist`, { param: 'model' });
+    }
+    return { id: model, object: 'model', created: this.createdAt, owned_by: 'gatehouse' };
+  }
+
+  /** Records the failure; rethrows for the global filter unless nothing can be sent any more. */
+  private settleFailure(call: CallTracker, error: unknown): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    call.failed(err);
+    if (err === CLIENT_GONE || call.clientGone) {
+      return;
+    }
+    throw err;
+  }
+
+  private resolveGroup(model: string, principal: Principal | undefined): ModelGroup {
+    if (!principal) {
+      // The guard always sets it on these routes; failing closed keeps a wiring mistake from opening them.
+      throw new AppException('missing_api_key', 'Authentication is required for this route');
+    }
+    const allowed = principal.allowedModels;
+    if (allowed !== null && !mayUse(allowed, model)) {
+      throw new AppException('model_not_allowed', `This key is not allowed to use model '${clipModel(model)}'`, {
+        param: 'model',
+      });
+    }
+    const group = this.table.group(model);
+    if (!group) {
+      throw new AppException('model_not_found', `Model '${clipModel(model)}' is not configured on this gateway`, {
+        param: 'model',
+      });
+    }
+    return group;
+  }
+
+  /**
+   * Round robin over the group's deployments, starting one further on each call. A deployment gets one try
+   * plus its `max_retries`; connection errors and 5xx move on, anything else is the answer. Once bytes went
+   * to the client nothing is retried.
+   */
+  private async route(
+    call: CallTracker,
+    res: ServerResponse,
+    group: ModelGroup,
+    endpoint: Endpoint,
+    messages: unknown[] | null,
+  ): Promise<void> {
+    const body = call.body as RequestBody;
+    const deployments = group.deployments;
+    const count = deployments.length;
+    const start = DeploymentTable.nextStart(group);
+    let last: UpstreamFailure | null = null;
+    let payload = '';
+    let payloadModel: string | null = null;
+
+    for (let k = 0; k < count; k++) {
+      const deployment = deployments[(start + k) % count];
+      call.deployment = deployment;
+      if (deployment.provider === 'mock') {
+        this.answerLocally(call, res, deployment, endpoint, messages);
+        return;
+      }
+      if (deployment.provider === 'unsupported' || deployment.pool === null) {
+        last = {
+          exception: new AppException(
+            'upstream_error',
+            `Provider '${deployment.providerLabel}' of model '${group.name}' is not supported by this gateway`,
+          ),
+          retryable: true,
+        };
+        continue;
+      }
+      if (payloadModel !== deployment.upstreamModel) {
+        payload = upstreamBody(body, deployment.upstreamModel, call.stream);
+        payloadModel = deployment.upstreamModel;
+      }
+      for (let attempt = 0; attempt <= deployment.maxRetries; attempt++) {
+        const failure = await this.attempt(call, res, deployment, endpoint, payload);
+        if (failure === null) {
+          return;
+        }
+        last = failure;
+        if (!failure.retryable) {
+          throw failure.exception;
+        }
+      }
+    }
+    throw (last as UpstreamFailure).exception;
+  }
+
+  /** One upstream call. Resolves null once the client has been answered, or the failure to act on. */
+  private async attempt(
+    call: CallTracker,
+    res: ServerResponse,
+    deployment: CompiledDeployment,
+    endpoint: Endpoint,
+    payload: string,
+  ): Promise<UpstreamFailure | null> {
+    const stream = call.stream;
+    const timeoutMs = stream ? deployment.streamTimeoutMs : deployment.timeoutMs;
+    const provider = deployment.providerLabel;
+    let upstream: Dispatcher.ResponseData;
+    try {
+      call.dispatched();
+      upstream = await (deployment.pool as NonNullable<CompiledDeployment['pool']>).request({
+        path: endpoint === 'chat' ? deployment.chatPath : deployment.embeddingsPath,
+        method: 'POST',
+        headers: deployment.headers,
+        body: payload,
+        signal: call.upstreamAbort,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+    } catch (error) {
+      if (call.upstreamAbort.aborted) {
+        throw CLIENT_GONE;
+      }
+      return failureFromTransport({ error, provider, timeoutMs });
+    }
+
+    if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
+      let text: string;
+      try {
+        text = await readCapped(upstream.body, MAX_ERROR_BODY_BYTES);
+      } catch (error) {
+        if (call.upstreamAbort.aborted) {
+          throw CLIENT_GONE;
+        }
+        text = '';
+      }
+      return failureFromStatus({
+        status: upstream.statusCode,
+        retryAfter: headerValue(upstream.headers['retry-after']),
+        contentType: headerValue(upstream.headers['content-type']),
+        body: text,
+        provider,
+      });
+    }
+
+    if (!stream) {
+      let bytes: Buffer;
+      try {
+        bytes = Buffer.from(await upstream.body.arrayBuffer());
+      } catch (error) {
+        if (call.upstreamAbort.aborted) {
+          throw CLIENT_GONE;
+        }
+        return failureFromTransport({ error, provider, timeoutMs });
+      }
+      call.firstTokenAt = Date.now();
+      // The upstream bytes go out as they came; the record parses them once after the response is sent.
+      call.succeededWithBytes(bytes);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length });
+      res.end(bytes);
+      return null;
+    }
+
+    await this.relayStream(call, res, upstream.body, provider, timeoutMs);
+    return null;
+  }
+
+  private relayStream(
+    call: CallTracker,
+    res: ServerResponse,
+    source: Dispatcher.ResponseData['body'],
+    provider: string,
+    timeoutMs: number,
+  ): Promise<void> {
+    const relay = new SseRelay(!callerWantsUsageChunk(call.body as RequestBody));
+    call.streamStarted(relay);
+    res.writeHead(200, SSE_HEADERS);
+    res.flushHeaders();
+
+    return new Promise<void>((resolve) => {
+      const resume = (): void => {
+        source.resume();
+      };
+      source.on('data', (chunk: Buffer) => {
+        const out = relay.push(chunk);
+        if (out.length > 0 && !res.write(out)) {
+          source.pause();
+          res.once('drain', resume);
+        }
+      });
+      let settled = false;
+      source.once('end', () => {
+        settled = true;
+        let tail = relay.end();
+        if (!relay.sawDone) {
+          tail += 'data: [DONE]\n\n';
+        }
+        call.streamEnded(null);
+        res.end(tail);
+        resolve();
+      });
+      source.on('error', (error: Error) => {
+        if (settled) {
+          return;
+        }
+        settled = true;
+        if (call.upstreamAbort.aborted) {
+          call.streamEnded(CLIENT_GONE);
+          resolve();
+          return;
+        }
+        const failure = midStreamFailure(error, provider, timeoutMs);
+        call.streamEnded(failure);
+        if (!res.writableEnded && !res.destroyed) {
+          // Headers are out, so the filter cannot answer; OpenAI clients raise on an `error` data event.
+          // A half-sent event is closed first so the error event is not glued onto it.
+          const separator = relay.midEvent ? '\n\n' : '';
+          res.end(`${separator}data: ${JSON.stringify(toErrorBody(failure))}\n\n`);
+        }
+        resolve();
+      });
+    });
+  }
+
+  private answerLocally(
+    call: CallTracker,
+    res: ServerResponse,
+    deployment: CompiledDeployment,
+    endpoint: Endpoint,
+    messages: unknown[] | null,
+  ): void {
+    const body = call.body as RequestBody;
+    call.dispatched();
+    call.firstTokenAt = Date.now();
+    if (endpoint === 'embeddings') {
+      const response = mockEmbeddings({ model: deployment.upstreamModel, input: body.input, dimensions: body.dimensions });
+      call.succeededWithObject(response);
+      sendJson(res, response);
+      return;
+    }
+    const completion = mockChatCompletion({
+      callId: call.callId,
+      model: deployment.upstreamModel,
+      content: deployment.mockResponse ?? '',
+      messages: messages ?? [],
+    });
+    if (!call.stream) {
+      call.succeededWithObject(completion);
+      sendJson(res, completion);
+      return;
+    }
+    call.streamStarted(null, completion);
+    res.writeHead(200, SSE_HEADERS);
+    res.end(mockChatStream(completion, callerWantsUsageChunk(body)));
+    call.streamEnded(null);
+  }
+}
+
+function mayUse(allowed: ReadonlySet<string>, model: string): boolean {
+  return allowed.has(model) || allowed.has('*') || allowed.has('all-proxy-models');
+}
+
+function clipModel(model: string): string {
+  return model.length > MAX_ECHOED_MODEL_LENGTH ? `${model.slice(0, MAX_ECHOED_MODEL_LENGTH)}…` : model;
+}
+
+function sendJson(res: ServerResponse, value: unknown): void {
+  const bytes = Buffer.from(JSON.stringify(value));
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length });
+  res.end(bytes);
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Reads at most `limit` bytes of an error body, then drops the rest so the socket can be reused or closed. */
+async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buffer = chunk as Buffer;
+    if (size < limit) {
+      chunks.push(buffer.subarray(0, limit - size));
+    }
+    size += buffer.length;
+    if (size >= limit) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

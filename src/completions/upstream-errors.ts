@@ -1,0 +1,160 @@
+import { AppException } from '../errors';
+
+/**
+ * Turns what an upstream did wrong into the gateway's OpenAI-shaped errors. `retryable` means another attempt
+ * (same deployment's retries, then the group's next deployment) may succeed: connection failures and 5xx.
+ */
+export interface UpstreamFailure {
+  readonly exception: AppException;
+  readonly retryable: boolean;
+}
+
+const MAX_MESSAGE_LENGTH = 2000;
+const SNIPPET_LENGTH = 200;
+
+export function failureFromStatus(params: {
+  status: number;
+  retryAfter: string | undefined;
+  contentType: string | undefined;
+  body: string;
+  provider: string;
+}): UpstreamFailure {
+  const { status, provider } = params;
+  const parsed = parseErrorBody(params.body);
+  const detail = parsed.message ?? nonJsonSnippet(params.body, params.contentType);
+  const message = clip(
+    detail ? `${provider} upstream error (HTTP ${status}): ${detail}` : `${provider} upstream returned HTTP ${status}`,
+  );
+
+  if (status === 429) {
+    const headers = params.retryAfter ? { 'retry-after': params.retryAfter } : undefined;
+    return { exception: new AppException('rate_limited', message, { status: 429, headers }), retryable: false };
+  }
+  if (status >= 500) {
+    return { exception: new AppException('upstream_error', message, { status }), retryable: true };
+  }
+  if (status === 401 || status === 403) {
+    // The caller's own key was fine; the deployment's credentials were not. A 401 would send the caller
+    // chasing its virtual key, so this is a gateway-side (502) failure.
+    return {
+      exception: new AppException('upstream_error', `${message} (the deployment's upstream credentials were rejected)`),
+      retryable: false,
+    };
+  }
+  if (status === 408) {
+    return { exception: new AppException('upstream_timeout', message), retryable: false };
+  }
+  if (status === 413) {
+    return { exception: new AppException('payload_too_large', message), retryable: false };
+  }
+  if (status === 400 || status === 422) {
+    return {
+      exception: new AppException('validation_failed', message, { status, param: parsed.param }),
+      retryable: false,
+    };
+  }
+  return { exception: new AppException('upstream_error', message, { status }), retryable: false };
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
+
+export function errorCode(error: unknown): string | undefined {
+  if (error === null || typeof error !== 'object') {
+    return undefined;
+  }
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    return code;
+  }
+  // Happy-eyeballs connects fail with an AggregateError whose members carry the code.
+  const inner = (error as { errors?: unknown }).errors;
+  return Array.isArray(inner) && inner.length > 0 ? errorCode(inner[0]) : undefined;
+}
+
+export function isAbortError(error: unknown): boolean {
+  return errorCode(error) === 'UND_ERR_ABORTED' || (error instanceof Error && error.name === 'AbortError');
+}
+
+export function failureFromTransport(params: { error: unknown; provider: string; timeoutMs: number }): UpstreamFailure {
+  const code = errorCode(params.error) ?? 'unknown';
+  if (TIMEOUT_CODES.has(code)) {
+    return {
+      exception: new AppException(
+        'upstream_timeout',
+        `${params.provider} upstream did not answer within ${params.timeoutMs / 1000}s`,
+      ),
+      retryable: false,
+    };
+  }
+  const retryable = CONNECTION_CODES.has(code);
+  // The message names the failure class only: transport errors can carry the upstream URL.
+  const message = retryable
+    ? `Could not reach the ${params.provider} upstream (${code})`
+    : `The ${params.provider} upstream call failed (${code})`;
+  return { exception: new AppException('upstream_error', message), retryable };
+}
+
+/** Error for a stream the upstream broke after the gateway had started answering. */
+export function midStreamFailure(error: unknown, provider: string, timeoutMs: number): AppException {
+  const code = errorCode(error);
+  if (code && TIMEOUT_CODES.has(code)) {
+    return new AppException('upstream_timeout', `${provider} upstream stalled for more than ${timeoutMs / 1000}s mid-stream`);
+  }
+  return new AppException('upstream_error', `The ${provider} upstream closed the stream early (${code ?? 'unknown'})`);
+}
+
+function parseErrorBody(body: string): { message: string | null; param: string | null } {
+  const first = body.trimStart().charCodeAt(0);
+  if (first !== 123 /* { */) {
+    return { message: null, param: null };
+  }
+  try {
+    const parsed = JSON.parse(body) as Record<string, unknown>;
+    const error = parsed.error;
+    if (typeof error === 'string') {
+      return { message: error, param: null };
+    }
+    if (error !== null && typeof error === 'object') {
+      const e = error as Record<string, unknown>;
+      return {
+        message: typeof e.message === 'string' ? e.message : null,
+        param: typeof e.param === 'string' ? e.param : null,
+      };
+    }
+    if (typeof parsed.message === 'string') {
+      return { message: parsed.message, param: null };
+    }
+    if (typeof parsed.detail === 'string') {
+      return { message: parsed.detail, param: null };
+    }
+  } catch {
+    // Not JSON after all: handled as text below.
+  }
+  return { message: null, param: null };
+}
+
+/** Plain-text bodies are short and useful; HTML error pages are neither, so only their status is kept. */
+function nonJsonSnippet(body: string, contentType: string | undefined): string | null {
+  if (body === '' || (contentType !== undefined && contentType.includes('html')) || /^\s*</.test(body)) {
+    return null;
+  }
+  const text = body.replace(/\s+/g, ' ').trim();
+  return text.length > SNIPPET_LENGTH ? `${text.slice(0, SNIPPET_LENGTH)}…` : text;
+}
+
+function clip(message: string): string {
+  return message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH)}…` : message;
+}
