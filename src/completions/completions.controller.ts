@@ -1,0 +1,70 @@
+import { Controller, Get, HttpCode, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { Access, CurrentPrincipal } from '../keys/auth.decorators';
+import type { Principal } from '../keys/principal';
+import { CompletionLoggingInterceptor } from '../logging/completion-logging.interceptor';
+import type { TrackedRequest } from './call-tracker';
+import { CompletionsService, type ModelListResponse } from './completions.service';
+
+type LlmRequest = Request & TrackedRequest;
+
+/**
+ * OpenAI-compatible routes. The LLM calls take the raw request and response: the body stays the parsed
+ * plain object (no DTO or validation pipe on the hot path) and answers are written as they arrive.
+ */
+@ApiTags('LLM (OpenAI-compatible)')
+@Access('any_key')
+@Controller()
+export class CompletionsController {
+  constructor(private readonly completions: CompletionsService) {}
+
+  @Post(['v1/chat/completions', 'chat/completions'])
+  @HttpCode(200)
+  @UseInterceptors(CompletionLoggingInterceptor)
+  @ApiOperation({
+    summary: 'Chat completion, streamed (`"stream": true`, server-sent events) or not',
+    description: 'Routed by `model` to the `model_list` deployments; unknown OpenAI parameters are passed through.',
+  })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['model', 'messages'],
+      properties: { model: { type: 'string' }, messages: { type: 'array', items: { type: 'object' } }, stream: { type: 'boolean' } },
+      additionalProperties: true,
+      example: { model: 'fake-openai-endpoint', messages: [{ role: 'user', content: 'Hello' }] },
+    },
+  })
+  chatCompletions(@Req() req: LlmRequest, @Res() res: Response): Promise<void> {
+    return this.completions.chat(req, res, req.path);
+  }
+
+  @Post(['v1/embeddings', 'embeddings'])
+  @HttpCode(200)
+  @UseInterceptors(CompletionLoggingInterceptor)
+  @ApiOperation({ summary: 'Embeddings for a string or a list of strings' })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['model', 'input'],
+      additionalProperties: true,
+      example: { model: 'text-embedding-3-small', input: 'Hello' },
+    },
+  })
+  embeddings(@Req() req: LlmRequest, @Res() res: Response): Promise<void> {
+    return this.completions.embeddings(req, res, req.path);
+  }
+
+  @Get(['v1/models', 'models'])
+  @ApiOperation({ summary: 'The model names this key may use' })
+  @ApiOkResponse({ schema: { example: { object: 'list', data: [{ id: 'gpt-4', object: 'model', created: 0, owned_by: 'gatehouse' }] } } })
+  listModels(@CurrentPrincipal() principal: Principal): ModelListResponse {
+    return this.completions.listModels(principal);
+  }
+
+  @Get(['v1/models/:model', 'models/:model'])
+  @ApiOperation({ summary: 'One model, if this key may use it' })
+  retrieveModel(@CurrentPrincipal() principal: Principal, @Param('model') model: string): ModelListResponse['data'][number] {
+    return this.completions.retrieveModel(principal, model);
+  }
+}

@@ -1,0 +1,28 @@
+import { Logger, Module } from '@nestjs/common';
+import { GatewaySettings } from '../config/gateway-settings';
+import { LoggingModule } from '../logging/logging.module';
+import { CompletionsController } from './completions.controller';
+import { CompletionsService } from './completions.service';
+import { DeploymentTable } from './deployment-table';
+
+@Module({
+  imports: [LoggingModule],
+  controllers: [CompletionsController],
+  providers: [
+    {
+      provide: DeploymentTable,
+      inject: [GatewaySettings],
+      // The table (and its api keys, resolved from the environment) is compiled once at boot.
+      useFactory: (settings: GatewaySettings) => {
+        const logger = new Logger('Completions');
+        return new DeploymentTable(settings.config.modelList, {
+          env: process.env,
+          onWarning: (message) => logger.warn(message),
+        });
+      },
+    },
+    CompletionsService,
+  ],
+  exports: [CompletionsService],
+})
+export class CompletionsModule {}
