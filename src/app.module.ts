@@ -10,6 +10,7 @@ import { HealthModule } from './health/health.module';
 import { HttpExceptionFilter } from './http-exception.filter';
 import { KeysModule } from './keys/keys.module';
 import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { TeamsModule } from './teams/teams.module';
 
 /** Makes the boot-time settings injectable everywhere by class. */
@@ -32,6 +33,7 @@ export class AppModule {
         // The validated environment, for extensions that prefer ConfigService; the process env is not re-read.
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => ({ ...settings.environment })] }),
         TypeOrmModule.forRoot(dataSourceOptions(settings.database)),
+        MetricsModule,
         TeamsModule,
         KeysModule,
         LoggingModule,

@@ -7,6 +7,7 @@ import { resolveEnvReference } from './config/env-reference';
 import type { Environment } from './config/environment';
 import type { GatewayConfig } from './config/gateway-config.types';
 import { bodyParserErrorMiddleware } from './http-exception.filter';
+import { MetricsService } from './metrics/metrics.service';
 
 /** Example values from docs and tutorials: accepted so the seed runs as written, but announced loudly. */
 const WELL_KNOWN_MASTER_KEYS = new Set(['sk-1234', 'sk-12345', 'sk-123456', 'sk-master', 'sk-admin', 'changeme', 'sk-changeme', 'master-key']);
@@ -52,7 +53,7 @@ export function resolveDatabaseUrl(environment: Environment, config: GatewayConf
  * both run the same app.
  */
 export function configureApp(app: NestExpressApplication, options: { rootLogger: PinoLogger; maxBodyBytes: number }): void {
-  app.use(requestContextMiddleware(options.rootLogger));
+  app.use(requestContextMiddleware(options.rootLogger, app.get(MetricsService)));
   app.useBodyParser('json', { limit: options.maxBodyBytes });
   app.use(bodyParserErrorMiddleware(new Logger('BodyParser')));
   app.disable('x-powered-by');
@@ -78,4 +79,15 @@ export function setupSwagger(app: INestApplication): void {
     yamlDocumentUrl: 'openapi.yaml',
     swaggerOptions: { persistAuthorization: true },
   });
+}
+
+/**
+ * Stop in the right order: first the HTTP server (no new requests; in-flight ones, streams included,
+ * finish), then the modules' shutdown hooks (buffered log events go to the outbox and get a delivery
+ * grace period) while the database is still open, then the database.
+ */
+export async function closeGracefully(app: INestApplication): Promise<void> {
+  const server = app.getHttpServer() as import('node:http').Server;
+  if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+  await app.close();
 }

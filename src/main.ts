@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
-import { configureApp, resolveDatabaseUrl, resolveMasterKey, StartupError } from './bootstrap';
+import { closeGracefully, configureApp, resolveDatabaseUrl, resolveMasterKey, StartupError } from './bootstrap';
 import { createRootLogger, PinoNestLogger } from './common/app-logger';
 import { loadEnvironment } from './config/environment';
 import { ConfigValidationError, loadGatewayConfig } from './config/gateway-config';
@@ -78,8 +78,7 @@ function handleShutdown(app: NestExpressApplication, embedded: EmbeddedPostgres 
       server.closeAllConnections();
     }, graceMs);
     forceClose.unref();
-    app
-      .close()
+    closeGracefully(app)
       .then(() => embedded?.stop())
       .then(
         () => {

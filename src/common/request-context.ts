@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { MetricsService } from '../metrics/metrics.service';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -14,7 +15,7 @@ export interface RequestWithId {
  * as a header and writes one access line when the response ends. Only method, path, status, timing and
  * ids are logged: never bodies, query strings, headers or keys.
  */
-export function requestContextMiddleware(logger: Logger) {
+export function requestContextMiddleware(logger: Logger, metrics?: MetricsService) {
   return (request: Request & RequestWithId, response: Response, next: NextFunction): void => {
     const incoming = request.headers[REQUEST_ID_HEADER];
     const id = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -22,13 +23,21 @@ export function requestContextMiddleware(logger: Logger) {
     response.setHeader(REQUEST_ID_HEADER, id);
     const started = process.hrtime.bigint();
     response.once('close', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (metrics) {
+        // The matched route pattern (not the raw URL) keeps the label set small.
+        const route = (request.route as { path?: string } | undefined)?.path ?? 'unmatched';
+        const labels = { method: request.method, route: typeof route === 'string' ? route : 'unmatched', status: String(response.statusCode) };
+        metrics.httpRequests.inc(labels);
+        metrics.httpDuration.observe(labels, seconds);
+      }
       logger.info(
         {
           req_id: id,
           method: request.method,
           path: request.path.slice(0, 256),
           status: response.statusCode,
-          duration_ms: Number(process.hrtime.bigint() - started) / 1e6,
+          duration_ms: seconds * 1000,
           completed: response.writableFinished,
         },
         'request',

@@ -114,6 +114,43 @@ export class Environment {
   @Min(10, { message: 'LOG_FLUSH_INTERVAL_MS must be an integer between 10 and 60000' })
   @Max(60000, { message: 'LOG_FLUSH_INTERVAL_MS must be an integer between 10 and 60000' })
   readonly LOG_FLUSH_INTERVAL_MS: number = 1000;
+
+  /** How often buffered events are written to the outbox: the most a SIGKILL can lose. */
+  @Transform(toInteger)
+  @IsInt({ message: 'OUTBOX_WRITE_INTERVAL_MS must be an integer between 10 and 10000' })
+  @Min(10, { message: 'OUTBOX_WRITE_INTERVAL_MS must be an integer between 10 and 10000' })
+  @Max(10000, { message: 'OUTBOX_WRITE_INTERVAL_MS must be an integer between 10 and 10000' })
+  readonly OUTBOX_WRITE_INTERVAL_MS: number = 200;
+
+  /** Longest wait between two attempts of a failing delivery. */
+  @Transform(toInteger)
+  @IsInt({ message: 'LOG_RETRY_MAX_BACKOFF_MS must be a positive integer' })
+  @Min(1, { message: 'LOG_RETRY_MAX_BACKOFF_MS must be a positive integer' })
+  readonly LOG_RETRY_MAX_BACKOFF_MS: number = 60_000;
+
+  /** A rejected event (400/401/403, bad settings) is dead-lettered after this many attempts... */
+  @Transform(toInteger)
+  @IsInt({ message: 'LOG_MAX_ATTEMPTS must be a positive integer' })
+  @Min(1, { message: 'LOG_MAX_ATTEMPTS must be a positive integer' })
+  readonly LOG_MAX_ATTEMPTS: number = 8;
+
+  /** ...and any undelivered event once it is this old. */
+  @Transform(toInteger)
+  @IsInt({ message: 'LOG_DEAD_LETTER_AFTER_MS must be a positive integer' })
+  @Min(1, { message: 'LOG_DEAD_LETTER_AFTER_MS must be a positive integer' })
+  readonly LOG_DEAD_LETTER_AFTER_MS: number = 24 * 3_600_000;
+
+  /** On SIGTERM, how long pending events are still sent before the rest is left in the outbox for the next start. */
+  @Transform(toInteger)
+  @IsInt({ message: 'LOG_SHUTDOWN_GRACE_MS must be a non-negative integer' })
+  @Min(0, { message: 'LOG_SHUTDOWN_GRACE_MS must be a non-negative integer' })
+  readonly LOG_SHUTDOWN_GRACE_MS: number = 10_000;
+
+  /** Time a send may take before the destination counts as failing (a hanging destination is cut off). */
+  @Transform(toInteger)
+  @IsInt({ message: 'LOG_SEND_TIMEOUT_MS must be a positive integer' })
+  @Min(1, { message: 'LOG_SEND_TIMEOUT_MS must be a positive integer' })
+  readonly LOG_SEND_TIMEOUT_MS: number = 10_000;
 }
 
 /** `--config PATH` or `--config=PATH`; the last one wins, as with most CLIs. */
@@ -184,6 +221,12 @@ export function loadEnvironment(env: NodeJS.ProcessEnv, argv: readonly string[] 
     LANGFUSE_HOST: read(env, 'LANGFUSE_HOST'),
     STORAGE_EMULATOR_HOST: read(env, 'STORAGE_EMULATOR_HOST'),
     LOG_FLUSH_INTERVAL_MS: read(env, 'LOG_FLUSH_INTERVAL_MS'),
+    OUTBOX_WRITE_INTERVAL_MS: read(env, 'OUTBOX_WRITE_INTERVAL_MS'),
+    LOG_RETRY_MAX_BACKOFF_MS: read(env, 'LOG_RETRY_MAX_BACKOFF_MS'),
+    LOG_MAX_ATTEMPTS: read(env, 'LOG_MAX_ATTEMPTS'),
+    LOG_DEAD_LETTER_AFTER_MS: read(env, 'LOG_DEAD_LETTER_AFTER_MS'),
+    LOG_SHUTDOWN_GRACE_MS: read(env, 'LOG_SHUTDOWN_GRACE_MS'),
+    LOG_SEND_TIMEOUT_MS: read(env, 'LOG_SEND_TIMEOUT_MS'),
   };
   // Unset variables are left out entirely so the class's field initialisers supply the defaults.
   const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined));

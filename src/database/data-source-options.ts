@@ -1,12 +1,14 @@
 import type { DataSourceOptions } from 'typeorm';
 import { AuditLog } from '../audit/audit-log.entity';
 import { VirtualKey } from '../keys/key.entity';
+import { OutboxEvent } from '../logging/delivery/outbox-event.entity';
 import { Team } from '../teams/team.entity';
 import { InitialSchema1764200000000 } from './migrations/1764200000000-InitialSchema';
 import { TeamLoggingAndAudit1764300000000 } from './migrations/1764300000000-TeamLoggingAndAudit';
+import { LogOutbox1764400000000 } from './migrations/1764400000000-LogOutbox';
 
-export const ENTITIES = [Team, VirtualKey, AuditLog];
-export const MIGRATIONS = [InitialSchema1764200000000, TeamLoggingAndAudit1764300000000];
+export const ENTITIES = [Team, VirtualKey, AuditLog, OutboxEvent];
+export const MIGRATIONS = [InitialSchema1764200000000, TeamLoggingAndAudit1764300000000, LogOutbox1764400000000];
 
 /**
  * The one set of TypeORM options for the app, the tests and the migration CLI (`ormconfig.ts`).

@@ -2,7 +2,10 @@ import { Logger, Module } from '@nestjs/common';
 import { SecretBox } from '../common/secret-box';
 import { GatewaySettings } from '../config/gateway-settings';
 import { CompletionLoggingInterceptor } from './completion-logging.interceptor';
-import { DeliveryQueue } from './delivery-queue';
+import { DeadLettersController } from './dead-letters.controller';
+import { DeliveryWorker } from './delivery/delivery-worker';
+import { LogBuffer } from './delivery/log-buffer';
+import { OutboxStore } from './delivery/outbox.store';
 import { DestinationRegistry } from './destination-registry';
 import { KeyHealthService } from './key-health.service';
 import { LoggingEntryPolicy } from './logging-entry.policy';
@@ -10,6 +13,7 @@ import { LoggingResolver } from './logging-resolver';
 import { LoggingService } from './logging.service';
 
 @Module({
+  controllers: [DeadLettersController],
   providers: [
     {
       provide: SecretBox,
@@ -32,11 +36,13 @@ import { LoggingService } from './logging.service';
     },
     LoggingResolver,
     LoggingEntryPolicy,
-    DeliveryQueue,
+    OutboxStore,
+    LogBuffer,
+    DeliveryWorker,
     LoggingService,
     KeyHealthService,
     CompletionLoggingInterceptor,
   ],
-  exports: [LoggingService, CompletionLoggingInterceptor, LoggingEntryPolicy, LoggingResolver, KeyHealthService, DeliveryQueue],
+  exports: [LoggingService, CompletionLoggingInterceptor, LoggingEntryPolicy, LoggingResolver, KeyHealthService, LogBuffer, DeliveryWorker],
 })
 export class LoggingModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../keys/principal';
-import { DeliveryQueue } from './delivery-queue';
+import { LogBuffer } from './delivery/log-buffer';
 import { appliesTo, type ResolvedEntry } from './logging-entry';
 import { LoggingResolver } from './logging-resolver';
 import type { StandardLoggingPayload } from './standard-logging-payload';
@@ -15,14 +15,20 @@ const REDACTED = 'redacted-by-litellm';
 export class LoggingService {
   constructor(
     private readonly resolver: LoggingResolver,
-    private readonly queue: DeliveryQueue,
+    private readonly buffer: LogBuffer,
   ) {}
 
   dispatch(payload: StandardLoggingPayload, principal: Principal): void {
     const entries = this.resolver.resolve(principal);
     for (const entry of entries) {
       if (!appliesTo(entry.callback_type, payload.status)) continue;
-      this.queue.enqueue(entry, { eventId: `${payload.litellm_call_id}:${entry.entry_id}`, payload: forEntry(payload, entry) });
+      this.buffer.enqueue({
+        eventId: `${payload.litellm_call_id}:${entry.entry_id}`,
+        entry,
+        source: entry.source,
+        teamId: principal.teamId,
+        payload: forEntry(payload, entry),
+      });
     }
   }
 }

@@ -8,7 +8,7 @@ import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/bootstrap';
+import { closeGracefully, configureApp } from '../../src/bootstrap';
 import { createRootLogger, PinoNestLogger } from '../../src/common/app-logger';
 import { loadEnvironment } from '../../src/config/environment';
 import { parseGatewayConfig } from '../../src/config/gateway-config';
@@ -73,7 +73,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     baseUrl: `http://127.0.0.1:${port}`,
     http: () => request(app.getHttpServer()),
     dataSource,
-    close: () => app.close(),
+    close: () => closeGracefully(app),
   };
 }
 

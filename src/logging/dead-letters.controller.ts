@@ -1,0 +1,65 @@
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { AppException } from '../errors';
+import { Access } from '../keys/auth.decorators';
+import { OutboxStore, type DeadLetter } from './delivery/outbox.store';
+import { DeliveryWorker } from './delivery/delivery-worker';
+import { DESTINATION_KINDS } from './log-destination';
+
+export class ReplayDeadLettersDto {
+  @ApiPropertyOptional({ example: ['42'], description: 'Dead letters by id; omit to select by team and/or kind' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10_000)
+  @Matches(/^\d{1,19}$/, { each: true, message: 'ids must be numeric strings' })
+  ids?: string[];
+
+  @ApiPropertyOptional({ example: 'ishaans-secret-project' })
+  @IsOptional()
+  @IsString()
+  team_id?: string;
+
+  @ApiPropertyOptional({ enum: DESTINATION_KINDS })
+  @IsOptional()
+  @IsIn(DESTINATION_KINDS)
+  kind?: string;
+}
+
+class ReplayResponseDto {
+  @ApiProperty({ example: 12 }) replayed: number;
+}
+
+/** Events a destination kept refusing. The proxy admin can look at them and send them again. */
+@ApiTags('logging')
+@Controller('logging/dead-letters')
+export class DeadLettersController {
+  constructor(
+    private readonly store: OutboxStore,
+    private readonly worker: DeliveryWorker,
+  ) {}
+
+  @Get()
+  @Access('admin')
+  @ApiOperation({ summary: 'Dead-lettered log events (without their payloads)' })
+  @ApiQuery({ name: 'team_id', required: false })
+  @ApiQuery({ name: 'kind', required: false, enum: DESTINATION_KINDS })
+  @ApiQuery({ name: 'limit', required: false, example: 100 })
+  async list(@Query('team_id') teamId?: string, @Query('kind') kind?: string, @Query('limit') limit?: string): Promise<{ data: DeadLetter[] }> {
+    const take = limit === undefined ? 100 : Number(limit);
+    if (!Number.isInteger(take) || take < 1 || take > 10_000) {
+      throw new AppException('validation_failed', 'limit must be an integer between 1 and 10000', { param: 'limit' });
+    }
+    return { data: await this.store.listDead({ teamId, kind }, take) };
+  }
+
+  @Post('replay')
+  @HttpCode(200)
+  @Access('admin')
+  @ApiOperation({ summary: 'Send dead letters again (after fixing the destination or its credentials)' })
+  async replay(@Body() dto: ReplayDeadLettersDto): Promise<ReplayResponseDto> {
+    const replayed = await this.store.replay({ ids: dto.ids, teamId: dto.team_id, kind: dto.kind });
+    void this.worker.poll();
+    return { replayed };
+  }
+}

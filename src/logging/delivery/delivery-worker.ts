@@ -1,0 +1,200 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { GatewaySettings } from '../../config/gateway-settings';
+import { MetricsService } from '../../metrics/metrics.service';
+import { DestinationRegistry } from '../destination-registry';
+import { DESTINATION_KINDS, type DeliveryResult, type DestinationKind } from '../log-destination';
+import { LogBuffer } from './log-buffer';
+import { OutboxStore, type ClaimedRow } from './outbox.store';
+
+/**
+ * Takes events from the outbox and delivers them, at least once.
+ * - Bulkheads: every destination entry is delivered by its own task, and a kind never runs more than
+ *   MAX_TASKS_PER_KIND at once. A claim skips entries that already have a task, so a destination that hangs
+ *   holds up only its own events — never another team's, never a request.
+ * - A row is deleted only after the destination acknowledged it (Langfuse's 207 per-event errors count).
+ * - Failures are retried with exponential backoff and jitter, never sooner than the destination's
+ *   Retry-After. Rejections that cannot succeed by retrying (400/401/403, bad settings) are dead-lettered
+ *   after LOG_MAX_ATTEMPTS; anything older than LOG_DEAD_LETTER_AFTER_MS is dead-lettered too.
+ * - Claims are leases, so rows of an instance that died are picked up by the others.
+ */
+@Injectable()
+export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown {
+  static readonly MAX_TASKS_PER_KIND = 16;
+  static readonly CLAIM_LIMIT = 500;
+  static readonly BASE_BACKOFF_MS = 1_000;
+
+  readonly workerId = `${hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly logger = new Logger(DeliveryWorker.name);
+  private readonly activeEntries = new Map<DestinationKind, Set<string>>(DESTINATION_KINDS.map((kind) => [kind, new Set()]));
+  private readonly tasks = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | null = null;
+  private pollAgain = false;
+  private stopping = false;
+
+  constructor(
+    private readonly store: OutboxStore,
+    private readonly buffer: LogBuffer,
+    private readonly destinations: DestinationRegistry,
+    private readonly settings: GatewaySettings,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  private get env() {
+    return this.settings.environment;
+  }
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.poll(), this.env.LOG_FLUSH_INTERVAL_MS);
+    this.timer.unref();
+    this.buffer.onWritten(() => void this.poll());
+    // Rows left by a previous run (SIGTERM grace exceeded, crash) are delivered from the first tick on.
+    this.metrics.addCollector(async () => {
+      this.metrics.outboxDepth.reset();
+      this.metrics.outboxOldestAge.reset();
+      for (const row of await this.store.depth()) {
+        this.metrics.outboxDepth.set({ kind: row.kind, status: row.status }, row.count);
+        this.metrics.outboxOldestAge.set({ kind: row.kind, status: row.status }, row.oldestSeconds);
+      }
+    });
+  }
+
+  /**
+   * Runs after LogBuffer's hook has written the last events (it was registered first). Delivers for up to
+   * LOG_SHUTDOWN_GRACE_MS, then gives back its claims: what is left stays in the outbox for the next start.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.buffer.write();
+    const deadline = Date.now() + this.env.LOG_SHUTDOWN_GRACE_MS;
+    while (Date.now() < deadline) {
+      await this.poll();
+      if (this.tasks.size === 0) break;
+      await Promise.race([Promise.all([...this.tasks]), sleep(Math.max(0, deadline - Date.now()))]);
+    }
+    this.stopping = true;
+    await this.store.release(this.workerId).catch((error: Error) => this.logger.warn(`could not release claims: ${error.message}`));
+    await this.destinations.closeAll();
+  }
+
+  /** One claim round for every kind; overlapping calls collapse into one follow-up round. */
+  poll(): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    if (this.polling) {
+      this.pollAgain = true;
+      return this.polling;
+    }
+    this.polling = (async () => {
+      do {
+        this.pollAgain = false;
+        for (const kind of DESTINATION_KINDS) await this.claimFor(kind);
+      } while (this.pollAgain && !this.stopping);
+    })()
+      .catch((error: Error) => this.logger.warn(`outbox poll failed (${error.message}); will retry`))
+      .finally(() => (this.polling = null));
+    return this.polling;
+  }
+
+  /** Waits until every task started so far has finished (tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.tasks.size > 0 || this.polling) await Promise.all([...this.tasks, this.polling]);
+  }
+
+  private async claimFor(kind: DestinationKind): Promise<void> {
+    const active = this.activeEntries.get(kind) as Set<string>;
+    if (active.size >= DeliveryWorker.MAX_TASKS_PER_KIND) return;
+    const rows = await this.store.claim({
+      kind,
+      worker: this.workerId,
+      leaseMs: this.env.LOG_SEND_TIMEOUT_MS * 3 + 30_000,
+      limit: DeliveryWorker.CLAIM_LIMIT,
+      excludeEntryIds: [...active],
+    });
+    const byEntry = new Map<string, ClaimedRow[]>();
+    for (const row of rows) {
+      const group = byEntry.get(row.entryId);
+      if (group) group.push(row);
+      else byEntry.set(row.entryId, [row]);
+    }
+    for (const [entryId, group] of byEntry) {
+      active.add(entryId);
+      const task = this.deliver(kind, group)
+        .catch((error: Error) => this.logger.error(`delivery of ${kind} entry ${entryId} failed unexpectedly: ${error.message}`))
+        .finally(() => {
+          active.delete(entryId);
+          this.tasks.delete(task);
+        });
+      this.tasks.add(task);
+    }
+  }
+
+  private async deliver(kind: DestinationKind, rows: ClaimedRow[]): Promise<void> {
+    const entry = rows[0].entry;
+    const resolved = this.destinations.settingsFor(entry, process.env);
+    let result: DeliveryResult;
+    if ('error' in resolved) {
+      result = { ok: false, retryable: false, error: `not configured correctly: ${resolved.error}` };
+    } else {
+      result = await withTimeout(
+        this.destinations.destinationFor(entry).send(
+          rows.map((row) => ({ eventId: row.eventId, payload: row.payload })),
+          resolved.settings,
+        ),
+        this.env.LOG_SEND_TIMEOUT_MS,
+      );
+    }
+    if (result.ok) {
+      await this.store.delete(rows.map((row) => row.id), this.workerId);
+      this.count(this.metrics.logDelivered, rows);
+      return;
+    }
+    const failedIds = result.failedEventIds;
+    const failed = failedIds ? rows.filter((row) => failedIds.includes(row.eventId)) : rows;
+    const acknowledged = rows.filter((row) => !failed.includes(row));
+    await this.store.delete(acknowledged.map((row) => row.id), this.workerId);
+    this.count(this.metrics.logDelivered, acknowledged);
+
+    const now = Date.now();
+    const dead = failed.filter(
+      (row) => now - row.createdAt.getTime() >= this.env.LOG_DEAD_LETTER_AFTER_MS || (!result.retryable && row.attempts + 1 >= this.env.LOG_MAX_ATTEMPTS),
+    );
+    const retry = failed.filter((row) => !dead.includes(row));
+    const label = `${kind} (${entry.trusted ? 'admin' : 'team admin'}-set ${rows[0].source} entry ${entry.entry_id})`;
+    if (dead.length > 0) {
+      await this.store.deadLetter(dead.map((row) => row.id), this.workerId, result.error);
+      this.count(this.metrics.logDeadLettered, dead);
+      this.logger.error(`${label}: ${dead.length} event(s) moved to dead letters: ${result.error}`);
+    }
+    if (retry.length > 0) {
+      const attempts = Math.min(...retry.map((row) => row.attempts));
+      const backoff = Math.min(this.env.LOG_RETRY_MAX_BACKOFF_MS, DeliveryWorker.BASE_BACKOFF_MS * 2 ** attempts) * (0.5 + Math.random() / 2);
+      const delay = Math.max(result.retryAfterMs ?? 0, backoff);
+      await this.store.reschedule(retry.map((row) => row.id), this.workerId, { delayMs: delay, error: result.error });
+      this.count(this.metrics.logRetried, retry);
+      this.logger.warn(`${label}: ${result.error}; ${retry.length} event(s) retried in ${Math.round(delay)} ms`);
+    }
+  }
+
+  private count(counter: MetricsService['logDelivered'], rows: readonly ClaimedRow[]): void {
+    for (const row of rows) counter.inc({ kind: row.kind, team: row.teamId ?? 'none' });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** A destination that neither answers nor fails is cut off; the batch is retried like any transient failure. */
+async function withTimeout(send: Promise<DeliveryResult>, timeoutMs: number): Promise<DeliveryResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<DeliveryResult>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, retryable: true, error: `no answer within ${timeoutMs} ms` }), timeoutMs);
+  });
+  try {
+    return await Promise.race([send.catch((error: Error): DeliveryResult => ({ ok: false, retryable: true, error: error.message })), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

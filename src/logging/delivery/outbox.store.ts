@@ -1,0 +1,200 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { LoggingEntry, LoggingSource } from '../logging-entry';
+import type { StandardLoggingPayload } from '../standard-logging-payload';
+
+export interface NewOutboxRow {
+  eventId: string;
+  entry: LoggingEntry;
+  source: LoggingSource;
+  teamId: string | null;
+  payload: StandardLoggingPayload;
+}
+
+export interface ClaimedRow {
+  id: string;
+  eventId: string;
+  entryId: string;
+  kind: string;
+  source: LoggingSource;
+  teamId: string | null;
+  entry: LoggingEntry;
+  payload: StandardLoggingPayload;
+  attempts: number;
+  createdAt: Date;
+}
+
+export interface DeadLetter {
+  id: string;
+  event_id: string;
+  kind: string;
+  source: string;
+  team_id: string | null;
+  attempts: number;
+  last_error: string | null;
+  created_at: string;
+}
+
+export interface DeadLetterFilter {
+  ids?: string[];
+  teamId?: string;
+  kind?: string;
+}
+
+/**
+ * The SQL of the durable outbox, in one place. Plain Postgres that PGlite and PostgreSQL 15 both run:
+ * `FOR UPDATE SKIP LOCKED` lets several workers (and several gateway instances) claim disjoint rows, and a
+ * claim is a lease (`claimed_until`) so rows of a worker that died become claimable again.
+ */
+@Injectable()
+export class OutboxStore {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** One multi-row INSERT; a repeated event id (a rewrite after a failed write) is ignored. */
+  async insert(rows: readonly NewOutboxRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const values: unknown[] = [];
+    const tuples = rows.map((row, index) => {
+      const base = index * 7;
+      values.push(row.eventId, row.entry.entry_id, row.entry.callback_name, row.source, row.teamId, JSON.stringify(row.entry), JSON.stringify(row.payload));
+      return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6}::jsonb, $${base + 7}::jsonb)`;
+    });
+    await this.db.query(
+      `INSERT INTO log_outbox (event_id, entry_id, kind, source, team_id, entry, payload) VALUES ${tuples.join(', ')}
+       ON CONFLICT (event_id) DO NOTHING`,
+      values,
+    );
+  }
+
+  async claim(options: { kind: string; worker: string; leaseMs: number; limit: number; excludeEntryIds: readonly string[] }): Promise<ClaimedRow[]> {
+    // TypeORM answers UPDATE with [rows, affected].
+    const [rows]: [RawRow[], number] = await this.db.query(
+      `UPDATE log_outbox SET claimed_by = $1, claimed_until = now() + ($2::int * interval '1 millisecond')
+       WHERE id IN (
+         SELECT id FROM log_outbox
+         WHERE status = 'pending' AND kind = $3 AND next_attempt_at <= now()
+           AND (claimed_until IS NULL OR claimed_until < now())
+           AND NOT (entry_id = ANY($4::varchar[]))
+         ORDER BY id
+         LIMIT $5
+         FOR UPDATE SKIP LOCKED)
+       RETURNING id, event_id, entry_id, kind, source, team_id, entry, payload, attempts, created_at`,
+      [options.worker, options.leaseMs, options.kind, options.excludeEntryIds, options.limit],
+    );
+    return rows.map(toClaimedRow);
+  }
+
+  /** Acknowledged by the destination: gone. Only the claimant deletes, so a lapsed lease is not undone. */
+  async delete(ids: readonly string[], worker: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query(`DELETE FROM log_outbox WHERE id = ANY($1::bigint[]) AND claimed_by = $2`, [ids, worker]);
+  }
+
+  async reschedule(ids: readonly string[], worker: string, options: { delayMs: number; error: string }): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query(
+      `UPDATE log_outbox SET attempts = attempts + 1, next_attempt_at = now() + ($3::int * interval '1 millisecond'),
+         claimed_by = NULL, claimed_until = NULL, last_error = $4
+       WHERE id = ANY($1::bigint[]) AND claimed_by = $2`,
+      [ids, worker, Math.round(options.delayMs), options.error.slice(0, 2000)],
+    );
+  }
+
+  async deadLetter(ids: readonly string[], worker: string, error: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query(
+      `UPDATE log_outbox SET status = 'dead', attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL, last_error = $3
+       WHERE id = ANY($1::bigint[]) AND claimed_by = $2`,
+      [ids, worker, error.slice(0, 2000)],
+    );
+  }
+
+  /** Gives back claims this worker still holds (shutdown), so the next instance need not wait for the lease. */
+  async release(worker: string): Promise<void> {
+    await this.db.query(`UPDATE log_outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1`, [worker]);
+  }
+
+  async listDead(filter: DeadLetterFilter, limit: number): Promise<DeadLetter[]> {
+    const { where, values } = deadFilter(filter);
+    const rows: RawRow[] = await this.db.query(
+      `SELECT id, event_id, kind, source, team_id, attempts, last_error, created_at FROM log_outbox WHERE ${where} ORDER BY id LIMIT $${values.length + 1}`,
+      [...values, limit],
+    );
+    return rows.map((row) => ({
+      id: String(row.id),
+      event_id: row.event_id,
+      kind: row.kind,
+      source: row.source,
+      team_id: row.team_id,
+      attempts: row.attempts,
+      last_error: row.last_error ?? null,
+      created_at: new Date(row.created_at).toISOString(),
+    }));
+  }
+
+  /** Dead letters back to pending, due now, with a fresh attempt budget. `entries` swaps in current settings. */
+  async replay(filter: DeadLetterFilter): Promise<number> {
+    const { where, values } = deadFilter(filter);
+    const result: [unknown[], number] = await this.db.query(
+      `UPDATE log_outbox SET status = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL, created_at = now()
+       WHERE ${where}`,
+      values,
+    );
+    return result[1];
+  }
+
+  async depth(): Promise<{ kind: string; status: string; count: number; oldestSeconds: number }[]> {
+    const rows: { kind: string; status: string; count: string; oldest: string | null }[] = await this.db.query(
+      `SELECT kind, status, count(*) AS count, EXTRACT(EPOCH FROM (now() - min(created_at))) AS oldest FROM log_outbox GROUP BY kind, status`,
+    );
+    return rows.map((row) => ({ kind: row.kind, status: row.status, count: Number(row.count), oldestSeconds: Number(row.oldest ?? 0) }));
+  }
+}
+
+interface RawRow {
+  id: string;
+  event_id: string;
+  entry_id: string;
+  kind: string;
+  source: LoggingSource;
+  team_id: string | null;
+  entry: LoggingEntry;
+  payload: StandardLoggingPayload;
+  attempts: number;
+  last_error?: string | null;
+  created_at: string | Date;
+}
+
+function toClaimedRow(row: RawRow): ClaimedRow {
+  return {
+    id: String(row.id),
+    eventId: row.event_id,
+    entryId: row.entry_id,
+    kind: row.kind,
+    source: row.source,
+    teamId: row.team_id,
+    entry: row.entry,
+    payload: row.payload,
+    attempts: row.attempts,
+    createdAt: new Date(row.created_at),
+  };
+}
+
+function deadFilter(filter: DeadLetterFilter): { where: string; values: unknown[] } {
+  const clauses = [`status = 'dead'`];
+  const values: unknown[] = [];
+  if (filter.ids !== undefined) {
+    values.push(filter.ids);
+    clauses.push(`id = ANY($${values.length}::bigint[])`);
+  }
+  if (filter.teamId !== undefined) {
+    values.push(filter.teamId);
+    clauses.push(`team_id = $${values.length}`);
+  }
+  if (filter.kind !== undefined) {
+    values.push(filter.kind);
+    clauses.push(`kind = $${values.length}`);
+  }
+  return { where: clauses.join(' AND '), values };
+}

@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics of one gateway instance. A registry per app (not prom-client's global one), so
+ * several apps in one process (tests) do not collide.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  private readonly collectors: (() => Promise<void>)[] = [];
+
+  /** Gauges read from elsewhere (the outbox depth) are refreshed by collectors on every scrape. */
+  addCollector(collect: () => Promise<void>): void {
+    this.collectors.push(collect);
+  }
+
+  async scrape(): Promise<string> {
+    await Promise.allSettled(this.collectors.map((collect) => collect()));
+    return this.registry.metrics();
+  }
+
+  private readonly eventLabels = ['kind', 'team'] as const;
+  readonly logEnqueued = new Counter({ name: 'gatehouse_log_events_enqueued_total', help: 'Log events accepted for delivery', labelNames: this.eventLabels, registers: [this.registry] });
+  readonly logDelivered = new Counter({ name: 'gatehouse_log_events_delivered_total', help: 'Log events acknowledged by their destination', labelNames: this.eventLabels, registers: [this.registry] });
+  readonly logRetried = new Counter({ name: 'gatehouse_log_events_retried_total', help: 'Failed deliveries scheduled for another attempt', labelNames: this.eventLabels, registers: [this.registry] });
+  readonly logDeadLettered = new Counter({ name: 'gatehouse_log_events_dead_lettered_total', help: 'Log events moved to the dead-letter state', labelNames: this.eventLabels, registers: [this.registry] });
+  readonly logDropped = new Counter({
+    name: 'gatehouse_log_events_dropped_total',
+    help: 'Log events dropped before reaching the outbox (buffer full)',
+    labelNames: ['kind', 'team', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly outboxDepth = new Gauge({ name: 'gatehouse_log_outbox_events', help: 'Events in the outbox', labelNames: ['kind', 'status'] as const, registers: [this.registry] });
+  readonly outboxOldestAge = new Gauge({
+    name: 'gatehouse_log_outbox_oldest_event_age_seconds',
+    help: 'Age of the oldest event in the outbox',
+    labelNames: ['kind', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly bufferedEvents = new Gauge({ name: 'gatehouse_log_buffer_events', help: 'Events buffered in memory, not yet in the outbox', registers: [this.registry] });
+  readonly cacheEvents = new Counter({ name: 'gatehouse_cache_events_total', help: 'Response cache hits, misses and errors', labelNames: ['event'] as const, registers: [this.registry] });
+  readonly httpRequests = new Counter({
+    name: 'gatehouse_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'gatehouse_http_request_duration_seconds',
+    help: 'HTTP request latency by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+}
