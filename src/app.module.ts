@@ -4,6 +4,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from './audit/audit.module';
 import { createValidationPipe } from './common/validation';
+import { CompletionsModule } from './completions/completions.module';
 import { GatewaySettings } from './config/gateway-settings';
 import { dataSourceOptions } from './database/data-source-options';
 import { HealthModule } from './health/health.module';
@@ -37,6 +38,7 @@ export class AppModule {
         TeamsModule,
         KeysModule,
         LoggingModule,
+        CompletionsModule,
         AuditModule,
         HealthModule,
         ...extraImports,
