@@ -194,3 +194,26 @@ describe(CallTracker.name, () => {
     expect(record.completionStartTime).toBeGreaterThan(0);
   });
 });
+
+describe('embedding records', () => {
+  it('keep the vector sizes, not the vectors, for float and base64 answers', async () => {
+    const { res, tracker } = setup();
+    const embedTracker = new CallTracker(
+      { headers: {}, socket: {}, principal },
+      res as unknown as ServerResponse,
+      'aembedding',
+      '/v1/embeddings',
+    );
+    void tracker;
+    const base64 = Buffer.from(new Float32Array([0.1, 0.2, 0.3, 0.4, 0.5]).buffer).toString('base64');
+    embedTracker.succeededWithBytes(
+      Buffer.from(JSON.stringify({ object: 'list', data: [{ object: 'embedding', index: 0, embedding: [1, 2] }, { object: 'embedding', index: 1, embedding: base64 }] })),
+    );
+    res.finish();
+    const record = await embedTracker.done;
+    expect((record.response as { data: unknown[] }).data).toEqual([
+      { object: 'embedding', index: 0, dimensions: 2 },
+      { object: 'embedding', index: 1, dimensions: 5 },
+    ]);
+  });
+});

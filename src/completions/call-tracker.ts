@@ -408,9 +408,21 @@ function withoutVectors(response: unknown): unknown {
         return item;
       }
       const { embedding, ...rest } = item as Record<string, unknown>;
-      return { ...rest, dimensions: Array.isArray(embedding) ? embedding.length : null };
+      return { ...rest, dimensions: embeddingDimensions(embedding) };
     }),
   };
+}
+
+/** Float arrays count directly; base64 (what the openai SDK asks for) holds little-endian float32s. */
+function embeddingDimensions(embedding: unknown): number | null {
+  if (Array.isArray(embedding)) {
+    return embedding.length;
+  }
+  if (typeof embedding === 'string') {
+    const padding = embedding.endsWith('==') ? 2 : embedding.endsWith('=') ? 1 : 0;
+    return Math.floor(((embedding.length * 3) / 4 - padding) / 4);
+  }
+  return null;
 }
 
 /** An abandoned stream never receives its usage chunk; the upstream still bills it, so estimate. */

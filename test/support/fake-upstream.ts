@@ -231,7 +231,13 @@ export class FakeUpstream {
       const inputs = Array.isArray(input) ? input : [input];
       this.json(res, record, {
         object: 'list',
-        data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: [0.1 * (index + 1), 0.2, 0.3] })),
+        data: inputs.map((_, index) => {
+          const vector = [0.1 * (index + 1), 0.2, 0.3];
+          // The openai SDK asks for base64 by default and decodes little-endian float32s.
+          const embedding =
+            body?.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
+          return { object: 'embedding', index, embedding };
+        }),
         model: String(body?.model ?? ''),
         usage: { prompt_tokens: 5 * inputs.length, total_tokens: 5 * inputs.length },
       });
