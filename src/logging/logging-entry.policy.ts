@@ -53,7 +53,7 @@ export class LoggingEntryPolicy {
     if (!isDestinationKind(kind)) {
       throw invalid(`${prefix}callback_name`, `callback_name must be one of ${DESTINATION_KINDS.join(', ')}`);
     }
-    const type = body.callback_type ?? 'success_and_failure';
+    const type = body.callback_type === undefined ? 'success_and_failure' : body.callback_type;
     if (!(CALLBACK_TYPES as readonly unknown[]).includes(type)) {
       throw invalid(`${prefix}callback_type`, `callback_type must be one of ${CALLBACK_TYPES.join(', ')}`);
     }
