@@ -227,7 +227,7 @@ export class CompletionsService implements OnModuleDestroy {
       let text: string;
       try {
         text = await readCapped(upstream.body, MAX_ERROR_BODY_BYTES);
-      } catch (error) {
+      } catch {
         if (call.upstreamAbort.aborted) {
           throw CLIENT_GONE;
         }

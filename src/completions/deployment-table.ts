@@ -119,7 +119,7 @@ export class DeploymentTable {
       typeof params.max_retries === 'number' && Number.isInteger(params.max_retries) && params.max_retries >= 0
         ? params.max_retries
         : DEFAULT_MAX_RETRIES;
-    const info = entry.model_info;
+    const info: Readonly<Record<string, unknown>> = entry.model_info ?? {};
 
     const base = {
       modelName: entry.model_name,
