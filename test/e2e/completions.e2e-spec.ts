@@ -1,7 +1,6 @@
 import { once } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import OpenAI from 'openai';
-import { CompletionsModule } from '../../src/completions/completions.module';
 import type { Principal } from '../../src/keys/principal';
 import { LoggingService } from '../../src/logging/logging.service';
 import type { StandardLoggingPayload } from '../../src/logging/standard-logging-payload';
@@ -107,7 +106,6 @@ model_list:
       input_cost_per_token: 0.00003
       output_cost_per_token: 0.00006
 `,
-      extraImports: [CompletionsModule],
       override: (builder) => builder.overrideProvider(LoggingService).useValue(recorder),
     });
     const team = await gw.http().post('/team/new').set('Authorization', `Bearer ${gw.masterKey}`).send({ team_alias: 'Completions Team' });
@@ -272,7 +270,6 @@ model_list:
       const tools = await FakeUpstream.start({ toolCall: { id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' } });
       const app = await createTestApp({
         configYaml: `model_list:\n  - model_name: tools\n    litellm_params:\n      model: openai/t\n      api_base: ${tools.url}\n`,
-        extraImports: [CompletionsModule],
         override: (builder) => builder.overrideProvider(LoggingService).useValue(recorder),
         keepData: true,
       });
@@ -500,7 +497,6 @@ model_list:
       const slowStream = await FakeUpstream.start({ content: 'one two three four five six seven eight nine ten', chunkDelayMs: 150 });
       const app = await createTestApp({
         configYaml: `model_list:\n  - model_name: slow-stream\n    litellm_params:\n      model: openai/s\n      api_base: ${slowStream.url}\n`,
-        extraImports: [CompletionsModule],
         override: (builder) => builder.overrideProvider(LoggingService).useValue(recorder),
         keepData: true,
       });
