@@ -236,6 +236,15 @@ litellm_settings:
     });
   });
 
+  it('a key of a team with logging disabled has nothing resolved (null), its own entries included', async () => {
+    const teamId = await newTeam(gw, { team_id: 'health-disabled' }, transcript);
+    await addCallback(gw, teamId, langfuseEntry(teamGood, langfuse.url), { transcript });
+    const own = await keyWith([otelEntry(`http://127.0.0.1:${closedPort}`)], { team_id: teamId });
+    expect((await health(own)).key).toBe('unhealthy');
+    await gw.http().post(`/team/${teamId}/disable_logging`).set(bearer(gw.masterKey)).expect(200);
+    expect(await health(own)).toEqual({ key: 'healthy', logging_callbacks: null });
+  });
+
   it('one failing destination among several: unhealthy, and details name the failing one', async () => {
     const key = await keyWith([langfuseEntry(good, langfuse.url), otelEntry(`http://127.0.0.1:${closedPort}`)]);
     const body = await health(key);

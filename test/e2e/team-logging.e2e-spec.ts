@@ -163,6 +163,10 @@ litellm_settings:
       langfuse_public_key: os.environ/LANGFUSE_PUB_KEY_2 # Project 2
       langfuse_secret: os.environ/LANGFUSE_SECRET_2 # Project 2
     - team_id: ${TUTORIAL_TEAM}
+    - team_id: cfg-override-team
+      success_callback: ["langfuse"]
+      langfuse_public_key: os.environ/LANGFUSE_PUB_KEY_1
+      langfuse_secret: os.environ/LANGFUSE_PRIVATE_KEY_1
 
 general_settings:
   allowed_logging_hosts: ["127.0.0.1"]
@@ -343,6 +347,33 @@ general_settings:
     expect(langfuseTraces(langfuse, globalProject.publicKey, after)).toEqual([]);
     expect(requestsMentioning({ gcs, globalOtlp }, after)).toEqual([]);
     expect(langfuseTraces(langfuse, nextRequestProject.publicKey, before)).toEqual([]);
+  });
+
+  it('a config team’s logging set through the API replaces its default_team_settings (first source wins), in GET and at request time', async () => {
+    const teamKey = await key({ team_id: 'cfg-override-team' });
+    const before = marker('cfg-before');
+    await chatOk(gw.baseUrl, teamKey, { marker: before }, transcript);
+    await waitForLangfuse(langfuse, project1.publicKey, before);
+
+    await addCallback(
+      gw,
+      'cfg-override-team',
+      { callback_name: 'otel', callback_vars: { otel_endpoint: teamOtlp.url, otel_headers: `x-otlp-token=${otlpToken}`, otel_service_name: 'cfg-override' } },
+      { transcript },
+    );
+    const view = await gw.http().get('/team/cfg-override-team/callback').set(bearer(gw.masterKey)).expect(200);
+    transcript.record('GET callback', view);
+    expect(view.body.data).toMatchObject({ team_id: 'cfg-override-team', success_callbacks: ['otel'], failure_callbacks: ['otel'] });
+    expect(view.body.data.callback_vars).toMatchObject({ otel_endpoint: teamOtlp.url, otel_service_name: 'cfg-override' });
+    expect(Object.keys(view.body.data.callback_vars).some((name: string) => name.startsWith('langfuse'))).toBe(false);
+    expect(view.text).not.toContain(otlpToken);
+
+    const after = marker('cfg-after');
+    await chatOk(gw.baseUrl, teamKey, { marker: after }, transcript);
+    await waitFor(`OTLP span with ${after}`, () => otlpSpansWith(teamOtlp, after));
+    await positiveControl();
+    expect(langfuseTraces(langfuse, project1.publicKey, after)).toEqual([]);
+    expect(langfuseTraces(langfuse, globalProject.publicKey, after)).toEqual([]);
   });
 
   it('GCS: each request lands as one NDJSON line (StandardLoggingPayload names) in <prefix>/<date>/batch-<ms>-<hex8>.ndjson', async () => {
