@@ -1,7 +1,8 @@
-import { Body, Controller, Get, Headers, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AppException } from '../errors';
 import { KeyHealthService, type KeyHealthResponse } from '../logging/key-health.service';
+import { ChangedBy, DocumentsChangedBy } from '../audit/changed-by.decorator';
 import { Access, CurrentPrincipal } from './auth.decorators';
 import { DeleteKeysDto, GeneratedKeyResponseDto, GenerateKeyDto, KeyResponseDto, UpdateKeyDto } from './dto/key.dto';
 import { KeyListResponse, KeysService } from './keys.service';
@@ -16,6 +17,7 @@ export class KeysController {
   ) {}
 
   @Post('generate')
+  @DocumentsChangedBy()
   @HttpCode(200)
   @Access('team_admin')
   @ApiOperation({ summary: 'Create a virtual key; the key is shown once in `key`' })
@@ -23,12 +25,13 @@ export class KeysController {
   generate(
     @Body() dto: GenerateKeyDto,
     @CurrentPrincipal() caller: Principal,
-    @Headers('litellm-changed-by') changedBy?: string,
+    @ChangedBy() changedBy?: string,
   ): Promise<GeneratedKeyResponseDto> {
     return this.keys.generate(dto, { caller, changedBy });
   }
 
   @Post('update')
+  @DocumentsChangedBy()
   @HttpCode(200)
   @Access('team_admin')
   @ApiOperation({ summary: 'Update a key (metadata.logging is kept unless named)' })
@@ -36,7 +39,7 @@ export class KeysController {
   update(
     @Body() dto: UpdateKeyDto,
     @CurrentPrincipal() caller: Principal,
-    @Headers('litellm-changed-by') changedBy?: string,
+    @ChangedBy() changedBy?: string,
   ): Promise<KeyResponseDto> {
     return this.keys.update(dto, { caller, changedBy });
   }

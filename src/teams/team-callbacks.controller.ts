@@ -1,12 +1,12 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ChangedBy, DocumentsChangedBy } from '../audit/changed-by.decorator';
 import { Access, CurrentPrincipal } from '../keys/auth.decorators';
 import type { Principal } from '../keys/principal';
 import { AddTeamCallbackDto, TeamCallbacksResponseDto } from './dto/team-callback.dto';
 import { TeamCallbacksService } from './team-callbacks.service';
 
 const TEAM_ID = { name: 'team_id', example: 'dbe2f686-a686-4896-864a-4c3924458709' };
-const CHANGED_BY = { name: 'litellm-changed-by', required: false, description: 'Recorded in the audit log as the author of the change' };
 
 @ApiTags('team logging')
 @Controller('team/:team_id')
@@ -18,13 +18,13 @@ export class TeamCallbacksController {
   @Access('team_admin')
   @ApiOperation({ summary: 'Add a logging destination to a team (proxy admin, or the team’s admin)' })
   @ApiParam(TEAM_ID)
-  @ApiHeader(CHANGED_BY)
+  @DocumentsChangedBy()
   @ApiBody({ type: AddTeamCallbackDto })
   add(
     @Param('team_id') teamId: string,
     @Body() body: unknown,
     @CurrentPrincipal() caller: Principal,
-    @Headers('litellm-changed-by') changedBy?: string,
+    @ChangedBy() changedBy?: string,
   ): ReturnType<TeamCallbacksService['add']> {
     return this.callbacks.add(teamId, body, { caller, changedBy });
   }
@@ -43,12 +43,12 @@ export class TeamCallbacksController {
   @ApiOperation({ summary: 'Remove every entry of one callback from a team' })
   @ApiParam(TEAM_ID)
   @ApiParam({ name: 'callback_name', example: 'langfuse' })
-  @ApiHeader(CHANGED_BY)
+  @DocumentsChangedBy()
   remove(
     @Param('team_id') teamId: string,
     @Param('callback_name') callbackName: string,
     @CurrentPrincipal() caller: Principal,
-    @Headers('litellm-changed-by') changedBy?: string,
+    @ChangedBy() changedBy?: string,
   ): ReturnType<TeamCallbacksService['remove']> {
     return this.callbacks.remove(teamId, callbackName, { caller, changedBy });
   }
@@ -58,11 +58,11 @@ export class TeamCallbacksController {
   @Access('admin')
   @ApiOperation({ summary: 'Turn a team’s logging off everywhere (GDPR); adding a callback turns it back on' })
   @ApiParam(TEAM_ID)
-  @ApiHeader(CHANGED_BY)
+  @DocumentsChangedBy()
   disable(
     @Param('team_id') teamId: string,
     @CurrentPrincipal() caller: Principal,
-    @Headers('litellm-changed-by') changedBy?: string,
+    @ChangedBy() changedBy?: string,
   ): ReturnType<TeamCallbacksService['disable']> {
     return this.callbacks.disable(teamId, { caller, changedBy });
   }

@@ -1,6 +1,7 @@
-import { Body, Controller, Get, Headers, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AppException } from '../errors';
+import { ChangedBy, DocumentsChangedBy } from '../audit/changed-by.decorator';
 import { Access, CurrentPrincipal } from '../keys/auth.decorators';
 import type { Principal } from '../keys/principal';
 import { CreateTeamDto, DeleteTeamsDto, TeamResponseDto, UpdateTeamDto } from './dto/team.dto';
@@ -12,6 +13,7 @@ export class TeamsController {
   constructor(private readonly teams: TeamsService) {}
 
   @Post('new')
+  @DocumentsChangedBy()
   @HttpCode(200)
   @Access('admin')
   @ApiOperation({ summary: 'Create a team' })
@@ -19,19 +21,20 @@ export class TeamsController {
   create(
     @Body() dto: CreateTeamDto,
     @CurrentPrincipal() caller: Principal,
-    @Headers('litellm-changed-by') changedBy?: string,
+    @ChangedBy() changedBy?: string,
   ): Promise<TeamResponseDto> {
     return this.teams.create(dto, { caller, changedBy });
   }
 
   @Post('update')
+  @DocumentsChangedBy()
   @HttpCode(200)
   @Access('team_admin')
   @ApiOperation({ summary: 'Update a team (team admins: alias and metadata of their own team)' })
   update(
     @Body() dto: UpdateTeamDto,
     @CurrentPrincipal() caller: Principal,
-    @Headers('litellm-changed-by') changedBy?: string,
+    @ChangedBy() changedBy?: string,
   ): Promise<{ team_id: string; data: TeamResponseDto }> {
     return this.teams.update(dto, { caller, changedBy });
   }

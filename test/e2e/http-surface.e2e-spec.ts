@@ -107,5 +107,12 @@ describe('HTTP surface: auth on every route, errors, ids, health, docs', () => {
     }
     const generate = doc.paths['/key/generate'].post as unknown as { requestBody: unknown };
     expect(JSON.stringify(generate.requestBody)).toContain('GenerateKeyDto');
+    // Optional headers stay optional: a required one would block "Try it out" in Swagger UI.
+    const requiredHeaders = Object.values(doc.paths).flatMap((operations) =>
+      Object.values(operations).flatMap((operation) =>
+        ((operation as { parameters?: { in: string; required?: boolean; name: string }[] }).parameters ?? []).filter((p) => p.in === 'header' && p.required),
+      ),
+    );
+    expect(requiredHeaders).toEqual([]);
   });
 });
