@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../keys/principal';
 import { LogBuffer } from './delivery/log-buffer';
+import { OutboxStore } from './delivery/outbox.store';
 import { appliesTo, type ResolvedEntry } from './logging-entry';
 import { LoggingResolver } from './logging-resolver';
 import type { StandardLoggingPayload } from './standard-logging-payload';
@@ -16,7 +17,16 @@ export class LoggingService {
   constructor(
     private readonly resolver: LoggingResolver,
     private readonly buffer: LogBuffer,
+    private readonly outbox: OutboxStore,
   ) {}
+
+  /**
+   * GDPR: when a team turns logging off, its events still waiting for delivery are deleted as well, so
+   * nothing of the team leaves after the switch. (An event already being sent may still arrive.)
+   */
+  async purgeTeam(teamId: string): Promise<number> {
+    return this.buffer.purgeTeam(teamId) + (await this.outbox.purgeTeam(teamId));
+  }
 
   dispatch(payload: StandardLoggingPayload, principal: Principal): void {
     const entries = this.resolver.resolve(principal);

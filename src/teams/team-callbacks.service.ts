@@ -4,6 +4,7 @@ import type { Principal } from '../keys/principal';
 import { LoggingEntryPolicy } from '../logging/logging-entry.policy';
 import { appliesTo, maskEntry, storedEntries, type MaskedEntry } from '../logging/logging-entry';
 import { LoggingResolver } from '../logging/logging-resolver';
+import { LoggingService } from '../logging/logging.service';
 import type { TeamResponseDto } from './dto/team.dto';
 import { TeamsService, toTeamResponse, type ChangeContext } from './teams.service';
 
@@ -26,6 +27,7 @@ export class TeamCallbacksService {
     private readonly teams: TeamsService,
     private readonly policy: LoggingEntryPolicy,
     private readonly resolver: LoggingResolver,
+    private readonly logging: LoggingService,
   ) {}
 
   async add(teamId: string, body: unknown, context: ChangeContext): Promise<{ status: 'success'; data: TeamResponseDto }> {
@@ -80,13 +82,17 @@ export class TeamCallbacksService {
     };
   }
 
-  /** Empties the team's callbacks and sets the kill switch: its keys log nowhere, globals included. */
+  /**
+   * Empties the team's callbacks and sets the kill switch: its keys log nowhere, globals included, and
+   * its events still waiting for delivery are deleted.
+   */
   async disable(teamId: string, context: ChangeContext): Promise<{ status: 'success'; message: string; data: ReturnType<TeamCallbacksService['summary']> }> {
     await this.teams.requireManageableTeam(context.caller, teamId);
     await this.teams.mutate(teamId, context, 'team_logging_disabled', (row) => {
       row.metadata = { ...row.metadata, logging: [] };
       row.loggingDisabled = true;
     });
+    await this.logging.purgeTeam(teamId);
     return { status: 'success', message: `Logging disabled for team ${teamId}`, data: this.summary(teamId, []) };
   }
 

@@ -55,6 +55,13 @@ export class LogBuffer implements OnModuleInit, BeforeApplicationShutdown {
     this.writtenListeners.push(listener);
   }
 
+  /** Drops a team's events that are not written yet (see `LoggingService.purgeTeam`). */
+  purgeTeam(teamId: string): number {
+    const before = this.pending.length;
+    this.pending = this.pending.filter((row) => row.teamId !== teamId);
+    return before - this.pending.length;
+  }
+
   get size(): number {
     return this.pending.length;
   }

@@ -110,6 +110,12 @@ export class OutboxStore {
     );
   }
 
+  /** A team turned its logging off: what it logged before and is still waiting here is deleted too. */
+  async purgeTeam(teamId: string): Promise<number> {
+    const [, count]: [unknown[], number] = await this.db.query(`DELETE FROM log_outbox WHERE team_id = $1`, [teamId]);
+    return count;
+  }
+
   /** Gives back claims this worker still holds (shutdown), so the next instance need not wait for the lease. */
   async release(worker: string): Promise<void> {
     await this.db.query(`UPDATE log_outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1`, [worker]);
