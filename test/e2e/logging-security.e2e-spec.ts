@@ -1,5 +1,7 @@
 import type { Response } from 'supertest';
+import { FakeGcs } from '../support/fakes/fake-gcs';
 import { FakeLangfuse } from '../support/fakes/fake-langfuse';
+import { FakeOtlp } from '../support/fakes/fake-otlp';
 import { langfuseProject, modelListYaml } from '../support/logging/fixtures';
 import {
   bearer,
@@ -18,8 +20,11 @@ import {
   newKey,
   newTeam,
   secret,
+  sleep,
+  FLUSH_MS,
   Transcript,
   unmaskedSecretVars,
+  waitFor,
   waitForLangfuse,
 } from '../support/logging/harness';
 import { createTestApp, type TestApp } from '../support/test-app';
@@ -46,6 +51,11 @@ describe('logging admin API: bad input, roles, SSRF, audit, secrets', () => {
   };
 
   let langfuse: FakeLangfuse;
+  let gcs: FakeGcs;
+  let otlp: FakeOtlp;
+  const otlpRequired = secret('otlp-required');
+  const otlpWrong = secret('otlp-wrong-token');
+  const wrongPair = langfuseProject('sec-not-registered');
   let gw: TestApp;
   let teamAdminA: string;
   let memberA: string;
@@ -81,13 +91,16 @@ describe('logging admin API: bad input, roles, SSRF, audit, secrets', () => {
 
   beforeAll(async () => {
     langfuse = await FakeLangfuse.start({ keys: [projectA, projectB, stored] });
-    env.set({ SEC_ENV_SECRET: envSecret, SEC_ENV_PUBLIC: stored.publicKey, ...protectedValues });
+    gcs = await FakeGcs.start({ buckets: ['sec-forbidden'] });
+    gcs.setBucketStatus('sec-forbidden', 403);
+    otlp = await FakeOtlp.start({ requiredHeaders: { 'x-otlp-token': otlpRequired } });
+    env.set({ SEC_ENV_SECRET: envSecret, SEC_ENV_PUBLIC: stored.publicKey, STORAGE_EMULATOR_HOST: gcs.url, ...protectedValues });
     gw = await createTestApp({
       configYaml: `${modelListYaml()}
 general_settings:
   allowed_logging_hosts: ["127.0.0.1:${langfuse.port}"]
 `,
-      env: LOGGING_ENV,
+      env: { ...LOGGING_ENV, STORAGE_EMULATOR_HOST: gcs.url },
       logDestination: capture,
     });
     await newTeam(gw, { team_id: teamA, team_alias: 'Team A' }, transcript);
@@ -103,7 +116,7 @@ general_settings:
 
   afterAll(async () => {
     await gw?.close();
-    await langfuse?.close();
+    await Promise.all([langfuse?.close(), gcs?.close(), otlp?.close()]);
     env.restore();
   });
 
@@ -573,6 +586,35 @@ general_settings:
       expect(findSecrets(tables, secrets)).toEqual([]);
     });
 
+    it('failed deliveries (Langfuse 401, GCS 403, OTLP 401) leak no credential into stdout, the dead-letter list or tables', async () => {
+      const teamId = await newTeam(gw, { team_id: 'sec-failing-team' }, transcript);
+      for (const entry of [
+        langfuseEntry(wrongPair, langfuse.url),
+        { callback_name: 'gcs_bucket', callback_vars: { gcs_bucket_name: 'sec-forbidden/x', gcs_service_account_json: serviceAccount.json } },
+        { callback_name: 'otel', callback_vars: { otel_endpoint: otlp.url, otel_headers: `x-otlp-token=${otlpWrong}` } },
+      ]) {
+        expect((await post(`/team/${teamId}/callback`, entry, admin())).status).toBe(200);
+      }
+      const teamKey = (await newKey(gw, { team_id: teamId }, { transcript })).key;
+      const mark = marker('sec-failing');
+      await chatOk(gw.baseUrl, teamKey, { marker: mark }, transcript);
+      await waitFor(`a refused Langfuse ingestion for ${mark}`, () => langfuse.ingestionRequests.some((r) => r.text.includes(mark)));
+      await waitFor(`a refused GCS upload for ${mark}`, () => gcs.requests.some((r) => r.text.includes(mark)));
+      await waitFor(`a refused OTLP export for ${mark}`, () => otlp.requests.some((r) => r.text.includes(mark)));
+      // The refusals were answered; give the gateway time to record and log them.
+      await sleep(FLUSH_MS * 10);
+      const dead = await get(`/logging/dead-letters?team_id=${teamId}`, admin());
+      expect(dead.status).toBe(200);
+      const secrets = { wrongSecret: wrongPair.secretKey, wrongPublic: wrongPair.publicKey, sa: serviceAccount.canary, otlpWrong };
+      expect(findSecrets([{ where: 'dead letters', text: dead.text }], secrets)).toEqual([]);
+      expect(findSecrets([{ where: 'stdout', text: capture.text() }], secrets)).toEqual([]);
+      expect(findSecrets(await databaseHaystacks(gw.dataSource), secrets)).toEqual([]);
+      // Each refused request carried only its own destination's credentials.
+      expect(findSecrets(fakeHaystacks('gcs', gcs.requests), { wrongSecret: wrongPair.secretKey, otlpWrong })).toEqual([]);
+      expect(findSecrets(fakeHaystacks('otlp', otlp.requests, ['x-otlp-token']), { ...secrets, otlpWrong: '' })).toEqual([]);
+      expect(findSecrets(fakeHaystacks('langfuse', langfuse.requests, ['authorization']), { wrongSecret: wrongPair.secretKey, sa: serviceAccount.canary, otlpWrong })).toEqual([]);
+    });
+
     it('nothing secret in any response of this spec, in stdout, or in what the fake received beyond its auth header', () => {
       const secrets: Record<string, string> = {
         stored: stored.secretKey,
@@ -583,6 +625,9 @@ general_settings:
         bPublic: projectB.publicKey,
         sa: serviceAccount.canary,
         env: envSecret,
+        wrongSecret: wrongPair.secretKey,
+        wrongPublic: wrongPair.publicKey,
+        otlpWrong,
         ...protectedValues,
       };
       expect(findSecrets(transcript.entries, secrets)).toEqual([]);
