@@ -1,0 +1,245 @@
+'use strict';
+// Turns the raw runs into medians, ranges, ratios and the issue's targets, and renders them as markdown.
+const { summary } = require('./stats');
+
+const f = (v, d = 0) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
+const range = (s, d = 0) => (s.n === 0 ? '—' : s.n === 1 ? f(s.median, d) : `${f(s.median, d)} (${f(s.min, d)}–${f(s.max, d)})`);
+const signed = (v, d = 2) => (v === null || !Number.isFinite(v) ? '—' : `${v >= 0 ? '+' : ''}${v.toFixed(d)}`);
+const srange = (s, d = 2) => (s.n === 0 ? '—' : s.n === 1 ? signed(s.median, d) : `${signed(s.median, d)} (${signed(s.min, d)}…${signed(s.max, d)})`);
+
+/** Per (rep, c) pairs of two scenarios → values of fn(a, b), summarised. */
+function paired(runs, c, idA, idB, fn) {
+  const values = [];
+  for (const a of runs.filter((r) => r.c === c && r.scenario === idA)) {
+    const b = runs.find((r) => r.c === c && r.scenario === idB && r.rep === a.rep);
+    if (b) values.push(fn(a, b));
+  }
+  return summary(values);
+}
+
+function buildSummary(result) {
+  const { runs } = result;
+  const rows = [];
+  const concurrencies = [...new Set(runs.map((r) => r.c))].sort((a, b) => a - b);
+  for (const s of result.scenarios) {
+    for (const c of concurrencies) {
+      const mine = runs.filter((r) => r.scenario === s.id && r.c === c);
+      if (mine.length === 0) continue;
+      rows.push({
+        scenario: s.id,
+        name: s.name,
+        c,
+        runs: mine.length,
+        rps: summary(mine.map((r) => r.rps)),
+        p50: summary(mine.map((r) => r.p50)),
+        p99: summary(mine.map((r) => r.p99)),
+        added_p50: s.id === 1 ? null : paired(runs, c, s.id, 1, (a, b) => a.p50 - b.p50),
+        added_p99: s.id === 1 ? null : paired(runs, c, s.id, 1, (a, b) => a.p99 - b.p99),
+        vs_direct: s.id === 1 ? null : paired(runs, c, s.id, 1, (a, b) => a.rps / b.rps),
+        cpu_us_per_req: summary(mine.map((r) => r.cpu_us_per_req)),
+        cpu_us_per_req_during_load: summary(mine.map((r) => r.cpu_us_per_req_during_load)),
+        rss_peak_mb: summary(mine.map((r) => r.rss_peak_mb)),
+        errors: mine.reduce((n, r) => n + r.errors + r.non2xx, 0),
+        undrained: mine.filter((r) => r.delivery && !r.delivery.drained).length,
+      });
+    }
+  }
+  const ratios = {};
+  for (const c of concurrencies) {
+    ratios[c] = {
+      cpu_4_over_2: paired(runs, c, 4, 2, (a, b) => a.cpu_us_per_req / b.cpu_us_per_req),
+      cpu_3_over_2: paired(runs, c, 3, 2, (a, b) => a.cpu_us_per_req / b.cpu_us_per_req),
+      throughput_cost_4_vs_3_pct: paired(runs, c, 4, 3, (a, b) => (1 - a.rps / b.rps) * 100),
+      p99_growth_5_vs_4_pct: paired(runs, c, 5, 4, (a, b) => (a.p99 / b.p99 - 1) * 100),
+      throughput_4_over_portkey: paired(runs, c, 4, 8, (a, b) => a.rps / b.rps),
+      throughput_4_over_2: paired(runs, c, 4, 2, (a, b) => a.rps / b.rps),
+    };
+  }
+  return { rows, ratios, concurrencies };
+}
+
+function streamSummary(stream) {
+  if (!stream || stream.per_rep.length === 0) return null;
+  const [lo, hi] = stream.chunk_counts;
+  const by = (target, chunks, field) => summary(stream.runs.filter((r) => r.target === target && r.chunks === chunks).map((r) => r[field]));
+  const gateways = stream.gateways.map((gw) => {
+    const reps = stream.per_rep.filter((r) => r.gateway === gw);
+    return {
+      gateway: gw,
+      added_ttft_p50: { [lo]: summary(reps.map((r) => r.added_ttft_p50_ms[lo])), [hi]: summary(reps.map((r) => r.added_ttft_p50_ms[hi])) },
+      added_ttft_p99: { [lo]: summary(reps.map((r) => r.added_ttft_p99_ms[lo])), [hi]: summary(reps.map((r) => r.added_ttft_p99_ms[hi])) },
+      per_chunk_added_us: summary(reps.map((r) => r.per_chunk_added_us)),
+      per_chunk_cpu_us: summary(reps.map((r) => r.per_chunk_cpu_us)),
+    };
+  });
+  return {
+    lo,
+    hi,
+    gateways,
+    table: [lo, hi].flatMap((chunks) =>
+      ['direct', ...stream.gateways].map((target) => ({
+        target,
+        chunks,
+        rps: by(target, chunks, 'rps'),
+        ttft_p50: by(target, chunks, 'ttft_p50'),
+        ttft_p99: by(target, chunks, 'ttft_p99'),
+        total_p50: by(target, chunks, 'total_p50'),
+        cpu: by(target, chunks, 'cpu_us_per_stream'),
+      })),
+    ),
+  };
+}
+
+function evaluateTargets(sum, stream) {
+  const targets = [];
+  const verdict = (s, ok) => (s.n === 0 ? 'not measured' : ok(s.median) ? 'met' : 'MISSED');
+  const row = (name, source, s, shown, ok) => targets.push({ target: name, source, measured: shown, median: s.median, verdict: verdict(s, ok) });
+  const rowOf = (id, c) => sum.rows.find((r) => r.scenario === id && r.c === c);
+  for (const id of [4, 3]) {
+    const r = rowOf(id, 1);
+    if (r) row(`added p50 at c=1 ≤ 0.6 ms (scenario ${id})`, 'issues 3, 7', r.added_p50, `${srange(r.added_p50, 3)} ms`, (v) => v <= 0.6);
+  }
+  for (const c of sum.concurrencies) {
+    const s = sum.ratios[c].cpu_4_over_2;
+    row(`CPU/request scenario 4 ≤ 1.15× bare forwarder, c=${c}`, 'issues 3, 7', s, `${range(s, 2)}×`, (v) => v <= 1.15);
+  }
+  for (const c of sum.concurrencies) {
+    const s = sum.ratios[c].throughput_cost_4_vs_3_pct;
+    row(`throughput cost of logging (4 vs 3) ≤ 10 %, c=${c}`, 'issue 7', s, `${srange(s, 1)} %`, (v) => v <= 10);
+  }
+  for (const c of sum.concurrencies) {
+    const s = sum.ratios[c].p99_growth_5_vs_4_pct;
+    row(`p99 with one destination down (5 vs 4) ≤ +10 %, c=${c}`, 'issue 7', s, `${srange(s, 1)} %`, (v) => v <= 10);
+  }
+  for (const c of sum.concurrencies.filter((x) => x >= 10)) {
+    const s = sum.ratios[c].throughput_4_over_portkey;
+    row(`scenario 4 ≥ 3× Portkey throughput, c=${c}`, 'issue 7', s, `${range(s, 2)}×`, (v) => v >= 3);
+  }
+  if (stream) {
+    for (const g of stream.gateways) {
+      for (const chunks of [stream.lo, stream.hi]) {
+        const s = g.added_ttft_p50[chunks];
+        row(`streaming adds ≤ 1 ms to TTFT (p50, ${g.gateway}, ${chunks} chunks)`, 'issues 3, 7', s, `${srange(s, 3)} ms`, (v) => v <= 1);
+      }
+    }
+  }
+  return targets;
+}
+
+function renderReport(result) {
+  const sum = buildSummary(result);
+  const stream = streamSummary(result.stream);
+  const targets = evaluateTargets(sum, stream);
+  const m = result.machine;
+  const o = result.options;
+  const lines = [];
+  lines.push(`# Gatehouse benchmark — ${m.date}`);
+  lines.push('');
+  lines.push(
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gib} GiB, Linux ${m.kernel}, Node ${m.node}. Load: ${m.load_tool}${m.wrk ? ` (${m.wrk.split(' Copyright')[0]})` : ''}, -t1. ` +
+      `Commit ${m.commit ? m.commit.slice(0, 10) : 'unknown'}${m.src_modified_vs_commit ? ' (src/ had uncommitted changes)' : ''}. ` +
+      `Load average at start ${m.load_average_at_start.join(' ')}${m.load_average_at_end ? `, at end ${m.load_average_at_end.join(' ')}` : ''}.`,
+  );
+  lines.push(
+    `Method: ${o.reps} interleaved repetition(s) × ${o.duration_s} s per run (${o.warmup_s} s warm-up each), concurrency ${o.concurrency.join('/')}, ` +
+      `database ${o.database}. Values are medians with (min–max) over repetitions; "added" = scenario − direct in the same repetition; ` +
+      `CPU = utime+stime of the process under test from /proc ÷ requests (for logging scenarios including the delivery of the run's events); ` +
+      `processes not under test are paused (SIGSTOP).`,
+  );
+  lines.push('');
+  lines.push('| # | scenario | c | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | vs direct | CPU µs/req | peak RSS MB |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of sum.rows) {
+    lines.push(
+      `| ${r.scenario} | ${r.name}${r.errors ? ` (**${r.errors} errors**)` : ''}${r.undrained ? ` (${r.undrained} run(s) not drained)` : ''} | ${r.c} | ${range(r.rps)} | ${f(r.p50.median, 2)} | ${f(r.p99.median, 2)} | ` +
+        `${r.added_p50 ? signed(r.added_p50.median, 2) : '—'} | ${r.added_p99 ? signed(r.added_p99.median, 2) : '—'} | ${r.vs_direct ? `${f(r.vs_direct.median * 100, 1)} %` : '—'} | ` +
+        `${range(r.cpu_us_per_req)} | ${f(r.rss_peak_mb.median, 0)} |`,
+    );
+  }
+  if (!result.scenarios.some((s) => s.id === 6)) {
+    lines.push('| 6 | cache hits | — | not available (caching not implemented) | | | | | | | |');
+  }
+  lines.push('');
+  if (stream) {
+    lines.push(`## Streaming (scenario 7): c=1, ${stream.lo} and ${stream.hi} content chunks`);
+    lines.push('');
+    lines.push('| target | chunks | streams/s | TTFT p50 ms | TTFT p99 ms | total p50 ms | CPU µs/stream |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|');
+    for (const t of stream.table) {
+      lines.push(`| ${t.target} | ${t.chunks} | ${range(t.rps)} | ${f(t.ttft_p50.median, 3)} | ${f(t.ttft_p99.median, 3)} | ${f(t.total_p50.median, 3)} | ${range(t.cpu)} |`);
+    }
+    lines.push('');
+    lines.push('| gateway | added TTFT p50 ms | added TTFT p99 ms | per extra chunk: added stream time µs | per extra chunk: gateway CPU µs |');
+    lines.push('|---|---|---|---:|---:|');
+    for (const g of stream.gateways) {
+      lines.push(
+        `| ${g.gateway} | ${srange(g.added_ttft_p50[stream.lo], 3)} (${stream.lo} ch.), ${srange(g.added_ttft_p50[stream.hi], 3)} (${stream.hi} ch.) | ` +
+          `${srange(g.added_ttft_p99[stream.lo], 3)} (${stream.lo} ch.), ${srange(g.added_ttft_p99[stream.hi], 3)} (${stream.hi} ch.) | ${srange(g.per_chunk_added_us, 1)} | ${range(g.per_chunk_cpu_us, 1)} |`,
+      );
+    }
+    lines.push('');
+  }
+  lines.push('## Ratios (medians of per-repetition ratios)');
+  lines.push('');
+  lines.push('| c | CPU/req 4 ÷ 2 | CPU/req 3 ÷ 2 | throughput cost 4 vs 3 | p99 5 vs 4 | req/s 4 ÷ 2 | req/s 4 ÷ Portkey |');
+  lines.push('|---:|---:|---:|---:|---:|---:|---:|');
+  for (const c of sum.concurrencies) {
+    const r = sum.ratios[c];
+    lines.push(
+      `| ${c} | ${range(r.cpu_4_over_2, 2)} | ${range(r.cpu_3_over_2, 2)} | ${srange(r.throughput_cost_4_vs_3_pct, 1)} % | ${srange(r.p99_growth_5_vs_4_pct, 1)} % | ` +
+        `${range(r.throughput_4_over_2, 2)} | ${r.throughput_4_over_portkey.n ? range(r.throughput_4_over_portkey, 2) : '—'} |`,
+    );
+  }
+  lines.push('');
+  lines.push('## Targets');
+  lines.push('');
+  lines.push('| target | from | measured | verdict |');
+  lines.push('|---|---|---|---|');
+  for (const t of targets) lines.push(`| ${t.target} | ${t.source} | ${t.measured} | ${t.verdict} |`);
+  lines.push('');
+  if (result.notes.length > 0) {
+    lines.push('Notes:');
+    for (const note of result.notes) lines.push(`- ${note}`);
+    lines.push('');
+  }
+  return { markdown: `${lines.join('\n')}\n`, summary: { rows: sum.rows, ratios: sum.ratios, stream }, targets };
+}
+
+function renderSoak(result) {
+  const m = result.machine;
+  const r = result.rss_mb;
+  const lines = [];
+  lines.push(`# Gatehouse soak — ${m.date}`);
+  lines.push('');
+  lines.push(
+    `Machine: ${m.cpu}, ${m.cores} cores, Node ${m.node}, load tool ${m.load_tool}. Commit ${m.commit ? m.commit.slice(0, 10) : 'unknown'}. ` +
+      `${result.requests} requests at c=${result.options.concurrency}, scenario 4 (3 destinations, durable delivery), ${result.options.database}.`,
+  );
+  lines.push('');
+  lines.push('| point | requests | RSS MB |');
+  lines.push('|---|---:|---:|');
+  lines.push(`| before any load | 0 | ${f(r.before_load, 1)} |`);
+  lines.push(`| start (after warm-up) | 0 | ${f(r.start, 1)} |`);
+  lines.push(`| ~20 % | ${r.at_20pct_requests} | ${f(r.at_20pct, 1)} |`);
+  lines.push(`| middle (~50 %) | ${r.middle_requests} | ${f(r.middle, 1)} |`);
+  lines.push(`| end (100 %) | ${r.end_requests} | ${f(r.end, 1)} |`);
+  lines.push(`| end, after delivery drained | ${r.end_requests} | ${f(r.end_after_drain, 1)} |`);
+  lines.push(`| peak (VmHWM) | | ${f(r.peak_hwm, 1)} |`);
+  lines.push('');
+  const verdict = result.growth_20_to_100_pct < 10 ? 'met' : 'MISSED';
+  lines.push(`RSS growth between ~20 % and 100 % of the requests: **${signed(result.growth_20_to_100_pct, 1)} %** (target < 10 %: ${verdict}).`);
+  lines.push(
+    `Errors: ${result.errors}. CPU ${f(result.cpu_us_per_req)} µs/request. Delivery ${result.delivery.drained ? 'drained' : 'NOT drained'} ` +
+      `(${JSON.stringify(result.delivery.delivered)} events per destination).`,
+  );
+  lines.push('');
+  lines.push('| requests | req/s | p50 ms | p99 ms | RSS MB | delivered (min over destinations) |');
+  lines.push('|---:|---:|---:|---:|---:|---:|');
+  for (const s of result.samples) {
+    lines.push(`| ${s.requests}${s.after_drain ? ' (drained)' : ''} | ${f(s.rps)} | ${f(s.p50, 2)} | ${f(s.p99, 2)} | ${f(s.rss_mb, 1)} | ${s.delivered} |`);
+  }
+  lines.push('');
+  return `${lines.join('\n')}\n`;
+}
+
+module.exports = { renderReport, renderSoak };

@@ -1,0 +1,102 @@
+'use strict';
+// A zero-latency OpenAI-compatible upstream for the benchmark (loopback only).
+// - POST /v1/chat/completions, non-streaming: one pre-built JSON buffer, no parsing of the request.
+// - "stream": true: pre-built SSE chunks; the first is written at once, each next one on its own
+//   setImmediate turn (so a client sees chunks arrive separately, as from a real model), then the usage
+//   chunk when `stream_options.include_usage` was asked for, then `data: [DONE]`.
+//   The request field `bench_chunks` (1..1024, default 4) picks the number of content chunks.
+// Prints `READY <port>` on stdout once listening.
+const http = require('node:http');
+
+const CREATED = 1_700_000_000;
+const MODEL = 'gpt-4o-mini-2024-07-18';
+
+const JSON_BODY = Buffer.from(
+  JSON.stringify({
+    id: 'chatcmpl-bench0000000000000000000001',
+    object: 'chat.completion',
+    created: CREATED,
+    model: MODEL,
+    choices: [{ index: 0, message: { role: 'assistant', content: 'Hello! How can I help you today?', refusal: null }, logprobs: null, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 9, completion_tokens: 9, total_tokens: 18 },
+    system_fingerprint: 'fp_bench',
+  }),
+);
+const JSON_HEADERS = { 'content-type': 'application/json', 'content-length': String(JSON_BODY.length) };
+const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
+
+const streams = new Map();
+
+function sse(obj) {
+  return Buffer.from(`data: ${JSON.stringify(obj)}\n\n`);
+}
+
+/** Pre-built chunks for a stream of `count` content pieces: { chunks: Buffer[], usage: Buffer, done: Buffer }. */
+function streamFor(count) {
+  let built = streams.get(count);
+  if (built) return built;
+  const base = { id: 'chatcmpl-bench0000000000000000000002', object: 'chat.completion.chunk', created: CREATED, model: MODEL, system_fingerprint: 'fp_bench' };
+  const chunks = [sse({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }] })];
+  for (let i = 0; i < count; i++) {
+    chunks.push(sse({ ...base, choices: [{ index: 0, delta: { content: ` tok${i}` }, logprobs: null, finish_reason: null }] }));
+  }
+  chunks.push(sse({ ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }] }));
+  built = {
+    chunks,
+    usage: sse({ ...base, choices: [], usage: { prompt_tokens: 9, completion_tokens: count, total_tokens: 9 + count } }),
+    done: Buffer.from('data: [DONE]\n\n'),
+  };
+  streams.set(count, built);
+  return built;
+}
+
+function writeStream(res, stream, withUsage) {
+  res.writeHead(200, SSE_HEADERS);
+  const parts = withUsage ? [...stream.chunks, stream.usage, stream.done] : [...stream.chunks, stream.done];
+  let i = 0;
+  const next = () => {
+    if (res.destroyed) return;
+    res.write(parts[i++]);
+    if (i < parts.length) setImmediate(next);
+    else res.end();
+  };
+  next();
+}
+
+const server = http.createServer((req, res) => {
+  if (req.method !== 'POST' || !req.url.endsWith('/chat/completions')) {
+    req.resume();
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end('{"error":{"message":"not found"}}');
+    return;
+  }
+  const parts = [];
+  req.on('data', (chunk) => parts.push(chunk));
+  req.on('end', () => {
+    const raw = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    // Parse only what may be a stream request: the non-streaming path stays a buffer write.
+    if (raw.includes('"stream"')) {
+      let body;
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end('{"error":{"message":"invalid json"}}');
+        return;
+      }
+      if (body.stream === true) {
+        const count = Math.min(1024, Math.max(1, Number(body.bench_chunks) || 4));
+        writeStream(res, streamFor(count), body.stream_options?.include_usage === true);
+        return;
+      }
+    }
+    res.writeHead(200, JSON_HEADERS);
+    res.end(JSON_BODY);
+  });
+});
+server.keepAliveTimeout = 600_000;
+server.headersTimeout = 605_000;
+server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
+  process.stdout.write(`READY ${server.address().port}\n`);
+});
+process.on('SIGTERM', () => process.exit(0));
