@@ -38,3 +38,9 @@ describe(parseLenientJson.name, () => {
     expect(() => parseLenientJson("{'single': 'quotes'}")).toThrow();
   });
 });
+
+describe('parseLenientJson edge cases', () => {
+  it('drops a trailing comma followed by a comment', () => {
+    expect(parseLenientJson('{"a": 1, # last one\n}')).toEqual({ a: 1 });
+  });
+});

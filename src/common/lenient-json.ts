@@ -5,57 +5,45 @@
  * Only ever runs on bodies that already failed: valid JSON pays nothing.
  */
 export function parseLenientJson(text: string): unknown {
-  return JSON.parse(stripTrailingCommas(stripHashComments(text)));
-}
-
-function stripHashComments(text: string): string {
   let out = '';
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const char = text[i];
-    if (inString) {
-      out += char;
-      if (char === '\\') {
-        out += text[i + 1] ?? '';
-        i++;
-      } else if (char === '"') {
-        inString = false;
-      }
-    } else if (char === '"') {
-      inString = true;
-      out += char;
+    if (char === '"') {
+      const end = endOfString(text, i);
+      out += text.slice(i, end);
+      i = end - 1;
     } else if (char === '#') {
-      while (i < text.length && text[i] !== '\n') i++;
-      out += '\n';
+      i = endOfComment(text, i) - 1;
+    } else if (char === ',' && /[}\]]/.test(text[nextSignificant(text, i + 1)] ?? '')) {
+      // A trailing comma: dropped.
     } else {
       out += char;
     }
   }
-  return out;
+  return JSON.parse(out);
 }
 
-function stripTrailingCommas(text: string): string {
-  let out = '';
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (inString) {
-      out += char;
-      if (char === '\\') {
-        out += text[i + 1] ?? '';
-        i++;
-      } else if (char === '"') {
-        inString = false;
-      }
-      continue;
-    }
-    if (char === '"') inString = true;
-    if (char === ',') {
-      let j = i + 1;
-      while (j < text.length && /\s/.test(text[j])) j++;
-      if (text[j] === '}' || text[j] === ']') continue;
-    }
-    out += char;
+/** Index just past the string literal that starts at `start` (escapes honoured; an unterminated one runs to the end). */
+function endOfString(text: string, start: number): number {
+  for (let i = start + 1; i < text.length; i++) {
+    if (text[i] === '\\') i++;
+    else if (text[i] === '"') return i + 1;
   }
-  return out;
+  return text.length;
+}
+
+function endOfComment(text: string, start: number): number {
+  const newline = text.indexOf('\n', start);
+  return newline === -1 ? text.length : newline;
+}
+
+/** The next index holding something other than whitespace or a comment. */
+function nextSignificant(text: string, from: number): number {
+  let i = from;
+  while (i < text.length) {
+    if (/\s/.test(text[i])) i++;
+    else if (text[i] === '#') i = endOfComment(text, i);
+    else break;
+  }
+  return i;
 }

@@ -11,7 +11,7 @@ import {
   Matches,
   ValidateIf,
 } from 'class-validator';
-import { RESOURCE_ID_PATTERN } from '../../common/metadata';
+import { IsOptionalModelList, IsResourceId } from '../../common/dto-fields';
 import { KEY_ROLES, type KeyRole } from '../principal';
 
 export const DURATION_PATTERN = /^\d{1,6}(s|m|h|d|w|mo|y)$/;
@@ -20,8 +20,7 @@ const DURATION_MESSAGE = 'duration must look like "30s", "15m", "12h", "30d", "2
 export class GenerateKeyDto {
   @ApiPropertyOptional({ example: 'ishaans-secret-project' })
   @IsOptional()
-  @IsString()
-  @Matches(RESOURCE_ID_PATTERN, { message: 'team_id must be 1-256 characters without spaces, slashes, ?, # or %' })
+  @IsResourceId('team_id')
   team_id?: string;
 
   @ApiPropertyOptional({ example: 'billing-service' })
@@ -51,10 +50,7 @@ export class GenerateKeyDto {
   metadata?: Record<string, unknown>;
 
   @ApiPropertyOptional({ example: ['fake-openai-endpoint'], description: 'Models the key may use; empty = all' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(1000)
-  @IsString({ each: true })
+  @IsOptionalModelList()
   models?: string[];
 
   @ApiPropertyOptional({ example: '30d', nullable: true, type: String, description: 'Lifetime; omitted or null = never expires' })
@@ -96,10 +92,7 @@ export class UpdateKeyDto {
   metadata?: Record<string, unknown>;
 
   @ApiPropertyOptional({ example: ['gpt-4'] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(1000)
-  @IsString({ each: true })
+  @IsOptionalModelList()
   models?: string[];
 
   @ApiPropertyOptional({ example: '30d', nullable: true, type: String, description: 'New lifetime from now; null = never expires' })

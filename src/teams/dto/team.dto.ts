@@ -1,12 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsBoolean, IsObject, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { RESOURCE_ID_PATTERN } from '../../common/metadata';
+import { ArrayMaxSize, IsArray, IsBoolean, IsObject, IsOptional, IsString, Length } from 'class-validator';
+import { IsOptionalModelList, IsResourceId } from '../../common/dto-fields';
 
 export class CreateTeamDto {
   @ApiPropertyOptional({ example: 'dbe2f686-a686-4896-864a-4c3924458709', description: 'Generated (uuid) when omitted' })
   @IsOptional()
-  @IsString()
-  @Matches(RESOURCE_ID_PATTERN, { message: 'team_id must be 1-256 characters without spaces, slashes, ?, # or %' })
+  @IsResourceId('team_id')
   team_id?: string;
 
   @ApiPropertyOptional({ example: 'ishaans-secret-project' })
@@ -21,10 +20,7 @@ export class CreateTeamDto {
   metadata?: Record<string, unknown>;
 
   @ApiPropertyOptional({ example: ['gpt-4', 'fake-openai-endpoint'], description: 'Models the team may use; empty = all' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(1000)
-  @IsString({ each: true })
+  @IsOptionalModelList()
   models?: string[];
 
   @ApiPropertyOptional({ example: false, description: 'A blocked team’s keys are refused' })
@@ -35,8 +31,7 @@ export class CreateTeamDto {
 
 export class UpdateTeamDto {
   @ApiProperty({ example: 'dbe2f686-a686-4896-864a-4c3924458709' })
-  @IsString()
-  @Matches(RESOURCE_ID_PATTERN, { message: 'team_id must be 1-256 characters without spaces, slashes, ?, # or %' })
+  @IsResourceId('team_id')
   team_id: string;
 
   @ApiPropertyOptional({ example: 'renamed-project' })
@@ -54,10 +49,7 @@ export class UpdateTeamDto {
   metadata?: Record<string, unknown>;
 
   @ApiPropertyOptional({ example: ['gpt-4'] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(1000)
-  @IsString({ each: true })
+  @IsOptionalModelList()
   models?: string[];
 
   @ApiPropertyOptional({ example: false })
