@@ -1,6 +1,6 @@
 import { FakeGcs } from '../support/fakes/fake-gcs';
 import { FakeLangfuse, type KeyPair } from '../support/fakes/fake-langfuse';
-import { FAKE_ENDPOINT_ANSWER, langfuseProject, modelListYaml, tempDir } from '../support/logging/fixtures';
+import { FAKE_ENDPOINT_ANSWER, GPT4_ANSWER, langfuseProject, modelListYaml, tempDir } from '../support/logging/fixtures';
 import {
   addCallback,
   bearer,
@@ -21,6 +21,7 @@ import {
   newTeam,
   quietPeriod,
   requestsMentioning,
+  secret,
   Transcript,
   unmaskedSecretVars,
   waitFor,
@@ -259,6 +260,42 @@ general_settings:
     await positiveControl();
     expect(langfuseTraces(langfuse, teamProject.publicKey, m2)).toEqual([]);
     expect(requestsMentioning({ langfuse }, m3)).toEqual([]);
+  });
+
+  it('"logging": null removes the key’s own logging, so it follows its team again (README)', async () => {
+    const teamId = await newTeam(gw, { team_id: 'key-null-team' }, transcript);
+    await addCallback(gw, teamId, langfuseEntry(teamProject, langfuse.url), { transcript });
+    const generated = await newKey(gw, { team_id: teamId, metadata: { logging: [] } }, { transcript });
+    const silent = marker('null-before');
+    await chatOk(gw.baseUrl, generated.key, { marker: silent }, transcript);
+    await gw.http().post('/key/update').set(bearer(gw.masterKey)).send({ key: generated.token, metadata: { logging: null } }).expect(200);
+    const follows = marker('null-after');
+    await chatOk(gw.baseUrl, generated.key, { marker: follows }, transcript);
+    await waitForLangfuse(langfuse, teamProject.publicKey, follows);
+    await positiveControl();
+    expect(requestsMentioning({ langfuse }, silent)).toEqual([]);
+  });
+
+  it('turn_off_message_logging: the destination gets the event without the messages and the answer (README)', async () => {
+    const traceId = `tid-${secret('quiet')}`;
+    const generated = await newKey(
+      gw,
+      {
+        key_alias: 'quiet-key',
+        metadata: { logging: [{ ...langfuseEntry(ownProject, langfuse.url), callback_vars: { ...(langfuseEntry(ownProject, langfuse.url).callback_vars as object), turn_off_message_logging: true } }] },
+      },
+      { transcript },
+    );
+    const mark = marker('quiet');
+    await chatOk(gw.baseUrl, generated.key, { marker: mark, metadata: { trace_id: traceId } }, transcript);
+    const trace = await waitFor(`trace ${traceId}`, () => langfuse.trace(ownProject.publicKey, traceId));
+    await waitFor(`generation of ${traceId}`, () => langfuse.generations(ownProject.publicKey, traceId));
+    expect(trace.metadata).toMatchObject({ user_api_key_alias: 'quiet-key' });
+    await positiveControl();
+    expect(requestsMentioning({ langfuse }, mark)).toEqual([]);
+    const quietRequests = langfuse.ingestionRequests.filter((r) => r.text.includes(traceId));
+    expect(quietRequests.length).toBeGreaterThan(0);
+    for (const request of quietRequests) expect(request.text.includes(GPT4_ANSWER)).toBe(false);
   });
 
   it('a key’s failure-only entry gets the failed request (level ERROR) and not the successful one', async () => {
