@@ -19,7 +19,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const DEFAULT_CONFIG_FILE = './config.yaml';
 
 /** Variables whose values must never appear in an error message. */
-const SECRET_VARIABLES = new Set(['MASTER_KEY', 'SALT_KEY', 'DATABASE_URL']);
+const SECRET_VARIABLES = new Set(['MASTER_KEY', 'SALT_KEY', 'DATABASE_URL', 'REDIS_URL']);
 
 /**
  * Digits only: `Number()` would turn '' into 0 and '0x10' into 16, and a mistyped PORT should fail loudly instead.
@@ -49,6 +49,11 @@ export class Environment {
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
   readonly DATABASE_URL?: string;
+
+  /** Redis shared by all instances (response cache, cross-instance invalidation); may carry a password, so never echoed. */
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  readonly REDIS_URL?: string;
 
   /** Used only with a real server: the embedded database always runs with one connection. */
   @Transform(toInteger)
@@ -211,6 +216,7 @@ export function loadEnvironment(env: NodeJS.ProcessEnv, argv: readonly string[] 
     DATA_DIR: read(env, 'DATA_DIR'),
     DATABASE_URL: read(env, 'DATABASE_URL'),
     DB_POOL_SIZE: read(env, 'DB_POOL_SIZE'),
+    REDIS_URL: read(env, 'REDIS_URL'),
     MASTER_KEY: read(env, 'MASTER_KEY', 'LITELLM_MASTER_KEY'),
     CONFIG_FILE: configFromArgv ?? configFromEnv,
     configFileExplicit: configFromArgv !== undefined || configFromEnv !== undefined,
