@@ -70,6 +70,8 @@ describe('team based logging (seed flows, end to end)', () => {
   const gdprProject = langfuseProject('gdpr-team');
   const gdprKeyProject = langfuseProject('gdpr-key');
   const gdprReEnabled = langfuseProject('gdpr-re-enabled');
+  const metaNew = langfuseProject('meta-new');
+  const metaUpdated = langfuseProject('meta-updated');
   const concurrentProjects = [langfuseProject('conc-1'), langfuseProject('conc-2'), langfuseProject('conc-3')];
   const allProjects: KeyPair[] = [
     project1,
@@ -86,6 +88,8 @@ describe('team based logging (seed flows, end to end)', () => {
     gdprProject,
     gdprKeyProject,
     gdprReEnabled,
+    metaNew,
+    metaUpdated,
     ...concurrentProjects,
   ];
 
@@ -374,6 +378,28 @@ general_settings:
     await positiveControl();
     expect(langfuseTraces(langfuse, project1.publicKey, after)).toEqual([]);
     expect(langfuseTraces(langfuse, globalProject.publicKey, after)).toEqual([]);
+  });
+
+  it('metadata.logging given to /team/new and /team/update is the team’s API logging, applied to the next request', async () => {
+    const teamId = await newTeam(gw, { team_id: 'meta-team', metadata: { logging: [langfuseEntry(metaNew, langfuse.url)] } }, transcript);
+    const view = await gw.http().get(`/team/${teamId}/callback`).set(bearer(gw.masterKey)).expect(200);
+    expect(view.body.data).toMatchObject({ success_callbacks: ['langfuse'], failure_callbacks: ['langfuse'] });
+    const teamKey = await key({ team_id: teamId });
+    const first = marker('meta-new');
+    await chatOk(gw.baseUrl, teamKey, { marker: first }, transcript);
+    await waitForLangfuse(langfuse, metaNew.publicKey, first);
+
+    const updated = await gw.http().post('/team/update').set(bearer(gw.masterKey)).send({ team_id: teamId, metadata: { logging: [langfuseEntry(metaUpdated, langfuse.url)] } });
+    transcript.record('POST /team/update', updated);
+    expect(updated.status).toBe(200);
+    expect(unmaskedSecretVars(updated.body)).toEqual([]);
+    const second = marker('meta-updated');
+    await chatOk(gw.baseUrl, teamKey, { marker: second }, transcript);
+    await waitForLangfuse(langfuse, metaUpdated.publicKey, second);
+    await positiveControl();
+    expect(langfuseTraces(langfuse, metaNew.publicKey, second)).toEqual([]);
+    expect(langfuseTraces(langfuse, globalProject.publicKey, first)).toEqual([]);
+    expect(langfuseTraces(langfuse, globalProject.publicKey, second)).toEqual([]);
   });
 
   it('GCS: each request lands as one NDJSON line (StandardLoggingPayload names) in <prefix>/<date>/batch-<ms>-<hex8>.ndjson', async () => {
