@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from './audit/audit.module';
+import { ClusterModule } from './cluster/cluster.module';
 import { createValidationPipe } from './common/validation';
 import { CompletionsModule } from './completions/completions.module';
 import { GatewaySettings } from './config/gateway-settings';
@@ -35,6 +36,7 @@ export class AppModule {
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => ({ ...settings.environment })] }),
         TypeOrmModule.forRoot(dataSourceOptions(settings.database)),
         MetricsModule,
+        ClusterModule,
         TeamsModule,
         KeysModule,
         LoggingModule,

@@ -156,6 +156,15 @@ export class Environment {
   @IsInt({ message: 'LOG_SEND_TIMEOUT_MS must be a positive integer' })
   @Min(1, { message: 'LOG_SEND_TIMEOUT_MS must be a positive integer' })
   readonly LOG_SEND_TIMEOUT_MS: number = 10_000;
+
+  /**
+   * How long a claimed outbox row belongs to the instance that claimed it. If that instance dies, other
+   * instances deliver the row once the lease has run out. Must exceed LOG_SEND_TIMEOUT_MS.
+   */
+  @Transform(toInteger)
+  @IsInt({ message: 'LOG_CLAIM_LEASE_MS must be a positive integer' })
+  @Min(1, { message: 'LOG_CLAIM_LEASE_MS must be a positive integer' })
+  readonly LOG_CLAIM_LEASE_MS: number = 60_000;
 }
 
 /** `--config PATH` or `--config=PATH`; the last one wins, as with most CLIs. */
@@ -233,6 +242,7 @@ export function loadEnvironment(env: NodeJS.ProcessEnv, argv: readonly string[] 
     LOG_DEAD_LETTER_AFTER_MS: read(env, 'LOG_DEAD_LETTER_AFTER_MS'),
     LOG_SHUTDOWN_GRACE_MS: read(env, 'LOG_SHUTDOWN_GRACE_MS'),
     LOG_SEND_TIMEOUT_MS: read(env, 'LOG_SEND_TIMEOUT_MS'),
+    LOG_CLAIM_LEASE_MS: read(env, 'LOG_CLAIM_LEASE_MS'),
   };
   // Unset variables are left out entirely so the class's field initialisers supply the defaults.
   const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined));

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { InvalidationBus } from '../cluster/invalidation-bus';
 import type { Principal } from './principal';
 
 interface CacheEntry {
@@ -12,7 +13,8 @@ interface CacheEntry {
 /**
  * key hash → resolved Principal, so the LLM routes authenticate without a database round trip.
  * Every write to a key or a team invalidates the entries it touches, so a change applies to the next
- * request. A short TTL bounds staleness for writes this process cannot see (another instance, manual SQL).
+ * request. Other gateway instances hear of every invalidation through the InvalidationBus; a short TTL
+ * bounds staleness for anything that still slips through (a lost message, manual SQL).
  */
 @Injectable()
 export class PrincipalCache {
@@ -20,6 +22,10 @@ export class PrincipalCache {
   static readonly TTL_MS = 30_000;
 
   private readonly entries = new Map<string, CacheEntry>();
+
+  constructor(@Optional() private readonly bus?: InvalidationBus) {
+    bus?.subscribe((invalidation) => (invalidation.kind === 'key' ? this.dropKey(invalidation.id) : this.dropTeam(invalidation.id)));
+  }
 
   get(token: string, now = Date.now()): Principal | 'expired' | undefined {
     const entry = this.entries.get(token);
@@ -46,11 +52,22 @@ export class PrincipalCache {
     });
   }
 
+  /** Here and, through the bus, on every other instance. */
   invalidateKey(token: string): void {
-    this.entries.delete(token);
+    this.dropKey(token);
+    this.bus?.publish({ kind: 'key', id: token });
   }
 
   invalidateTeam(teamId: string): void {
+    this.dropTeam(teamId);
+    this.bus?.publish({ kind: 'team', id: teamId });
+  }
+
+  private dropKey(token: string): void {
+    this.entries.delete(token);
+  }
+
+  private dropTeam(teamId: string): void {
     for (const [token, entry] of this.entries) {
       if (entry.teamId === teamId) this.entries.delete(token);
     }

@@ -108,7 +108,8 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown {
     const rows = await this.store.claim({
       kind,
       worker: this.workerId,
-      leaseMs: this.env.LOG_SEND_TIMEOUT_MS * 3 + 30_000,
+      // Never shorter than a send may take, or a slow send would be delivered twice by another instance.
+      leaseMs: Math.max(this.env.LOG_CLAIM_LEASE_MS, this.env.LOG_SEND_TIMEOUT_MS * 2),
       limit: DeliveryWorker.CLAIM_LIMIT,
       excludeEntryIds: [...active],
     });

@@ -1,0 +1,178 @@
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { GatewaySettings } from '../config/gateway-settings';
+
+export type InvalidationKind = 'key' | 'team';
+
+export interface Invalidation {
+  kind: InvalidationKind;
+  id: string;
+}
+
+interface Transport {
+  readonly name: string;
+  start(onMessage: (payload: string) => void): Promise<void>;
+  publish(payload: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const CHANNEL = 'gatehouse_invalidation';
+
+/**
+ * Tells the other gateway instances that a key or a team changed, so their cached principals (and with
+ * them resolved logging and cache settings) are dropped within a second. Redis pub/sub when REDIS_URL is
+ * set, else PostgreSQL LISTEN/NOTIFY on a real server. The embedded PGlite database is single-instance by
+ * design: there is nobody to tell.
+ */
+@Injectable()
+export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
+  readonly instanceId = randomUUID();
+  private readonly logger = new Logger(InvalidationBus.name);
+  private readonly handlers: ((invalidation: Invalidation) => void)[] = [];
+  private transport: Transport | null = null;
+
+  constructor(private readonly settings: GatewaySettings) {}
+
+  async onModuleInit(): Promise<void> {
+    const redisUrl = this.settings.environment.REDIS_URL;
+    if (redisUrl) this.transport = new RedisTransport(redisUrl, this.logger);
+    else if (!this.settings.database.embedded) this.transport = new PostgresTransport(this.settings.database.url, this.logger);
+    if (!this.transport) return;
+    await this.transport.start((payload) => this.receive(payload));
+    this.logger.log(`cross-instance invalidation over ${this.transport.name}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.transport?.stop();
+  }
+
+  get transportName(): string {
+    return this.transport?.name ?? 'none (single instance)';
+  }
+
+  subscribe(handler: (invalidation: Invalidation) => void): void {
+    this.handlers.push(handler);
+  }
+
+  /** Fire and forget: a lost message is bounded by the principal cache's TTL. */
+  publish(invalidation: Invalidation): void {
+    if (!this.transport) return;
+    const payload = JSON.stringify({ origin: this.instanceId, ...invalidation });
+    this.transport.publish(payload).catch((error: Error) => this.logger.warn(`could not publish an invalidation: ${error.message}`));
+  }
+
+  private receive(payload: string): void {
+    let message: { origin?: unknown; kind?: unknown; id?: unknown };
+    try {
+      message = JSON.parse(payload) as typeof message;
+    } catch {
+      return;
+    }
+    if (message.origin === this.instanceId || typeof message.id !== 'string') return;
+    if (message.kind !== 'key' && message.kind !== 'team') return;
+    for (const handler of this.handlers) handler({ kind: message.kind, id: message.id });
+  }
+}
+
+class RedisTransport implements Transport {
+  readonly name = 'Redis pub/sub';
+  private readonly publisher: Redis;
+  private readonly subscriber: Redis;
+
+  constructor(url: string, logger: Logger) {
+    const options = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 };
+    this.publisher = new Redis(url, options);
+    // The subscriber reconnects on its own and re-subscribes; it must queue its SUBSCRIBE while connecting.
+    this.subscriber = new Redis(url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    for (const client of [this.publisher, this.subscriber]) client.on('error', (error: Error) => logger.warn(`Redis: ${error.message}`));
+  }
+
+  async start(onMessage: (payload: string) => void): Promise<void> {
+    this.subscriber.on('message', (_channel: string, payload: string) => onMessage(payload));
+    await Promise.all([this.publisher.connect(), this.subscriber.connect()]);
+    await this.subscriber.subscribe(CHANNEL);
+  }
+
+  async publish(payload: string): Promise<void> {
+    await this.publisher.publish(CHANNEL, payload);
+  }
+
+  async stop(): Promise<void> {
+    this.publisher.disconnect();
+    this.subscriber.disconnect();
+  }
+}
+
+/** A dedicated connection (not from the pool) holds the LISTEN; it reconnects if the server restarts. */
+class PostgresTransport implements Transport {
+  readonly name = 'PostgreSQL LISTEN/NOTIFY';
+  private listener: Client | null = null;
+  private publisher: Client | null = null;
+  private stopped = false;
+  private reconnecting = false;
+  private onMessage: (payload: string) => void = () => undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(onMessage: (payload: string) => void): Promise<void> {
+    this.onMessage = onMessage;
+    await this.listen();
+  }
+
+  async publish(payload: string): Promise<void> {
+    if (!this.publisher) {
+      const client = new Client({ connectionString: this.url });
+      const forget = () => {
+        if (this.publisher === client) this.publisher = null;
+      };
+      client.on('error', forget);
+      client.on('end', forget);
+      await client.connect();
+      this.publisher = client;
+    }
+    await this.publisher.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.allSettled([this.listener?.end(), this.publisher?.end()]);
+  }
+
+  private async listen(): Promise<void> {
+    const client = new Client({ connectionString: this.url });
+    const lost = (reason: string) => {
+      if (this.listener !== client) return;
+      this.listener = null;
+      this.logger.warn(`LISTEN connection lost (${reason}); reconnecting`);
+      client.end().catch(() => undefined);
+      this.scheduleReconnect();
+    };
+    client.on('error', (error: Error) => lost(error.message));
+    client.on('end', () => lost('closed'));
+    client.on('notification', (message) => {
+      if (message.payload) this.onMessage(message.payload);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (error) {
+      client.end().catch(() => undefined);
+      throw error;
+    }
+    this.listener = client;
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.reconnecting) return;
+    this.reconnecting = true;
+    setTimeout(() => {
+      this.reconnecting = false;
+      this.listen().catch(() => this.scheduleReconnect());
+    }, 1000).unref();
+  }
+}
