@@ -6,10 +6,10 @@ import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
 import { CALL_RECORD, type RequestWithCallRecord } from '../logging/call-record';
 import type { ErrorInformation, StandardLoggingPayload } from '../logging/standard-logging-payload';
+import type { CachePlan } from '../cache/response-cache.service';
 import type { CompiledDeployment } from './deployment-table';
 import { messageText } from './mock-provider';
 import { modelParameters, requesterMetadata, requestTags, type RequestBody } from './request-body';
-import type { SseRelay } from './sse-relay';
 import { assembleStream } from './stream-assembler';
 import { computeCost, estimateTokens, NO_USAGE, readUsage, type TokenUsage } from './usage';
 
@@ -42,11 +42,18 @@ export class UpstreamAbort extends EventEmitter {
 
 export const CLIENT_DISCONNECTED = 'client_disconnected';
 
+/** What the record needs of a stream: its `data` payloads in order. A live SseRelay or a replayed cache entry. */
+export interface RecordedStream {
+  readonly dataEvents: readonly string[];
+  /** Epoch ms of the first event carrying a choice; 0 until then. */
+  readonly firstTokenAt: number;
+}
+
 type Outcome =
   | { kind: 'pending' }
   | { kind: 'bytes'; bytes: Buffer }
   | { kind: 'object'; value: unknown }
-  | { kind: 'stream'; relay: SseRelay | null; value: unknown; completed: boolean; error: Error | null }
+  | { kind: 'stream'; relay: RecordedStream | null; value: unknown; completed: boolean; error: Error | null }
   | { kind: 'failure'; error: Error };
 
 /**
@@ -63,6 +70,10 @@ export class CallTracker {
   deployment: CompiledDeployment | null = null;
   /** Epoch ms of the first token (streams) or of the complete upstream answer. */
   firstTokenAt = 0;
+  /** What the response cache decided for this call; null when caching is off for the caller. */
+  cachePlan: CachePlan | null = null;
+  /** The answer came from the response cache: no upstream call, no cost. */
+  cacheHit = false;
 
   private readonly startedAt = Date.now();
   private readonly startedPerf = performance.now();
@@ -106,7 +117,7 @@ export class CallTracker {
   }
 
   /** The stream's headers went out; from here on failures travel inside the stream. */
-  streamStarted(relay: SseRelay | null, value: unknown = null): void {
+  streamStarted(relay: RecordedStream | null, value: unknown = null): void {
     this.outcome = { kind: 'stream', relay, value, completed: false, error: null };
   }
 
@@ -162,6 +173,8 @@ export class CallTracker {
       endedAt,
       overheadMs: this.overheadMs,
       outcome: this.outcome,
+      cacheHit: this.cacheHit,
+      cacheKey: this.cachePlan?.key ?? null,
       clientDisconnected: disconnected,
       responseStatus: this.res.statusCode,
     };
@@ -183,6 +196,9 @@ export interface CallSnapshot {
   readonly endedAt: number;
   readonly overheadMs: number | null;
   readonly outcome: Outcome;
+  /** Absent in snapshots built before caching existed (tests): no hit, no key. */
+  readonly cacheHit?: boolean;
+  readonly cacheKey?: string | null;
   readonly clientDisconnected: boolean;
   readonly responseStatus: number;
 }
@@ -201,7 +217,8 @@ export function buildStandardLoggingPayload(s: CallSnapshot): StandardLoggingPay
   const provider = d?.providerLabel ?? '';
   const outcome = resolveOutcome(s, provider);
   const usage = outcome.usage ?? NO_USAGE;
-  const cost = d ? computeCost(usage, d) : { input_cost: 0, output_cost: 0, total_cost: 0 };
+  // A cache hit called no upstream, so it cost nothing (LiteLLM logs hits with zero cost too).
+  const cost = d && !s.cacheHit ? computeCost(usage, d) : { input_cost: 0, output_cost: 0, total_cost: 0 };
   const requester = requesterMetadata(body);
   const endUser = typeof body?.user === 'string' ? body.user : null;
   const p = s.principal;
@@ -247,8 +264,8 @@ export function buildStandardLoggingPayload(s: CallSnapshot): StandardLoggingPay
       team_id: p?.teamId ?? null,
       team_alias: p?.teamAlias ?? null,
     },
-    cache_hit: false,
-    cache_key: null,
+    cache_hit: s.cacheHit === true,
+    cache_key: s.cacheKey ?? null,
     request_tags: requestTags(requester),
     end_user: endUser,
     requester_ip_address: s.ip,

@@ -1,4 +1,5 @@
 import { Logger, Module } from '@nestjs/common';
+import { ResponseCacheModule } from '../cache/response-cache.module';
 import { GatewaySettings } from '../config/gateway-settings';
 import { LoggingModule } from '../logging/logging.module';
 import { CompletionsController } from './completions.controller';
@@ -6,7 +7,7 @@ import { CompletionsService } from './completions.service';
 import { DeploymentTable } from './deployment-table';
 
 @Module({
-  imports: [LoggingModule],
+  imports: [LoggingModule, ResponseCacheModule],
   controllers: [CompletionsController],
   providers: [
     {

@@ -1,6 +1,9 @@
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { CacheEndpoint } from '../cache/cache-key';
+import { CachedAnswer, isReplayableStream } from '../cache/cached-answer';
+import { ResponseCache } from '../cache/response-cache.service';
 import { AppException, toErrorBody } from '../errors';
 import type { Principal } from '../keys/principal';
 import { CallTracker, CLIENT_DISCONNECTED, type TrackedRequest } from './call-tracker';
@@ -51,7 +54,11 @@ const CLIENT_GONE = new Error(CLIENT_DISCONNECTED);
 export class CompletionsService implements OnModuleDestroy {
   private readonly createdAt = Math.floor(Date.now() / 1000);
 
-  constructor(@Inject(DeploymentTable) private readonly table: DeploymentTable) {}
+  constructor(
+    @Inject(DeploymentTable) private readonly table: DeploymentTable,
+    // Optional so the service can be built without a cache (unit specs); the app always provides one.
+    @Optional() @Inject(ResponseCache) private readonly cache: ResponseCache | null = null,
+  ) {}
 
   async onModuleDestroy(): Promise<void> {
     await this.table.close();
@@ -67,6 +74,9 @@ export class CompletionsService implements OnModuleDestroy {
       call.stream = readStreamFlag(body);
       rejectCallerOverrides(body);
       const group = this.resolveGroup(model, req.principal);
+      if (await this.answeredFromCache(call, req, res, 'chat')) {
+        return;
+      }
       await this.route(call, res, group, 'chat', messages);
     } catch (error) {
       this.settleFailure(call, error);
@@ -82,6 +92,9 @@ export class CompletionsService implements OnModuleDestroy {
       requireEmbeddingInput(body);
       rejectCallerOverrides(body);
       const group = this.resolveGroup(model, req.principal);
+      if (await this.answeredFromCache(call, req, res, 'embeddings')) {
+        return;
+      }
       await this.route(call, res, group, 'embeddings', null);
     } catch (error) {
       this.settleFailure(call, error);
@@ -106,6 +119,80 @@ export class CompletionsService implements OnModuleDestroy {
       throw new AppException('model_not_found', `Model '${clipModel(model)}' does not exist`, { param: 'model' });
     }
     return { id: model, object: 'model', created: this.createdAt, owned_by: 'gatehouse' };
+  }
+
+  /**
+   * Runs after the model access check, so a key can never read a cached answer of a model it may not use.
+   * Sets the call's cache plan (for storing the fresh answer later) and answers a hit. A local hit is
+   * synchronous; only a Redis lookup awaits.
+   */
+  private async answeredFromCache(
+    call: CallTracker,
+    req: TrackedRequest,
+    res: ServerResponse,
+    endpoint: CacheEndpoint,
+  ): Promise<boolean> {
+    if (this.cache === null) {
+      return false;
+    }
+    const plan = this.cache.plan(req.principal as Principal, call.body as RequestBody, req.headers, endpoint);
+    call.cachePlan = plan;
+    if (plan === null || !plan.read) {
+      return false;
+    }
+    const found = this.cache.lookup(plan);
+    const answer = found !== null && 'then' in found ? await found : found;
+    return answer !== null && this.replay(call, res, answer, plan.key);
+  }
+
+  /** Writes a cached answer in the form this request wants; false when it cannot be converted (then: a miss). */
+  private replay(call: CallTracker, res: ServerResponse, answer: CachedAnswer, key: string): boolean {
+    if (call.clientGone) {
+      throw CLIENT_GONE;
+    }
+    if (call.stream) {
+      const text = answer.sseBody(callerWantsUsageChunk(call.body as RequestBody));
+      if (text === null) {
+        return false;
+      }
+      this.markHit(call);
+      const events = answer.dataEvents;
+      if (events !== null) {
+        call.streamStarted({ dataEvents: events, firstTokenAt: call.firstTokenAt });
+        call.streamEnded(null);
+      } else {
+        call.succeededWithBytes(answer.jsonBody() as Buffer);
+      }
+      res.writeHead(200, { ...SSE_HEADERS, 'x-litellm-cache-key': key });
+      res.end(text);
+      return true;
+    }
+    const bytes = answer.jsonBody();
+    if (bytes === null) {
+      return false;
+    }
+    this.markHit(call);
+    call.succeededWithBytes(bytes);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length, 'x-litellm-cache-key': key });
+    res.end(bytes);
+    return true;
+  }
+
+  private markHit(call: CallTracker): void {
+    call.cacheHit = true;
+    call.dispatched();
+    call.firstTokenAt = Date.now();
+  }
+
+  /** Stores a fresh 200 answer when the call's plan allows it. */
+  private remember(call: CallTracker, answer: () => CachedAnswer | null): void {
+    const plan = call.cachePlan;
+    if (plan !== null && plan.write && this.cache !== null && !call.clientGone) {
+      const made = answer();
+      if (made !== null) {
+        this.cache.remember(plan, made);
+      }
+    }
   }
 
   /** Records the failure; rethrows for the global filter unless nothing can be sent any more. */
@@ -257,6 +344,10 @@ export class CompletionsService implements OnModuleDestroy {
       call.succeededWithBytes(bytes);
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length });
       res.end(bytes);
+      // Only a plain 200 is cached: other 2xx answers are unusual enough not to replay.
+      if (upstream.statusCode === 200) {
+        this.remember(call, () => CachedAnswer.fromJson(bytes));
+      }
       return null;
     }
 
@@ -296,6 +387,8 @@ export class CompletionsService implements OnModuleDestroy {
         }
         call.streamEnded(null);
         res.end(tail);
+        // After the client has its last bytes; a stream with a broken or error event is not worth replaying.
+        this.remember(call, () => (isReplayableStream(relay.dataEvents) ? CachedAnswer.fromEvents(relay.dataEvents) : null));
         resolve();
       });
       source.on('error', (error: Error) => {
@@ -334,7 +427,8 @@ export class CompletionsService implements OnModuleDestroy {
     if (endpoint === 'embeddings') {
       const response = mockEmbeddings({ model: deployment.upstreamModel, input: body.input, dimensions: body.dimensions });
       call.succeededWithObject(response);
-      sendJson(res, response);
+      const bytes = sendJson(res, response);
+      this.remember(call, () => CachedAnswer.fromJson(bytes));
       return;
     }
     const completion = mockChatCompletion({
@@ -345,13 +439,15 @@ export class CompletionsService implements OnModuleDestroy {
     });
     if (!call.stream) {
       call.succeededWithObject(completion);
-      sendJson(res, completion);
+      const bytes = sendJson(res, completion);
+      this.remember(call, () => CachedAnswer.fromJson(bytes));
       return;
     }
     call.streamStarted(null, completion);
     res.writeHead(200, SSE_HEADERS);
     res.end(mockChatStream(completion, callerWantsUsageChunk(body)));
     call.streamEnded(null);
+    this.remember(call, () => CachedAnswer.fromJson(Buffer.from(JSON.stringify(completion))));
   }
 }
 
@@ -363,10 +459,11 @@ function clipModel(model: string): string {
   return model.length > MAX_ECHOED_MODEL_LENGTH ? `${model.slice(0, MAX_ECHOED_MODEL_LENGTH)}…` : model;
 }
 
-function sendJson(res: ServerResponse, value: unknown): void {
+function sendJson(res: ServerResponse, value: unknown): Buffer {
   const bytes = Buffer.from(JSON.stringify(value));
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length });
   res.end(bytes);
+  return bytes;
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
