@@ -1,4 +1,10 @@
 /**
+ * `cache_namespace` is kept the same way: only the proxy admin may set a team's shared cache namespace, so a
+ * team admin's unrelated metadata edit must not drop it either.
+ */
+const KEPT_UNLESS_NAMED = ['logging', 'cache_namespace'] as const;
+
+/**
  * `metadata.logging` holds a key's or team's logging destinations. LiteLLM replaces the whole metadata
  * object on update, so an unrelated edit silently dropped the logging config (LiteLLM issue #31447).
  * Here an update keeps the stored `logging` unless the new metadata names it explicitly; `"logging": null`
@@ -9,10 +15,12 @@ export function mergeMetadataKeepingLogging(
   incoming: Readonly<Record<string, unknown>> | null,
 ): Record<string, unknown> {
   const next: Record<string, unknown> = { ...(incoming ?? {}) };
-  if (!Object.prototype.hasOwnProperty.call(next, 'logging')) {
-    if (stored.logging !== undefined) next.logging = stored.logging;
-  } else if (next.logging === null) {
-    delete next.logging;
+  for (const field of KEPT_UNLESS_NAMED) {
+    if (!Object.prototype.hasOwnProperty.call(next, field)) {
+      if (stored[field] !== undefined) next[field] = stored[field];
+    } else if (next[field] === null) {
+      delete next[field];
+    }
   }
   return next;
 }

@@ -2,6 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { checkCacheMetadata } from '../cache/cache-metadata';
 import { mergeMetadataKeepingLogging } from '../common/metadata';
 import { GatewaySettings } from '../config/gateway-settings';
 import { AppException } from '../errors';
@@ -87,6 +88,7 @@ export class KeysService implements OnModuleInit {
     if (teamId !== null) await this.teams.requireManageableTeam(caller, teamId);
     else if (!caller.isProxyAdmin) throw new AppException('forbidden', 'You do not have access to this team');
     this.assertRoleAllowed(dto.role ?? null, caller, teamId);
+    checkCacheMetadata(dto.metadata ?? {}, 'key', caller, null);
     const metadata = await this.withCheckedLogging(dto.metadata ?? {}, caller);
 
     const key = generateKey();
@@ -114,6 +116,7 @@ export class KeysService implements OnModuleInit {
     const { caller } = context;
     const row = await this.requireManageableKey(caller, dto.key);
     if (dto.role !== undefined) this.assertRoleAllowed(dto.role, caller, row.teamId);
+    if (dto.metadata !== undefined) checkCacheMetadata(dto.metadata, 'key', caller, row.metadata);
     const incoming = dto.metadata === undefined ? undefined : await this.withCheckedLogging(dto.metadata, caller);
     const before = { metadata: maskMetadata(row.metadata) };
     const loggingBefore = JSON.stringify(row.metadata.logging ?? null);

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { In, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { checkCacheMetadata } from '../cache/cache-metadata';
 import { mergeMetadataKeepingLogging } from '../common/metadata';
 import { GatewaySettings } from '../config/gateway-settings';
 import { AppException } from '../errors';
@@ -52,6 +53,7 @@ export class TeamsService implements OnApplicationBootstrap {
 
   async create(dto: CreateTeamDto, context: ChangeContext): Promise<TeamResponseDto> {
     const teamId = dto.team_id ?? randomUUID();
+    checkCacheMetadata(dto.metadata ?? {}, 'team', context.caller, null);
     const metadata = await this.withCheckedLogging(dto.metadata ?? {}, context.caller);
     if (await this.teams.existsBy({ teamId })) {
       throw new AppException('conflict', `Team ${teamId} already exists`, { param: 'team_id' });
@@ -86,7 +88,8 @@ export class TeamsService implements OnApplicationBootstrap {
         param: dto.models !== undefined ? 'models' : 'blocked',
       });
     }
-    await this.requireManageableTeam(caller, dto.team_id);
+    const current = await this.requireManageableTeam(caller, dto.team_id);
+    if (dto.metadata !== undefined) checkCacheMetadata(dto.metadata, 'team', caller, current.metadata);
     const incoming = dto.metadata === undefined ? undefined : await this.withCheckedLogging(dto.metadata, caller);
     const saved = await this.mutate(dto.team_id, context, 'team_logging_updated', (team) => {
       if (dto.team_alias !== undefined) team.teamAlias = dto.team_alias;
