@@ -231,7 +231,7 @@ general_settings:
 
     const m1 = marker('team1');
     const m2 = marker('team2');
-    const r1 = await chatOk(gw.baseUrl, gen1.body.key, { marker: m1, user: 'hello', metadata: { trace_id: `trace-${m1}`, tags: ['seed-flow'] } }, transcript);
+    const r1 = await chatOk(gw.baseUrl, gen1.body.key, { marker: m1, user: 'hello', metadata: { trace_id: `trace-${m1}`, tags: ['seed-flow'] }, extra: { temperature: 0.2, max_tokens: 50 } }, transcript);
     const r2 = await chatOk(gw.baseUrl, gen2.body.key, { marker: m2 }, transcript);
     expect(r1.content).toBe(GPT4_ANSWER);
 
@@ -253,6 +253,11 @@ general_settings:
     expect(usage.input).toBeGreaterThan(0);
     expect(usage.output).toBeGreaterThan(0);
     expect((one.generation.costDetails as { total: number }).total).toBeGreaterThan(0);
+    expect(one.generation.modelParameters).toMatchObject({ temperature: 0.2, max_tokens: 50 });
+    const times = ['startTime', 'completionStartTime', 'endTime'].map((name) => Date.parse(String(one.generation[name])));
+    expect(times.every((time) => Number.isFinite(time))).toBe(true);
+    expect(times[0]).toBeLessThanOrEqual(times[1]);
+    expect(times[1]).toBeLessThanOrEqual(times[2]);
     expect(one.trace.metadata).toMatchObject({
       user_api_key_team_id: 'my-secret-project',
       user_api_key_alias: 'team1-key',
@@ -499,6 +504,7 @@ general_settings:
     expect(failedModel.generation.level).toBe('ERROR');
     expect(failedUpstream.generation.level).toBe('ERROR');
     expect(typeof failedUpstream.generation.statusMessage).toBe('string');
+    expect(String(failedModel.generation.statusMessage)).toContain('no-such-model');
 
     await positiveControl();
     expect(langfuseTraces(langfuse, failureProject.publicKey, ok)).toEqual([]);
