@@ -49,6 +49,7 @@ describe('parseGatewayConfig', () => {
       expect(example.config.litellmSettings.default_team_settings).toEqual([
         {
           team_id: 'my-secret-project',
+          logging_configured: true,
           success_callback: ['langfuse'],
           failure_callback: [],
           callbacks: [],
@@ -59,6 +60,7 @@ describe('parseGatewayConfig', () => {
         },
         {
           team_id: 'ishaans-secret-project',
+          logging_configured: true,
           success_callback: ['langfuse'],
           failure_callback: [],
           callbacks: [],
@@ -69,6 +71,7 @@ describe('parseGatewayConfig', () => {
         },
         {
           team_id: 'dbe2f686-a686-4896-864a-4c3924458709',
+          logging_configured: false,
           success_callback: [],
           failure_callback: [],
           callbacks: [],
@@ -515,6 +518,7 @@ describe('parseGatewayConfig', () => {
       const { config, warnings } = parseGatewayConfig(text, null);
       expect(config.litellmSettings.default_team_settings[0]).toEqual({
         team_id: 'a',
+        logging_configured: false,
         success_callback: [],
         failure_callback: [],
         callbacks: [],

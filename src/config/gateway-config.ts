@@ -1001,6 +1001,7 @@ function readTeamEntry(issues: Issues, path: string, entry: unknown): TeamDefaul
   return {
     team_id: teamId,
     ...lists,
+    logging_configured: ['success_callback', 'failure_callback', 'callbacks'].some((key) => key in entry),
     callback_vars: Object.fromEntries([...topLevelVars, ...nestedVars]),
     ...(cache !== undefined ? { cache } : {}),
     ...(cacheTtl !== undefined ? { cache_ttl: cacheTtl } : {}),

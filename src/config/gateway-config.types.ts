@@ -39,6 +39,11 @@ export interface TeamDefaultSettings {
   readonly success_callback: readonly string[];
   readonly failure_callback: readonly string[];
   readonly callbacks: readonly string[];
+  /**
+   * Whether the entry names any callback list. Only then is it the team's logging source (an empty list
+   * means "log nowhere"); an entry that only sets `cache` leaves the team's logging to the global callbacks.
+   */
+  readonly logging_configured: boolean;
   /** Every other key of the entry (or its nested `callback_vars`), as written: may hold `os.environ/` references. */
   readonly callback_vars: Readonly<Record<string, string>>;
   /** Per-team cache switch (`cache: false|true`, `cache_ttl`), as the seed promises "logging and caching per team". */

@@ -34,7 +34,9 @@ export class LoggingResolver {
 
   constructor(settings: GatewaySettings) {
     const litellm = settings.config.litellmSettings;
-    for (const team of litellm.default_team_settings) this.configTeams.set(team.team_id, this.fromConfigTeam(team));
+    for (const team of litellm.default_team_settings) {
+      if (team.logging_configured) this.configTeams.set(team.team_id, this.fromConfigTeam(team));
+    }
     this.globals = this.fromCallbackLists('global', 'global', litellm, {});
   }
 
