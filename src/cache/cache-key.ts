@@ -93,7 +93,8 @@ export function cacheKey(endpoint: CacheEndpoint, namespace: string, body: Reado
     .update('\0')
     .update(endpoint)
     .update('\0')
-    .update(namespace)
+    // Length-prefixed, so no namespace can end where another one's request begins.
+    .update(`${namespace.length}:${namespace}`)
     .update('\0')
     .update(canonicalRequest(body))
     .digest('hex');

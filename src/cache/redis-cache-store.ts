@@ -22,6 +22,7 @@ export class RedisCacheStore implements CacheStore {
   readonly kind = 'redis';
   private readonly client: Redis;
   private wasReady = false;
+  private closed = false;
 
   constructor(
     private readonly options: RedisOptions,
@@ -36,6 +37,9 @@ export class RedisCacheStore implements CacheStore {
       // Keep trying in the background, but not in a tight loop against a Redis that is down.
       retryStrategy: (attempt) => Math.min(attempt * 200, MAX_RECONNECT_DELAY_MS),
       connectionName: 'gatehouse-cache',
+      // On close ioredis waits this long for the socket to end, with a timer that outlives an already closed
+      // socket (and so delays process exit); nothing is in flight that a shorter wait could lose.
+      disconnectTimeout: 100,
     };
     const explicit: IoRedisOptions = {
       ...(options.password !== undefined ? { password: options.password } : {}),
@@ -60,6 +64,11 @@ export class RedisCacheStore implements CacheStore {
         hooks.onStateChange('Redis cache connected', 'log');
       }
     });
+  }
+
+  /** ioredis's connection state (`ready`, `reconnecting`, ...), or `closed` once the gateway closed the store. */
+  get status(): string {
+    return this.closed ? 'closed' : this.client.status;
   }
 
   /** Waits for the first connection at most the connect timeout; a Redis that is down does not stop the start. */
@@ -100,7 +109,9 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async close(): Promise<void> {
-    // disconnect, not quit: quit waits for a reply that a dead Redis never sends.
+    // disconnect, not quit: quit waits for a reply that a dead Redis never sends. It also cancels a pending
+    // reconnect (ioredis then leaves the status at `reconnecting`, with no timer behind it).
+    this.closed = true;
     this.client.disconnect();
   }
 }

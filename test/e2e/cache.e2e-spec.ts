@@ -4,6 +4,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
 import OpenAI from 'openai';
+import { RedisCacheStore } from '../../src/cache/redis-cache-store';
+import { ResponseCache } from '../../src/cache/response-cache.service';
 import type { Principal } from '../../src/keys/principal';
 import { LoggingService } from '../../src/logging/logging.service';
 import type { StandardLoggingPayload } from '../../src/logging/standard-logging-payload';
@@ -634,7 +636,10 @@ litellm_settings:
       expect(upstream.count).toBe(4);
       expect(await cacheMetric(gw, 'error')).toBeGreaterThanOrEqual(4);
     } finally {
+      const store = gw.app.get(ResponseCache).store as RedisCacheStore;
       await gw.close();
+      // Shutting down closes the client, which stops the background reconnects.
+      expect(store.status).toBe('closed');
     }
   });
 
