@@ -82,7 +82,8 @@ class RedisTransport implements Transport {
   private readonly subscriber: Redis;
 
   constructor(url: string, logger: Logger) {
-    const options = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 };
+    // disconnectTimeout: ioredis's default 2 s close timer would otherwise keep a stopping process alive.
+    const options = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, disconnectTimeout: 100 };
     this.publisher = new Redis(url, options);
     // The subscriber reconnects on its own and re-subscribes; it must queue its SUBSCRIBE while connecting.
     this.subscriber = new Redis(url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
