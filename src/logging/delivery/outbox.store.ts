@@ -55,9 +55,19 @@ export class OutboxStore {
   async insert(rows: readonly NewOutboxRow[]): Promise<void> {
     if (rows.length === 0) return;
     const values: unknown[] = [];
+    // A request logged to three destinations shares one payload object: serialise it once.
+    const serialised = new Map<object, string>();
+    const json = (value: object): string => {
+      let text = serialised.get(value);
+      if (text === undefined) {
+        text = JSON.stringify(value);
+        serialised.set(value, text);
+      }
+      return text;
+    };
     const tuples = rows.map((row, index) => {
       const base = index * 7;
-      values.push(row.eventId, row.entry.entry_id, row.entry.callback_name, row.source, row.teamId, JSON.stringify(row.entry), JSON.stringify(row.payload));
+      values.push(row.eventId, row.entry.entry_id, row.entry.callback_name, row.source, row.teamId, json(row.entry), json(row.payload));
       return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6}::jsonb, $${base + 7}::jsonb)`;
     });
     await this.db.query(
