@@ -96,6 +96,12 @@ export function readCacheOptions(
     problems.push(`type must be "local" or "redis" (got ${JSON.stringify(type)}): other LiteLLM cache types are not supported`);
   }
 
+  // LiteLLM's opt-in mode (`default_off`, requests ask with `use-cache`) is not implemented; silently caching
+  // everything instead would be the opposite of what was asked.
+  if (params.mode !== undefined && params.mode !== null && params.mode !== 'default_on') {
+    problems.push('mode must be "default_on" (opt-in caching is done per team or key: `cache: true` in their metadata)');
+  }
+
   const number = (name: string, fallback: number, integer: boolean): number => {
     const raw = params[name];
     if (raw === undefined || raw === null) return fallback;

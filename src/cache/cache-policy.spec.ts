@@ -108,6 +108,7 @@ describe('readCacheOptions', () => {
     expect(() => readCacheOptions({ cache: true, cache_params: { type: 's3' } }, {}, {})).toThrow('type must be "local" or "redis"');
     expect(() => readCacheOptions({ cache: true, cache_params: { type: 'redis' } }, {}, {})).toThrow('needs host');
     expect(() => readCacheOptions({ cache: true, cache_params: { ttl: 0 } }, {}, {})).toThrow('ttl must be a positive number');
+    expect(() => readCacheOptions({ cache: true, cache_params: { mode: 'default_off' } }, {}, {})).toThrow('mode must be "default_on"');
     expect(() =>
       readCacheOptions({ cache: true, cache_params: { type: 'redis', host: 'h', password: 'os.environ/MISSING_PW' } }, {}, {}),
     ).toThrow('password refers to an environment variable that is not set');

@@ -30,7 +30,16 @@ export class CompletionsController {
     schema: {
       type: 'object',
       required: ['model', 'messages'],
-      properties: { model: { type: 'string' }, messages: { type: 'array', items: { type: 'object' } }, stream: { type: 'boolean' } },
+      properties: {
+        model: { type: 'string' },
+        messages: { type: 'array', items: { type: 'object' } },
+        stream: { type: 'boolean' },
+        cache: {
+          type: 'object',
+          description: 'Response cache controls (LiteLLM): `no-cache`, `no-store`, `ttl`, `s-maxage`, `namespace`; never sent upstream',
+          example: { 'no-cache': true },
+        },
+      },
       additionalProperties: true,
       example: { model: 'fake-openai-endpoint', messages: [{ role: 'user', content: 'Hello' }] },
     },
