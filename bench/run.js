@@ -27,9 +27,11 @@ const HELP = `npm run bench [-- options]
   --stream-seconds S   seconds per streaming measurement (default 2)
   --soak N             soak instead: N requests with logging on (scenario 4), RSS over time
   --soak-concurrency C default 10
+  --soak-minutes M     stop a soak that has not sent N requests after M minutes (default 20) and report it
   --profile            instead: scenario 4 under node --cpu-prof at the highest concurrency, top self-time functions
   --out DIR            results directory (default bench/results)
   --no-build           use dist/ as it is
+  --render FILE.json   only re-render FILE.md from a results JSON
 
   env DATABASE_URL     use this PostgreSQL instead of the embedded PGlite
   env BENCH_PEERS=portkey  also run Portkey ${PORTKEY_VERSION} (npm exec, bound to 127.0.0.1) as scenario 8`;
@@ -44,6 +46,7 @@ function parseArgs(argv) {
     streamSeconds: 2,
     soak: 0,
     soakConcurrency: 10,
+    soakMinutes: 20,
     profile: false,
     out: join(ROOT, 'bench', 'results'),
     build: true,
@@ -84,6 +87,9 @@ function parseArgs(argv) {
       case '--soak-concurrency':
         opts.soakConcurrency = Number(value());
         break;
+      case '--soak-minutes':
+        opts.soakMinutes = Number(value());
+        break;
       case '--profile':
         opts.profile = true;
         break;
@@ -92,6 +98,9 @@ function parseArgs(argv) {
         break;
       case '--no-build':
         opts.build = false;
+        break;
+      case '--render':
+        opts.render = value();
         break;
       case '--help':
       case '-h':
@@ -157,6 +166,11 @@ function buildIfNeeded() {
 // ---------------------------------------------------------------------------------------------------------------
 // The sink's counters: how far delivery has got
 
+async function upstreamCount(env) {
+  const res = await fetch(`${env.mockUrl}/__stats`);
+  return (await res.json()).requests;
+}
+
 async function sinkStats(sinkUrl) {
   const res = await fetch(`${sinkUrl}/__stats`);
   return res.json();
@@ -199,23 +213,32 @@ function defineScenarios(env) {
   const s = [
     { id: 1, name: 'direct to the mock', short: 'direct', proc: env.mock, url: `${env.mockUrl}/v1/chat/completions`, headers: { ...json, authorization: 'Bearer sk-bench-upstream' } },
     { id: 2, name: 'bare NestJS-express forwarder', short: 'bare Nest', proc: env.forwarder, url: `${env.forwarderUrl}/v1/chat/completions`, headers: json },
-    { id: 3, name: 'gateway: auth + routing, logging off', short: 'gw no log', proc: env.g1?.proc, url: `${env.g1?.baseUrl}/v1/chat/completions`, headers: { ...json, authorization: `Bearer ${env.g1?.keys.loggingOff}` } },
+    { id: 3, name: 'gateway: auth + routing, logging off', short: 'gw no log', proc: env.gw[3]?.proc, url: `${env.gw[3]?.baseUrl}/v1/chat/completions`, headers: { ...json, authorization: `Bearer ${env.gw[3]?.keys.loggingOff}` } },
     {
       id: 4,
       name: 'gateway: 3 destinations, durable delivery',
       short: 'gw 3 dest',
-      proc: env.g1?.proc,
-      url: `${env.g1?.baseUrl}/v1/chat/completions`,
-      headers: { ...json, authorization: `Bearer ${env.g1?.keys.loggingOn}` },
+      proc: env.gw[4]?.proc,
+      url: `${env.gw[4]?.baseUrl}/v1/chat/completions`,
+      headers: { ...json, authorization: `Bearer ${env.gw[4]?.keys.loggingOn}` },
       live: ['langfuse', 'gcs', 'otel'],
+    },
+    {
+      id: 6,
+      name: 'gateway: cache hits, logging off',
+      short: 'gw cached',
+      proc: env.gw[3]?.keys.cacheOn ? env.gw[3].proc : undefined,
+      url: `${env.gw[3]?.baseUrl}/v1/chat/completions`,
+      headers: { ...json, authorization: `Bearer ${env.gw[3]?.keys.cacheOn}` },
+      cached: true,
     },
     {
       id: 5,
       name: 'gateway: 3 destinations, Langfuse down (503)',
       short: 'gw 1 down',
-      proc: env.g2?.proc,
-      url: `${env.g2?.baseUrl}/v1/chat/completions`,
-      headers: { ...json, authorization: `Bearer ${env.g2?.keys.loggingOn}` },
+      proc: env.gw[5]?.proc,
+      url: `${env.gw[5]?.baseUrl}/v1/chat/completions`,
+      headers: { ...json, authorization: `Bearer ${env.gw[5]?.keys.loggingOn}` },
       live: ['gcs', 'otel'],
     },
   ];
@@ -247,31 +270,37 @@ async function measure(env, scenario, c, opts) {
     const beforeWarm = scenario.live ? await sinkStats(env.sinkUrl) : null;
     const warm = await runLoad({ target, connections: c, seconds: Math.max(1, opts.warmupWhole), tmpDir: env.tmpDir });
     // Let the warm-up's log events drain so their delivery does not land in the measured window.
-    if (scenario.live) await waitForDelivery(env.sinkUrl, beforeWarm, scenario.live, warm.requests);
+    if (scenario.live) await waitForDelivery(env.sinkUrl, beforeWarm, scenario.live, warm.requests, 60_000);
   }
   const pid = scenario.proc.measuredPid;
   const before = scenario.live ? await sinkStats(env.sinkUrl) : null;
+  const upstream0 = await upstreamCount(env);
   const cpu0 = cpuSeconds(pid);
   const sampler = rssSampler(pid);
   const windowStartUs = Number(process.hrtime.bigint() / 1000n);
   const r = await runLoad({ target, connections: c, seconds: opts.duration, tmpDir: env.tmpDir });
   const cpuLoad = cpuSeconds(pid) - cpu0;
+  const upstreamRequests = (await upstreamCount(env)) - upstream0;
   let delivery = null;
-  if (scenario.live) delivery = await waitForDelivery(env.sinkUrl, before, scenario.live, r.requests);
+  // A gateway whose delivery cannot keep up gets a minute; what is left then is reported ("not drained").
+  if (scenario.live) delivery = await waitForDelivery(env.sinkUrl, before, scenario.live, r.requests, 60_000);
   const cpuAll = cpuSeconds(pid) - cpu0;
   const windowEndUs = Number(process.hrtime.bigint() / 1000n);
   const peak = sampler.stop();
   const mem = memory(pid);
+  // No request completed within the run: latency percentiles do not exist (wrk would print 0).
+  const stalled = r.requests === 0;
   return {
     scenario: scenario.id,
     c,
     rps: r.rps,
     requests: r.requests,
     seconds: r.seconds,
-    p50: r.p50,
-    p90: r.p90,
-    p99: r.p99,
-    max: r.max,
+    stalled,
+    p50: stalled ? null : r.p50,
+    p90: stalled ? null : r.p90,
+    p99: stalled ? null : r.p99,
+    max: stalled ? null : r.max,
     errors: r.errors,
     non2xx: r.non2xx,
     cpu_us_per_req: r.requests > 0 ? (cpuAll * 1e6) / r.requests : null,
@@ -279,6 +308,8 @@ async function measure(env, scenario, c, opts) {
     cpu_util_during_load: cpuLoad / r.seconds,
     rss_peak_mb: peak / 2 ** 20,
     rss_hwm_mb: mem ? mem.hwm / 2 ** 20 : null,
+    // How many of the run's requests reached the mock upstream (cache hits do not).
+    upstream_requests: upstreamRequests,
     delivery,
     // CLOCK_MONOTONIC µs, the clock of V8's CPU profiles: lets --profile keep only the measured window.
     window_us: [windowStartUs, windowEndUs],
@@ -292,8 +323,8 @@ async function measureStreams(env, opts) {
   const chunkCounts = [8, 64];
   const targets = [
     { id: 'direct', proc: env.mock, url: `${env.mockUrl}/v1/chat/completions`, headers: { authorization: 'Bearer sk-bench-upstream' } },
-    { id: 'gateway, logging off', proc: env.g1.proc, url: `${env.g1.baseUrl}/v1/chat/completions`, headers: { authorization: `Bearer ${env.g1.keys.loggingOff}` } },
-    { id: 'gateway, 3 destinations', proc: env.g1.proc, url: `${env.g1.baseUrl}/v1/chat/completions`, headers: { authorization: `Bearer ${env.g1.keys.loggingOn}` }, live: ['langfuse', 'gcs', 'otel'] },
+    { id: 'gateway, logging off', proc: env.gw[3].proc, url: `${env.gw[3].baseUrl}/v1/chat/completions`, headers: { authorization: `Bearer ${env.gw[3].keys.loggingOff}` } },
+    { id: 'gateway, 3 destinations', proc: env.gw[4].proc, url: `${env.gw[4].baseUrl}/v1/chat/completions`, headers: { authorization: `Bearer ${env.gw[4].keys.loggingOn}` }, live: ['langfuse', 'gcs', 'otel'] },
   ];
   const runs = [];
   for (let rep = 1; rep <= opts.reps; rep++) {
@@ -407,9 +438,14 @@ async function startPortkey(env) {
 // ---------------------------------------------------------------------------------------------------------------
 // Set-up and tear-down
 
-async function startServers(opts, { g1 = true, g2 = false, forwarder = true, g1NodeArgs = [] } = {}) {
+/**
+ * `gateways`: scenario ids (3, 4, 5) that get a gateway process of their own, so that one scenario's delivery
+ * backlog or retries never run inside another scenario's measured window. Scenario 5's Langfuse is the 503 port.
+ */
+async function startServers(opts, { gateways = [3, 4, 5], forwarder = true, nodeArgs = [] } = {}) {
   const tmpDir = mkdtempSync(join(os.tmpdir(), 'gatehouse-bench-'));
-  const env = { tmpDir, targets: [] };
+  const env = { tmpDir, targets: [], gw: {} };
+  global.__benchEnv = env;
   env.mock = startProcess('mock upstream', process.execPath, [join(__dirname, 'servers', 'mock-upstream.js')], { readyLine: /READY (\d+)/ });
   env.sink = startProcess('log sink', process.execPath, [join(__dirname, 'servers', 'log-sink.js')], { readyLine: /READY (\d+) (\d+)/, cwd: ROOT });
   const [, mockPort] = await env.mock.ready;
@@ -425,24 +461,21 @@ async function startServers(opts, { g1 = true, g2 = false, forwarder = true, g1N
     env.forwarderUrl = `http://127.0.0.1:${(await env.forwarder.ready)[1]}`;
     env.targets.push(env.forwarder);
   }
-  const common = { tmpDir, mockPort, sinkPort, sinkDownPort, databaseUrl: process.env.DATABASE_URL };
-  if (g1) {
-    log('[bench] starting the gateway (scenarios 3, 4, 7) ...');
-    env.g1 = await startGatehouse({ label: 'g1', ...common, nodeArgs: g1NodeArgs });
-    env.targets.push(env.g1.proc);
-  }
-  if (g2) {
-    log('[bench] starting a second gateway whose Langfuse answers 503 (scenario 5) ...');
-    env.g2 = await startGatehouse({ label: 'g2', ...common, langfuseDown: true });
-    env.targets.push(env.g2.proc);
+  const common = { tmpDir, mockPort, sinkPort, sinkDownPort, databaseUrl: process.env.DATABASE_URL, nodeArgs };
+  for (const id of gateways) {
+    log(`[bench] starting the gateway for scenario ${id}${id === 5 ? ' (its Langfuse answers 503)' : ''} ...`);
+    env.gw[id] = await startGatehouse({ label: `g${id}`, ...common, langfuseDown: id === 5 });
+    env.targets.push(env.gw[id].proc);
+    // Idle until its first run.
+    pause(env.gw[id].proc);
   }
   return env;
 }
 
-async function stopServers(env) {
+async function stopServers(env, graceMs = 8000) {
   if (!env) return;
-  const procs = [env.portkey, env.g2?.proc, env.g1?.proc, env.forwarder, env.sink, env.mock].filter(Boolean);
-  await Promise.all(procs.map((p) => stop(p, 8000)));
+  const procs = [env.portkey, ...Object.values(env.gw).map((g) => g.proc), env.forwarder, env.sink, env.mock].filter(Boolean);
+  await Promise.all(procs.map((p) => stop(p, graceMs)));
   try {
     rmSync(env.tmpDir, { recursive: true, force: true });
   } catch {
@@ -458,12 +491,17 @@ async function sanityCheck(env, scenarios) {
     const res = await fetch(s.url, { method: 'POST', headers: s.headers, body: CHAT_BODY });
     const text = await res.text();
     if (res.status !== 200 || !text.includes('chat.completion')) throw new Error(`scenario ${s.id} (${s.name}) answered ${res.status}: ${text.slice(0, 500)}`);
+    if (s.cached) {
+      const before = await upstreamCount(env);
+      for (let i = 0; i < 3; i++) await (await fetch(s.url, { method: 'POST', headers: s.headers, body: CHAT_BODY })).text();
+      if ((await upstreamCount(env)) !== before) throw new Error(`scenario ${s.id}: repeated requests still reach the upstream (the response cache is not answering)`);
+    }
     if (s.live) {
       const d = await waitForDelivery(env.sinkUrl, before, s.live, 1, 15_000);
       if (!d.drained) throw new Error(`scenario ${s.id}: the log events did not reach the sink (${JSON.stringify(d.delivered)}):\n${s.proc.output().slice(-3000)}`);
     }
   }
-  if (env.g2) {
+  if (env.gw[5]) {
     // Give the down destination a moment to be tried at least once.
     const deadline = Date.now() + 5000;
     while ((await sinkStats(env.sinkUrl)).down_requests === 0 && Date.now() < deadline) await sleep(100);
@@ -477,11 +515,9 @@ async function mainBench(opts, machine) {
   const wanted = new Set(opts.scenarios ?? [1, 2, 3, 4, 5, 6, 7, 8]);
   const peers = String(process.env.BENCH_PEERS || '').split(',').map((s) => s.trim()).filter(Boolean);
   const env = await startServers(opts, {
-    g1: wanted.has(3) || wanted.has(4) || wanted.has(7),
-    g2: wanted.has(5),
+    gateways: [3, 4, 5].filter((id) => wanted.has(id) || (id !== 5 && wanted.has(7)) || (id === 3 && wanted.has(6))),
     forwarder: wanted.has(2),
   });
-  global.__benchEnv = env;
   const notes = [];
   if (peers.includes('portkey') && wanted.has(8)) {
     log(`[bench] starting Portkey ${PORTKEY_VERSION} through npm exec (bound to 127.0.0.1) ...`);
@@ -498,7 +534,9 @@ async function mainBench(opts, machine) {
   } else if (wanted.has(8)) {
     notes.push('Scenario 8 (Portkey peer) not run: it runs only with BENCH_PEERS=portkey.');
   }
-  if (wanted.has(6)) notes.push('Scenario 6 (cache hits): not available (caching not implemented).');
+  if (wanted.has(6) && env.gw[3] && !env.gw[3].keys.cacheOn) {
+    notes.push(`Scenario 6 (cache hits): not available (caching not implemented in this build: ${env.gw[3].cacheError})`);
+  }
 
   const scenarios = defineScenarios(env).filter((s) => wanted.has(s.id) && s.proc);
   // Scenario 1 is the reference for "added latency"; keep it even when not asked for explicitly.
@@ -523,7 +561,7 @@ async function mainBench(opts, machine) {
           `[${String(done).padStart(3)}/${total} rep ${rep} c=${String(c).padEnd(2)}] ${String(s.id)} ${s.short.padEnd(10)} ${fmt(run.rps).padStart(6)} req/s  ` +
             `p50 ${fmt(run.p50, 2).padStart(6)} ms  p99 ${fmt(run.p99, 2).padStart(7)} ms  cpu ${fmt(run.cpu_us_per_req).padStart(5)} µs/req  ` +
             `rss ${fmt(run.rss_peak_mb)} MB${run.delivery ? `  delivered ${JSON.stringify(run.delivery.delivered)} in ${run.delivery.ms} ms${run.delivery.drained ? '' : ' (NOT DRAINED)'}` : ''}` +
-            `${run.errors || run.non2xx ? `  ERRORS ${run.errors} non-2xx ${run.non2xx}` : ''}`,
+            `${run.errors || run.non2xx ? `  ERRORS ${run.errors} non-2xx ${run.non2xx}` : ''}${run.stalled ? '  STALLED: no request completed' : ''}`,
         );
       }
     }
@@ -531,17 +569,18 @@ async function mainBench(opts, machine) {
   log(`[bench] load runs took ${Math.round((Date.now() - t0) / 1000)} s`);
 
   let stream = null;
-  if (wanted.has(7) && env.g1) {
+  if (wanted.has(7) && env.gw[3] && env.gw[4]) {
     log('[bench] streaming (scenario 7): c=1, 8 and 64 content chunks, direct vs gateway (logging off / 3 destinations) ...');
     stream = await measureStreams(env, opts);
   }
-  const downRequests = env.g2 ? (await sinkStats(env.sinkUrl)).down_requests : null;
+  const downRequests = env.gw[5] ? (await sinkStats(env.sinkUrl)).down_requests : null;
   const finalMemory = Object.fromEntries(
     [
       ['mock', env.mock],
       ['bare forwarder', env.forwarder],
-      ['gateway g1', env.g1?.proc],
-      ['gateway g2', env.g2?.proc],
+      ['gateway (scenario 3)', env.gw[3]?.proc],
+      ['gateway (scenario 4)', env.gw[4]?.proc],
+      ['gateway (scenario 5)', env.gw[5]?.proc],
       ['portkey', env.portkey],
     ]
       .filter(([, p]) => p)
@@ -566,11 +605,10 @@ async function mainBench(opts, machine) {
 async function mainSoak(opts, machine) {
   const n = opts.soak;
   const c = opts.soakConcurrency;
-  const env = await startServers(opts, { g1: true, g2: false, forwarder: false });
-  global.__benchEnv = env;
+  const env = await startServers(opts, { gateways: [4], forwarder: false });
   const [s4] = defineScenarios(env).filter((s) => s.id === 4);
   await sanityCheck(env, [s4]);
-  const pid = env.g1.proc.measuredPid;
+  const pid = env.gw[4].proc.measuredPid;
   const mem0 = memory(pid);
   const target = { url: s4.url, method: 'POST', headers: s4.headers, body: CHAT_BODY };
   log(`[soak] warm-up, then ${n} requests at c=${c} with 3 destinations ...`);
@@ -578,14 +616,22 @@ async function mainSoak(opts, machine) {
   const warm = await runLoad({ target, connections: c, seconds: 3, tmpDir: env.tmpDir });
   await waitForDelivery(env.sinkUrl, beforeWarm, s4.live, warm.requests);
   const memStart = memory(pid);
-  const segmentSeconds = Math.max(2, Math.min(15, Math.round(n / 20 / Math.max(1, warm.rps / 3))));
+  // About 20 segments (a sample every 5 % of N), each between 2 and 15 s.
+  const segmentSeconds = Math.max(2, Math.min(15, Math.round(n / 20 / Math.max(1, warm.rps))));
   const samples = [{ requests: 0, rss_mb: memStart.rss / 2 ** 20, rps: null, p99: null, delivered: 0, at_s: 0 }];
   const sink0 = await sinkStats(env.sinkUrl);
   const cpu0 = cpuSeconds(pid);
   const t0 = Date.now();
   let sent = 0;
   let errors = 0;
+  const deadline = Date.now() + opts.soakMinutes * 60_000;
+  let timedOut = false;
   while (sent < n) {
+    if (Date.now() > deadline) {
+      timedOut = true;
+      log(`[soak] stopped after ${opts.soakMinutes} min with ${sent} of ${n} requests sent`);
+      break;
+    }
     const r = await runLoad({ target, connections: c, seconds: segmentSeconds, tmpDir: env.tmpDir });
     sent += r.requests;
     errors += r.errors + r.non2xx;
@@ -599,6 +645,7 @@ async function mainSoak(opts, machine) {
       p99: r.p99,
       delivered: Math.min(sink.langfuse_generations - sink0.langfuse_generations, sink.gcs_lines - sink0.gcs_lines, sink.otlp_spans - sink0.otlp_spans),
       at_s: (Date.now() - t0) / 1000,
+      cpu_util: null,
     });
     log(`[soak] ${sent}/${n} requests  ${fmt(r.rps)} req/s  p99 ${fmt(r.p99, 1)} ms  rss ${fmt(m.rss / 2 ** 20, 1)} MB  delivered ${samples.at(-1).delivered}`);
   }
@@ -613,10 +660,11 @@ async function mainSoak(opts, machine) {
   const s20 = at(0.2);
   const s50 = at(0.5);
   const s100 = samples.filter((s) => !s.after_drain).at(-1);
+  const tail = samples.filter((s) => !s.after_drain).slice(-3);
   return {
     kind: 'soak',
     machine,
-    options: { requests: n, concurrency: c, segment_seconds: segmentSeconds, database: process.env.DATABASE_URL ? 'postgresql (DATABASE_URL)' : 'embedded PGlite' },
+    options: { requests: n, concurrency: c, segment_seconds: segmentSeconds, max_minutes: opts.soakMinutes, database: process.env.DATABASE_URL ? 'postgresql (DATABASE_URL)' : 'embedded PGlite' },
     rss_mb: {
       before_load: mem0.rss / 2 ** 20,
       start: memStart.rss / 2 ** 20,
@@ -630,6 +678,9 @@ async function mainSoak(opts, machine) {
       peak_hwm: memEnd.hwm / 2 ** 20,
     },
     growth_20_to_100_pct: ((s100.rss_mb - s20.rss_mb) / s20.rss_mb) * 100,
+    complete: !timedOut,
+    minutes: (Date.now() - t0) / 60_000,
+    last_segments_rps: tail.map((x) => x.rps),
     requests: sent,
     errors,
     cpu_us_per_req: (cpu * 1e6) / sent,
@@ -642,47 +693,49 @@ async function mainProfile(opts, machine) {
   const profDir = join(opts.out, 'profiles');
   mkdirSync(profDir, { recursive: true });
   const c = Math.max(...opts.concurrency);
-  const env = await startServers(opts, { g1: true, g2: false, forwarder: false, g1NodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
-  global.__benchEnv = env;
   const ids = opts.scenarios ?? [4];
-  const picked = defineScenarios(env).filter((s) => ids.includes(s.id) && s.proc === env.g1.proc);
+  const gateways = [3, 4, 5].filter((id) => ids.includes(id) || (id === 3 && ids.includes(7)));
+  const env = await startServers(opts, { gateways, forwarder: false, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
+  const picked = defineScenarios(env).filter((s) => ids.includes(s.id) && gateways.includes(s.id));
   await sanityCheck(env, picked);
   const results = [];
   const seconds = Math.max(opts.duration, 8);
   for (const s of picked) {
     const run = await measure(env, s, c, { ...opts, duration: seconds });
-    results.push({ scenario: s.id, ...run });
+    results.push({ scenario: s.id, pid: s.proc.measuredPid, ...run });
     log(`[profile] scenario ${s.id} c=${c}: ${fmt(run.rps)} req/s, ${fmt(run.cpu_us_per_req)} µs/req (under the profiler)`);
   }
   if (ids.includes(7)) {
     // Streams at c=1 with the logging-off key: the streaming path itself.
+    const g = env.gw[3];
     const body = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'Say hello' }], stream: true, bench_chunks: 8 });
-    const headers = { authorization: `Bearer ${env.g1.keys.loggingOff}` };
-    const url = `${env.g1.baseUrl}/v1/chat/completions`;
-    isolate(env, env.g1.proc);
+    const headers = { authorization: `Bearer ${g.keys.loggingOff}` };
+    const url = `${g.baseUrl}/v1/chat/completions`;
+    isolate(env, g.proc);
     await streamLoop({ url, headers, body, seconds: 1 });
-    const cpu0 = cpuSeconds(env.g1.proc.measuredPid);
+    const cpu0 = cpuSeconds(g.proc.measuredPid);
     const from = Number(process.hrtime.bigint() / 1000n);
     const r = await streamLoop({ url, headers, body, seconds });
     const to = Number(process.hrtime.bigint() / 1000n);
-    const cpu = cpuSeconds(env.g1.proc.measuredPid) - cpu0;
-    const run = { scenario: 7, c: 1, rps: r.requests / r.seconds, cpu_us_per_req: (cpu * 1e6) / r.requests, ttft_p50: median(r.ttft), window_us: [from, to] };
+    const cpu = cpuSeconds(g.proc.measuredPid) - cpu0;
+    const run = { scenario: 7, pid: g.proc.measuredPid, c: 1, rps: r.requests / r.seconds, cpu_us_per_req: (cpu * 1e6) / r.requests, ttft_p50: median(r.ttft), window_us: [from, to] };
     results.push(run);
     log(`[profile] scenario 7 (streams, 8 chunks, logging off) c=1: ${fmt(run.rps)} streams/s, ${fmt(run.cpu_us_per_req)} µs/stream, TTFT p50 ${fmt(run.ttft_p50, 2)} ms`);
   }
-  const started = Date.now();
   isolate(env, null);
-  await stopServers(env);
+  // A profile is written when the process exits by itself: give a busy gateway time to finish.
+  await stopServers(env, 60_000);
   global.__benchEnv = null;
-  const { readdirSync, statSync } = require('node:fs');
-  const newest = readdirSync(profDir)
-    .filter((f) => f.endsWith('.cpuprofile'))
-    .map((f) => join(profDir, f))
-    .filter((f) => statSync(f).mtimeMs >= started - 60_000)
-    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-  if (!newest) throw new Error(`no .cpuprofile written in ${profDir}`);
-  const raw = JSON.parse(readFileSync(newest, 'utf8'));
-  const profiles = results.map((run) => ({ scenario: run.scenario, ...summarizeProfile(raw, { window: run.window_us }) }));
+  const { readdirSync } = require('node:fs');
+  const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
+  const cache = new Map();
+  const profiles = results.map((run) => {
+    // node names its profile CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile
+    const file = files.find((f) => f.split('.')[3] === String(run.pid));
+    if (!file) return { scenario: run.scenario, text: `(no .cpuprofile of pid ${run.pid} in ${profDir}: the process did not exit by itself)\n` };
+    if (!cache.has(file)) cache.set(file, JSON.parse(readFileSync(join(profDir, file), 'utf8')));
+    return { scenario: run.scenario, file: join(profDir, file), ...summarizeProfile(cache.get(file), { window: run.window_us }) };
+  });
   const text = profiles
     .map((p, i) => {
       const run = results[i];
@@ -692,11 +745,24 @@ async function mainProfile(opts, machine) {
       );
     })
     .join('\n');
-  return { kind: 'profile', machine, concurrency: c, scenarios: ids, runs: results, profile_file: newest, profiles, text: `# Gatehouse CPU profile — ${machine.date}\n\n${text}` };
+  return { kind: 'profile', machine, concurrency: c, scenarios: ids, runs: results, profiles, text: `# Gatehouse CPU profile — ${machine.date}\n\n${text}` };
 }
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.render) {
+    // Re-render the markdown of an earlier run from its JSON (after a change to the report).
+    const result = JSON.parse(readFileSync(opts.render, 'utf8'));
+    const rendered = result.kind === 'soak' ? { markdown: renderSoak(result) } : renderReport(result);
+    if (rendered.summary) {
+      result.summary = rendered.summary;
+      result.targets = rendered.targets;
+      writeFileSync(opts.render, `${JSON.stringify(result, null, 2)}\n`);
+    }
+    writeFileSync(opts.render.replace(/\.json$/, '.md'), rendered.markdown);
+    console.log(rendered.markdown);
+    return;
+  }
   if (opts.build) buildIfNeeded();
   const machine = machineInfo();
   log(

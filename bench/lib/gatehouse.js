@@ -107,7 +107,16 @@ async function startGatehouse({ label, tmpDir, mockPort, sinkPort, sinkDownPort,
     key_alias: `${label}-logging-off`,
     metadata: { logging: [] },
   });
-  return { proc, baseUrl, masterKey, teamId, keys: { loggingOn: loggingOn.key, loggingOff: loggingOff.key } };
+  // Scenario 6: the response cache on, logging off. A build without the cache refuses the metadata or ignores it;
+  // either way the benchmark finds out (sanity check: hits must not reach the upstream).
+  let cacheOn = null;
+  let cacheError = null;
+  try {
+    cacheOn = (await api(baseUrl, masterKey, 'POST', '/key/generate', { team_id: teamId, key_alias: `${label}-cache-on`, metadata: { logging: [], cache: true } })).key;
+  } catch (error) {
+    cacheError = error.message;
+  }
+  return { proc, baseUrl, masterKey, teamId, keys: { loggingOn: loggingOn.key, loggingOff: loggingOff.key, cacheOn }, cacheError };
 }
 
 module.exports = { startGatehouse, MAIN_JS, ROOT, MODEL };

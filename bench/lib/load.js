@@ -9,6 +9,10 @@ const { join } = require('node:path');
 let wrkPath;
 function hasWrk() {
   if (wrkPath === undefined) {
+    if (process.env.BENCH_LOAD === 'autocannon') {
+      wrkPath = null;
+      return false;
+    }
     const found = spawnSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' });
     wrkPath = found.status === 0 ? found.stdout.trim() : null;
   }

@@ -2,26 +2,41 @@
 // Turns the raw runs into medians, ranges, ratios and the issue's targets, and renders them as markdown.
 const { summary } = require('./stats');
 
-const f = (v, d = 0) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
+const f = (v, d = 0) => (v === Infinity ? '∞' : v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
 const range = (s, d = 0) => (s.n === 0 ? '—' : s.n === 1 ? f(s.median, d) : `${f(s.median, d)} (${f(s.min, d)}–${f(s.max, d)})`);
-const signed = (v, d = 2) => (v === null || !Number.isFinite(v) ? '—' : `${v >= 0 ? '+' : ''}${v.toFixed(d)}`);
+const signed = (v, d = 2) => (v === Infinity ? '+∞' : v === null || v === undefined || !Number.isFinite(v) ? '—' : `${v >= 0 ? '+' : ''}${v.toFixed(d)}`);
 const srange = (s, d = 2) => (s.n === 0 ? '—' : s.n === 1 ? signed(s.median, d) : `${signed(s.median, d)} (${signed(s.min, d)}…${signed(s.max, d)})`);
 
-/** Per (rep, c) pairs of two scenarios → values of fn(a, b), summarised. */
+/** Per (rep, c) pairs of two scenarios → values of fn(a, b), summarised (+Infinity kept: it sorts last). */
 function paired(runs, c, idA, idB, fn) {
   const values = [];
   for (const a of runs.filter((r) => r.c === c && r.scenario === idA)) {
     const b = runs.find((r) => r.c === c && r.scenario === idB && r.rep === a.rep);
-    if (b) values.push(fn(a, b));
+    if (b) {
+      const v = fn(a, b);
+      // A missing value (a stalled run has no percentiles) makes no pair; Infinity is kept on purpose.
+      if (v === Infinity || Number.isFinite(v)) values.push(v);
+    }
   }
-  return summary(values);
+  return summaryWithInfinity(values);
+}
+
+function summaryWithInfinity(values) {
+  const infinite = values.filter((v) => v === Infinity).length;
+  const s = summary(values.filter((v) => v !== Infinity));
+  if (infinite === 0) return s;
+  const n = s.n + infinite;
+  const all = [...values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b), ...new Array(infinite).fill(Infinity)];
+  const mid = Math.floor(n / 2);
+  const median = n % 2 === 1 ? all[mid] : (all[mid - 1] + all[mid]) / 2;
+  return { median, min: all[0], max: Infinity, n, infinite };
 }
 
 function buildSummary(result) {
   const { runs } = result;
   const rows = [];
   const concurrencies = [...new Set(runs.map((r) => r.c))].sort((a, b) => a - b);
-  for (const s of result.scenarios) {
+  for (const s of [...result.scenarios].sort((a, b) => a.id - b.id)) {
     for (const c of concurrencies) {
       const mine = runs.filter((r) => r.scenario === s.id && r.c === c);
       if (mine.length === 0) continue;
@@ -33,14 +48,18 @@ function buildSummary(result) {
         rps: summary(mine.map((r) => r.rps)),
         p50: summary(mine.map((r) => r.p50)),
         p99: summary(mine.map((r) => r.p99)),
-        added_p50: s.id === 1 ? null : paired(runs, c, s.id, 1, (a, b) => a.p50 - b.p50),
-        added_p99: s.id === 1 ? null : paired(runs, c, s.id, 1, (a, b) => a.p99 - b.p99),
+        added_p50: s.id === 1 ? null : paired(runs, c, s.id, 1, (a, b) => (a.p50 === null || b.p50 === null ? NaN : a.p50 - b.p50)),
+        added_p99: s.id === 1 ? null : paired(runs, c, s.id, 1, (a, b) => (a.p99 === null || b.p99 === null ? NaN : a.p99 - b.p99)),
         vs_direct: s.id === 1 ? null : paired(runs, c, s.id, 1, (a, b) => a.rps / b.rps),
         cpu_us_per_req: summary(mine.map((r) => r.cpu_us_per_req)),
         cpu_us_per_req_during_load: summary(mine.map((r) => r.cpu_us_per_req_during_load)),
         rss_peak_mb: summary(mine.map((r) => r.rss_peak_mb)),
         errors: mine.reduce((n, r) => n + r.errors + r.non2xx, 0),
         undrained: mine.filter((r) => r.delivery && !r.delivery.drained).length,
+        stalled: mine.filter((r) => r.stalled).length,
+        upstream_share: mine.every((r) => typeof r.upstream_requests === 'number')
+          ? mine.reduce((n, r) => n + r.upstream_requests, 0) / Math.max(1, mine.reduce((n, r) => n + r.requests, 0))
+          : null,
       });
     }
   }
@@ -50,9 +69,11 @@ function buildSummary(result) {
       cpu_4_over_2: paired(runs, c, 4, 2, (a, b) => a.cpu_us_per_req / b.cpu_us_per_req),
       cpu_3_over_2: paired(runs, c, 3, 2, (a, b) => a.cpu_us_per_req / b.cpu_us_per_req),
       throughput_cost_4_vs_3_pct: paired(runs, c, 4, 3, (a, b) => (1 - a.rps / b.rps) * 100),
-      p99_growth_5_vs_4_pct: paired(runs, c, 5, 4, (a, b) => (a.p99 / b.p99 - 1) * 100),
+      // A run in which no request completed has no p99: it counts as unbounded growth.
+      p99_growth_5_vs_4_pct: paired(runs, c, 5, 4, (a, b) => (a.stalled ? Infinity : b.p99 === null ? NaN : (a.p99 / b.p99 - 1) * 100)),
       throughput_4_over_portkey: paired(runs, c, 4, 8, (a, b) => a.rps / b.rps),
       throughput_4_over_2: paired(runs, c, 4, 2, (a, b) => a.rps / b.rps),
+      cpu_6_over_3: paired(runs, c, 6, 3, (a, b) => a.cpu_us_per_req / b.cpu_us_per_req),
     };
   }
   return { rows, ratios, concurrencies };
@@ -151,12 +172,12 @@ function renderReport(result) {
   lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of sum.rows) {
     lines.push(
-      `| ${r.scenario} | ${r.name}${r.errors ? ` (**${r.errors} errors**)` : ''}${r.undrained ? ` (${r.undrained} run(s) not drained)` : ''} | ${r.c} | ${range(r.rps)} | ${f(r.p50.median, 2)} | ${f(r.p99.median, 2)} | ` +
+      `| ${r.scenario} | ${r.name}${r.errors ? ` (**${r.errors} errors**)` : ''}${r.stalled ? ` (**${r.stalled} of ${r.runs} runs stalled: no request completed**)` : ''}${r.undrained ? ` (${r.undrained} run(s) not drained)` : ''}${r.scenario === 6 && r.upstream_share !== null ? ` (${f(r.upstream_share * 100, 1)} % reached the upstream)` : ''} | ${r.c} | ${range(r.rps)} | ${f(r.p50.median, 2)} | ${f(r.p99.median, 2)} | ` +
         `${r.added_p50 ? signed(r.added_p50.median, 2) : '—'} | ${r.added_p99 ? signed(r.added_p99.median, 2) : '—'} | ${r.vs_direct ? `${f(r.vs_direct.median * 100, 1)} %` : '—'} | ` +
         `${range(r.cpu_us_per_req)} | ${f(r.rss_peak_mb.median, 0)} |`,
     );
   }
-  if (!result.scenarios.some((s) => s.id === 6)) {
+  if (!result.scenarios.some((s) => s.id === 6) && result.notes.some((n) => n.startsWith('Scenario 6'))) {
     lines.push('| 6 | cache hits | — | not available (caching not implemented) | | | | | | | |');
   }
   lines.push('');
@@ -181,13 +202,13 @@ function renderReport(result) {
   }
   lines.push('## Ratios (medians of per-repetition ratios)');
   lines.push('');
-  lines.push('| c | CPU/req 4 ÷ 2 | CPU/req 3 ÷ 2 | throughput cost 4 vs 3 | p99 5 vs 4 | req/s 4 ÷ 2 | req/s 4 ÷ Portkey |');
-  lines.push('|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('| c | CPU/req 4 ÷ 2 | CPU/req 3 ÷ 2 | throughput cost 4 vs 3 | p99 5 vs 4 | req/s 4 ÷ 2 | req/s 4 ÷ Portkey | CPU/req 6 ÷ 3 (cache hit vs miss) |');
+  lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const c of sum.concurrencies) {
     const r = sum.ratios[c];
     lines.push(
       `| ${c} | ${range(r.cpu_4_over_2, 2)} | ${range(r.cpu_3_over_2, 2)} | ${srange(r.throughput_cost_4_vs_3_pct, 1)} % | ${srange(r.p99_growth_5_vs_4_pct, 1)} % | ` +
-        `${range(r.throughput_4_over_2, 2)} | ${r.throughput_4_over_portkey.n ? range(r.throughput_4_over_portkey, 2) : '—'} |`,
+        `${range(r.throughput_4_over_2, 2)} | ${r.throughput_4_over_portkey.n ? range(r.throughput_4_over_portkey, 2) : '—'} | ${r.cpu_6_over_3?.n ? range(r.cpu_6_over_3, 2) : '—'} |`,
     );
   }
   lines.push('');
@@ -226,17 +247,27 @@ function renderSoak(result) {
   lines.push(`| end, after delivery drained | ${r.end_requests} | ${f(r.end_after_drain, 1)} |`);
   lines.push(`| peak (VmHWM) | | ${f(r.peak_hwm, 1)} |`);
   lines.push('');
-  const verdict = result.growth_20_to_100_pct < 10 ? 'met' : 'MISSED';
-  lines.push(`RSS growth between ~20 % and 100 % of the requests: **${signed(result.growth_20_to_100_pct, 1)} %** (target < 10 %: ${verdict}).`);
+  if (result.complete === false) {
+    lines.push(
+      `**Incomplete: stopped after ${f(result.minutes, 1)} min with ${result.requests} of ${result.options.requests} requests sent** ` +
+        `(the last segments ran at ${result.last_segments_rps.map((x) => f(x)).join(', ')} req/s). ` +
+        `RSS growth from ~20 % of N to the last sample: ${signed(result.growth_20_to_100_pct, 1)} %; the target (20 k → 100 k) was not reached.`,
+    );
+  } else {
+    const verdict = result.growth_20_to_100_pct < 10 ? 'met' : 'MISSED';
+    lines.push(`RSS growth between ~20 % and 100 % of the requests: **${signed(result.growth_20_to_100_pct, 1)} %** (target < 10 %: ${verdict}).`);
+  }
   lines.push(
     `Errors: ${result.errors}. CPU ${f(result.cpu_us_per_req)} µs/request. Delivery ${result.delivery.drained ? 'drained' : 'NOT drained'} ` +
       `(${JSON.stringify(result.delivery.delivered)} events per destination).`,
   );
   lines.push('');
-  lines.push('| requests | req/s | p50 ms | p99 ms | RSS MB | delivered (min over destinations) |');
-  lines.push('|---:|---:|---:|---:|---:|---:|');
+  lines.push('| s | requests | req/s | p50 ms | p99 ms | RSS MB | delivered (min over destinations) | not yet delivered |');
+  lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of result.samples) {
-    lines.push(`| ${s.requests}${s.after_drain ? ' (drained)' : ''} | ${f(s.rps)} | ${f(s.p50, 2)} | ${f(s.p99, 2)} | ${f(s.rss_mb, 1)} | ${s.delivered} |`);
+    lines.push(
+      `| ${f(s.at_s)} | ${s.requests}${s.after_drain ? ' (after drain)' : ''} | ${f(s.rps)} | ${f(s.p50, 2)} | ${f(s.p99, 2)} | ${f(s.rss_mb, 1)} | ${s.delivered} | ${s.requests - s.delivered} |`,
+    );
   }
   lines.push('');
   return `${lines.join('\n')}\n`;

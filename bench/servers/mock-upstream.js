@@ -5,6 +5,7 @@
 //   setImmediate turn (so a client sees chunks arrive separately, as from a real model), then the usage
 //   chunk when `stream_options.include_usage` was asked for, then `data: [DONE]`.
 //   The request field `bench_chunks` (1..1024, default 4) picks the number of content chunks.
+// GET /__stats → {"requests": n}: how many chat requests reached the upstream (cache hits must not).
 // Prints `READY <port>` on stdout once listening.
 const http = require('node:http');
 
@@ -63,7 +64,15 @@ function writeStream(res, stream, withUsage) {
   next();
 }
 
+let served = 0;
+
 const server = http.createServer((req, res) => {
+  if (req.method === 'GET' && req.url === '/__stats') {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ requests: served }));
+    return;
+  }
   if (req.method !== 'POST' || !req.url.endsWith('/chat/completions')) {
     req.resume();
     res.writeHead(404, { 'content-type': 'application/json' });
@@ -73,6 +82,7 @@ const server = http.createServer((req, res) => {
   const parts = [];
   req.on('data', (chunk) => parts.push(chunk));
   req.on('end', () => {
+    served++;
     const raw = parts.length === 1 ? parts[0] : Buffer.concat(parts);
     // Parse only what may be a stream request: the non-streaming path stays a buffer write.
     if (raw.includes('"stream"')) {
