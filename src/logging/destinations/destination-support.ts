@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { request, type Agent } from 'undici';
-import type { DeliveryResult } from '../log-destination';
+import type { DeliveryResult, HealthResult } from '../log-destination';
 import { createGuardedAgent } from '../ssrf-guard';
 
 /** Helpers shared by the HTTP destinations: outcome classification, stable ids, keep-alive agents. */
@@ -244,4 +244,9 @@ export async function httpCall(
     size += buffer.length;
   }
   return { status: response.statusCode, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') };
+}
+
+/** The health answer for a transport error: the SSRF guard's reason, or the network error code. */
+export function unreachableHealth(err: unknown, target: string): HealthResult {
+  return { healthy: false, details: isSsrfBlocked(err) ? `blocked: ${ssrfMessage(err)}` : `cannot reach ${target}: ${networkErrorCode(err)}` };
 }

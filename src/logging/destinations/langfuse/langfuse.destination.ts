@@ -26,6 +26,7 @@ import {
   ssrfMessage,
   stableUuid,
   type EgressOptions,
+  unreachableHealth,
 } from '../destination-support';
 
 export const LANGFUSE_CLOUD_HOST = 'https://cloud.langfuse.com';
@@ -210,10 +211,7 @@ export class LangfuseDestination implements LogDestination<LangfuseSettings> {
       }
       return { healthy: false, details: `Langfuse at ${settings.host} answered HTTP ${response.statusCode}` };
     } catch (err) {
-      if (isSsrfBlocked(err)) {
-        return { healthy: false, details: `blocked: ${ssrfMessage(err)}` };
-      }
-      return { healthy: false, details: `cannot reach ${settings.host}: ${networkErrorCode(err)}` };
+      return unreachableHealth(err, settings.host);
     }
   }
 

@@ -14,15 +14,13 @@ import {
   httpFailure,
   httpUrlError,
   isRetryableStatus,
-  isSsrfBlocked,
-  networkErrorCode,
   networkFailure,
   normalizeBaseUrl,
   safeModelParameters,
   snippet,
-  ssrfMessage,
   stableUuid,
   type EgressOptions,
+  unreachableHealth,
 } from '../destination-support';
 
 export const LANGSMITH_DEFAULT_BASE_URL = 'https://api.smith.langchain.com';
@@ -112,10 +110,7 @@ export class LangsmithDestination implements LogDestination<LangsmithSettings> {
       }
       return { healthy: false, details: `LangSmith at ${settings.baseUrl} answered HTTP ${response.status}` };
     } catch (err) {
-      if (isSsrfBlocked(err)) {
-        return { healthy: false, details: `blocked: ${ssrfMessage(err)}` };
-      }
-      return { healthy: false, details: `cannot reach ${settings.baseUrl}: ${networkErrorCode(err)}` };
+      return unreachableHealth(err, settings.baseUrl);
     }
   }
 

@@ -14,15 +14,13 @@ import {
   httpFailure,
   httpUrlError,
   isRetryableOtlpStatus,
-  isSsrfBlocked,
-  networkErrorCode,
   networkFailure,
   responseMessage,
   safeModelParameters,
   snippet,
-  ssrfMessage,
   stableHex,
   type EgressOptions,
+  unreachableHealth,
 } from '../destination-support';
 
 export interface OtelSettings {
@@ -147,10 +145,7 @@ export class OtelDestination implements LogDestination<OtelSettings> {
       }
       return { healthy: false, details: `OTLP endpoint ${settings.endpoint} answered HTTP ${response.status}` };
     } catch (err) {
-      if (isSsrfBlocked(err)) {
-        return { healthy: false, details: `blocked: ${ssrfMessage(err)}` };
-      }
-      return { healthy: false, details: `cannot reach ${settings.endpoint}: ${networkErrorCode(err)}` };
+      return unreachableHealth(err, settings.endpoint);
     }
   }
 
