@@ -31,6 +31,8 @@ export function requestContextMiddleware(logger: Logger, metrics?: MetricsServic
         metrics.httpRequests.inc(labels);
         metrics.httpDuration.observe(labels, seconds);
       }
+      // Skipped entirely below info level: building the line costs more than the check.
+      if (!logger.isLevelEnabled('info')) return;
       logger.info(
         {
           req_id: id,

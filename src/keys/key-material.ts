@@ -15,9 +15,10 @@ export function displayName(key: string): string {
   return `sk-...${key.slice(-4)}`;
 }
 
-/** Constant-time comparison that does not leak the length of either value. */
-export function constantTimeEquals(a: string, b: string): boolean {
-  const digestA = createHash('sha256').update(a, 'utf8').digest();
-  const digestB = createHash('sha256').update(b, 'utf8').digest();
-  return timingSafeEqual(digestA, digestB);
+/**
+ * Compares two SHA-256 hex digests in constant time. Comparing digests rather than the keys themselves
+ * also hides the keys' lengths.
+ */
+export function digestsEqual(a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
 }

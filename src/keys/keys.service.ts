@@ -12,7 +12,7 @@ import { TeamsService, type ChangeContext } from '../teams/teams.service';
 import type { DeleteKeysDto, GeneratedKeyResponseDto, GenerateKeyDto, KeyResponseDto, UpdateKeyDto } from './dto/key.dto';
 import { expiryFromDuration } from './duration';
 import { VirtualKey } from './key.entity';
-import { constantTimeEquals, displayName, generateKey, hashKey } from './key-material';
+import { digestsEqual, displayName, generateKey, hashKey } from './key-material';
 import type { Principal } from './principal';
 import { PrincipalCache } from './principal-cache';
 
@@ -49,14 +49,18 @@ export interface KeyListResponse {
 
 @Injectable()
 export class KeysService implements OnModuleInit {
+  private readonly masterKeyDigest: string;
+
   constructor(
     @InjectRepository(VirtualKey) private readonly keys: Repository<VirtualKey>,
     private readonly teams: TeamsService,
     private readonly cache: PrincipalCache,
-    private readonly settings: GatewaySettings,
+    settings: GatewaySettings,
     private readonly loggingPolicy: LoggingEntryPolicy,
     private readonly audit: AuditService,
-  ) {}
+  ) {
+    this.masterKeyDigest = hashKey(settings.masterKey);
+  }
 
   onModuleInit(): void {
     this.teams.onTeamChanged((teamId) => this.cache.invalidateTeam(teamId));
@@ -64,8 +68,9 @@ export class KeysService implements OnModuleInit {
 
   /** Bearer key → Principal; cached, so the LLM routes pay a database round trip only on a miss. */
   async authenticate(rawKey: string): Promise<Principal> {
-    if (constantTimeEquals(rawKey, this.settings.masterKey)) return MASTER_PRINCIPAL;
+    // One hash per request: it is both the comparison with the master key and the key's token.
     const token = hashKey(rawKey);
+    if (digestsEqual(token, this.masterKeyDigest)) return MASTER_PRINCIPAL;
     const cached = this.cache.get(token);
     if (cached === 'expired') throw new AppException('key_expired', 'Authentication Error - Expired Key');
     if (cached) return cached;
