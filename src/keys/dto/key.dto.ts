@@ -8,14 +8,11 @@ import {
   IsOptional,
   IsString,
   Length,
-  Matches,
   ValidateIf,
 } from 'class-validator';
-import { IsOptionalModelList, IsResourceId } from '../../common/dto-fields';
+import { IsOptionalDuration, IsOptionalModelList, IsResourceId } from '../../common/dto-fields';
 import { KEY_ROLES, type KeyRole } from '../principal';
 
-export const DURATION_PATTERN = /^\d{1,6}(s|m|h|d|w|mo|y)$/;
-const DURATION_MESSAGE = 'duration must look like "30s", "15m", "12h", "30d", "2w", "6mo" or "1y"';
 
 export class GenerateKeyDto {
   @ApiPropertyOptional({ example: 'ishaans-secret-project' })
@@ -54,10 +51,7 @@ export class GenerateKeyDto {
   models?: string[];
 
   @ApiPropertyOptional({ example: '30d', nullable: true, type: String, description: 'Lifetime; omitted or null = never expires' })
-  @IsOptional()
-  @ValidateIf((_dto, value) => value !== null)
-  @IsString()
-  @Matches(DURATION_PATTERN, { message: DURATION_MESSAGE })
+  @IsOptionalDuration()
   duration?: string | null;
 
   @ApiPropertyOptional({ enum: KEY_ROLES, description: 'Omit for a plain key (LLM routes, own info and health)' })
@@ -96,10 +90,7 @@ export class UpdateKeyDto {
   models?: string[];
 
   @ApiPropertyOptional({ example: '30d', nullable: true, type: String, description: 'New lifetime from now; null = never expires' })
-  @IsOptional()
-  @ValidateIf((_dto, value) => value !== null)
-  @IsString()
-  @Matches(DURATION_PATTERN, { message: DURATION_MESSAGE })
+  @IsOptionalDuration()
   duration?: string | null;
 
   @ApiPropertyOptional({ enum: KEY_ROLES, nullable: true })
