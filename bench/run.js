@@ -694,9 +694,9 @@ async function mainProfile(opts, machine) {
   mkdirSync(profDir, { recursive: true });
   const c = Math.max(...opts.concurrency);
   const ids = opts.scenarios ?? [4];
-  const gateways = [3, 4, 5].filter((id) => ids.includes(id) || (id === 3 && ids.includes(7)));
+  const gateways = [3, 4, 5].filter((id) => ids.includes(id) || (id === 3 && (ids.includes(7) || ids.includes(6))));
   const env = await startServers(opts, { gateways, forwarder: false, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
-  const picked = defineScenarios(env).filter((s) => ids.includes(s.id) && gateways.includes(s.id));
+  const picked = defineScenarios(env).filter((s) => ids.includes(s.id) && (gateways.includes(s.id) || (s.id === 6 && gateways.includes(3))));
   await sanityCheck(env, picked);
   const results = [];
   const seconds = Math.max(opts.duration, 8);

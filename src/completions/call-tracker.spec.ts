@@ -67,7 +67,7 @@ afterAll(() => table.close());
 describe(CallTracker.name, () => {
   it('attaches the pending record and the call id header at once, and settles only when the response closes', async () => {
     const { req, res, tracker } = setup();
-    expect(req[CALL_RECORD]?.done).toBe(tracker.done);
+    expect(req[CALL_RECORD]).toBe(tracker);
     expect(res.headers['x-litellm-call-id']).toBe(tracker.callId);
     let settled = false;
     void tracker.done.then(() => (settled = true));

@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
-import { CALL_RECORD, type RequestWithCallRecord } from '../logging/call-record';
+import { CALL_RECORD, type PendingCallRecord, type RecordListener, type RequestWithCallRecord } from '../logging/call-record';
 import type { ErrorInformation, StandardLoggingPayload } from '../logging/standard-logging-payload';
 import type { CachePlan } from '../cache/response-cache.service';
 import type { CompiledDeployment } from './deployment-table';
@@ -57,13 +57,13 @@ type Outcome =
   | { kind: 'failure'; error: Error };
 
 /**
- * Per-request state for one LLM call. The request path only stores references here; the record is built
- * when the response has closed (sent, or the client went away), and handed over through `request[CALL_RECORD]`.
+ * Per-request state for one LLM call. The request path only stores references here. Once the response has
+ * closed (sent, or the client went away) the tracker, handed over as `request[CALL_RECORD]`, offers a builder
+ * of the record: it only runs when the caller logs somewhere, so a key that logs nowhere pays nothing for it.
  */
-export class CallTracker {
+export class CallTracker implements PendingCallRecord {
   readonly callId = randomUUID();
   readonly upstreamAbort = new UpstreamAbort();
-  readonly done: Promise<StandardLoggingPayload>;
 
   body: RequestBody | null = null;
   stream = false;
@@ -80,7 +80,10 @@ export class CallTracker {
   private overheadMs: number | null = null;
   private outcome: Outcome = { kind: 'pending' };
   private closed = false;
-  private resolve!: (payload: StandardLoggingPayload) => void;
+  private endedAt = 0;
+  private disconnected = false;
+  private listeners: RecordListener[] | null = null;
+  private built: StandardLoggingPayload | null = null;
 
   constructor(
     private readonly req: TrackedRequest,
@@ -88,10 +91,7 @@ export class CallTracker {
     private readonly callType: CallType,
     private readonly route: string,
   ) {
-    this.done = new Promise((resolve) => {
-      this.resolve = resolve;
-    });
-    req[CALL_RECORD] = { done: this.done };
+    req[CALL_RECORD] = this;
     res.setHeader('x-litellm-call-id', this.callId);
     res.once('close', this.onClose);
   }
@@ -136,24 +136,51 @@ export class CallTracker {
     }
   }
 
+  whenSettled(listener: RecordListener): void {
+    if (this.closed) {
+      listener(this.build);
+    } else if (this.listeners === null) {
+      this.listeners = [listener];
+    } else {
+      this.listeners.push(listener);
+    }
+  }
+
+  /** The record once the call is over (tests and tools; the logging path uses `whenSettled`). */
+  get done(): Promise<StandardLoggingPayload> {
+    return new Promise((resolve) => this.whenSettled((build) => resolve(build())));
+  }
+
   private readonly onClose = (): void => {
     this.closed = true;
-    const endedAt = Date.now();
-    const disconnected = !this.res.writableFinished;
-    if (disconnected) {
+    this.endedAt = Date.now();
+    this.disconnected = !this.res.writableFinished;
+    if (this.disconnected) {
       this.upstreamAbort.abort(new Error(CLIENT_DISCONNECTED));
     }
-    let payload: StandardLoggingPayload;
+    const listeners = this.listeners;
+    if (listeners !== null) {
+      this.listeners = null;
+      for (const listener of listeners) listener(this.build);
+    }
+  };
+
+  /** Builds the record once (later calls return the same object). Only valid after the response closed. */
+  private readonly build = (): StandardLoggingPayload => {
+    if (this.built !== null) {
+      return this.built;
+    }
+    const snapshot = this.snapshot(this.endedAt, this.disconnected);
     try {
-      payload = buildStandardLoggingPayload(this.snapshot(endedAt, disconnected));
+      this.built = buildStandardLoggingPayload(snapshot);
     } catch (error) {
       // A record must always come out, even if some odd upstream body broke the builder.
-      payload = buildStandardLoggingPayload({
-        ...this.snapshot(endedAt, disconnected),
+      this.built = buildStandardLoggingPayload({
+        ...snapshot,
         outcome: { kind: 'failure', error: error instanceof Error ? error : new Error(String(error)) },
       });
     }
-    this.resolve(payload);
+    return this.built;
   };
 
   private snapshot(endedAt: number, disconnected: boolean): CallSnapshot {

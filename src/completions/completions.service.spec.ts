@@ -47,7 +47,9 @@ class Harness {
         }
         const record = tracked[CALL_RECORD];
         if (record) {
-          (harness as Harness).pendingRecords.push(record.done.then((payload) => (harness as Harness).records.push(payload)));
+          (harness as Harness).pendingRecords.push(
+            new Promise((resolve) => record.whenSettled((build) => resolve((harness as Harness).records.push(build())))),
+          );
         }
       })();
     });

@@ -8,8 +8,13 @@ import type { StandardLoggingPayload } from './standard-logging-payload';
  */
 export const CALL_RECORD = Symbol('gatehouse.callRecord');
 
+/** Builds the call's record on demand: a caller that logs nowhere never pays for building it. */
+export type RecordBuilder = () => StandardLoggingPayload;
+export type RecordListener = (build: RecordBuilder) => void;
+
 export interface PendingCallRecord {
-  readonly done: Promise<StandardLoggingPayload>;
+  /** Calls `listener` once the response is over (at once when it already is), with the record's builder. */
+  whenSettled(listener: RecordListener): void;
 }
 
 export interface RequestWithCallRecord {

@@ -22,10 +22,13 @@ export class CompletionLoggingInterceptor implements NestInterceptor {
         const record = request[CALL_RECORD];
         const principal = request.principal;
         if (!record || !principal) return;
-        record.done.then(
-          (payload) => this.logging.dispatch(payload, principal),
-          (error: unknown) => this.logger.error(`call record failed: ${error instanceof Error ? error.message : String(error)}`),
-        );
+        record.whenSettled((build) => {
+          try {
+            this.logging.dispatch(build, principal);
+          } catch (error) {
+            this.logger.error(`call record failed: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        });
       }),
     );
   }

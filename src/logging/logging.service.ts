@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Principal } from '../keys/principal';
 import { LogBuffer } from './delivery/log-buffer';
 import { OutboxStore } from './delivery/outbox.store';
+import type { RecordBuilder } from './call-record';
 import { appliesTo, type ResolvedEntry } from './logging-entry';
 import { LoggingResolver } from './logging-resolver';
 import type { StandardLoggingPayload } from './standard-logging-payload';
@@ -28,8 +29,11 @@ export class LoggingService {
     return this.buffer.purgeTeam(teamId) + (await this.outbox.purgeTeam(teamId));
   }
 
-  dispatch(payload: StandardLoggingPayload, principal: Principal): void {
+  /** Builds the record only when the caller logs somewhere. */
+  dispatch(build: RecordBuilder, principal: Principal): void {
     const entries = this.resolver.resolve(principal);
+    if (entries.length === 0) return;
+    const payload = build();
     for (const entry of entries) {
       if (!appliesTo(entry.callback_type, payload.status)) continue;
       this.buffer.enqueue({

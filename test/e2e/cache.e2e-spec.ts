@@ -16,8 +16,8 @@ import { createTestApp, type TestApp } from '../support/test-app';
 class RecordingLogging {
   readonly records: Array<{ payload: StandardLoggingPayload; principal: Principal }> = [];
 
-  dispatch(payload: StandardLoggingPayload, principal: Principal): void {
-    this.records.push({ payload, principal });
+  dispatch(build: () => StandardLoggingPayload, principal: Principal): void {
+    this.records.push({ payload: build(), principal });
   }
 
   async recordFor(callId: string, timeoutMs = 5000): Promise<StandardLoggingPayload> {
