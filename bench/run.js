@@ -23,7 +23,8 @@ const HELP = `npm run bench [-- options]
   --warmup S           seconds of unrecorded warm-up before each run (default 1)
   --reps N             interleaved repetitions (default 3)
   --concurrency LIST   default 1,10,50
-  --scenarios LIST     default 1,2,3,4,5,6,7 (+8 with BENCH_PEERS=portkey)
+  --scenarios LIST     default 1,2,3,4,5,6,7,9,10 (+8 with BENCH_PEERS=portkey); 9 and 10 are yardsticks
+                       served by the bare forwarder (a static-JSON Nest route; the forwarder + a no-op interceptor)
   --stream-seconds S   seconds per streaming measurement (default 2)
   --soak N             soak instead: N requests with logging on (scenario 4), RSS over time
   --soak-concurrency C default 10
@@ -232,6 +233,17 @@ function defineScenarios(env) {
       headers: { ...json, authorization: `Bearer ${env.gw[3]?.keys.cacheOn}` },
       cached: true,
     },
+    // Yardsticks served by the bare forwarder's process (no process of their own).
+    {
+      id: 9,
+      name: 'bare NestJS route (static JSON, no upstream)',
+      short: 'bare JSON',
+      proc: env.forwarder,
+      url: `${env.forwarderUrl}/v1/static/chat/completions`,
+      headers: json,
+      noUpstream: true,
+    },
+    { id: 10, name: 'bare forwarder + one no-op Nest interceptor', short: 'bare+intc', proc: env.forwarder, url: `${env.forwarderUrl}/v1/intercepted/chat/completions`, headers: json },
     {
       id: 5,
       name: 'gateway: 3 destinations, Langfuse down (503)',
@@ -488,9 +500,11 @@ async function sanityCheck(env, scenarios) {
   for (const s of scenarios) {
     isolate(env, s.proc);
     const before = s.live ? await sinkStats(env.sinkUrl) : null;
+    const upstreamBefore = s.noUpstream ? await upstreamCount(env) : null;
     const res = await fetch(s.url, { method: 'POST', headers: s.headers, body: CHAT_BODY });
     const text = await res.text();
     if (res.status !== 200 || !text.includes('chat.completion')) throw new Error(`scenario ${s.id} (${s.name}) answered ${res.status}: ${text.slice(0, 500)}`);
+    if (s.noUpstream && (await upstreamCount(env)) !== upstreamBefore) throw new Error(`scenario ${s.id} (${s.name}): the request reached the upstream`);
     if (s.cached) {
       const before = await upstreamCount(env);
       for (let i = 0; i < 3; i++) await (await fetch(s.url, { method: 'POST', headers: s.headers, body: CHAT_BODY })).text();
@@ -512,11 +526,12 @@ async function sanityCheck(env, scenarios) {
 // Main modes
 
 async function mainBench(opts, machine) {
-  const wanted = new Set(opts.scenarios ?? [1, 2, 3, 4, 5, 6, 7, 8]);
+  const wanted = new Set(opts.scenarios ?? [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   const peers = String(process.env.BENCH_PEERS || '').split(',').map((s) => s.trim()).filter(Boolean);
   const env = await startServers(opts, {
     gateways: [3, 4, 5].filter((id) => wanted.has(id) || (id !== 5 && wanted.has(7)) || (id === 3 && wanted.has(6))),
-    forwarder: wanted.has(2),
+    // Scenarios 9 and 10 are routes of the forwarder's process.
+    forwarder: wanted.has(2) || wanted.has(9) || wanted.has(10),
   });
   const notes = [];
   if (peers.includes('portkey') && wanted.has(8)) {

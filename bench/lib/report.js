@@ -74,6 +74,13 @@ function buildSummary(result) {
       throughput_4_over_portkey: paired(runs, c, 4, 8, (a, b) => a.rps / b.rps),
       throughput_4_over_2: paired(runs, c, 4, 2, (a, b) => a.rps / b.rps),
       cpu_6_over_3: paired(runs, c, 6, 3, (a, b) => a.cpu_us_per_req / b.cpu_us_per_req),
+      // Issue 6: cache hits (6) vs misses (3) on the same gateway, and a hit vs a bare NestJS route (9).
+      throughput_6_over_3: paired(runs, c, 6, 3, (a, b) => a.rps / b.rps),
+      added_p50_6_over_9: paired(runs, c, 6, 9, (a, b) => (a.p50 === null || b.p50 === null ? NaN : a.p50 - b.p50)),
+      // Nest's interceptor pipeline: the forwarder with one no-op interceptor (10) vs without (2), and the gateway
+      // (logging off) vs that forwarder.
+      cpu_10_over_2: paired(runs, c, 10, 2, (a, b) => a.cpu_us_per_req / b.cpu_us_per_req),
+      cpu_3_over_10: paired(runs, c, 3, 10, (a, b) => a.cpu_us_per_req / b.cpu_us_per_req),
     };
   }
   return { rows, ratios, concurrencies };
@@ -136,6 +143,14 @@ function evaluateTargets(sum, stream) {
     const s = sum.ratios[c].throughput_4_over_portkey;
     row(`scenario 4 ≥ 3× Portkey throughput, c=${c}`, 'issue 7', s, `${range(s, 2)}×`, (v) => v >= 3);
   }
+  {
+    const s = sum.ratios[1]?.added_p50_6_over_9 ?? summary([]);
+    row('cache hit ≤ 0.3 ms added p50 over a bare NestJS route, c=1', 'issue 6', s, `${srange(s, 3)} ms`, (v) => v <= 0.3);
+  }
+  for (const c of sum.concurrencies) {
+    const s = sum.ratios[c].throughput_6_over_3;
+    row(`cache hits ≥ 2× throughput of misses, c=${c}`, 'issue 6', s, `${range(s, 2)}×`, (v) => v >= 2);
+  }
   if (stream) {
     for (const g of stream.gateways) {
       for (const chunks of [stream.lo, stream.hi]) {
@@ -167,6 +182,13 @@ function renderReport(result) {
       `CPU = utime+stime of the process under test from /proc ÷ requests (for logging scenarios including the delivery of the run's events); ` +
       `processes not under test are paused (SIGSTOP).`,
   );
+  if (result.scenarios.some((s) => s.id === 9 || s.id === 10)) {
+    lines.push(
+      'Yardsticks in the bare forwarder\'s process: scenario 9 (the same Nest route style answering a constant JSON the size of the ' +
+        'mock\'s, no upstream) is what a cache hit is measured against (issue 6); scenario 10 (the forwarder plus one no-op Nest ' +
+        'interceptor) shows what Nest\'s interceptor pipeline alone costs per request (CPU/req 10 ÷ 2).',
+    );
+  }
   lines.push('');
   lines.push('| # | scenario | c | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms | vs direct | CPU µs/req | peak RSS MB |');
   lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -202,13 +224,17 @@ function renderReport(result) {
   }
   lines.push('## Ratios (medians of per-repetition ratios)');
   lines.push('');
-  lines.push('| c | CPU/req 4 ÷ 2 | CPU/req 3 ÷ 2 | throughput cost 4 vs 3 | p99 5 vs 4 | req/s 4 ÷ 2 | req/s 4 ÷ Portkey | CPU/req 6 ÷ 3 (cache hit vs miss) |');
-  lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push(
+    '| c | CPU/req 4 ÷ 2 | CPU/req 3 ÷ 2 | throughput cost 4 vs 3 | p99 5 vs 4 | req/s 4 ÷ 2 | req/s 4 ÷ Portkey | CPU/req 6 ÷ 3 (cache hit vs miss) | ' +
+      'req/s 6 ÷ 3 (cache hit vs miss) | p50 6 − 9 ms (cache hit over bare Nest route) | CPU/req 10 ÷ 2 (no-op interceptor) | CPU/req 3 ÷ 10 |',
+  );
+  lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const c of sum.concurrencies) {
     const r = sum.ratios[c];
     lines.push(
       `| ${c} | ${range(r.cpu_4_over_2, 2)} | ${range(r.cpu_3_over_2, 2)} | ${srange(r.throughput_cost_4_vs_3_pct, 1)} % | ${srange(r.p99_growth_5_vs_4_pct, 1)} % | ` +
-        `${range(r.throughput_4_over_2, 2)} | ${r.throughput_4_over_portkey.n ? range(r.throughput_4_over_portkey, 2) : '—'} | ${r.cpu_6_over_3?.n ? range(r.cpu_6_over_3, 2) : '—'} |`,
+        `${range(r.throughput_4_over_2, 2)} | ${r.throughput_4_over_portkey.n ? range(r.throughput_4_over_portkey, 2) : '—'} | ${r.cpu_6_over_3?.n ? range(r.cpu_6_over_3, 2) : '—'} | ` +
+        `${range(r.throughput_6_over_3, 2)} | ${srange(r.added_p50_6_over_9, 3)} | ${range(r.cpu_10_over_2, 2)} | ${range(r.cpu_3_over_10, 2)} |`,
     );
   }
   lines.push('');
