@@ -6,9 +6,10 @@ import { Team } from '../teams/team.entity';
 import { InitialSchema1764200000000 } from './migrations/1764200000000-InitialSchema';
 import { TeamLoggingAndAudit1764300000000 } from './migrations/1764300000000-TeamLoggingAndAudit';
 import { LogOutbox1764400000000 } from './migrations/1764400000000-LogOutbox';
+import { OutboxJsonColumns1764500000000 } from './migrations/1764500000000-OutboxJsonColumns';
 
 export const ENTITIES = [Team, VirtualKey, AuditLog, OutboxEvent];
-export const MIGRATIONS = [InitialSchema1764200000000, TeamLoggingAndAudit1764300000000, LogOutbox1764400000000];
+export const MIGRATIONS = [InitialSchema1764200000000, TeamLoggingAndAudit1764300000000, LogOutbox1764400000000, OutboxJsonColumns1764500000000];
 
 /**
  * The one set of TypeORM options for the app, the tests and the migration CLI (`ormconfig.ts`).

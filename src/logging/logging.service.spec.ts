@@ -1,4 +1,5 @@
 import type { Principal } from '../keys/principal';
+import type { DeliveryWorker } from './delivery/delivery-worker';
 import type { LogBuffer } from './delivery/log-buffer';
 import type { OutboxStore } from './delivery/outbox.store';
 import type { ResolvedEntry } from './logging-entry';
@@ -16,7 +17,7 @@ function setup(entries: readonly ResolvedEntry[]) {
   const enqueued: Array<{ eventId: string; payload: StandardLoggingPayload }> = [];
   const resolver = { resolve: () => entries } as unknown as LoggingResolver;
   const buffer = { enqueue: (row: { eventId: string; payload: StandardLoggingPayload }) => enqueued.push(row) } as unknown as LogBuffer;
-  const service = new LoggingService(resolver, buffer, {} as OutboxStore);
+  const service = new LoggingService(resolver, buffer, {} as OutboxStore, {} as DeliveryWorker);
   let builds = 0;
   const record = { litellm_call_id: 'call-1', status: 'success', messages: [], response: {} } as unknown as StandardLoggingPayload;
   const build = () => {

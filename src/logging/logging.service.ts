@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../keys/principal';
+import { DeliveryWorker } from './delivery/delivery-worker';
 import { LogBuffer } from './delivery/log-buffer';
 import { OutboxStore } from './delivery/outbox.store';
 import type { RecordBuilder } from './call-record';
@@ -19,6 +20,7 @@ export class LoggingService {
     private readonly resolver: LoggingResolver,
     private readonly buffer: LogBuffer,
     private readonly outbox: OutboxStore,
+    private readonly worker: DeliveryWorker,
   ) {}
 
   /**
@@ -26,6 +28,7 @@ export class LoggingService {
    * nothing of the team leaves after the switch. (An event already being sent may still arrive.)
    */
   async purgeTeam(teamId: string): Promise<number> {
+    this.worker.forgetTeam(teamId);
     return this.buffer.purgeTeam(teamId) + (await this.outbox.purgeTeam(teamId));
   }
 

@@ -5,8 +5,8 @@ import { GatewaySettings } from '../../config/gateway-settings';
 import { MetricsService } from '../../metrics/metrics.service';
 import { DestinationRegistry } from '../destination-registry';
 import { DESTINATION_KINDS, type DeliveryResult, type DestinationKind } from '../log-destination';
-import { LogBuffer } from './log-buffer';
-import { OutboxStore, type ClaimedRow } from './outbox.store';
+import { LogBuffer, type OutboxConsumer } from './log-buffer';
+import { OutboxStore, type ClaimedRow, type Preclaim } from './outbox.store';
 
 /**
  * Takes events from the outbox and delivers them, at least once.
@@ -17,10 +17,14 @@ import { OutboxStore, type ClaimedRow } from './outbox.store';
  * - Failures are retried with exponential backoff and jitter, never sooner than the destination's
  *   Retry-After. Rejections that cannot succeed by retrying (400/401/403, bad settings) are dead-lettered
  *   after LOG_MAX_ATTEMPTS; anything older than LOG_DEAD_LETTER_AFTER_MS is dead-lettered too.
- * - Claims are leases, so rows of an instance that died are picked up by the others.
+ * - Claims are leases, so rows of an instance that died are picked up by the others. The rows this instance
+ *   writes are inserted already claimed by it and delivered from memory: no claim query, no payload read back.
+ * - Circuit breaker: after a batch of an entry failed outright, the entry is left alone until its retry is
+ *   due — its new events are written unclaimed and claims skip it — so a destination that is down costs one
+ *   attempt per back-off period instead of one per event.
  */
 @Injectable()
-export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown {
+export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, OutboxConsumer {
   static readonly MAX_TASKS_PER_KIND = 16;
   static readonly CLAIM_LIMIT = 500;
   static readonly BASE_BACKOFF_MS = 1_000;
@@ -29,6 +33,11 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryWorker.name);
   private readonly activeEntries = new Map<DestinationKind, Set<string>>(DESTINATION_KINDS.map((kind) => [kind, new Set()]));
   private readonly tasks = new Set<Promise<void>>();
+  /** Claimed rows waiting for their entry's task (one task per entry at a time). */
+  private readonly queued = new Map<string, { kind: DestinationKind; rows: ClaimedRow[] }>();
+  /** Entries whose last batch failed outright: when to try again (epoch ms) and how many failures in a row. */
+  private readonly breakers = new Map<string, { until: number; failures: number }>();
+  readonly preclaim: Preclaim;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | null = null;
   private pollAgain = false;
@@ -40,16 +49,23 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown {
     private readonly destinations: DestinationRegistry,
     private readonly settings: GatewaySettings,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.preclaim = { worker: this.workerId, leaseMs: this.leaseMs, claims: (row) => !this.isOpen(row.entry.entry_id) };
+  }
 
   private get env() {
     return this.settings.environment;
   }
 
+  /** Never shorter than a send may take, or a slow send would be delivered twice by another instance. */
+  private get leaseMs(): number {
+    return Math.max(this.env.LOG_CLAIM_LEASE_MS, this.env.LOG_SEND_TIMEOUT_MS * 2);
+  }
+
   onModuleInit(): void {
     this.timer = setInterval(() => void this.poll(), this.env.LOG_FLUSH_INTERVAL_MS);
     this.timer.unref();
-    this.buffer.onWritten(() => void this.poll());
+    this.buffer.attach(this);
     // Rows left by a previous run (SIGTERM grace exceeded, crash) are delivered from the first tick on.
     this.metrics.addCollector(async () => {
       this.metrics.outboxDepth.reset();
@@ -102,33 +118,83 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown {
     while (this.tasks.size > 0 || this.polling) await Promise.all([...this.tasks, this.polling]);
   }
 
+  /** Rows the buffer just wrote, claimed by this worker: delivered from memory. */
+  written(claimed: ClaimedRow[]): void {
+    this.accept(claimed);
+  }
+
+  /** Drops a team's rows waiting in memory (its outbox rows are deleted by the caller). */
+  forgetTeam(teamId: string): void {
+    for (const [entryId, queue] of this.queued) {
+      queue.rows = queue.rows.filter((row) => row.teamId !== teamId);
+      if (queue.rows.length === 0) this.queued.delete(entryId);
+    }
+  }
+
   private async claimFor(kind: DestinationKind): Promise<void> {
     const active = this.activeEntries.get(kind) as Set<string>;
     if (active.size >= DeliveryWorker.MAX_TASKS_PER_KIND) return;
+    const open = [...this.breakers.keys()].filter((entryId) => this.isOpen(entryId));
     const rows = await this.store.claim({
       kind,
       worker: this.workerId,
-      // Never shorter than a send may take, or a slow send would be delivered twice by another instance.
-      leaseMs: Math.max(this.env.LOG_CLAIM_LEASE_MS, this.env.LOG_SEND_TIMEOUT_MS * 2),
+      leaseMs: this.leaseMs,
       limit: DeliveryWorker.CLAIM_LIMIT,
-      excludeEntryIds: [...active],
+      excludeEntryIds: [...active, ...open],
     });
-    const byEntry = new Map<string, ClaimedRow[]>();
+    this.accept(rows);
+  }
+
+  private accept(rows: readonly ClaimedRow[]): void {
+    const kinds = new Set<DestinationKind>();
     for (const row of rows) {
-      const group = byEntry.get(row.entryId);
-      if (group) group.push(row);
-      else byEntry.set(row.entryId, [row]);
+      const kind = row.kind as DestinationKind;
+      const queue = this.queued.get(row.entryId);
+      if (queue) queue.rows.push(row);
+      else this.queued.set(row.entryId, { kind, rows: [row] });
+      kinds.add(kind);
     }
-    for (const [entryId, group] of byEntry) {
+    for (const kind of kinds) this.startTasks(kind);
+  }
+
+  /** Starts a task for each queued entry without one, up to MAX_TASKS_PER_KIND; each task takes one batch. */
+  private startTasks(kind: DestinationKind): void {
+    if (this.stopping) return;
+    const active = this.activeEntries.get(kind) as Set<string>;
+    for (const [entryId, queue] of this.queued) {
+      if (queue.kind !== kind || active.has(entryId)) continue;
+      if (this.isOpen(entryId)) {
+        // Claimed before its entry failed: give the rows back untouched; claims skip the entry until it is due.
+        this.queued.delete(entryId);
+        const ids = queue.rows.map((row) => row.id);
+        this.store.unclaim(ids, this.workerId).catch((error: Error) => this.logger.warn(`could not release ${ids.length} claim(s): ${error.message}`));
+        continue;
+      }
+      if (active.size >= DeliveryWorker.MAX_TASKS_PER_KIND) return;
+      const batch = queue.rows.splice(0, DeliveryWorker.CLAIM_LIMIT);
+      if (queue.rows.length === 0) this.queued.delete(entryId);
       active.add(entryId);
-      const task = this.deliver(kind, group)
+      const task = this.deliver(kind, batch)
         .catch((error: Error) => this.logger.error(`delivery of ${kind} entry ${entryId} failed unexpectedly: ${error.message}`))
         .finally(() => {
           active.delete(entryId);
           this.tasks.delete(task);
+          this.startTasks(kind);
         });
       this.tasks.add(task);
     }
+  }
+
+  private isOpen(entryId: string): boolean {
+    const breaker = this.breakers.get(entryId);
+    return breaker !== undefined && breaker.until > Date.now();
+  }
+
+  /** Each outright failure in a row doubles the pause (up to LOG_RETRY_MAX_BACKOFF_MS), at least `minMs`. */
+  private trip(entryId: string, minMs: number): void {
+    const failures = (this.breakers.get(entryId)?.failures ?? 0) + 1;
+    const pause = Math.min(this.env.LOG_RETRY_MAX_BACKOFF_MS, DeliveryWorker.BASE_BACKOFF_MS * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
+    this.breakers.set(entryId, { until: Date.now() + Math.max(minMs, pause), failures });
   }
 
   private async deliver(kind: DestinationKind, rows: ClaimedRow[]): Promise<void> {
@@ -147,6 +213,7 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown {
       );
     }
     if (result.ok) {
+      this.breakers.delete(rows[0].entryId);
       await this.store.delete(rows.map((row) => row.id), this.workerId);
       this.count(this.metrics.logDelivered, rows);
       return;
@@ -172,6 +239,7 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown {
       const attempts = Math.min(...retry.map((row) => row.attempts));
       const backoff = Math.min(this.env.LOG_RETRY_MAX_BACKOFF_MS, DeliveryWorker.BASE_BACKOFF_MS * 2 ** attempts) * (0.5 + Math.random() / 2);
       const delay = Math.max(result.retryAfterMs ?? 0, backoff);
+      if (acknowledged.length === 0) this.trip(rows[0].entryId, delay);
       await this.store.reschedule(retry.map((row) => row.id), this.workerId, { delayMs: delay, error: result.error });
       this.count(this.metrics.logRetried, retry);
       this.logger.warn(`${label}: ${result.error}; ${retry.length} event(s) retried in ${Math.round(delay)} ms`);

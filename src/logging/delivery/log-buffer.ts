@@ -1,7 +1,14 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { GatewaySettings } from '../../config/gateway-settings';
 import { MetricsService } from '../../metrics/metrics.service';
-import { OutboxStore, type NewOutboxRow } from './outbox.store';
+import { OutboxStore, type ClaimedRow, type NewOutboxRow, type Preclaim } from './outbox.store';
+
+/** Who delivers what this buffer writes (the DeliveryWorker): its rows are written already claimed by it. */
+export interface OutboxConsumer {
+  readonly preclaim: Preclaim;
+  /** Called after each successful write with the rows written claimed by the consumer, to deliver from memory. */
+  written(claimed: ClaimedRow[]): void;
+}
 
 /**
  * The only thing the request side touches: an in-memory list that a timer writes to the outbox in one
@@ -18,7 +25,7 @@ export class LogBuffer implements OnModuleInit, BeforeApplicationShutdown {
   private pending: NewOutboxRow[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | null = null;
-  private readonly writtenListeners: (() => void)[] = [];
+  private consumer: OutboxConsumer | null = null;
   private lastWarning = 0;
 
   constructor(
@@ -50,9 +57,9 @@ export class LogBuffer implements OnModuleInit, BeforeApplicationShutdown {
     this.pending.push(row);
   }
 
-  /** Called after each successful write, so delivery starts without waiting for its own timer. */
-  onWritten(listener: () => void): void {
-    this.writtenListeners.push(listener);
+  /** The consumer gets each write's rows at once, so delivery starts without a claim or a timer. */
+  attach(consumer: OutboxConsumer): void {
+    this.consumer = consumer;
   }
 
   /** Drops a team's events that are not written yet (see `LoggingService.purgeTeam`). */
@@ -73,20 +80,19 @@ export class LogBuffer implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private async writeAll(): Promise<void> {
-    let wrote = false;
     while (this.pending.length > 0) {
       const batch = this.pending.slice(0, LogBuffer.MAX_ROWS_PER_INSERT);
+      let claimed: ClaimedRow[];
       try {
-        await this.store.insert(batch);
+        claimed = await this.store.insert(batch, this.consumer?.preclaim);
       } catch (error) {
         this.warnThrottled(`cannot write log events to the outbox (${(error as Error).message}); ${this.pending.length} waiting, will retry`);
         break;
       }
       this.pending = this.pending.slice(batch.length);
-      wrote = true;
+      this.consumer?.written(claimed);
     }
     this.metrics.bufferedEvents.set(this.pending.length);
-    if (wrote) for (const listener of this.writtenListeners) listener();
   }
 
   private warnThrottled(message: string): void {

@@ -33,10 +33,10 @@ export class OutboxEvent {
   teamId: string | null;
 
   /** The entry as resolved at request time (secrets still encrypted, env references unresolved). */
-  @Column({ type: 'jsonb' })
+  @Column({ type: 'json' })
   entry: LoggingEntry;
 
-  @Column({ type: 'jsonb' })
+  @Column({ type: 'json' })
   payload: StandardLoggingPayload;
 
   @Column({ type: 'varchar', length: 16, default: 'pending' })

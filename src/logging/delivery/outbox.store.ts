@@ -25,6 +25,12 @@ export interface ClaimedRow {
   createdAt: Date;
 }
 
+export interface Preclaim {
+  worker: string;
+  leaseMs: number;
+  claims: (row: NewOutboxRow) => boolean;
+}
+
 export interface DeadLetter {
   id: string;
   event_id: string;
@@ -51,10 +57,15 @@ export interface DeadLetterFilter {
 export class OutboxStore {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** One multi-row INSERT; a repeated event id (a rewrite after a failed write) is ignored. */
-  async insert(rows: readonly NewOutboxRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    const values: unknown[] = [];
+  /**
+   * One multi-row INSERT; a repeated event id (a rewrite after a failed write) is ignored. Rows that
+   * `preclaim.claims` accepts are inserted already claimed by `preclaim.worker` (a lease, like a claim), so
+   * the instance that wrote them delivers them from memory with no claim round trip; if it dies, the lease
+   * runs out and any instance claims them. Resolves those pre-claimed rows.
+   */
+  async insert(rows: readonly NewOutboxRow[], preclaim?: Preclaim): Promise<ClaimedRow[]> {
+    if (rows.length === 0) return [];
+    const values: unknown[] = [preclaim?.leaseMs ?? 0];
     // A request logged to three destinations shares one payload object: serialise it once.
     const serialised = new Map<object, string>();
     const json = (value: object): string => {
@@ -66,15 +77,39 @@ export class OutboxStore {
       return text;
     };
     const tuples = rows.map((row, index) => {
-      const base = index * 7;
-      values.push(row.eventId, row.entry.entry_id, row.entry.callback_name, row.source, row.teamId, json(row.entry), json(row.payload));
-      return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6}::jsonb, $${base + 7}::jsonb)`;
+      const base = 1 + index * 8;
+      const claimant = preclaim !== undefined && preclaim.claims(row) ? preclaim.worker : null;
+      values.push(row.eventId, row.entry.entry_id, row.entry.callback_name, row.source, row.teamId, json(row.entry), json(row.payload), claimant);
+      const p = (n: number) => `$${base + n}`;
+      return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}::json, ${p(7)}::json, ${p(8)}::varchar, ` +
+        `CASE WHEN ${p(8)}::varchar IS NULL THEN NULL ELSE now() + ($1::int * interval '1 millisecond') END)`;
     });
-    await this.db.query(
-      `INSERT INTO log_outbox (event_id, entry_id, kind, source, team_id, entry, payload) VALUES ${tuples.join(', ')}
-       ON CONFLICT (event_id) DO NOTHING`,
+    const inserted: Array<{ id: string; event_id: string; claimed_by: string | null; created_at: string | Date }> = await this.db.query(
+      `INSERT INTO log_outbox (event_id, entry_id, kind, source, team_id, entry, payload, claimed_by, claimed_until) VALUES ${tuples.join(', ')}
+       ON CONFLICT (event_id) DO NOTHING
+       RETURNING id, event_id, claimed_by, created_at`,
       values,
     );
+    if (preclaim === undefined) return [];
+    const byEventId = new Map(rows.map((row) => [row.eventId, row]));
+    const claimed: ClaimedRow[] = [];
+    for (const row of inserted) {
+      const written = byEventId.get(row.event_id);
+      if (row.claimed_by === null || written === undefined) continue;
+      claimed.push({
+        id: String(row.id),
+        eventId: row.event_id,
+        entryId: written.entry.entry_id,
+        kind: written.entry.callback_name,
+        source: written.source,
+        teamId: written.teamId,
+        entry: written.entry,
+        payload: written.payload,
+        attempts: 0,
+        createdAt: new Date(row.created_at),
+      });
+    }
+    return claimed;
   }
 
   async claim(options: { kind: string; worker: string; leaseMs: number; limit: number; excludeEntryIds: readonly string[] }): Promise<ClaimedRow[]> {
@@ -118,6 +153,12 @@ export class OutboxStore {
        WHERE id = ANY($1::bigint[]) AND claimed_by = $2`,
       [ids, worker, error.slice(0, 2000)],
     );
+  }
+
+  /** Gives claimed rows back as they were (no attempt counted), e.g. when their entry's breaker opened. */
+  async unclaim(ids: readonly string[], worker: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query(`UPDATE log_outbox SET claimed_by = NULL, claimed_until = NULL WHERE id = ANY($1::bigint[]) AND claimed_by = $2`, [ids, worker]);
   }
 
   /** A team turned its logging off: what it logged before and is still waiting here is deleted too. */
