@@ -158,6 +158,9 @@ describe('delivery guarantees (in process)', () => {
       // During the outage nothing was stored, but the gateway kept trying (and answering every request).
       expect(traceIds(langfuse, project.publicKey)).toEqual(new Set([control]));
       expect(attemptsAnswered503).toBeGreaterThan(0);
+      // Circuit breaker: the failing destination is tried about once per back-off period (at least the 1 s
+      // Retry-After here), not once per outbox write (every 200 ms: ~150 times in these 30 s).
+      expect(attemptsAnswered503).toBeLessThanOrEqual(45);
       expect(sentDuring503).toBeGreaterThan(10);
       expect(sent.length - sentDuring503).toBeGreaterThan(10);
       expect(outageMs).toBeGreaterThanOrEqual(60_000);
