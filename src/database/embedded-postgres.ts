@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 /**
  * The default database: PGlite (Postgres compiled to WASM) behind a loopback socket, so TypeORM talks to
@@ -18,31 +19,97 @@ export interface EmbeddedPostgres {
 
 export class DataDirLockedError extends Error {}
 
+/**
+ * The worker's code, evaluated as CommonJS (so one source serves ts-jest and the built app); the packages
+ * are passed as resolved paths because an evaluated worker resolves modules from the working directory.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { join } = require('node:path');
+const { PGlite } = require(workerData.pglite);
+const { PGLiteSocketServer } = require(workerData.socket);
+(async () => {
+  const db = workerData.dataDir ? await PGlite.create(join(workerData.dataDir, 'pglite')) : await PGlite.create();
+  // Headroom of 4 so a reconnect is never refused while an old socket is still closing.
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 4 });
+  await server.start();
+  parentPort.on('message', (message) => {
+    if (message !== 'stop') return;
+    (async () => {
+      await server.stop();
+      await db.close();
+    })().then(
+      () => parentPort.postMessage({ stopped: true }),
+      (error) => parentPort.postMessage({ stopped: true, error: String((error && error.stack) || error) }),
+    );
+  });
+  parentPort.postMessage({ url: 'postgresql://postgres:postgres@' + server.getServerConn() + '/postgres' });
+})().catch((error) => parentPort.postMessage({ error: String((error && error.stack) || error) }));
+`;
+
+type WorkerMessage = { url?: string; stopped?: boolean; error?: string };
+
 export async function startEmbeddedPostgres(options: { dataDir: string | null }): Promise<EmbeddedPostgres> {
   const dataDir = options.dataDir ? resolve(options.dataDir) : null;
   const releaseLock = dataDir ? acquireDataDirLock(dataDir) : () => undefined;
+  let worker: Worker | null = null;
   try {
-    // PGlite's CommonJS build loads its WASM through dynamic import(); keep it out of the module graph
-    // until the embedded mode is actually used.
-    const { PGlite } = await import('@electric-sql/pglite');
-    const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-    const db = dataDir ? await PGlite.create(join(dataDir, 'pglite')) : await PGlite.create();
-    // Headroom of 4 so a reconnect is never refused while an old socket is still closing.
-    const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 4 });
-    await server.start();
+    worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { dataDir, pglite: require.resolve('@electric-sql/pglite'), socket: require.resolve('@electric-sql/pglite-socket') },
+    });
+    const started = await nextMessage(worker);
+    if (started.url === undefined) throw new Error(`the embedded database did not start: ${started.error ?? 'no address'}`);
+    const running = worker;
+    let stopping: Promise<void> | null = null;
     return {
-      url: `postgresql://postgres:postgres@${server.getServerConn()}/postgres`,
+      url: started.url,
       dataDir,
-      async stop() {
-        await server.stop();
-        await db.close();
-        releaseLock();
+      stop() {
+        stopping ??= (async () => {
+          try {
+            running.postMessage('stop');
+            const stopped = await nextMessage(running);
+            if (stopped.error) throw new Error(`the embedded database did not close cleanly: ${stopped.error}`);
+          } finally {
+            await running.terminate();
+            releaseLock();
+          }
+        })();
+        return stopping;
       },
     };
   } catch (error) {
+    await worker?.terminate();
     releaseLock();
     throw error;
   }
+}
+
+/** The worker's next message; its crash or exit before answering is an error. */
+function nextMessage(worker: Worker): Promise<WorkerMessage> {
+  return new Promise((resolvePromise, reject) => {
+    const cleanup = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    const onMessage = (message: WorkerMessage) => {
+      cleanup();
+      resolvePromise(message);
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(error);
+    };
+    const onExit = (code: number) => {
+      cleanup();
+      reject(new Error(`the embedded database's worker exited (code ${code})`));
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  });
 }
 
 /**
