@@ -138,7 +138,7 @@ export class CallTracker implements PendingCallRecord {
 
   whenSettled(listener: RecordListener): void {
     if (this.closed) {
-      listener(this.build);
+      listener(() => this.build());
     } else if (this.listeners === null) {
       this.listeners = [listener];
     } else {
@@ -161,12 +161,13 @@ export class CallTracker implements PendingCallRecord {
     const listeners = this.listeners;
     if (listeners !== null) {
       this.listeners = null;
-      for (const listener of listeners) listener(this.build);
+      const build = () => this.build();
+      for (const listener of listeners) listener(build);
     }
   };
 
   /** Builds the record once (later calls return the same object). Only valid after the response closed. */
-  private readonly build = (): StandardLoggingPayload => {
+  private build(): StandardLoggingPayload {
     if (this.built !== null) {
       return this.built;
     }
@@ -181,7 +182,7 @@ export class CallTracker implements PendingCallRecord {
       });
     }
     return this.built;
-  };
+  }
 
   private snapshot(endedAt: number, disconnected: boolean): CallSnapshot {
     return {

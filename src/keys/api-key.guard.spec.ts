@@ -31,8 +31,13 @@ function contextFor(handler: () => void, headers: Record<string, string>): { con
 }
 
 describe(ApiKeyGuard.name, () => {
-  const keys = { authenticate: jest.fn(async () => plainKey) } as unknown as KeysService;
+  const keys = {
+    authenticateCached: jest.fn((key: string) => (key === 'sk-cached' ? plainKey : undefined)),
+    authenticate: jest.fn(async () => plainKey),
+  } as unknown as KeysService;
   const guard = new ApiKeyGuard(new Reflector(), keys);
+  // The guard answers synchronously when it can; a synchronous throw must reach Nest like a rejection.
+  const activate = (context: ExecutionContext) => Promise.resolve().then(() => guard.canActivate(context));
   const withLevel = (level?: string) => {
     const handler = () => undefined;
     if (level) Reflect.defineMetadata(ACCESS_LEVEL, level, handler);
@@ -41,24 +46,32 @@ describe(ApiKeyGuard.name, () => {
 
   it('lets public routes through without touching the key store', async () => {
     const { context } = contextFor(withLevel('public'), {});
-    await expect(guard.canActivate(context)).resolves.toBe(true);
+    await expect(activate(context)).resolves.toBe(true);
     expect(keys.authenticate).not.toHaveBeenCalled();
   });
 
   it('treats an undecorated route as proxy-admin only', async () => {
     const { context } = contextFor(withLevel(), { authorization: 'Bearer sk-x' });
-    await expect(guard.canActivate(context)).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(activate(context)).rejects.toMatchObject({ code: 'forbidden' });
   });
 
   it('attaches the principal for any_key routes', async () => {
     const { context, request } = contextFor(withLevel('any_key'), { authorization: 'Bearer sk-x' });
-    await expect(guard.canActivate(context)).resolves.toBe(true);
+    await expect(activate(context)).resolves.toBe(true);
     expect(request.principal).toBe(plainKey);
+  });
+
+  it('answers a cached key synchronously, without the key store', () => {
+    (keys.authenticate as jest.Mock).mockClear();
+    const { context, request } = contextFor(withLevel('any_key'), { authorization: 'Bearer sk-cached' });
+    expect(guard.canActivate(context)).toBe(true);
+    expect(request.principal).toBe(plainKey);
+    expect(keys.authenticate).not.toHaveBeenCalled();
   });
 
   it('refuses plain keys on team_admin routes', async () => {
     const { context } = contextFor(withLevel('team_admin'), { authorization: 'Bearer sk-x' });
-    await expect(guard.canActivate(context)).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(activate(context)).rejects.toMatchObject({ code: 'forbidden' });
   });
 });
 

@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { AppException } from '../errors';
 import { ACCESS_LEVEL, type AccessLevel, type AuthenticatedRequest } from './auth.decorators';
 import { KeysService } from './keys.service';
+import type { Principal } from './principal';
 
 const MAX_KEY_LENGTH = 512;
 // Visible ASCII only: keeps CR/LF, NUL and other control bytes away from every later use of the value.
@@ -15,28 +16,52 @@ const KEY_CHARSET = /^[\x21-\x7e]+$/;
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
+  /** A route's level never changes: its metadata is read once per class and handler, not on every request. */
+  private readonly levels = new WeakMap<object, Map<object, AccessLevel>>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly keys: KeysService,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const level =
-      this.reflector.getAllAndOverride<AccessLevel | undefined>(ACCESS_LEVEL, [context.getHandler(), context.getClass()]) ?? 'admin';
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const level = this.levelOf(context);
     if (level === 'public') return true;
 
     const request = context.switchToHttp().getRequest<AuthenticatedRequest & { headers: IncomingHttpHeaders }>();
-    const principal = await this.keys.authenticate(extractKey(request.headers));
-    request.principal = principal;
-
-    if (level === 'admin' && !principal.isProxyAdmin) {
-      throw new AppException('forbidden', 'Only the proxy admin may call this route');
-    }
-    if (level === 'team_admin' && !principal.isProxyAdmin && principal.role !== 'team_admin') {
-      throw new AppException('forbidden', 'Only the proxy admin or a team admin may call this route');
-    }
-    return true;
+    const key = extractKey(request.headers);
+    // A cached key is answered without a promise: this runs on every LLM call.
+    const cached = this.keys.authenticateCached(key);
+    if (cached !== undefined) return authorize(request, cached, level);
+    return this.keys.authenticate(key).then((principal) => authorize(request, principal, level));
   }
+
+  private levelOf(context: ExecutionContext): AccessLevel {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byHandler = this.levels.get(controller);
+    if (byHandler === undefined) {
+      byHandler = new Map();
+      this.levels.set(controller, byHandler);
+    }
+    let level = byHandler.get(handler);
+    if (level === undefined) {
+      level = this.reflector.getAllAndOverride<AccessLevel | undefined>(ACCESS_LEVEL, [handler, controller]) ?? 'admin';
+      byHandler.set(handler, level);
+    }
+    return level;
+  }
+}
+
+function authorize(request: AuthenticatedRequest, principal: Principal, level: AccessLevel): boolean {
+  request.principal = principal;
+  if (level === 'admin' && !principal.isProxyAdmin) {
+    throw new AppException('forbidden', 'Only the proxy admin may call this route');
+  }
+  if (level === 'team_admin' && !principal.isProxyAdmin && principal.role !== 'team_admin') {
+    throw new AppException('forbidden', 'Only the proxy admin or a team admin may call this route');
+  }
+  return true;
 }
 
 /** `Authorization: Bearer <key>`, or LiteLLM's alternatives `x-api-key`, `api-key`, `x-litellm-api-key`. */

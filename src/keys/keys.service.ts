@@ -66,15 +66,24 @@ export class KeysService implements OnModuleInit {
     this.teams.onTeamChanged((teamId) => this.cache.invalidateTeam(teamId));
   }
 
-  /** Bearer key → Principal; cached, so the LLM routes pay a database round trip only on a miss. */
-  async authenticate(rawKey: string): Promise<Principal> {
-    // One hash per request: it is both the comparison with the master key and the key's token.
+  /**
+   * The master key or a cached key, answered synchronously; undefined when the database must be asked.
+   * One hash per request: it is both the comparison with the master key and the key's token.
+   */
+  authenticateCached(rawKey: string): Principal | undefined {
     const token = hashKey(rawKey);
     if (digestsEqual(token, this.masterKeyDigest)) return MASTER_PRINCIPAL;
     const cached = this.cache.get(token);
     if (cached === 'expired') throw new AppException('key_expired', 'Authentication Error - Expired Key');
+    return cached;
+  }
+
+  /** Bearer key → Principal; cached, so the LLM routes pay a database round trip only on a miss. */
+  async authenticate(rawKey: string): Promise<Principal> {
+    const cached = this.authenticateCached(rawKey);
     if (cached) return cached;
 
+    const token = hashKey(rawKey);
     const row = await this.keys.findOne({ where: { token }, relations: { team: true } });
     if (!row) throw new AppException('invalid_api_key', 'Authentication Error - Invalid proxy server token passed');
     if (row.blocked) throw new AppException('key_blocked', 'Authentication Error - Key is blocked');
