@@ -8,16 +8,9 @@ import { PGlite } from '@electric-sql/pglite';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import chatCompletion from './servers/chat-completion.js';
 
-const response = {
-  id: 'chatcmpl-bench0000000000000000000001',
-  object: 'chat.completion',
-  created: 1700000000,
-  model: 'gpt-4o-mini-2024-07-18',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello! How can I help you today?', refusal: null }, logprobs: null, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 9, completion_tokens: 9, total_tokens: 18 },
-  system_fingerprint: 'fp_bench',
-};
+const response = chatCompletion.CHAT_COMPLETION;
 // Shaped like a StandardLoggingPayload of the benchmark's chat call (~1.8 kB).
 const payload = {
   id: response.id,

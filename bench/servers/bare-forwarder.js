@@ -19,16 +19,8 @@ const { Agent, request } = require('undici');
 const upstream = `${process.env.UPSTREAM}/v1/chat/completions`;
 const dispatcher = new Agent({ connections: 256, keepAliveTimeout: 60_000 });
 const HEADERS = { 'content-type': 'application/json', authorization: 'Bearer sk-bench-upstream' };
-// The mock upstream's chat completion (bench/servers/mock-upstream.js), so the answer is as big as a cache hit's.
-const STATIC_ANSWER = Object.freeze({
-  id: 'chatcmpl-bench0000000000000000000001',
-  object: 'chat.completion',
-  created: 1_700_000_000,
-  model: 'gpt-4o-mini-2024-07-18',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello! How can I help you today?', refusal: null }, logprobs: null, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 9, completion_tokens: 9, total_tokens: 18 },
-  system_fingerprint: 'fp_bench',
-});
+// The mock upstream's chat completion, so the answer is as big as a cache hit's.
+const { CHAT_COMPLETION: STATIC_ANSWER } = require('./chat-completion');
 
 class NoopInterceptor {
   intercept(ctx, next) {

@@ -8,21 +8,9 @@
 // GET /__stats → {"requests": n}: how many chat requests reached the upstream (cache hits must not).
 // Prints `READY <port>` on stdout once listening.
 const http = require('node:http');
+const { CHAT_COMPLETION, CREATED, MODEL } = require('./chat-completion');
 
-const CREATED = 1_700_000_000;
-const MODEL = 'gpt-4o-mini-2024-07-18';
-
-const JSON_BODY = Buffer.from(
-  JSON.stringify({
-    id: 'chatcmpl-bench0000000000000000000001',
-    object: 'chat.completion',
-    created: CREATED,
-    model: MODEL,
-    choices: [{ index: 0, message: { role: 'assistant', content: 'Hello! How can I help you today?', refusal: null }, logprobs: null, finish_reason: 'stop' }],
-    usage: { prompt_tokens: 9, completion_tokens: 9, total_tokens: 18 },
-    system_fingerprint: 'fp_bench',
-  }),
-);
+const JSON_BODY = Buffer.from(JSON.stringify(CHAT_COMPLETION));
 const JSON_HEADERS = { 'content-type': 'application/json', 'content-length': String(JSON_BODY.length) };
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
 
