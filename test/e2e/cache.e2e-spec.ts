@@ -6,30 +6,10 @@ import Redis from 'ioredis';
 import OpenAI from 'openai';
 import { RedisCacheStore } from '../../src/cache/redis-cache-store';
 import { ResponseCache } from '../../src/cache/response-cache.service';
-import type { Principal } from '../../src/keys/principal';
 import { LoggingService } from '../../src/logging/logging.service';
-import type { StandardLoggingPayload } from '../../src/logging/standard-logging-payload';
 import { FakeUpstream, unusedPort } from '../support/fake-upstream';
+import { RecordingLogging } from '../support/recording-logging';
 import { createTestApp, type TestApp } from '../support/test-app';
-
-/** Keeps every record the completions path hands to logging, so a test can read the record of one call. */
-class RecordingLogging {
-  readonly records: Array<{ payload: StandardLoggingPayload; principal: Principal }> = [];
-
-  dispatch(build: () => StandardLoggingPayload, principal: Principal): void {
-    this.records.push({ payload: build(), principal });
-  }
-
-  async recordFor(callId: string, timeoutMs = 5000): Promise<StandardLoggingPayload> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.records.find((r) => r.payload.litellm_call_id === callId);
-      if (found) return found.payload;
-      if (Date.now() > deadline) throw new Error(`no record for call ${callId}`);
-      await sleep(20);
-    }
-  }
-}
 
 interface Answer {
   status: number;

@@ -1,34 +1,11 @@
 import { once } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import OpenAI from 'openai';
-import type { Principal } from '../../src/keys/principal';
 import { LoggingService } from '../../src/logging/logging.service';
 import type { StandardLoggingPayload } from '../../src/logging/standard-logging-payload';
 import { FakeUpstream, unusedPort } from '../support/fake-upstream';
+import { RecordingLogging } from '../support/recording-logging';
 import { createTestApp, type TestApp } from '../support/test-app';
-
-/** Stands in for the logging module: keeps every record the completions path hands over. */
-class RecordingLogging {
-  readonly records: Array<{ payload: StandardLoggingPayload; principal: Principal }> = [];
-
-  dispatch(build: () => StandardLoggingPayload, principal: Principal): void {
-    this.records.push({ payload: build(), principal });
-  }
-
-  async recordFor(callId: string, timeoutMs = 5000): Promise<StandardLoggingPayload> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.records.find((r) => r.payload.litellm_call_id === callId);
-      if (found) {
-        return found.payload;
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`no record for call ${callId}; have ${this.records.map((r) => r.payload.litellm_call_id).join(', ')}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
 
 const UPSTREAM_KEY = 'sk-upstream-deployment-key-abcdef';
 const ANSWER = 'The quick brown fox jumps over the lazy dog.';
