@@ -120,7 +120,7 @@ export class Environment {
   @Max(60000, { message: 'LOG_FLUSH_INTERVAL_MS must be an integer between 10 and 60000' })
   readonly LOG_FLUSH_INTERVAL_MS: number = 1000;
 
-  /** How often buffered events are written to the outbox: the most a SIGKILL can lose. */
+  /** How often new events are handed to delivery and unacknowledged ones written to the outbox: two of these bound what a SIGKILL can lose. */
   @Transform(toInteger)
   @IsInt({ message: 'OUTBOX_WRITE_INTERVAL_MS must be an integer between 10 and 10000' })
   @Min(10, { message: 'OUTBOX_WRITE_INTERVAL_MS must be an integer between 10 and 10000' })

@@ -108,6 +108,24 @@ describe('delivery guarantees (in process)', () => {
       expect((await api(gw.baseUrl, 'GET', '/metrics', team.key)).status).toBe(403);
       expect((await api(gw.baseUrl, 'GET', '/metrics', null)).status).toBe(401);
     });
+
+    it('a destination that acknowledges in time costs no database write: no outbox row is ever inserted', async () => {
+      // Every INSERT into log_outbox takes an id from this sequence, even one that ends up a no-op.
+      const sequence = async (): Promise<string> => {
+        const [row] = await gw.dataSource.query(`SELECT last_value, is_called FROM log_outbox_id_seq`);
+        return `${row.last_value}/${row.is_called}`;
+      };
+      const before = await sequence();
+      const earlier = traceIds(langfuse, project.publicKey);
+      const callIds = new Set<string>();
+      for (let i = 0; i < 5; i++) callIds.add(await chatCallId(gw.baseUrl, team.key, marker('no-write')));
+      const arrived = (): Set<string> => new Set([...traceIds(langfuse, project.publicKey)].filter((id) => !earlier.has(id)));
+      expect(await waitForSet(callIds, arrived, 15_000)).toEqual({ missing: [], unexpected: [] });
+      // Two more write ticks: an unacknowledged event would have been written by now.
+      await sleep(3 * Number(BASE_ENV.OUTBOX_WRITE_INTERVAL_MS));
+      expect(await sequence()).toBe(before);
+      expect(metricValue(await scrape(gw.baseUrl, gw.masterKey), 'gatehouse_log_buffer_events')).toBe(0);
+    });
   });
 
   describe('a destination down for 60 s (503 with Retry-After, then connection refused)', () => {

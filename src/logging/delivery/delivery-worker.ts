@@ -5,8 +5,8 @@ import { GatewaySettings } from '../../config/gateway-settings';
 import { MetricsService } from '../../metrics/metrics.service';
 import { DestinationRegistry } from '../destination-registry';
 import { DESTINATION_KINDS, type DeliveryResult, type DestinationKind } from '../log-destination';
-import { LogBuffer, type OutboxConsumer } from './log-buffer';
-import { OutboxStore, type ClaimedRow, type Preclaim } from './outbox.store';
+import { BufferedEvent, LogBuffer, type OutboxConsumer, type SendOutcome } from './log-buffer';
+import { OutboxStore, type DeliverableEvent } from './outbox.store';
 
 /**
  * Takes events from the outbox and delivers them, at least once.
@@ -17,8 +17,10 @@ import { OutboxStore, type ClaimedRow, type Preclaim } from './outbox.store';
  * - Failures are retried with exponential backoff and jitter, never sooner than the destination's
  *   Retry-After. Rejections that cannot succeed by retrying (400/401/403, bad settings) are dead-lettered
  *   after LOG_MAX_ATTEMPTS; anything older than LOG_DEAD_LETTER_AFTER_MS is dead-lettered too.
- * - Claims are leases, so rows of an instance that died are picked up by the others. The rows this instance
- *   writes are inserted already claimed by it and delivered from memory: no claim query, no payload read back.
+ * - Fresh events come from the LogBuffer and are sent from memory; the buffer writes to the outbox only
+ *   those not acknowledged within a tick (claimed by this worker while it still sends them), so a healthy
+ *   destination costs no database work. Claims are leases, so rows of an instance that died are picked up
+ *   by the others.
  * - Circuit breaker: after a batch of an entry failed outright, the entry is left alone until its retry is
  *   due — its new events are written unclaimed and claims skip it — so a destination that is down costs one
  *   attempt per back-off period instead of one per event.
@@ -34,10 +36,9 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
   private readonly activeEntries = new Map<DestinationKind, Set<string>>(DESTINATION_KINDS.map((kind) => [kind, new Set()]));
   private readonly tasks = new Set<Promise<void>>();
   /** Claimed rows waiting for their entry's task (one task per entry at a time). */
-  private readonly queued = new Map<string, { kind: DestinationKind; rows: ClaimedRow[] }>();
+  private readonly queued = new Map<string, { kind: DestinationKind; rows: DeliverableEvent[] }>();
   /** Entries whose last batch failed outright: when to try again (epoch ms) and how many failures in a row. */
   private readonly breakers = new Map<string, { until: number; failures: number }>();
-  readonly preclaim: Preclaim;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | null = null;
   private pollAgain = false;
@@ -49,16 +50,14 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
     private readonly destinations: DestinationRegistry,
     private readonly settings: GatewaySettings,
     private readonly metrics: MetricsService,
-  ) {
-    this.preclaim = { worker: this.workerId, leaseMs: this.leaseMs, claims: (row) => !this.isOpen(row.entry.entry_id) };
-  }
+  ) {}
 
   private get env() {
     return this.settings.environment;
   }
 
   /** Never shorter than a send may take, or a slow send would be delivered twice by another instance. */
-  private get leaseMs(): number {
+  get leaseMs(): number {
     return Math.max(this.env.LOG_CLAIM_LEASE_MS, this.env.LOG_SEND_TIMEOUT_MS * 2);
   }
 
@@ -78,7 +77,7 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
   }
 
   /**
-   * Runs after LogBuffer's hook has written the last events (it was registered first). Delivers for up to
+   * Runs after LogBuffer's hook has written what was not acknowledged (it was registered first). Delivers for up to
    * LOG_SHUTDOWN_GRACE_MS, then gives back its claims: what is left stays in the outbox for the next start.
    */
   async beforeApplicationShutdown(): Promise<void> {
@@ -118,9 +117,11 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
     while (this.tasks.size > 0 || this.polling) await Promise.all([...this.tasks, this.polling]);
   }
 
-  /** Rows the buffer just wrote, claimed by this worker: delivered from memory. */
-  written(claimed: ClaimedRow[]): void {
-    this.accept(claimed);
+  /** Fresh events from the buffer: sent from memory, except those of an entry whose circuit is open. */
+  deliver(events: BufferedEvent[]): void {
+    const taken = events.filter((event) => !this.isOpen(event.entryId));
+    for (const event of taken) event.held = true;
+    this.accept(taken);
   }
 
   /** Drops a team's rows waiting in memory (its outbox rows are deleted by the caller). */
@@ -145,7 +146,7 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
     this.accept(rows);
   }
 
-  private accept(rows: readonly ClaimedRow[]): void {
+  private accept(rows: readonly DeliverableEvent[]): void {
     const kinds = new Set<DestinationKind>();
     for (const row of rows) {
       const kind = row.kind as DestinationKind;
@@ -164,17 +165,16 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
     for (const [entryId, queue] of this.queued) {
       if (queue.kind !== kind || active.has(entryId)) continue;
       if (this.isOpen(entryId)) {
-        // Claimed before its entry failed: give the rows back untouched; claims skip the entry until it is due.
+        // Taken before its entry failed: give the rows back untouched; claims skip the entry until it is due.
         this.queued.delete(entryId);
-        const ids = queue.rows.map((row) => row.id);
-        this.store.unclaim(ids, this.workerId).catch((error: Error) => this.logger.warn(`could not release ${ids.length} claim(s): ${error.message}`));
+        this.settle(queue.rows, { type: 'released' }).catch((error: Error) => this.logger.warn(`could not release ${queue.rows.length} claim(s): ${error.message}`));
         continue;
       }
       if (active.size >= DeliveryWorker.MAX_TASKS_PER_KIND) return;
       const batch = queue.rows.splice(0, DeliveryWorker.CLAIM_LIMIT);
       if (queue.rows.length === 0) this.queued.delete(entryId);
       active.add(entryId);
-      const task = this.deliver(kind, batch)
+      const task = this.send(kind, batch)
         .catch((error: Error) => this.logger.error(`delivery of ${kind} entry ${entryId} failed unexpectedly: ${error.message}`))
         .finally(() => {
           active.delete(entryId);
@@ -197,7 +197,7 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
     this.breakers.set(entryId, { until: Date.now() + Math.max(minMs, pause), failures });
   }
 
-  private async deliver(kind: DestinationKind, rows: ClaimedRow[]): Promise<void> {
+  private async send(kind: DestinationKind, rows: DeliverableEvent[]): Promise<void> {
     const entry = rows[0].entry;
     const resolved = this.destinations.settingsFor(entry, process.env);
     let result: DeliveryResult;
@@ -214,14 +214,14 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
     }
     if (result.ok) {
       this.breakers.delete(rows[0].entryId);
-      await this.store.delete(rows.map((row) => row.id), this.workerId);
+      await this.settle(rows, { type: 'delivered' });
       this.count(this.metrics.logDelivered, rows);
       return;
     }
     const failedIds = result.failedEventIds;
     const failed = failedIds ? rows.filter((row) => failedIds.includes(row.eventId)) : rows;
     const acknowledged = rows.filter((row) => !failed.includes(row));
-    await this.store.delete(acknowledged.map((row) => row.id), this.workerId);
+    await this.settle(acknowledged, { type: 'delivered' });
     this.count(this.metrics.logDelivered, acknowledged);
 
     const now = Date.now();
@@ -231,7 +231,7 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
     const retry = failed.filter((row) => !dead.includes(row));
     const label = `${kind} (${entry.trusted ? 'admin' : 'team admin'}-set ${rows[0].source} entry ${entry.entry_id})`;
     if (dead.length > 0) {
-      await this.store.deadLetter(dead.map((row) => row.id), this.workerId, result.error);
+      await this.settle(dead, { type: 'dead', error: result.error });
       this.count(this.metrics.logDeadLettered, dead);
       this.logger.error(`${label}: ${dead.length} event(s) moved to dead letters: ${result.error}`);
     }
@@ -240,13 +240,22 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
       const backoff = Math.min(this.env.LOG_RETRY_MAX_BACKOFF_MS, DeliveryWorker.BASE_BACKOFF_MS * 2 ** attempts) * (0.5 + Math.random() / 2);
       const delay = Math.max(result.retryAfterMs ?? 0, backoff);
       if (acknowledged.length === 0) this.trip(rows[0].entryId, delay);
-      await this.store.reschedule(retry.map((row) => row.id), this.workerId, { delayMs: delay, error: result.error });
+      await this.settle(retry, { type: 'retry', delayMs: delay, error: result.error });
       this.count(this.metrics.logRetried, retry);
       this.logger.warn(`${label}: ${result.error}; ${retry.length} event(s) retried in ${Math.round(delay)} ms`);
     }
   }
 
-  private count(counter: MetricsService['logDelivered'], rows: readonly ClaimedRow[]): void {
+  /** Applies an outcome to the events still only in memory (the buffer writes them if needed) and to the outbox rows. */
+  private async settle(rows: readonly DeliverableEvent[], outcome: SendOutcome): Promise<void> {
+    const ids = await this.buffer.settle(rows, outcome);
+    if (outcome.type === 'delivered') await this.store.delete(ids, this.workerId);
+    else if (outcome.type === 'released') await this.store.unclaim(ids, this.workerId);
+    else if (outcome.type === 'retry') await this.store.reschedule(ids, this.workerId, outcome);
+    else await this.store.deadLetter(ids, this.workerId, outcome.error);
+  }
+
+  private count(counter: MetricsService['logDelivered'], rows: readonly DeliverableEvent[]): void {
     for (const row of rows) counter.inc({ kind: row.kind, team: row.teamId ?? 'none' });
   }
 }

@@ -1,19 +1,77 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { GatewaySettings } from '../../config/gateway-settings';
 import { MetricsService } from '../../metrics/metrics.service';
-import { OutboxStore, type ClaimedRow, type NewOutboxRow, type Preclaim } from './outbox.store';
+import { OutboxStore, type DeliverableEvent, type NewOutboxRow, type OutboxInsert } from './outbox.store';
 
-/** Who delivers what this buffer writes (the DeliveryWorker): its rows are written already claimed by it. */
+/** Who delivers the events this buffer hands out (the DeliveryWorker). */
 export interface OutboxConsumer {
-  readonly preclaim: Preclaim;
-  /** Called after each successful write with the rows written claimed by the consumer, to deliver from memory. */
-  written(claimed: ClaimedRow[]): void;
+  readonly workerId: string;
+  readonly leaseMs: number;
+  /** Fresh events to send from memory; the consumer `hold`s those it takes. */
+  deliver(events: BufferedEvent[]): void;
+}
+
+/** How a send of in-memory events ended, as far as the outbox is concerned. */
+export type SendOutcome =
+  | { type: 'delivered' }
+  | { type: 'released' }
+  | { type: 'retry'; delayMs: number; error: string }
+  | { type: 'dead'; error: string };
+
+/** An event that lives in memory until it is acknowledged, or written to the outbox because it was not. */
+export class BufferedEvent implements DeliverableEvent {
+  id: string | null = null;
+  readonly entryId: string;
+  readonly kind: string;
+  readonly attempts = 0;
+  readonly createdAt = new Date();
+  /** The write tick that handed it to the consumer. */
+  generation = Number.POSITIVE_INFINITY;
+  /** Queued or being sent by the consumer: written claimed by it, so no other instance sends it meanwhile. */
+  held = false;
+  /** Acknowledged, purged, or written by an earlier attempt: never written (again). */
+  done = false;
+  /** A failed send, written with the row. */
+  failure: Pick<OutboxInsert, 'status' | 'attempts' | 'delayMs' | 'lastError'> | null = null;
+  /** The INSERT carrying it, while that is under way. */
+  writing: Promise<unknown> | null = null;
+
+  constructor(readonly row: NewOutboxRow) {
+    this.entryId = row.entry.entry_id;
+    this.kind = row.entry.callback_name;
+  }
+
+  get eventId() {
+    return this.row.eventId;
+  }
+  get entry() {
+    return this.row.entry;
+  }
+  get source() {
+    return this.row.source;
+  }
+  get teamId() {
+    return this.row.teamId;
+  }
+  get payload() {
+    return this.row.payload;
+  }
+}
+
+function settleInMemory(event: BufferedEvent, outcome: SendOutcome): void {
+  event.held = false;
+  if (outcome.type === 'delivered') event.done = true;
+  else if (outcome.type === 'retry') event.failure = { status: 'pending', attempts: 1, delayMs: outcome.delayMs, lastError: outcome.error };
+  else if (outcome.type === 'dead') event.failure = { status: 'dead', attempts: 1, delayMs: 0, lastError: outcome.error };
 }
 
 /**
- * The only thing the request side touches: an in-memory list that a timer writes to the outbox in one
- * multi-row INSERT every `OUTBOX_WRITE_INTERVAL_MS` — so no database write ever sits on a request, and a
- * SIGKILL loses at most one interval of events. If the database is down, rows wait here (bounded) and the
+ * The only thing the request side touches: an in-memory list. Every `OUTBOX_WRITE_INTERVAL_MS` a tick hands
+ * the new events to the delivery worker, which sends them from memory, and writes to the outbox, in one
+ * multi-row INSERT, the events of the previous tick that are still not acknowledged (their destination is
+ * slow, down or rejecting, or its circuit is open). A healthy destination therefore costs no database
+ * write at all, no database write ever sits on a request, and a SIGKILL loses at most the events of the last
+ * two intervals that were not delivered yet. If the database is down, events wait here (bounded) and the
  * write is retried; past the bound new events are dropped, counted and reported, never silently.
  */
 @Injectable()
@@ -22,7 +80,11 @@ export class LogBuffer implements OnModuleInit, BeforeApplicationShutdown {
   static readonly MAX_ROWS_PER_INSERT = 500;
 
   private readonly logger = new Logger(LogBuffer.name);
-  private pending: NewOutboxRow[] = [];
+  /** Enqueued since the last tick. */
+  private pending: BufferedEvent[] = [];
+  /** Handed out and neither acknowledged nor written yet. */
+  private unwritten: BufferedEvent[] = [];
+  private generation = 0;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | null = null;
   private consumer: OutboxConsumer | null = null;
@@ -35,64 +97,133 @@ export class LogBuffer implements OnModuleInit, BeforeApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.write(), this.settings.environment.OUTBOX_WRITE_INTERVAL_MS);
+    this.timer = setInterval(() => this.tick(), this.settings.environment.OUTBOX_WRITE_INTERVAL_MS);
     this.timer.unref();
+    this.metrics.addCollector(async () => {
+      this.metrics.bufferedEvents.set(this.pending.length + this.unwritten.filter((event) => !event.done).length);
+    });
   }
 
-  /** After the HTTP server has closed: everything still buffered goes to the outbox before the database closes. */
+  /** After the HTTP server has closed: everything not acknowledged goes to the outbox before the database closes. */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    for (let attempt = 0; attempt < 3 && this.pending.length > 0; attempt++) await this.write();
-    if (this.pending.length > 0) this.logger.error(`${this.pending.length} log event(s) could not be written to the outbox at shutdown`);
+    for (let attempt = 0; attempt < 3 && this.size > 0; attempt++) await this.write();
+    if (this.size > 0) this.logger.error(`${this.size} log event(s) could not be written to the outbox at shutdown`);
   }
 
   enqueue(row: NewOutboxRow): void {
     const labels = { kind: row.entry.callback_name, team: row.teamId ?? 'none' };
-    if (this.pending.length >= LogBuffer.MAX_BUFFERED) {
+    if (this.size >= LogBuffer.MAX_BUFFERED) {
       this.metrics.logDropped.inc({ ...labels, reason: 'buffer_full' });
       this.warnThrottled(`log buffer full (${LogBuffer.MAX_BUFFERED} events, the outbox is not keeping up): dropping new events`);
       return;
     }
     this.metrics.logEnqueued.inc(labels);
-    this.pending.push(row);
+    this.pending.push(new BufferedEvent(row));
   }
 
-  /** The consumer gets each write's rows at once, so delivery starts without a claim or a timer. */
   attach(consumer: OutboxConsumer): void {
     this.consumer = consumer;
   }
 
   /** Drops a team's events that are not written yet (see `LoggingService.purgeTeam`). */
   purgeTeam(teamId: string): number {
-    const before = this.pending.length;
-    this.pending = this.pending.filter((row) => row.teamId !== teamId);
-    return before - this.pending.length;
+    let purged = 0;
+    const keep = (event: BufferedEvent): boolean => {
+      if (event.teamId !== teamId || event.done) return !event.done;
+      event.done = true;
+      purged++;
+      return false;
+    };
+    this.pending = this.pending.filter(keep);
+    this.unwritten = this.unwritten.filter(keep);
+    return purged;
   }
 
+  /** Events in memory that may still need a write (an upper bound: acknowledged ones leave at the next write). */
   get size(): number {
-    return this.pending.length;
+    return this.pending.length + this.unwritten.length;
   }
 
-  /** Writes what is buffered now; concurrent callers share one write. */
+  /**
+   * How a send ended. Waits until no INSERT carrying any of these events is under way, then records the
+   * outcome on the events that have no row (failures are written at the next tick) and returns the row ids
+   * of the others, for the caller to update. The wait and the split are one step: an event cannot get a row
+   * in between.
+   */
+  async settle(events: readonly DeliverableEvent[], outcome: SendOutcome): Promise<string[]> {
+    for (;;) {
+      const writes = new Set<Promise<unknown>>();
+      for (const event of events) if (event instanceof BufferedEvent && event.writing) writes.add(event.writing);
+      if (writes.size === 0) break;
+      await Promise.allSettled(writes);
+    }
+    const ids: string[] = [];
+    for (const event of events) {
+      if (event.id !== null) ids.push(event.id);
+      else if (event instanceof BufferedEvent) settleInMemory(event, outcome);
+    }
+    return ids;
+  }
+
+  /** Writes every event not acknowledged yet, fresh ones included (shutdown). */
   write(): Promise<void> {
-    this.writing ??= this.writeAll().finally(() => (this.writing = null));
+    for (const event of this.pending) event.generation = this.generation;
+    this.unwritten.push(...this.pending);
+    this.pending = [];
+    return this.writeUpTo(Number.POSITIVE_INFINITY);
+  }
+
+  private tick(): void {
+    const fresh = this.pending;
+    this.pending = [];
+    this.generation++;
+    for (const event of fresh) {
+      event.generation = this.generation;
+      this.unwritten.push(event);
+    }
+    if (fresh.length > 0) this.consumer?.deliver(fresh);
+    void this.writeUpTo(this.generation - 1);
+  }
+
+  /** Writes the unacknowledged events handed out at `generation` or before; concurrent callers share one write. */
+  private writeUpTo(generation: number): Promise<void> {
+    this.writing ??= this.writeAll(generation).finally(() => (this.writing = null));
     return this.writing;
   }
 
-  private async writeAll(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.slice(0, LogBuffer.MAX_ROWS_PER_INSERT);
-      let claimed: ClaimedRow[];
-      try {
-        claimed = await this.store.insert(batch, this.consumer?.preclaim);
-      } catch (error) {
-        this.warnThrottled(`cannot write log events to the outbox (${(error as Error).message}); ${this.pending.length} waiting, will retry`);
-        break;
+  private async writeAll(generation: number): Promise<void> {
+    for (;;) {
+      this.unwritten = this.unwritten.filter((event) => !event.done);
+      const batch: BufferedEvent[] = [];
+      for (const event of this.unwritten) {
+        if (event.generation > generation) continue;
+        batch.push(event);
+        if (batch.length === LogBuffer.MAX_ROWS_PER_INSERT) break;
       }
-      this.pending = this.pending.slice(batch.length);
-      this.consumer?.written(claimed);
+      if (batch.length === 0) break;
+      const insert = this.store.insert(batch.map((event) => this.toInsert(event)), this.consumer?.leaseMs ?? 0);
+      for (const event of batch) event.writing = insert;
+      let ids: Map<string, string>;
+      try {
+        ids = await insert;
+      } catch (error) {
+        this.warnThrottled(`cannot write log events to the outbox (${(error as Error).message}); ${this.size} waiting, will retry`);
+        break;
+      } finally {
+        for (const event of batch) event.writing = null;
+      }
+      for (const event of batch) {
+        // No id: the row was already there (an earlier write whose answer was lost) and is claimable from it.
+        event.id = ids.get(event.eventId) ?? null;
+        event.done = true;
+      }
     }
-    this.metrics.bufferedEvents.set(this.pending.length);
+  }
+
+  private toInsert(event: BufferedEvent): OutboxInsert {
+    const claimedBy = event.held ? (this.consumer?.workerId ?? null) : null;
+    return { ...event.row, createdAt: event.createdAt, claimedBy, status: 'pending', attempts: 0, delayMs: 0, lastError: null, ...event.failure };
   }
 
   private warnThrottled(message: string): void {

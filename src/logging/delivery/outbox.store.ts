@@ -12,8 +12,12 @@ export interface NewOutboxRow {
   payload: StandardLoggingPayload;
 }
 
-export interface ClaimedRow {
-  id: string;
+/**
+ * One log event for one destination entry as the delivery worker handles it: claimed from the outbox, or
+ * still only in memory (`id` null) because it is fresh and may be acknowledged before it ever needs a row.
+ */
+export interface DeliverableEvent {
+  id: string | null;
   eventId: string;
   entryId: string;
   kind: string;
@@ -25,10 +29,16 @@ export interface ClaimedRow {
   createdAt: Date;
 }
 
-export interface Preclaim {
-  worker: string;
-  leaseMs: number;
-  claims: (row: NewOutboxRow) => boolean;
+/** A row to insert: an event plus the state it is written in. */
+export interface OutboxInsert extends NewOutboxRow {
+  createdAt: Date;
+  /** Claimed by this worker (it is sending the event right now), or null: claimable by any instance. */
+  claimedBy: string | null;
+  status: 'pending' | 'dead';
+  attempts: number;
+  /** Not claimable before now + this. */
+  delayMs: number;
+  lastError: string | null;
 }
 
 export interface DeadLetter {
@@ -58,14 +68,13 @@ export class OutboxStore {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /**
-   * One multi-row INSERT; a repeated event id (a rewrite after a failed write) is ignored. Rows that
-   * `preclaim.claims` accepts are inserted already claimed by `preclaim.worker` (a lease, like a claim), so
-   * the instance that wrote them delivers them from memory with no claim round trip; if it dies, the lease
-   * runs out and any instance claims them. Resolves those pre-claimed rows.
+   * One multi-row INSERT; an event id that is already there (a rewrite after a write whose answer was lost)
+   * is skipped. Rows with `claimedBy` get a lease of `leaseMs`, like a claim: if their writer dies, any
+   * instance claims them once it has run out. Resolves the ids of the rows written, by event id.
    */
-  async insert(rows: readonly NewOutboxRow[], preclaim?: Preclaim): Promise<ClaimedRow[]> {
-    if (rows.length === 0) return [];
-    const values: unknown[] = [preclaim?.leaseMs ?? 0];
+  async insert(rows: readonly OutboxInsert[], leaseMs: number): Promise<Map<string, string>> {
+    if (rows.length === 0) return new Map();
+    const values: unknown[] = [leaseMs];
     // A request logged to three destinations shares one payload object: serialise it once.
     const serialised = new Map<object, string>();
     const json = (value: object): string => {
@@ -77,42 +86,27 @@ export class OutboxStore {
       return text;
     };
     const tuples = rows.map((row, index) => {
-      const base = 1 + index * 8;
-      const claimant = preclaim !== undefined && preclaim.claims(row) ? preclaim.worker : null;
-      values.push(row.eventId, row.entry.entry_id, row.entry.callback_name, row.source, row.teamId, json(row.entry), json(row.payload), claimant);
+      const base = 1 + index * 13;
+      values.push(
+        row.eventId, row.entry.entry_id, row.entry.callback_name, row.source, row.teamId, json(row.entry), json(row.payload),
+        row.claimedBy, row.status, row.attempts, Math.round(row.delayMs), row.lastError?.slice(0, 2000) ?? null, row.createdAt,
+      );
       const p = (n: number) => `$${base + n}`;
       return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}::json, ${p(7)}::json, ${p(8)}::varchar, ` +
-        `CASE WHEN ${p(8)}::varchar IS NULL THEN NULL ELSE now() + ($1::int * interval '1 millisecond') END)`;
+        `CASE WHEN ${p(8)}::varchar IS NULL THEN NULL ELSE now() + ($1::int * interval '1 millisecond') END, ` +
+        `${p(9)}, ${p(10)}::int, now() + (${p(11)}::int * interval '1 millisecond'), ${p(12)}::text, ${p(13)}::timestamptz)`;
     });
-    const inserted: Array<{ id: string; event_id: string; claimed_by: string | null; created_at: string | Date }> = await this.db.query(
-      `INSERT INTO log_outbox (event_id, entry_id, kind, source, team_id, entry, payload, claimed_by, claimed_until) VALUES ${tuples.join(', ')}
+    const inserted: Array<{ id: string; event_id: string }> = await this.db.query(
+      `INSERT INTO log_outbox (event_id, entry_id, kind, source, team_id, entry, payload, claimed_by, claimed_until,
+         status, attempts, next_attempt_at, last_error, created_at) VALUES ${tuples.join(', ')}
        ON CONFLICT (event_id) DO NOTHING
-       RETURNING id, event_id, claimed_by, created_at`,
+       RETURNING id, event_id`,
       values,
     );
-    if (preclaim === undefined) return [];
-    const byEventId = new Map(rows.map((row) => [row.eventId, row]));
-    const claimed: ClaimedRow[] = [];
-    for (const row of inserted) {
-      const written = byEventId.get(row.event_id);
-      if (row.claimed_by === null || written === undefined) continue;
-      claimed.push({
-        id: String(row.id),
-        eventId: row.event_id,
-        entryId: written.entry.entry_id,
-        kind: written.entry.callback_name,
-        source: written.source,
-        teamId: written.teamId,
-        entry: written.entry,
-        payload: written.payload,
-        attempts: 0,
-        createdAt: new Date(row.created_at),
-      });
-    }
-    return claimed;
+    return new Map(inserted.map((row) => [row.event_id, String(row.id)]));
   }
 
-  async claim(options: { kind: string; worker: string; leaseMs: number; limit: number; excludeEntryIds: readonly string[] }): Promise<ClaimedRow[]> {
+  async claim(options: { kind: string; worker: string; leaseMs: number; limit: number; excludeEntryIds: readonly string[] }): Promise<DeliverableEvent[]> {
     // TypeORM answers UPDATE with [rows, affected].
     const [rows]: [RawRow[], number] = await this.db.query(
       `UPDATE log_outbox SET claimed_by = $1, claimed_until = now() + ($2::int * interval '1 millisecond')
@@ -223,7 +217,7 @@ interface RawRow {
   created_at: string | Date;
 }
 
-function toClaimedRow(row: RawRow): ClaimedRow {
+function toClaimedRow(row: RawRow): DeliverableEvent {
   return {
     id: String(row.id),
     eventId: row.event_id,
