@@ -69,6 +69,21 @@ describe('LangfuseDestination', () => {
     });
   });
 
+  it("hands only events that carry media to the SDK's media handling, and delivers both kinds", async () => {
+    const image = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+    const plain = item('call-plain:entry-a');
+    const withImage = item('call-image:entry-a', {
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: image } }] }],
+    });
+    expect(await destination.send([plain, withImage], settingsA)).toEqual({ ok: true });
+
+    const inputs = new Map(fake.traces(PROJECT_A.publicKey).map((trace) => [trace.id, JSON.stringify(trace.input)]));
+    expect(inputs.get('call-plain')).toBe(JSON.stringify({ messages: plain.payload.messages }));
+    // The SDK took the data URI out of the event (it uploads media separately, or marks the upload as failed).
+    expect(inputs.get('call-image')).toContain('what is this?');
+    expect(inputs.get('call-image')).not.toContain(image.slice(30));
+  });
+
   it('delivers one trace and one generation per event with the LiteLLM mapping', async () => {
     const payload = samplePayload({
       litellm_call_id: 'call-1',

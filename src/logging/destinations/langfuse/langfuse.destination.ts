@@ -75,6 +75,7 @@ interface IngestionOutcome {
  */
 class AcknowledgingLangfuse extends Langfuse {
   outcomes: IngestionOutcome[] | null = null;
+  private nextBatch: Map<string, string> | null = null;
   // Assigned lazily: the base constructor may read persisted properties before field initialisers run.
   private persisted?: Map<string, unknown>;
 
@@ -100,12 +101,45 @@ class AcknowledgingLangfuse extends Langfuse {
     else this.persisted.set(key, value);
   }
 
+  /**
+   * The base class walks input, output and metadata of every event with an async recursion (a promise per
+   * node) looking for media to upload. Most events carry none: a synchronous look first, and the walk only
+   * when there may be some (same conditions, same depth), so nothing changes for events that do.
+   */
+  protected override async processMediaInEvent(type: Parameters<Langfuse['processMediaInEvent']>[0], body: Parameters<Langfuse['processMediaInEvent']>[1]): Promise<void> {
+    const fields = body as Record<string, unknown> | undefined;
+    if (!fields || !['input', 'output', 'metadata'].some((field) => mayCarryMedia(fields[field], 1))) return;
+    await super.processMediaInEvent(type, body);
+  }
+
+  /** The base class sizes each event with a TextEncoder copy of its JSON; its length is all it needs. */
+  protected override truncateEventBody(body: Parameters<Langfuse['truncateEventBody']>[0], maxByteSize: number): ReturnType<Langfuse['truncateEventBody']> {
+    return Buffer.byteLength(JSON.stringify(body)) <= maxByteSize ? body : super.truncateEventBody(body, maxByteSize);
+  }
+
+  /**
+   * The batch the base class is about to send: remembered (envelope id → object id) so the ingestion request
+   * need not be parsed back to know what it carries. `flush()` calls this and then `fetch` for that batch.
+   */
+  override processQueueItems(...args: Parameters<Langfuse['processQueueItems']>): ReturnType<Langfuse['processQueueItems']> {
+    const result = super.processQueueItems(...args);
+    this.nextBatch = new Map();
+    for (const item of result.processedItems) {
+      const objectId = (item.body as { id?: unknown } | undefined)?.id;
+      if (typeof objectId === 'string') this.nextBatch.set(item.id, objectId);
+    }
+    return result;
+  }
+
   override async fetch(url: string, options: FetchOptions): Promise<FetchResponse> {
     const isIngestion = options.method === 'POST' && url.endsWith('/api/public/ingestion');
+    const batch = isIngestion ? this.nextBatch : null;
+    if (isIngestion) this.nextBatch = null;
     if (!isIngestion || !this.outcomes) {
       return this.transport(url, options);
     }
-    const outcome: IngestionOutcome = { objectIdByEnvelope: envelopesOf(options.body), envelopeErrors: [], bodyText: '' };
+    const objectIdByEnvelope = batch ?? envelopesOf(options.body);
+    const outcome: IngestionOutcome = { objectIdByEnvelope, envelopeErrors: [], bodyText: '' };
     this.outcomes.push(outcome);
     let response: TransportResponse;
     try {
@@ -517,6 +551,17 @@ function nonEmptyString(value: unknown): string | undefined {
 
 function basicAuthorization(settings: LangfuseSettings): string {
   return `Basic ${Buffer.from(`${settings.publicKey}:${settings.secretKey}`).toString('base64')}`;
+}
+
+/** What the SDK's media walk reacts to: data URIs, OpenAI audio objects, LangfuseMedia; it stops below depth 10. */
+function mayCarryMedia(value: unknown, level: number): boolean {
+  if (typeof value === 'string') return value.startsWith('data:');
+  if (typeof value !== 'object' || value === null || level > 10) return false;
+  if (Array.isArray(value)) return value.some((item) => mayCarryMedia(item, level + 1));
+  if (Object.prototype.toString.call(value) === '[object LangfuseMedia]' || value.constructor?.name === 'LangfuseMedia') return true;
+  if ('input_audio' in value || 'audio' in value) return true;
+  for (const key in value) if (mayCarryMedia((value as Record<string, unknown>)[key], level + 1)) return true;
+  return false;
 }
 
 function envelopesOf(body: FetchOptions['body']): Map<string, string> {
