@@ -35,12 +35,14 @@ export class AppModule {
         // The validated environment, for extensions that prefer ConfigService; the process env is not re-read.
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => ({ ...settings.environment })] }),
         TypeOrmModule.forRoot(dataSourceOptions(settings.database)),
+        // First, so its routes come first in express's route list: the LLM routes are matched without first
+        // testing every admin route's pattern (Nest registers routes in module discovery order).
+        CompletionsModule,
         MetricsModule,
         ClusterModule,
         TeamsModule,
         KeysModule,
         LoggingModule,
-        CompletionsModule,
         AuditModule,
         HealthModule,
         ...extraImports,
