@@ -41,6 +41,8 @@ export class FakeGcs {
   private readonly permissions = new Map<string, Set<string>>();
   private readonly sessions = new Map<string, ResumableSession>();
   private generation = 1_000;
+  /** Answer uploads with the hashes of other data, as a corrupted upload would look to the client. */
+  reportWrongHashes = false;
 
   private constructor(private readonly http: FakeHttpServer) {}
 
@@ -273,8 +275,8 @@ export class FakeGcs {
       contentType,
       metadata,
       generation: ++this.generation,
-      md5Hash: createHash('md5').update(data).digest('base64'),
-      crc32c: crc32cOf(data),
+      md5Hash: createHash('md5').update(this.reportWrongHashes ? 'other data' : data).digest('base64'),
+      crc32c: crc32cOf(this.reportWrongHashes ? Buffer.from('other data') : data),
       updated: new Date().toISOString(),
     };
     this.buckets.get(bucket)!.set(name, stored);

@@ -141,6 +141,15 @@ describe('GcsBucketDestination', () => {
     expect(await destination.send([item('call-8:gcs')], settings)).toEqual({ ok: true });
   });
 
+  it('verifies each upload against the hash GCS reports: a mismatch is a retryable failure', async () => {
+    fake.reportWrongHashes = true;
+    expect(await destination.send([item('call-1:entry-a')], settings)).toEqual({
+      ok: false,
+      retryable: true,
+      error: 'GCS upload to bucket team-logs failed its integrity check',
+    });
+  });
+
   it('reports connection refused as retryable', async () => {
     await fake.refuseConnections();
     expect(await destination.send([item('call-9:gcs')], settings)).toEqual({

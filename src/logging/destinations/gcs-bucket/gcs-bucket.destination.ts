@@ -123,6 +123,9 @@ export class GcsBucketDestination implements LogDestination<GcsBucketSettings> {
         .file(name)
         .save(body, {
           resumable: false,
+          // The upload is still verified against the hash GCS reports, but with MD5 (native) rather than the
+          // library's default CRC32C, which it computes in JavaScript: that cost 25 % of this send's CPU.
+          validation: 'md5',
           // LiteLLM uploads NDJSON as application/json; readers of LiteLLM buckets expect that.
           contentType: 'application/json',
           metadata: { metadata: { gatehouse_event_count: String(items.length) } },
