@@ -84,6 +84,14 @@ describe('LangfuseDestination', () => {
     expect(inputs.get('call-image')).not.toContain(image.slice(30));
   });
 
+  it('truncates an event over the SDK\'s 1 MB limit the way the SDK does, and still delivers it with the others', async () => {
+    const huge = item('call-huge:entry-a', { messages: [{ role: 'user', content: 'x'.repeat(1_200_000) }] });
+    expect(await destination.send([item('call-small:entry-a'), huge], settingsA)).toEqual({ ok: true });
+    const inputs = new Map(fake.traces(PROJECT_A.publicKey).map((trace) => [trace.id, trace.input]));
+    expect(inputs.get('call-huge')).toBe('<truncated due to size exceeding limit>');
+    expect(inputs.get('call-small')).toEqual({ messages: samplePayload().messages });
+  });
+
   it('delivers one trace and one generation per event with the LiteLLM mapping', async () => {
     const payload = samplePayload({
       litellm_call_id: 'call-1',

@@ -1,5 +1,5 @@
 import { Langfuse } from 'langfuse';
-import { fetch as undiciFetch, request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import {
   checkVarNames,
   type DeliveryItem,
@@ -52,6 +52,7 @@ type TransportResponse = FetchResponse & { retryAfter: string | null };
 type Transport = (url: string, options: FetchOptions) => Promise<TransportResponse>;
 type GenerationBody = Parameters<Langfuse['generation']>[0];
 type TraceBody = NonNullable<Parameters<Langfuse['trace']>[0]>;
+type LangfuseQueueItem = Parameters<Langfuse['processQueueItems']>[0][number];
 
 /** What one POST /api/public/ingestion really returned, as seen on the wire. */
 interface IngestionOutcome {
@@ -76,6 +77,7 @@ interface IngestionOutcome {
 class AcknowledgingLangfuse extends Langfuse {
   outcomes: IngestionOutcome[] | null = null;
   private nextBatch: Map<string, string> | null = null;
+  private readonly bodyBytes = new WeakMap<object, number>();
   // Assigned lazily: the base constructor may read persisted properties before field initialisers run.
   private persisted?: Map<string, unknown>;
 
@@ -112,23 +114,50 @@ class AcknowledgingLangfuse extends Langfuse {
     await super.processMediaInEvent(type, body);
   }
 
-  /** The base class sizes each event with a TextEncoder copy of its JSON; its length is all it needs. */
+  /**
+   * The base class sizes each event with a TextEncoder copy of its JSON; its length is all it needs, and it
+   * is kept for `processQueueItems`, which would otherwise serialise the same body again.
+   */
   protected override truncateEventBody(body: Parameters<Langfuse['truncateEventBody']>[0], maxByteSize: number): ReturnType<Langfuse['truncateEventBody']> {
-    return Buffer.byteLength(JSON.stringify(body)) <= maxByteSize ? body : super.truncateEventBody(body, maxByteSize);
+    const bytes = Buffer.byteLength(JSON.stringify(body));
+    if (bytes > maxByteSize) return super.truncateEventBody(body, maxByteSize);
+    this.bodyBytes.set(body as object, bytes);
+    return body;
   }
 
   /**
-   * The batch the base class is about to send: remembered (envelope id → object id) so the ingestion request
-   * need not be parsed back to know what it carries. `flush()` calls this and then `fetch` for that batch.
+   * The base class's batch selection, with each item sized by `Buffer.byteLength` of its JSON (the same UTF-8
+   * length its `new Blob([json]).size` computes, without a Blob per event), and the batch remembered
+   * (envelope id → object id) so the ingestion request need not be parsed back to know what it carries:
+   * `flush()` calls this and then `fetch` for that batch. Items over the per-event limit are dropped as
+   * the base class drops them; the send then reports them as not sent.
    */
-  override processQueueItems(...args: Parameters<Langfuse['processQueueItems']>): ReturnType<Langfuse['processQueueItems']> {
-    const result = super.processQueueItems(...args);
+  override processQueueItems(queue: LangfuseQueueItem[], maxEventBytes: number, maxBatchBytes: number): ReturnType<Langfuse['processQueueItems']> {
+    const processedItems: LangfuseQueueItem[] = [];
+    const remainingItems: LangfuseQueueItem[] = [];
     this.nextBatch = new Map();
-    for (const item of result.processedItems) {
-      const objectId = (item.body as { id?: unknown } | undefined)?.id;
-      if (typeof objectId === 'string') this.nextBatch.set(item.id, objectId);
+    let totalBytes = 0;
+    for (let i = 0; i < queue.length; i++) {
+      const bytes = this.itemBytes(queue[i]);
+      if (bytes > maxEventBytes) continue;
+      if (totalBytes + bytes >= maxBatchBytes) {
+        remainingItems.push(...queue.slice(i));
+        break;
+      }
+      totalBytes += bytes;
+      processedItems.push(queue[i]);
+      const objectId = (queue[i].body as { id?: unknown } | undefined)?.id;
+      if (typeof objectId === 'string') this.nextBatch.set(queue[i].id, objectId);
     }
-    return result;
+    return { processedItems, remainingItems };
+  }
+
+  /** The item's JSON length: its envelope's plus its body's, when `truncateEventBody` measured the body. */
+  private itemBytes(item: LangfuseQueueItem): number {
+    const bodyBytes = item.body ? this.bodyBytes.get(item.body as object) : undefined;
+    if (bodyBytes === undefined) return Buffer.byteLength(JSON.stringify(item));
+    // JSON.stringify({ ...item, body: 0 }) is the item's JSON with the body's replaced by one character.
+    return Buffer.byteLength(JSON.stringify({ ...item, body: 0 })) - 1 + bodyBytes;
   }
 
   override async fetch(url: string, options: FetchOptions): Promise<FetchResponse> {
@@ -302,18 +331,22 @@ export class LangfuseDestination implements LogDestination<LangfuseSettings> {
     await pooled.client.shutdownAsync().catch(() => undefined);
   }
 
+  /**
+   * `undici.request` rather than `fetch`: the WHATWG body handling copied every ingestion body once more.
+   * It does not follow redirects, so one (which could lead the Basic credentials to another host) comes back
+   * as a failure.
+   */
   private async transport(url: string, options: FetchOptions): Promise<TransportResponse> {
-    const response = await undiciFetch(url, {
-      method: options.method,
+    const response = await request(url, {
+      method: options.method as Dispatcher.HttpMethod,
       headers: options.headers,
       body: options.body,
       signal: options.signal ?? AbortSignal.timeout(this.requestTimeoutMs),
-      // A redirect could lead the Basic credentials to another host; it is reported as a failure instead.
-      redirect: 'manual',
       dispatcher: this.agents.forUrl(url),
     });
-    const text = await response.text();
-    return Object.assign(bufferedResponse(response.status, text), { retryAfter: response.headers.get('retry-after') });
+    const text = await response.body.text();
+    const retryAfter = response.headers['retry-after'];
+    return Object.assign(bufferedResponse(response.statusCode, text), { retryAfter: typeof retryAfter === 'string' ? retryAfter : null });
   }
 
   private async sendExclusive(client: AcknowledgingLangfuse, items: readonly DeliveryItem[], host: string): Promise<DeliveryResult> {
