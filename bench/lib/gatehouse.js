@@ -119,4 +119,4 @@ async function startGatehouse({ label, tmpDir, mockPort, sinkPort, sinkDownPort,
   return { proc, baseUrl, masterKey, teamId, keys: { loggingOn: loggingOn.key, loggingOff: loggingOff.key, cacheOn }, cacheError };
 }
 
-module.exports = { startGatehouse, MAIN_JS, ROOT, MODEL };
+module.exports = { startGatehouse, serviceAccountJson, MAIN_JS, ROOT, MODEL };

@@ -1,0 +1,63 @@
+'use strict';
+// A/B of two gateway builds on the same mock, sink and load generator, interleaved, one paused while the other runs.
+//   node bench/ab.js <main.js of build A> <main.js of build B>       e.g. a copy of dist/ from another commit
+// Env: C (connections, default 10), SECS (per run, 5), REPS (4), MODES (on = 3 destinations, off = logging off; "on,off").
+// Prints req/s and CPU µs/request (the gateway process, including delivering the run's events) per build and mode.
+const { join } = require('node:path');
+const os = require('node:os');
+const { mkdtempSync } = require('node:fs');
+const { startGatehouse, MODEL, ROOT } = require('./lib/gatehouse');
+const { startProcess, pause, resume, sleep, killAllNow } = require('./lib/processes');
+const { runLoad } = require('./lib/load');
+const { cpuSeconds } = require('./lib/procstat');
+const { median } = require('./lib/stats');
+
+const builds = process.argv.slice(2);
+if (builds.length < 2) {
+  console.error('usage: node bench/ab.js <main.js A> <main.js B>');
+  process.exit(2);
+}
+const C = Number(process.env.C || 10);
+const SECS = Number(process.env.SECS || 5);
+const REPS = Number(process.env.REPS || 4);
+const MODES = (process.env.MODES || 'on,off').split(',');
+
+(async () => {
+  const tmpDir = mkdtempSync(join(os.tmpdir(), 'gatehouse-ab-'));
+  const mock = startProcess('mock upstream', process.execPath, [join(__dirname, 'servers', 'mock-upstream.js')], { readyLine: /READY (\d+)/ });
+  const sink = startProcess('log sink', process.execPath, [join(__dirname, 'servers', 'log-sink.js')], { readyLine: /READY (\d+) (\d+)/, cwd: ROOT });
+  const [, mockPort] = await mock.ready;
+  const [, sinkPort, sinkDownPort] = await sink.ready;
+  const gateways = [];
+  for (const [i, mainJs] of builds.entries()) gateways.push(await startGatehouse({ label: `ab${i}`, tmpDir, mockPort, sinkPort, sinkDownPort, mainJs }));
+  const body = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'Hello, how are you today?' }] });
+  const results = {};
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const mode of MODES) {
+      for (let k = 0; k < gateways.length; k++) {
+        const i = (k + rep) % gateways.length;
+        const gateway = gateways[i];
+        for (const other of gateways) (other === gateway ? resume : pause)(other.proc);
+        const key = mode === 'on' ? gateway.keys.loggingOn : gateway.keys.loggingOff;
+        const target = { url: `${gateway.baseUrl}/v1/chat/completions`, body, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } };
+        await runLoad({ target, connections: C, seconds: 1, tmpDir });
+        await sleep(1500); // the warm-up's events are delivered before the measured window
+        const before = cpuSeconds(gateway.proc.measuredPid);
+        const run = await runLoad({ target, connections: C, seconds: SECS, tmpDir });
+        await sleep(mode === 'on' ? 1500 : 100); // delivery of the run's events counts
+        const cpu = ((cpuSeconds(gateway.proc.measuredPid) - before) / run.requests) * 1e6;
+        (results[`${i} ${mode}`] ??= []).push({ rps: run.rps, cpu });
+        console.log(`rep ${rep} build ${i} (${builds[i]}) logging ${mode}: ${run.rps.toFixed(0)} req/s, ${cpu.toFixed(0)} µs/request`);
+      }
+    }
+  }
+  for (const [name, runs] of Object.entries(results)) {
+    console.log(`build ${name}: median ${median(runs.map((r) => r.rps)).toFixed(0)} req/s, ${median(runs.map((r) => r.cpu)).toFixed(0)} µs/request`);
+  }
+  killAllNow();
+  process.exit(0);
+})().catch((error) => {
+  console.error(error);
+  killAllNow();
+  process.exit(1);
+});

@@ -1,0 +1,88 @@
+'use strict';
+// CPU per event of one destination's send(), in process, against the bench log sink: what a destination costs
+// the gateway for each event it delivers, without the HTTP front of the gateway in the way. Needs a build (dist/).
+//   node bench/destination-cost.js langfuse|gcs|otel [events per batch, 300] [batches, 40]
+//   PROFILE=dir node bench/destination-cost.js langfuse     also writes a CPU profile of the measured batches
+const { join } = require('node:path');
+const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
+const Module = require('node:module');
+const { Session } = require('node:inspector');
+const { randomBytes } = require('node:crypto');
+const { ROOT, serviceAccountJson } = require('./lib/gatehouse');
+const { startProcess, killAllNow } = require('./lib/processes');
+
+const kind = process.argv[2] || 'langfuse';
+const perBatch = Number(process.argv[3] || 300);
+const batches = Number(process.argv[4] || 40);
+const destinations = join(ROOT, 'dist', 'src', 'logging', 'destinations');
+
+/** The destination specs' realistic payload (test/support/fakes/sample-payload.ts), compiled on the fly. */
+function loadSamplePayload() {
+  const ts = require('typescript');
+  const file = join(ROOT, 'test', 'support', 'fakes', 'sample-payload.ts');
+  const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } });
+  const loaded = new Module(file);
+  loaded.filename = file;
+  loaded._compile(outputText, file);
+  return loaded.exports.samplePayload;
+}
+const samplePayload = loadSamplePayload();
+
+function destinationFor(host) {
+  if (kind === 'langfuse') {
+    const { LangfuseDestination } = require(join(destinations, 'langfuse', 'langfuse.destination.js'));
+    return [new LangfuseDestination(), { langfuse_public_key: 'pk-lf-bench', langfuse_secret_key: 'sk-lf-bench', langfuse_host: host }];
+  }
+  if (kind === 'gcs') {
+    const { GcsBucketDestination } = require(join(destinations, 'gcs-bucket', 'gcs-bucket.destination.js'));
+    return [new GcsBucketDestination({ apiEndpoint: host }), { gcs_bucket_name: 'bench-logs/cost', gcs_service_account_json: serviceAccountJson() }];
+  }
+  if (kind === 'otel') {
+    const { OtelDestination } = require(join(destinations, 'otel', 'otel.destination.js'));
+    return [new OtelDestination(), { otel_endpoint: host, otel_service_name: 'gatehouse-bench' }];
+  }
+  throw new Error(`unknown destination ${kind}: langfuse, gcs or otel`);
+}
+
+(async () => {
+  const sink = startProcess('log sink', process.execPath, [join(__dirname, 'servers', 'log-sink.js')], { readyLine: /READY (\d+) (\d+)/, cwd: ROOT });
+  const [, sinkPort] = await sink.ready;
+  const [destination, vars] = destinationFor(`http://127.0.0.1:${sinkPort}`);
+  const parsed = destination.parseSettings(vars);
+  if (!parsed.settings) throw new Error(JSON.stringify(parsed.errors));
+  const batch = () =>
+    Array.from({ length: perBatch }, () => {
+      const callId = randomBytes(8).toString('hex');
+      return { eventId: `${callId}:entry`, payload: samplePayload({ litellm_call_id: callId, trace_id: callId }) };
+    });
+  const send = async (items) => {
+    const result = await destination.send(items, parsed.settings);
+    if (!result.ok) throw new Error(JSON.stringify(result));
+  };
+  for (let i = 0; i < 5; i++) await send(batch()); // JIT warm-up
+  const work = Array.from({ length: batches }, batch);
+
+  const session = new Session();
+  session.connect();
+  const post = (method) => new Promise((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve(result))));
+  if (process.env.PROFILE) {
+    await post('Profiler.enable');
+    await post('Profiler.start');
+  }
+  const before = process.cpuUsage();
+  for (const items of work) await send(items);
+  const used = process.cpuUsage(before);
+  if (process.env.PROFILE) {
+    const { profile } = await post('Profiler.stop');
+    mkdirSync(process.env.PROFILE, { recursive: true });
+    writeFileSync(join(process.env.PROFILE, `${kind}.cpuprofile`), JSON.stringify(profile));
+  }
+  console.log(`${kind}: ${((used.user + used.system) / (perBatch * batches)).toFixed(1)} µs CPU per event (${batches} batches of ${perBatch})`);
+  await destination.close();
+  killAllNow();
+  process.exit(0);
+})().catch((error) => {
+  console.error(error);
+  killAllNow();
+  process.exit(1);
+});
