@@ -17,6 +17,23 @@ export interface EgressOptions {
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
+/** Events serialised between two turns of the event loop when a batch is prepared (see `mapInSlices`). */
+export const EVENTS_PER_SLICE = 32;
+
+/**
+ * `items.map(map)`, giving the event loop a turn after every EVENTS_PER_SLICE items. A batch of a few hundred
+ * events takes tens of milliseconds to serialise; in one piece, every request arriving meanwhile waited for
+ * all of it (it was most of the p99 latency with logging on).
+ */
+export async function mapInSlices<T, R>(items: readonly T[], map: (item: T) => R): Promise<R[]> {
+  const mapped: R[] = [];
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0 && i % EVENTS_PER_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    mapped.push(map(items[i]));
+  }
+  return mapped;
+}
+
 /** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unparsable. */
 export function parseRetryAfter(value: string | string[] | null | undefined, now = Date.now()): number | undefined {
   const raw = Array.isArray(value) ? value[0] : value;

@@ -11,6 +11,7 @@ import {
 import type { StandardLoggingPayload } from '../../standard-logging-payload';
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
+  mapInSlices,
   networkErrorCode,
   parseRetryAfter,
   safeModelParameters,
@@ -116,7 +117,7 @@ export class GcsBucketDestination implements LogDestination<GcsBucketSettings> {
       return { ok: true };
     }
     const name = objectNameFor(items, settings.prefix);
-    const body = items.map((item) => JSON.stringify(scrubbed(item.payload))).join('\n') + '\n';
+    const body = (await mapInSlices(items, (item) => JSON.stringify(scrubbed(item.payload)))).join('\n') + '\n';
     try {
       await this.storageFor(settings)
         .bucket(settings.bucket)

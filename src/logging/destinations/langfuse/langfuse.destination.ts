@@ -16,6 +16,7 @@ import {
   httpUrlError,
   isRetryableStatus,
   isSsrfBlocked,
+  mapInSlices,
   networkErrorCode,
   normalizeBaseUrl,
   parseRetryAfter,
@@ -359,13 +360,14 @@ export class LangfuseDestination implements LogDestination<LangfuseSettings> {
     };
     client.outcomes = outcomes;
     try {
-      for (const item of items) {
+      // In slices: the SDK's per-event work runs in the microtasks each slice queues, before the next one.
+      await mapInSlices(items, (item) => {
         const { trace, generation } = toLangfuseBodies(item);
         note(trace.id as string, item.eventId);
         note(generation.id as string, item.eventId);
         client.trace(trace);
         client.generation(generation);
-      }
+      });
       const expected = new Set(eventsByObject.keys());
       const sent = new Set<string>();
       for (let i = 0; i < MAX_FLUSHES_PER_SEND; i++) {

@@ -14,6 +14,7 @@ import {
   httpFailure,
   httpUrlError,
   isRetryableOtlpStatus,
+  mapInSlices,
   networkFailure,
   responseMessage,
   safeModelParameters,
@@ -101,7 +102,7 @@ export class OtelDestination implements LogDestination<OtelSettings> {
     if (items.length === 0) {
       return { ok: true };
     }
-    const body = JSON.stringify(this.exportRequest(items, settings));
+    const body = JSON.stringify(this.exportRequest(await mapInSlices(items, toSpan), settings));
     let response;
     try {
       response = await httpCall(this.agents, {
@@ -157,7 +158,7 @@ export class OtelDestination implements LogDestination<OtelSettings> {
     return { ...settings.headers, 'content-type': 'application/json', 'user-agent': `gatehouse-otlp/${this.version}` };
   }
 
-  private exportRequest(items: readonly DeliveryItem[], settings: OtelSettings): unknown {
+  private exportRequest(spans: readonly unknown[], settings: OtelSettings): unknown {
     return {
       resourceSpans: [
         {
@@ -169,7 +170,7 @@ export class OtelDestination implements LogDestination<OtelSettings> {
               'telemetry.sdk.version': this.version,
             }),
           },
-          scopeSpans: [{ scope: { name: 'gatehouse', version: this.version }, spans: items.map(toSpan) }],
+          scopeSpans: [{ scope: { name: 'gatehouse', version: this.version }, spans }],
         },
       ],
     };
