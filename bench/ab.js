@@ -2,8 +2,8 @@
 // A/B of two gateway builds on the same mock, sink and load generator, interleaved, one paused while the other runs.
 //   node bench/ab.js <main.js of build A> <main.js of build B>       e.g. a copy of dist/ from another commit
 // Env: C (connections, default 10), SECS (per run, 5), REPS (4), MODES (on = 3 destinations, off = logging off; "on,off").
-// Prints req/s and CPU µs/request (the gateway process, including delivering the run's events) per build and mode.
-const { join } = require('node:path');
+// Prints req/s, p99 and CPU µs/request (the gateway process, including delivering the run's events) per build and mode.
+const { join, resolve } = require('node:path');
 const os = require('node:os');
 const { mkdtempSync } = require('node:fs');
 const { startGatehouse, MODEL, ROOT } = require('./lib/gatehouse');
@@ -12,7 +12,7 @@ const { runLoad } = require('./lib/load');
 const { cpuSeconds } = require('./lib/procstat');
 const { median } = require('./lib/stats');
 
-const builds = process.argv.slice(2);
+const builds = process.argv.slice(2).map((path) => resolve(path));
 if (builds.length < 2) {
   console.error('usage: node bench/ab.js <main.js A> <main.js B>');
   process.exit(2);
@@ -46,13 +46,13 @@ const MODES = (process.env.MODES || 'on,off').split(',');
         const run = await runLoad({ target, connections: C, seconds: SECS, tmpDir });
         await sleep(mode === 'on' ? 1500 : 100); // delivery of the run's events counts
         const cpu = ((cpuSeconds(gateway.proc.measuredPid) - before) / run.requests) * 1e6;
-        (results[`${i} ${mode}`] ??= []).push({ rps: run.rps, cpu });
-        console.log(`rep ${rep} build ${i} (${builds[i]}) logging ${mode}: ${run.rps.toFixed(0)} req/s, ${cpu.toFixed(0)} µs/request`);
+        (results[`${i} ${mode}`] ??= []).push({ rps: run.rps, cpu, p99: run.p99 });
+        console.log(`rep ${rep} build ${i} (${builds[i]}) logging ${mode}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99} ms, ${cpu.toFixed(0)} µs/request`);
       }
     }
   }
   for (const [name, runs] of Object.entries(results)) {
-    console.log(`build ${name}: median ${median(runs.map((r) => r.rps)).toFixed(0)} req/s, ${median(runs.map((r) => r.cpu)).toFixed(0)} µs/request`);
+    console.log(`build ${name}: median ${median(runs.map((r) => r.rps)).toFixed(0)} req/s, p99 ${median(runs.map((r) => r.p99)).toFixed(1)} ms, ${median(runs.map((r) => r.cpu)).toFixed(0)} µs/request`);
   }
   killAllNow();
   process.exit(0);
