@@ -130,10 +130,11 @@ export class LogBuffer implements OnModuleInit, BeforeApplicationShutdown {
   purgeTeam(teamId: string): number {
     let purged = 0;
     const keep = (event: BufferedEvent): boolean => {
-      if (event.teamId !== teamId || event.done) return !event.done;
-      event.done = true;
-      purged++;
-      return false;
+      if (event.teamId === teamId && !event.done) {
+        event.done = true;
+        purged++;
+      }
+      return !event.done;
     };
     this.pending = this.pending.filter(keep);
     this.unwritten = this.unwritten.filter(keep);
