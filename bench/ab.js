@@ -7,7 +7,7 @@ const { join, resolve } = require('node:path');
 const os = require('node:os');
 const { mkdtempSync } = require('node:fs');
 const { startGatehouse, MODEL, ROOT } = require('./lib/gatehouse');
-const { startProcess, pause, resume, sleep, killAllNow } = require('./lib/processes');
+const { startProcess, pause, resume, sleep, runMain } = require('./lib/processes');
 const { runLoad } = require('./lib/load');
 const { cpuSeconds } = require('./lib/procstat');
 const { median } = require('./lib/stats');
@@ -22,7 +22,7 @@ const SECS = Number(process.env.SECS || 5);
 const REPS = Number(process.env.REPS || 4);
 const MODES = (process.env.MODES || 'on,off').split(',');
 
-(async () => {
+runMain(async () => {
   const tmpDir = mkdtempSync(join(os.tmpdir(), 'gatehouse-ab-'));
   const mock = startProcess('mock upstream', process.execPath, [join(__dirname, 'servers', 'mock-upstream.js')], { readyLine: /READY (\d+)/ });
   const sink = startProcess('log sink', process.execPath, [join(__dirname, 'servers', 'log-sink.js')], { readyLine: /READY (\d+) (\d+)/, cwd: ROOT });
@@ -54,10 +54,4 @@ const MODES = (process.env.MODES || 'on,off').split(',');
   for (const [name, runs] of Object.entries(results)) {
     console.log(`build ${name}: median ${median(runs.map((r) => r.rps)).toFixed(0)} req/s, p99 ${median(runs.map((r) => r.p99)).toFixed(1)} ms, ${median(runs.map((r) => r.cpu)).toFixed(0)} µs/request`);
   }
-  killAllNow();
-  process.exit(0);
-})().catch((error) => {
-  console.error(error);
-  killAllNow();
-  process.exit(1);
 });

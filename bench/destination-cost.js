@@ -9,7 +9,7 @@ const Module = require('node:module');
 const { Session } = require('node:inspector');
 const { randomBytes } = require('node:crypto');
 const { ROOT, serviceAccountJson } = require('./lib/gatehouse');
-const { startProcess, killAllNow } = require('./lib/processes');
+const { startProcess, runMain } = require('./lib/processes');
 
 const kind = process.argv[2] || 'langfuse';
 const perBatch = Number(process.argv[3] || 300);
@@ -44,7 +44,7 @@ function destinationFor(host) {
   throw new Error(`unknown destination ${kind}: langfuse, gcs or otel`);
 }
 
-(async () => {
+runMain(async () => {
   const sink = startProcess('log sink', process.execPath, [join(__dirname, 'servers', 'log-sink.js')], { readyLine: /READY (\d+) (\d+)/, cwd: ROOT });
   const [, sinkPort] = await sink.ready;
   const [destination, vars] = destinationFor(`http://127.0.0.1:${sinkPort}`);
@@ -79,10 +79,4 @@ function destinationFor(host) {
   }
   console.log(`${kind}: ${((used.user + used.system) / (perBatch * batches)).toFixed(1)} µs CPU per event (${batches} batches of ${perBatch})`);
   await destination.close();
-  killAllNow();
-  process.exit(0);
-})().catch((error) => {
-  console.error(error);
-  killAllNow();
-  process.exit(1);
 });

@@ -139,4 +139,19 @@ function killAllNow() {
   }
 }
 
-module.exports = { freePort, sleep, startProcess, waitForHttp, findDescendant, pause, resume, stop, killAllNow };
+/** Runs a bench script's main: every child is killed, then the exit code is 0, or 1 after printing what threw. */
+function runMain(main) {
+  main().then(
+    () => {
+      killAllNow();
+      process.exit(0);
+    },
+    (error) => {
+      console.error(error);
+      killAllNow();
+      process.exit(1);
+    },
+  );
+}
+
+module.exports = { freePort, sleep, startProcess, waitForHttp, findDescendant, pause, resume, stop, killAllNow, runMain };
