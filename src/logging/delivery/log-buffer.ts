@@ -169,22 +169,26 @@ export class LogBuffer implements OnModuleInit, BeforeApplicationShutdown {
 
   /** Writes every event not acknowledged yet, fresh ones included (shutdown). */
   write(): Promise<void> {
-    for (const event of this.pending) event.generation = this.generation;
-    this.unwritten.push(...this.pending);
-    this.pending = [];
+    this.takePending();
     return this.writeUpTo(Number.POSITIVE_INFINITY);
   }
 
   private tick(): void {
-    const fresh = this.pending;
-    this.pending = [];
     this.generation++;
-    for (const event of fresh) {
+    const fresh = this.takePending();
+    if (fresh.length > 0) this.consumer?.deliver(fresh);
+    void this.writeUpTo(this.generation - 1);
+  }
+
+  /** Moves the events enqueued since the last tick to `unwritten`, stamped with the current generation. */
+  private takePending(): BufferedEvent[] {
+    const taken = this.pending;
+    this.pending = [];
+    for (const event of taken) {
       event.generation = this.generation;
       this.unwritten.push(event);
     }
-    if (fresh.length > 0) this.consumer?.deliver(fresh);
-    void this.writeUpTo(this.generation - 1);
+    return taken;
   }
 
   /** Writes the unacknowledged events handed out at `generation` or before; concurrent callers share one write. */

@@ -168,6 +168,7 @@ class AcknowledgingLangfuse extends Langfuse {
     if (!isIngestion || !this.outcomes) {
       return this.transport(url, options);
     }
+    // Parsed back only if the SDK ever sends a batch it did not select through processQueueItems.
     const objectIdByEnvelope = batch ?? envelopesOf(options.body);
     const outcome: IngestionOutcome = { objectIdByEnvelope, envelopeErrors: [], bodyText: '' };
     this.outcomes.push(outcome);
