@@ -41,6 +41,9 @@ export interface OutboxInsert extends NewOutboxRow {
   lastError: string | null;
 }
 
+/** `last_error` keeps the start of a destination's error text; the rest is noise in a list of dead letters. */
+const MAX_ERROR_CHARS = 2000;
+
 export interface DeadLetter {
   id: string;
   event_id: string;
@@ -89,7 +92,7 @@ export class OutboxStore {
       const base = 1 + index * 13;
       values.push(
         row.eventId, row.entry.entry_id, row.entry.callback_name, row.source, row.teamId, json(row.entry), json(row.payload),
-        row.claimedBy, row.status, row.attempts, Math.round(row.delayMs), row.lastError?.slice(0, 2000) ?? null, row.createdAt,
+        row.claimedBy, row.status, row.attempts, Math.round(row.delayMs), row.lastError?.slice(0, MAX_ERROR_CHARS) ?? null, row.createdAt,
       );
       const p = (n: number) => `$${base + n}`;
       return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}::json, ${p(7)}::json, ${p(8)}::varchar, ` +
@@ -136,7 +139,7 @@ export class OutboxStore {
       `UPDATE log_outbox SET attempts = attempts + 1, next_attempt_at = now() + ($3::int * interval '1 millisecond'),
          claimed_by = NULL, claimed_until = NULL, last_error = $4
        WHERE id = ANY($1::bigint[]) AND claimed_by = $2`,
-      [ids, worker, Math.round(options.delayMs), options.error.slice(0, 2000)],
+      [ids, worker, Math.round(options.delayMs), options.error.slice(0, MAX_ERROR_CHARS)],
     );
   }
 
@@ -145,7 +148,7 @@ export class OutboxStore {
     await this.db.query(
       `UPDATE log_outbox SET status = 'dead', attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL, last_error = $3
        WHERE id = ANY($1::bigint[]) AND claimed_by = $2`,
-      [ids, worker, error.slice(0, 2000)],
+      [ids, worker, error.slice(0, MAX_ERROR_CHARS)],
     );
   }
 
