@@ -172,4 +172,43 @@ describe('logging secrets at rest with the real process', () => {
     }
     expect(found).toEqual([]);
   }, 300_000);
+
+  // Only the real process can show this: inside Jest the SDK cannot load Node's crypto (test/support/preload-langfuse.ts).
+  it("uploads an image sent in the messages to the project's media store and logs a reference in its place", async () => {
+    const mediaProject = langfuseProject('proc-media');
+    langfuse.addKeyPair(mediaProject);
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+    const dataUri = `data:image/png;base64,${png.toString('base64')}`;
+    const gateway = await start();
+    try {
+      const generated = await call(gateway, 'POST', '/key/generate', masterKey, { metadata: { logging: [langfuseEntry(mediaProject, langfuse.url)] } });
+      expect([generated.status, generated.text]).toEqual([200, expect.any(String)]);
+      const mark = marker('proc-media');
+      const content = [
+        { type: 'text', text: `what is in this picture? ${mark}` },
+        { type: 'image_url', image_url: { url: dataUri } },
+      ];
+      const answer = await call(gateway, 'POST', '/v1/chat/completions', generated.json.key as string, { model: 'gpt-4', messages: [{ role: 'user', content }] });
+      expect(answer.status).toBe(200);
+
+      const { trace, generation } = await waitForLangfuse(langfuse, mediaProject.publicKey, mark);
+      const media = await waitFor('every announced media object uploaded and reported', () => {
+        const all = langfuse.media(mediaProject.publicKey);
+        return all.length > 0 && all.every((m) => m.bytes && m.reported) ? all : undefined;
+      });
+      for (const m of media) {
+        expect(m.bytes?.equals(png)).toBe(true);
+        expect(m.announced).toMatchObject({ contentType: 'image/png', contentLength: png.length, traceId: trace.id });
+        expect(m.reported).toMatchObject({ uploadHttpStatus: 200 });
+      }
+      const logged = JSON.stringify([trace.input, generation.input]);
+      expect(logged).not.toContain(png.toString('base64'));
+      const references = [...logged.matchAll(/@@@langfuseMedia:type=image\/png\|id=([^|]+)\|source=base64_data_uri@@@/g)].map((match) => match[1]);
+      expect(references.length).toBeGreaterThan(0);
+      expect(references.every((id) => media.some((m) => m.mediaId === id))).toBe(true);
+      await stop(gateway);
+    } finally {
+      if (gateway.child.exitCode === null) gateway.kill('SIGKILL');
+    }
+  }, 120_000);
 });

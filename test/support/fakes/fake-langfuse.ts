@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { basicAuth, FakeHttpServer, sendJson, type FailureSpec, type RecordedRequest } from './fake-http-server';
 
 /**
@@ -6,6 +7,9 @@ import { basicAuth, FakeHttpServer, sendJson, type FailureSpec, type RecordedReq
  *   like Langfuse does, and merges events by object id (the client sends updates before creates, and
  *   redeliveries repeat ids) so tests can ask for "traces of project pk-X" or "generations of trace T".
  * - GET /api/public/projects: the key-validation call used by health checks.
+ * - Media, as the client uploads a base64 data URI found in an event: POST /api/public/media asks for an upload
+ *   URL (here the fake's own PUT /media-upload/:id, which checks the bytes against the announced SHA-256), and
+ *   PATCH /api/public/media/:id reports how the upload went.
  */
 
 export interface KeyPair {
@@ -21,6 +25,17 @@ export interface IngestionItem {
 }
 
 export type StoredObject = Record<string, unknown> & { id: string };
+
+/** One media object the client announced, and what it uploaded and reported for it. */
+export interface StoredMedia {
+  mediaId: string;
+  publicKey: string;
+  /** What POST /api/public/media was told: traceId, observationId, field, contentType, contentLength, sha256Hash. */
+  announced: Record<string, unknown>;
+  bytes: Buffer | null;
+  /** The PATCH body: uploadedAt, uploadHttpStatus, uploadHttpError, uploadTimeMs. */
+  reported: Record<string, unknown> | null;
+}
 
 interface Project {
   traces: Map<string, StoredObject>;
@@ -38,6 +53,7 @@ export class FakeLangfuse {
   private readonly keys = new Map<string, string>();
   private readonly projects = new Map<string, Project>();
   private partial: PartialFailure | null = null;
+  private readonly mediaById = new Map<string, StoredMedia>();
 
   private constructor(private readonly http: FakeHttpServer) {}
 
@@ -110,6 +126,11 @@ export class FakeLangfuse {
     return traceId === undefined ? all : all.filter((o) => o.traceId === traceId);
   }
 
+  /** Media objects announced with this project's keys. */
+  media(publicKey: string): StoredMedia[] {
+    return [...this.mediaById.values()].filter((media) => media.publicKey === publicKey);
+  }
+
   /** Every accepted ingestion item of a project, in arrival order (redeliveries included). */
   items(publicKey: string): IngestionItem[] {
     return [...(this.projects.get(publicKey)?.items ?? [])];
@@ -148,6 +169,36 @@ export class FakeLangfuse {
       }
       sendJson(res, 207, { successes, errors });
       return;
+    }
+    if (req.path.startsWith('/media-upload/') && req.method === 'PUT') {
+      const media = this.mediaById.get(req.path.slice('/media-upload/'.length));
+      const sha256 = createHash('sha256').update(req.body).digest('base64');
+      if (!media || media.announced.sha256Hash !== sha256 || req.headers['x-amz-checksum-sha256'] !== sha256) {
+        sendJson(res, 400, { message: 'unknown upload or checksum mismatch' });
+        return;
+      }
+      media.bytes = req.body;
+      sendJson(res, 200, {});
+      return;
+    }
+    if (req.path.startsWith('/api/public/media')) {
+      if (!publicKey) {
+        sendJson(res, 401, { message: 'Invalid credentials. Confirm that you have used the correct host.' });
+        return;
+      }
+      const body = (req.json ?? {}) as Record<string, unknown>;
+      if (req.path === '/api/public/media' && req.method === 'POST') {
+        const mediaId = `media-${this.mediaById.size + 1}`;
+        this.mediaById.set(mediaId, { mediaId, publicKey, announced: body, bytes: null, reported: null });
+        sendJson(res, 201, { mediaId, uploadUrl: `${this.url}/media-upload/${mediaId}` });
+        return;
+      }
+      const media = this.mediaById.get(req.path.slice('/api/public/media/'.length));
+      if (media && media.publicKey === publicKey && req.method === 'PATCH') {
+        media.reported = body;
+        sendJson(res, 200, {});
+        return;
+      }
     }
     sendJson(res, 404, { message: `no route ${req.method} ${req.path}` });
   }
