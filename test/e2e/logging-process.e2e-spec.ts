@@ -1,11 +1,11 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { FakeLangfuse } from '../support/fakes/fake-langfuse';
+import { FakeLangfuse, type KeyPair } from '../support/fakes/fake-langfuse';
 import { FakeOtlp } from '../support/fakes/fake-otlp';
 import { spawnGateway, type GatewayProcess } from '../support/gateway-process';
 import { langfuseProject, modelListYaml } from '../support/logging/fixtures';
-import { langfuseEntry, marker, otlpSpansWith, secret, waitFor, waitForLangfuse } from '../support/logging/harness';
+import { langfuseEntry, marker, otlpSpansWith, secret, sleep, waitFor, waitForLangfuse } from '../support/logging/harness';
 
 /** Every regular file under `dir`, recursively. */
 function filesUnder(dir: string): string[] {
@@ -50,11 +50,11 @@ describe('logging secrets at rest with the real process', () => {
   let langfuse: FakeLangfuse;
   let otlp: FakeOtlp;
 
-  async function start(): Promise<GatewayProcess> {
+  async function start(env: Record<string, string> = {}): Promise<GatewayProcess> {
     const config = join(workDir, 'config.yaml');
     writeFileSync(config, modelListYaml());
     const gateway = await spawnGateway({
-      env: { DATA_DIR: dataDir, MASTER_KEY: masterKey, CONFIG_FILE: config, LOG_FLUSH_INTERVAL_MS: '100', DATABASE_URL: undefined },
+      env: { DATA_DIR: dataDir, MASTER_KEY: masterKey, CONFIG_FILE: config, LOG_FLUSH_INTERVAL_MS: '100', DATABASE_URL: undefined, ...env },
     });
     running.push(gateway);
     await gateway.waitForReady(90_000);
@@ -173,23 +173,28 @@ describe('logging secrets at rest with the real process', () => {
     expect(found).toEqual([]);
   }, 300_000);
 
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+
+  /** A chat whose message carries `png` as a data URI, with a key that logs to `project`. */
+  async function sendImage(gateway: GatewayProcess, project: KeyPair, mark: string): Promise<void> {
+    const generated = await call(gateway, 'POST', '/key/generate', masterKey, { metadata: { logging: [langfuseEntry(project, langfuse.url)] } });
+    expect([generated.status, generated.text]).toEqual([200, expect.any(String)]);
+    const content = [
+      { type: 'text', text: `what is in this picture? ${mark}` },
+      { type: 'image_url', image_url: { url: `data:image/png;base64,${png.toString('base64')}` } },
+    ];
+    const answer = await call(gateway, 'POST', '/v1/chat/completions', generated.json.key as string, { model: 'gpt-4', messages: [{ role: 'user', content }] });
+    expect(answer.status).toBe(200);
+  }
+
   // Only the real process can show this: inside Jest the SDK cannot load Node's crypto (test/support/preload-langfuse.ts).
   it("uploads an image sent in the messages to the project's media store and logs a reference in its place", async () => {
     const mediaProject = langfuseProject('proc-media');
     langfuse.addKeyPair(mediaProject);
-    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
-    const dataUri = `data:image/png;base64,${png.toString('base64')}`;
     const gateway = await start();
     try {
-      const generated = await call(gateway, 'POST', '/key/generate', masterKey, { metadata: { logging: [langfuseEntry(mediaProject, langfuse.url)] } });
-      expect([generated.status, generated.text]).toEqual([200, expect.any(String)]);
       const mark = marker('proc-media');
-      const content = [
-        { type: 'text', text: `what is in this picture? ${mark}` },
-        { type: 'image_url', image_url: { url: dataUri } },
-      ];
-      const answer = await call(gateway, 'POST', '/v1/chat/completions', generated.json.key as string, { model: 'gpt-4', messages: [{ role: 'user', content }] });
-      expect(answer.status).toBe(200);
+      await sendImage(gateway, mediaProject, mark);
 
       const { trace, generation } = await waitForLangfuse(langfuse, mediaProject.publicKey, mark);
       const media = await waitFor('every announced media object uploaded and reported', () => {
@@ -208,6 +213,35 @@ describe('logging secrets at rest with the real process', () => {
       expect(references.every((id) => media.some((m) => m.mediaId === id))).toBe(true);
       await stop(gateway);
     } finally {
+      if (gateway.child.exitCode === null) gateway.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('tries a failing media upload once: the event is delivered at the first send, the failure reported to Langfuse', async () => {
+    const project = langfuseProject('proc-media-down');
+    langfuse.addKeyPair(project);
+    langfuse.mediaUploadStatus = 503;
+    // Shorter than the client's own upload retries (1 + 2 + 4 s of sleeps): they would time the send out.
+    const gateway = await start({ LOG_SEND_TIMEOUT_MS: '3000' });
+    try {
+      const mark = marker('proc-media-down');
+      await sendImage(gateway, project, mark);
+      await waitForLangfuse(langfuse, project.publicKey, mark);
+      const media = await waitFor('the failed upload reported', () => {
+        const all = langfuse.media(project.publicKey);
+        return all.length > 0 && all.every((m) => m.reported) ? all : undefined;
+      });
+      for (const m of media) {
+        expect(m.reported).toMatchObject({ uploadHttpStatus: 503 });
+        expect(langfuse.mediaUploadAttempts.get(m.mediaId)).toBe(1);
+      }
+      // Past the send timeout: nothing was sent again.
+      await sleep(4000);
+      const generationItems = langfuse.items(project.publicKey).filter((item) => item.type.startsWith('generation'));
+      expect(generationItems).toHaveLength(1);
+      await stop(gateway);
+    } finally {
+      langfuse.mediaUploadStatus = null;
       if (gateway.child.exitCode === null) gateway.kill('SIGKILL');
     }
   }, 120_000);

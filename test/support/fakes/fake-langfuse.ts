@@ -54,6 +54,10 @@ export class FakeLangfuse {
   private readonly projects = new Map<string, Project>();
   private partial: PartialFailure | null = null;
   private readonly mediaById = new Map<string, StoredMedia>();
+  /** When set, every media upload (PUT) is answered with this status and its bytes are not kept. */
+  mediaUploadStatus: number | null = null;
+  /** PUT attempts received, per media id. */
+  readonly mediaUploadAttempts = new Map<string, number>();
 
   private constructor(private readonly http: FakeHttpServer) {}
 
@@ -172,6 +176,11 @@ export class FakeLangfuse {
     }
     if (req.path.startsWith('/media-upload/') && req.method === 'PUT') {
       const media = this.mediaById.get(req.path.slice('/media-upload/'.length));
+      if (media) this.mediaUploadAttempts.set(media.mediaId, (this.mediaUploadAttempts.get(media.mediaId) ?? 0) + 1);
+      if (this.mediaUploadStatus !== null) {
+        sendJson(res, this.mediaUploadStatus, { message: 'upload refused by fake' });
+        return;
+      }
       const sha256 = createHash('sha256').update(req.body).digest('base64');
       if (!media || media.announced.sha256Hash !== sha256 || req.headers['x-amz-checksum-sha256'] !== sha256) {
         sendJson(res, 400, { message: 'unknown upload or checksum mismatch' });

@@ -55,6 +55,14 @@ type GenerationBody = Parameters<Langfuse['generation']>[0];
 type TraceBody = NonNullable<Parameters<Langfuse['trace']>[0]>;
 type LangfuseQueueItem = Parameters<Langfuse['processQueueItems']>[0][number];
 
+/** What the base class hands its media upload: where to PUT the bytes, and the headers' values. */
+interface MediaUpload {
+  uploadUrl: string;
+  contentBytes: Buffer;
+  contentType: string;
+  contentSha256Hash: string;
+}
+
 /** What one POST /api/public/ingestion really returned, as seen on the wire. */
 interface IngestionOutcome {
   /** Langfuse object id (trace or observation id) of each envelope in the request, by envelope id. */
@@ -87,6 +95,16 @@ class AcknowledgingLangfuse extends Langfuse {
     private readonly transport: Transport,
   ) {
     super(params);
+    // The base class retries a refused media upload three times with 1, 2 and 4 s sleeps inside the send, which
+    // outlasts LOG_SEND_TIMEOUT_MS: a media store that refuses uploads would time out, and resend, every batch
+    // carrying an image. One attempt, handled like the base class's last one (its status is reported to
+    // Langfuse, the event is sent). The method is private in the typings, hence the assignment.
+    (this as unknown as { uploadMediaWithBackoff: (upload: MediaUpload) => Promise<FetchResponse> }).uploadMediaWithBackoff = (upload) =>
+      this.fetch(upload.uploadUrl, {
+        method: 'PUT',
+        body: upload.contentBytes,
+        headers: { 'Content-Type': upload.contentType, 'x-amz-checksum-sha256': upload.contentSha256Hash, 'x-ms-blob-type': 'BlockBlob' },
+      });
   }
 
   /**
