@@ -31,11 +31,12 @@ function filesContaining(dir: string, needle: string): string[] {
 }
 
 /**
- * Issue 4 with the real process (`dist/src/main.js`, embedded database in DATA_DIR, no DATABASE_URL): a team
+ * Logging with the real process (`dist/src/main.js`, embedded database in DATA_DIR, no DATABASE_URL): a team
  * callback secret and a key with secrets are stored, used for delivery, survive a restart, and after the
- * process stopped not one byte of them is in any file under the data directory or in the process output.
+ * process stopped not one byte of them is in any file under the data directory or in the process output; and
+ * images in the messages reach Langfuse's media store, which the SDK cannot do inside Jest.
  */
-describe('logging secrets at rest with the real process', () => {
+describe('logging with the real process', () => {
   const workDir = mkdtempSync(join(tmpdir(), 'gatehouse-logging-process-'));
   const dataDir = join(workDir, 'data');
   const masterKey = `sk-${secret('process-master-key-0123456789')}`;

@@ -95,8 +95,8 @@ class AcknowledgingLangfuse extends Langfuse {
     private readonly transport: Transport,
   ) {
     super(params);
-    // The base class retries a refused media upload three times with 1, 2 and 4 s sleeps inside the send, which
-    // outlasts LOG_SEND_TIMEOUT_MS: a media store that refuses uploads would time out, and resend, every batch
+    // The base class retries a refused media upload three times with 1, 2 and 4 s sleeps inside the send, which can
+    // outlast LOG_SEND_TIMEOUT_MS: a media store that refuses uploads would time out, and resend, every batch
     // carrying an image. One attempt, handled like the base class's last one (its status is reported to
     // Langfuse, the event is sent). The method is private in the typings, hence the assignment.
     (this as unknown as { uploadMediaWithBackoff: (upload: MediaUpload) => Promise<FetchResponse> }).uploadMediaWithBackoff = (upload) =>
