@@ -12,6 +12,9 @@ import { basicAuth, FakeHttpServer, sendJson, type FailureSpec, type RecordedReq
  *   PATCH /api/public/media/:id reports how the upload went.
  */
 
+/** Langfuse's answer to wrong or missing Basic credentials. */
+const INVALID_CREDENTIALS = { message: 'Invalid credentials. Confirm that you have used the correct host.' };
+
 export interface KeyPair {
   publicKey: string;
   secretKey: string;
@@ -144,7 +147,7 @@ export class FakeLangfuse {
     const publicKey = this.authenticate(req);
     if (req.path === '/api/public/projects' && req.method === 'GET') {
       if (!publicKey) {
-        sendJson(res, 401, { message: 'Invalid credentials. Confirm that you have used the correct host.' });
+        sendJson(res, 401, INVALID_CREDENTIALS);
         return;
       }
       sendJson(res, 200, { data: [{ id: `project-${publicKey}`, name: `Project ${publicKey}`, metadata: {} }] });
@@ -152,7 +155,7 @@ export class FakeLangfuse {
     }
     if (req.path === '/api/public/ingestion' && req.method === 'POST') {
       if (!publicKey) {
-        sendJson(res, 401, { message: 'Invalid credentials. Confirm that you have used the correct host.' });
+        sendJson(res, 401, INVALID_CREDENTIALS);
         return;
       }
       const batch = (req.json as { batch?: IngestionItem[] } | undefined)?.batch;
@@ -192,7 +195,7 @@ export class FakeLangfuse {
     }
     if (req.path.startsWith('/api/public/media')) {
       if (!publicKey) {
-        sendJson(res, 401, { message: 'Invalid credentials. Confirm that you have used the correct host.' });
+        sendJson(res, 401, INVALID_CREDENTIALS);
         return;
       }
       const body = (req.json ?? {}) as Record<string, unknown>;
