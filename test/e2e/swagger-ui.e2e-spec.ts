@@ -1,22 +1,19 @@
-import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
+import { chromiumExecutable } from '../support/chromium';
 import { createTestApp, type TestApp } from '../support/test-app';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
  * An admin's first contact: the real Swagger UI in headless Chromium. Authorize with the master key, run
- * POST /team/new through "Try it out", and see a 200. Chromium is Debian's package (`.ci/run` installs it).
+ * POST /team/new through "Try it out", and see a 200. Which Chromium: see `chromiumExecutable`.
  */
 describe('Swagger UI in a real browser', () => {
   let gw: TestApp;
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
     gw = await createTestApp();
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: chromiumExecutable(),
       args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu'],
     });
   });
