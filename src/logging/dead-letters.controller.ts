@@ -4,7 +4,7 @@ import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches } from 'clas
 import { AppException } from '../errors';
 import { Access } from '../keys/auth.decorators';
 import { OutboxStore, type DeadLetter } from './delivery/outbox.store';
-import { DeliveryWorker } from './delivery/delivery-worker';
+import { DeliveryHandover } from './delivery-handover';
 import { DESTINATION_KINDS } from './log-destination';
 
 export class ReplayDeadLettersDto {
@@ -36,7 +36,7 @@ class ReplayResponseDto {
 export class DeadLettersController {
   constructor(
     private readonly store: OutboxStore,
-    private readonly worker: DeliveryWorker,
+    private readonly delivery: DeliveryHandover,
   ) {}
 
   @Get()
@@ -59,7 +59,7 @@ export class DeadLettersController {
   @ApiOperation({ summary: 'Send dead letters again (after fixing the destination or its credentials)' })
   async replay(@Body() dto: ReplayDeadLettersDto): Promise<ReplayResponseDto> {
     const replayed = await this.store.replay({ ids: dto.ids, teamId: dto.team_id, kind: dto.kind });
-    void this.worker.poll();
+    this.delivery.poll();
     return { replayed };
   }
 }

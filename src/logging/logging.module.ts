@@ -3,9 +3,9 @@ import { SecretBox } from '../common/secret-box';
 import { GatewaySettings } from '../config/gateway-settings';
 import { CompletionLoggingInterceptor } from './completion-logging.interceptor';
 import { DeadLettersController } from './dead-letters.controller';
-import { DeliveryWorker } from './delivery/delivery-worker';
-import { LogBuffer } from './delivery/log-buffer';
-import { OutboxStore } from './delivery/outbox.store';
+import { DataSource } from 'typeorm';
+import { DeliveryHandover } from './delivery-handover';
+import { OutboxSql, OutboxStore } from './delivery/outbox.store';
 import { DestinationRegistry } from './destination-registry';
 import { KeyHealthService } from './key-health.service';
 import { LoggingEntryPolicy } from './logging-entry.policy';
@@ -36,13 +36,14 @@ import { LoggingService } from './logging.service';
     },
     LoggingResolver,
     LoggingEntryPolicy,
+    // The dead-letter routes and the outbox gauges query the outbox here; delivery runs on its own thread.
+    { provide: OutboxSql, useExisting: DataSource },
     OutboxStore,
-    LogBuffer,
-    DeliveryWorker,
+    DeliveryHandover,
     LoggingService,
     KeyHealthService,
     CompletionLoggingInterceptor,
   ],
-  exports: [LoggingService, CompletionLoggingInterceptor, LoggingEntryPolicy, LoggingResolver, KeyHealthService, LogBuffer, DeliveryWorker],
+  exports: [LoggingService, CompletionLoggingInterceptor, LoggingEntryPolicy, LoggingResolver, KeyHealthService],
 })
 export class LoggingModule {}

@@ -1,7 +1,5 @@
 import type { Principal } from '../keys/principal';
-import type { DeliveryWorker } from './delivery/delivery-worker';
-import type { LogBuffer } from './delivery/log-buffer';
-import type { OutboxStore } from './delivery/outbox.store';
+import type { DeliveryHandover } from './delivery-handover';
 import type { ResolvedEntry } from './logging-entry';
 import type { LoggingResolver } from './logging-resolver';
 import { LoggingService } from './logging.service';
@@ -16,8 +14,8 @@ function entry(name: ResolvedEntry['callback_name'], type: ResolvedEntry['callba
 function setup(entries: readonly ResolvedEntry[]) {
   const enqueued: Array<{ eventId: string; payload: StandardLoggingPayload }> = [];
   const resolver = { resolve: () => entries } as unknown as LoggingResolver;
-  const buffer = { enqueue: (row: { eventId: string; payload: StandardLoggingPayload }) => enqueued.push(row) } as unknown as LogBuffer;
-  const service = new LoggingService(resolver, buffer, {} as OutboxStore, {} as DeliveryWorker);
+  const buffer = { enqueue: (row: { eventId: string; payload: StandardLoggingPayload }) => enqueued.push(row) } as unknown as DeliveryHandover;
+  const service = new LoggingService(resolver, buffer);
   let builds = 0;
   const record = { litellm_call_id: 'call-1', status: 'success', messages: [], response: {} } as unknown as StandardLoggingPayload;
   const build = () => {

@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../keys/principal';
-import { DeliveryWorker } from './delivery/delivery-worker';
-import { LogBuffer } from './delivery/log-buffer';
-import { OutboxStore } from './delivery/outbox.store';
 import type { RecordBuilder } from './call-record';
+import { DeliveryHandover } from './delivery-handover';
 import { appliesTo, type ResolvedEntry } from './logging-entry';
 import { LoggingResolver } from './logging-resolver';
 import type { StandardLoggingPayload } from './standard-logging-payload';
@@ -12,24 +10,21 @@ const REDACTED = 'redacted-by-litellm';
 
 /**
  * Entry point of the logging module: takes a finished call's event and the caller, resolves where the
- * event goes and enqueues it. Never awaits a destination and never throws into the request.
+ * event goes and hands it to the delivery thread. Never awaits a destination and never throws into the request.
  */
 @Injectable()
 export class LoggingService {
   constructor(
     private readonly resolver: LoggingResolver,
-    private readonly buffer: LogBuffer,
-    private readonly outbox: OutboxStore,
-    private readonly worker: DeliveryWorker,
+    private readonly handover: DeliveryHandover,
   ) {}
 
   /**
    * GDPR: when a team turns logging off, its events still waiting for delivery are deleted as well, so
    * nothing of the team leaves after the switch. (An event already being sent may still arrive.)
    */
-  async purgeTeam(teamId: string): Promise<number> {
-    this.worker.forgetTeam(teamId);
-    return this.buffer.purgeTeam(teamId) + (await this.outbox.purgeTeam(teamId));
+  purgeTeam(teamId: string): Promise<number> {
+    return this.handover.purgeTeam(teamId);
   }
 
   /** Builds the record only when the caller logs somewhere. */
@@ -39,7 +34,7 @@ export class LoggingService {
     const payload = build();
     for (const entry of entries) {
       if (!appliesTo(entry.callback_type, payload.status)) continue;
-      this.buffer.enqueue({
+      this.handover.enqueue({
         eventId: `${payload.litellm_call_id}:${entry.entry_id}`,
         entry,
         source: entry.source,

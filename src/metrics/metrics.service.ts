@@ -39,6 +39,7 @@ export class MetricsService {
     registers: [this.registry],
   });
   readonly bufferedEvents = new Gauge({ name: 'gatehouse_log_buffer_events', help: 'Log events held only in memory: neither acknowledged by their destination nor written to the outbox yet', registers: [this.registry] });
+  readonly deliveryThreadRestarts = new Counter({ name: 'gatehouse_log_delivery_thread_restarts_total', help: 'Times the log delivery thread died and was started again', registers: [this.registry] });
   readonly cacheEvents = new Counter({ name: 'gatehouse_cache_events_total', help: 'Response cache hits, misses and errors', labelNames: ['event'] as const, registers: [this.registry] });
   readonly httpRequests = new Counter({
     name: 'gatehouse_http_requests_total',

@@ -18,6 +18,7 @@ import {
 } from '../support/delivery/delivery-support';
 import { langfuseProject, modelListYaml } from '../support/logging/fixtures';
 import { marker, sleep } from '../support/logging/harness';
+import { DeliveryHandover } from '../../src/logging/delivery-handover';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 /**
@@ -210,6 +211,47 @@ describe('delivery guarantees (in process)', () => {
       expect(metricValue(text, 'gatehouse_log_events_dead_lettered_total', labels)).toBe(0);
       expect(metricValue(text, 'gatehouse_log_events_dropped_total', labels)).toBe(0);
     }, 150_000);
+  });
+
+  describe('the delivery thread crashes while it holds events only in memory', () => {
+    const project = langfuseProject('crash');
+    let langfuse: FakeLangfuse;
+    let gw: TestApp;
+    let team: TeamLogging;
+
+    beforeAll(async () => {
+      langfuse = await FakeLangfuse.start({ keys: [project] });
+      // Long write interval and send timeout: a hung send keeps its events in the thread's memory, unwritten.
+      gw = await startApp({ OUTBOX_WRITE_INTERVAL_MS: '4000', LOG_SEND_TIMEOUT_MS: '30000' });
+      team = await setupTeamLogging(gw.baseUrl, gw.masterKey, { teamId: 'crash-team', pair: project, host: langfuse.url });
+    });
+
+    afterAll(async () => {
+      langfuse?.setFailure(null);
+      await gw?.close();
+      await langfuse?.close();
+    });
+
+    it('a new thread is started and delivers every event the dead one held', async () => {
+      langfuse.setFailure({ hang: true });
+      const sent = await Promise.all(Array.from({ length: 20 }, (_, i) => chatCallId(gw.baseUrl, team.key, marker(`crash-${i}`))));
+      await waitUntil('the thread sending the events (its request hangs)', () => langfuse.ingestionRequests.length > 0, 15_000);
+      // Only in memory: nothing of them is in the outbox to fall back on.
+      const [{ count }] = await gw.dataSource.query(`SELECT count(*)::int AS count FROM log_outbox`);
+      expect(count).toBe(0);
+
+      const handover = gw.app.get(DeliveryHandover);
+      const crashed = handover.currentThread;
+      expect(crashed).not.toBeNull();
+      await crashed?.terminate();
+      langfuse.setFailure(null);
+
+      expect(await waitForSet(new Set(sent), () => traceIds(langfuse, project.publicKey), 30_000)).toEqual({ missing: [], unexpected: [] });
+      expect(handover.currentThread).not.toBe(crashed);
+      const text = await scrape(gw.baseUrl, gw.masterKey);
+      expect(metricValue(text, 'gatehouse_log_delivery_thread_restarts_total')).toBe(1);
+      expect(metricValue(text, 'gatehouse_log_events_dropped_total')).toBe(0);
+    }, 90_000);
   });
 
   describe('one destination hanging', () => {

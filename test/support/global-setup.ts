@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 
 /**
@@ -6,6 +8,8 @@ import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
  * VM), and its URL handed to the tests. The embedded mode serves one connection: pool size 1.
  */
 export default async function globalSetup(): Promise<void> {
+  // The log delivery thread runs the build (dist/), also when a single spec is started with `npx jest`.
+  execFileSync(process.execPath, [join(__dirname, '..', '..', 'scripts', 'build-if-needed.js')], { stdio: 'inherit' });
   if (process.env.DATABASE_URL) {
     process.env.TEST_DATABASE_KIND = 'postgres';
     return;

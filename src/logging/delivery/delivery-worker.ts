@@ -1,6 +1,4 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { GatewaySettings } from '../../config/gateway-settings';
 import { MetricsService } from '../../metrics/metrics.service';
 import { DestinationRegistry } from '../destination-registry';
@@ -25,13 +23,15 @@ import { OutboxStore, type DeliverableEvent } from './outbox.store';
  *   due — its new events are written unclaimed and claims skip it — so a destination that is down costs one
  *   attempt per back-off period instead of one per event.
  */
+/** The outbox claimant name of this gateway instance (see DeliveryThreadData.workerId). */
+export const DELIVERY_WORKER_ID = Symbol('DELIVERY_WORKER_ID');
+
 @Injectable()
 export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, OutboxConsumer {
   static readonly MAX_TASKS_PER_KIND = 16;
   static readonly CLAIM_LIMIT = 500;
   static readonly BASE_BACKOFF_MS = 1_000;
 
-  readonly workerId = `${hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`;
   private readonly logger = new Logger(DeliveryWorker.name);
   private readonly activeEntries = new Map<DestinationKind, Set<string>>(DESTINATION_KINDS.map((kind) => [kind, new Set()]));
   private readonly tasks = new Set<Promise<void>>();
@@ -50,6 +50,7 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
     private readonly destinations: DestinationRegistry,
     private readonly settings: GatewaySettings,
     private readonly metrics: MetricsService,
+    @Inject(DELIVERY_WORKER_ID) readonly workerId: string,
   ) {}
 
   private get env() {
@@ -61,19 +62,13 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
     return Math.max(this.env.LOG_CLAIM_LEASE_MS, this.env.LOG_SEND_TIMEOUT_MS * 2);
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    // A thread restarted after a crash takes over its predecessor's claims at once instead of waiting out their lease.
+    await this.store.release(this.workerId).catch((error: Error) => this.logger.warn(`could not release earlier claims: ${error.message}`));
     this.timer = setInterval(() => void this.poll(), this.env.LOG_FLUSH_INTERVAL_MS);
     this.timer.unref();
     this.buffer.attach(this);
     // Rows left by a previous run (SIGTERM grace exceeded, crash) are delivered from the first tick on.
-    this.metrics.addCollector(async () => {
-      this.metrics.outboxDepth.reset();
-      this.metrics.outboxOldestAge.reset();
-      for (const row of await this.store.depth()) {
-        this.metrics.outboxDepth.set({ kind: row.kind, status: row.status }, row.count);
-        this.metrics.outboxOldestAge.set({ kind: row.kind, status: row.status }, row.oldestSeconds);
-      }
-    });
   }
 
   /**

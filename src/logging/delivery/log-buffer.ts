@@ -29,7 +29,7 @@ export class BufferedEvent implements DeliverableEvent {
   generation = Number.POSITIVE_INFINITY;
   /** Queued or being sent by the consumer: written claimed by it, so no other instance sends it meanwhile. */
   held = false;
-  /** Acknowledged, purged, or written by an earlier attempt: never written (again). */
+  /** Acknowledged, purged, or written by an earlier attempt: never written (again). Set only by `markDone`/`settle`. */
   done = false;
   /** A failed send, written with the row. */
   failure: Pick<OutboxInsert, 'status' | 'attempts' | 'delayMs' | 'lastError'> | null = null;
@@ -58,15 +58,16 @@ export class BufferedEvent implements DeliverableEvent {
   }
 }
 
-function settleInMemory(event: BufferedEvent, outcome: SendOutcome): void {
+function settleInMemory(event: BufferedEvent, outcome: SendOutcome): boolean {
   event.held = false;
-  if (outcome.type === 'delivered') event.done = true;
-  else if (outcome.type === 'retry') event.failure = { status: 'pending', attempts: 1, delayMs: outcome.delayMs, lastError: outcome.error };
+  if (outcome.type === 'delivered') return (event.done = true);
+  if (outcome.type === 'retry') event.failure = { status: 'pending', attempts: 1, delayMs: outcome.delayMs, lastError: outcome.error };
   else if (outcome.type === 'dead') event.failure = { status: 'dead', attempts: 1, delayMs: 0, lastError: outcome.error };
+  return false;
 }
 
 /**
- * The only thing the request side touches: an in-memory list. Every `OUTBOX_WRITE_INTERVAL_MS` a tick hands
+ * In the delivery thread, the events handed over by the request loop (DeliveryHandover), in memory. Every `OUTBOX_WRITE_INTERVAL_MS` a tick hands
  * the new events to the delivery worker, which sends them from memory, and writes to the outbox, in one
  * multi-row INSERT, the events of the previous tick that are still not acknowledged (their destination is
  * slow, down or rejecting, or its circuit is open). A healthy destination therefore costs no database
@@ -89,6 +90,8 @@ export class LogBuffer implements OnModuleInit, BeforeApplicationShutdown {
   private writing: Promise<void> | null = null;
   private consumer: OutboxConsumer | null = null;
   private lastWarning = 0;
+  /** Event ids done since the last `takeSettled`: the main thread drops its copies of them. */
+  private settled: string[] = [];
 
   constructor(
     private readonly store: OutboxStore,
@@ -99,9 +102,6 @@ export class LogBuffer implements OnModuleInit, BeforeApplicationShutdown {
   onModuleInit(): void {
     this.timer = setInterval(() => this.tick(), this.settings.environment.OUTBOX_WRITE_INTERVAL_MS);
     this.timer.unref();
-    this.metrics.addCollector(async () => {
-      this.metrics.bufferedEvents.set(this.pending.length + this.unwritten.filter((event) => !event.done).length);
-    });
   }
 
   /** After the HTTP server has closed: everything not acknowledged goes to the outbox before the database closes. */
@@ -115,11 +115,18 @@ export class LogBuffer implements OnModuleInit, BeforeApplicationShutdown {
     const labels = { kind: row.entry.callback_name, team: row.teamId ?? 'none' };
     if (this.size >= LogBuffer.MAX_BUFFERED) {
       this.metrics.logDropped.inc({ ...labels, reason: 'buffer_full' });
+      this.settled.push(row.eventId); // nothing more will happen to it: the main thread need not keep it
       this.warnThrottled(`log buffer full (${LogBuffer.MAX_BUFFERED} events, the outbox is not keeping up): dropping new events`);
       return;
     }
-    this.metrics.logEnqueued.inc(labels);
     this.pending.push(new BufferedEvent(row));
+  }
+
+  /** Ids of the events acknowledged, purged or written since the last call. */
+  takeSettled(): string[] {
+    const settled = this.settled;
+    this.settled = [];
+    return settled;
   }
 
   attach(consumer: OutboxConsumer): void {
@@ -131,7 +138,7 @@ export class LogBuffer implements OnModuleInit, BeforeApplicationShutdown {
     let purged = 0;
     const keep = (event: BufferedEvent): boolean => {
       if (event.teamId === teamId && !event.done) {
-        event.done = true;
+        this.markDone(event);
         purged++;
       }
       return !event.done;
@@ -162,7 +169,7 @@ export class LogBuffer implements OnModuleInit, BeforeApplicationShutdown {
     const ids: string[] = [];
     for (const event of events) {
       if (event.id !== null) ids.push(event.id);
-      else if (event instanceof BufferedEvent) settleInMemory(event, outcome);
+      else if (event instanceof BufferedEvent && settleInMemory(event, outcome)) this.settled.push(event.eventId);
     }
     return ids;
   }
@@ -221,9 +228,14 @@ export class LogBuffer implements OnModuleInit, BeforeApplicationShutdown {
       for (const event of batch) {
         // No id: the row was already there (an earlier write whose answer was lost) and is claimable from it.
         event.id = ids.get(event.eventId) ?? null;
-        event.done = true;
+        this.markDone(event);
       }
     }
+  }
+
+  private markDone(event: BufferedEvent): void {
+    event.done = true;
+    this.settled.push(event.eventId);
   }
 
   private toInsert(event: BufferedEvent): OutboxInsert {

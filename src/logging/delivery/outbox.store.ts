@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import type { LoggingEntry, LoggingSource } from '../logging-entry';
 import type { StandardLoggingPayload } from '../standard-logging-payload';
 
@@ -62,13 +60,23 @@ export interface DeadLetterFilter {
 }
 
 /**
+ * Where the outbox SQL runs: TypeORM's `DataSource.query` contract (rows; `[rows, affected]` for UPDATE and DELETE).
+ * The main thread's DataSource on the main thread; in the delivery thread its own DataSource on PostgreSQL, or a
+ * relay to the main thread's on the embedded database (it serves one connection).
+ */
+export abstract class OutboxSql {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  abstract query(sql: string, params?: unknown[]): Promise<any>;
+}
+
+/**
  * The SQL of the durable outbox, in one place. Plain Postgres that PGlite and PostgreSQL 15 both run:
  * `FOR UPDATE SKIP LOCKED` lets several workers (and several gateway instances) claim disjoint rows, and a
  * claim is a lease (`claimed_until`) so rows of a worker that died become claimable again.
  */
 @Injectable()
 export class OutboxStore {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(private readonly db: OutboxSql) {}
 
   /**
    * One multi-row INSERT; an event id that is already there (a rewrite after a write whose answer was lost)

@@ -1,0 +1,256 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { SHARE_ENV, Worker } from 'node:worker_threads';
+import { DataSource } from 'typeorm';
+import { GatewaySettings } from '../config/gateway-settings';
+import { MetricsService } from '../metrics/metrics.service';
+import type { DeliveryThreadData, FromThread, ThreadRequest, ToThread } from './delivery/delivery-thread.protocol';
+import { OutboxStore, type NewOutboxRow } from './delivery/outbox.store';
+
+/** Events held in memory (handed over and not yet acknowledged or written); past it new events are dropped and counted. */
+const MAX_HELD = 20_000;
+/** Rows per message when a restarted thread gets the held events again. */
+const ROWS_PER_MESSAGE = 1_000;
+const MAX_RESTART_DELAY_MS = 30_000;
+/** How long a /metrics scrape waits for the thread's latest counters. */
+const SCRAPE_WAIT_MS = 1_000;
+
+/**
+ * The request loop's side of delivery: takes each finished call's events and hands them to the delivery thread
+ * (`delivery/delivery-thread.ts`), which serialises, sends, retries and writes the outbox. Per event the request
+ * loop does one Map insert; the events of one event-loop turn go over in one message, after the responses of
+ * that turn are written.
+ *
+ * Until the thread reports an event acknowledged, purged or written to the outbox, a copy stays here: a thread
+ * that crashes is started again and gets those copies (at-least-once; event ids make redelivery idempotent).
+ * On the embedded database, which serves one connection, the thread's SQL runs on this thread's connection.
+ */
+@Injectable()
+export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown {
+  readonly workerId = `${hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly logger = new Logger('DeliveryThread');
+  private thread: Worker | null = null;
+  private ready = false;
+  private stopping = false;
+  private restartDelayMs = 500;
+  /** Enqueued this turn, not yet handed over. */
+  private fresh: NewOutboxRow[] = [];
+  private flushScheduled = false;
+  /** Handed over (or waiting for a thread to be ready) and not yet settled by the thread, by event id. */
+  private readonly held = new Map<string, NewOutboxRow>();
+  private nextRequestId = 1;
+  private readonly requests = new Map<number, { request: ThreadRequest; resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  private closed: (() => void) | null = null;
+
+  constructor(
+    private readonly settings: GatewaySettings,
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly metrics: MetricsService,
+    private readonly store: OutboxStore,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.start();
+    this.metrics.addCollector(async () => {
+      const depth = await this.store.depth();
+      // Then the thread's counters as of now (a thread being restarted is not waited for). In this order, an
+      // outbox row seen deleted has its delivery counted: the thread counts it before it reads the next message.
+      await Promise.race([this.request({ name: 'report' }), sleep(SCRAPE_WAIT_MS)]);
+      this.metrics.bufferedEvents.set(this.fresh.length + this.held.size);
+      this.metrics.outboxDepth.reset();
+      this.metrics.outboxOldestAge.reset();
+      for (const row of depth) {
+        this.metrics.outboxDepth.set({ kind: row.kind, status: row.status }, row.count);
+        this.metrics.outboxOldestAge.set({ kind: row.kind, status: row.status }, row.oldestSeconds);
+      }
+    });
+  }
+
+  enqueue(row: NewOutboxRow): void {
+    const labels = { kind: row.entry.callback_name, team: row.teamId ?? 'none' };
+    if (this.fresh.length + this.held.size >= MAX_HELD) {
+      this.metrics.logDropped.inc({ ...labels, reason: 'buffer_full' });
+      return;
+    }
+    this.metrics.logEnqueued.inc(labels);
+    this.fresh.push(row);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Drops a team's events not handed over yet, and has the thread drop its own and the team's outbox rows. */
+  async purgeTeam(teamId: string): Promise<number> {
+    const before = this.fresh.length;
+    this.fresh = this.fresh.filter((row) => row.teamId !== teamId);
+    for (const [eventId, row] of this.held) if (row.teamId === teamId) this.held.delete(eventId);
+    return before - this.fresh.length + ((await this.request({ name: 'purgeTeam', teamId })) as number);
+  }
+
+  /** An outbox claim round now (dead letters were replayed). */
+  poll(): void {
+    void this.request({ name: 'poll' }).catch(() => undefined);
+  }
+
+  /** The thread currently delivering, for the test that crashes it; never needed in production code. */
+  get currentThread(): Worker | null {
+    return this.thread;
+  }
+
+  /**
+   * After the HTTP server closed, before the database closes: the thread writes what is not acknowledged and
+   * delivers for LOG_SHUTDOWN_GRACE_MS. Whatever a thread that died on the way still held is written from here.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.flush();
+    this.stopping = true;
+    const thread = this.thread;
+    if (thread && this.ready) {
+      const closed = new Promise<void>((resolveClosed) => {
+        this.closed = resolveClosed;
+        thread.once('exit', () => resolveClosed());
+      });
+      this.post({ type: 'shutdown' });
+      await closed;
+    }
+    await thread?.terminate();
+    this.thread = null;
+    for (const { reject } of this.requests.values()) reject(new Error('the gateway is shutting down'));
+    this.requests.clear();
+    if (this.held.size > 0) await this.writeHeld();
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.fresh.length === 0) return;
+    const rows = this.fresh;
+    this.fresh = [];
+    for (const row of rows) this.held.set(row.eventId, row);
+    if (this.ready) this.post({ type: 'events', rows });
+  }
+
+  private request(request: ThreadRequest): Promise<unknown> {
+    const id = this.nextRequestId++;
+    return new Promise((resolveRequest, reject) => {
+      this.requests.set(id, { request, resolve: resolveRequest, reject });
+      if (this.ready) this.post({ type: 'request', id, request });
+    });
+  }
+
+  private post(message: ToThread): void {
+    this.thread?.postMessage(message);
+  }
+
+  private start(): Promise<void> {
+    const { environment, config, masterKey, database } = this.settings;
+    const data: DeliveryThreadData = { environment, config, masterKey, database, workerId: this.workerId };
+    // SHARE_ENV: `os.environ/NAME` references are read at every attempt, as on the main thread.
+    const thread = new Worker(threadScript(), { workerData: data, env: SHARE_ENV });
+    this.thread = thread;
+    this.ready = false;
+    return new Promise((resolveStarted, rejectStarted) => {
+      thread.on('message', (message: FromThread) => {
+        if (message.type === 'ready') {
+          this.onReady();
+          resolveStarted();
+        } else if (message.type === 'failed') {
+          rejectStarted(new Error(`the delivery thread did not start: ${message.error}`));
+          void thread.terminate();
+        } else {
+          this.onMessage(message);
+        }
+      });
+      thread.on('error', (error) => this.logger.error(`delivery thread failed: ${error.stack ?? error.message}`));
+      thread.on('exit', (code) => {
+        rejectStarted(new Error(`the delivery thread exited while starting (code ${code})`));
+        if (this.thread !== thread || this.stopping) return;
+        this.thread = null;
+        this.ready = false;
+        this.metrics.deliveryThreadRestarts.inc();
+        this.logger.error(`delivery thread exited (code ${code}); starting a new one with the ${this.held.size} event(s) it held`);
+        setTimeout(() => this.restart(), this.restartDelayMs).unref();
+      });
+    });
+  }
+
+  private restart(): void {
+    if (this.stopping) return;
+    this.start().then(
+      () => (this.restartDelayMs = 500),
+      (error: Error) => {
+        this.logger.error(error.message);
+        this.restartDelayMs = Math.min(MAX_RESTART_DELAY_MS, this.restartDelayMs * 2);
+      },
+    );
+  }
+
+  /** A new thread gets every event still held and every request still unanswered. */
+  private onReady(): void {
+    this.ready = true;
+    const rows = [...this.held.values()];
+    for (let start = 0; start < rows.length; start += ROWS_PER_MESSAGE) this.post({ type: 'events', rows: rows.slice(start, start + ROWS_PER_MESSAGE) });
+    for (const [id, { request }] of this.requests) this.post({ type: 'request', id, request });
+  }
+
+  private onMessage(message: Exclude<FromThread, { type: 'ready' | 'failed' }>): void {
+    switch (message.type) {
+      case 'report':
+        for (const eventId of message.settled) this.held.delete(eventId);
+        for (const { counter, labels, value } of message.counters) this.metrics[counter].inc(labels, value);
+        return;
+      case 'reply': {
+        const waiting = this.requests.get(message.id);
+        this.requests.delete(message.id);
+        if (message.error !== undefined) waiting?.reject(new Error(message.error));
+        else waiting?.resolve(message.result);
+        return;
+      }
+      case 'sql':
+        this.db.query(message.sql, message.params).then(
+          (result: unknown) => this.post({ type: 'sqlResult', id: message.id, result }),
+          (error: Error) => this.post({ type: 'sqlResult', id: message.id, error: error.message }),
+        );
+        return;
+      case 'log':
+        this.logger[message.level](message.message, message.context ?? 'DeliveryThread');
+        return;
+      case 'closed':
+        this.closed?.();
+        return;
+    }
+  }
+
+  /** Last resort at shutdown: events a dead thread still held go to the outbox unclaimed (an existing row wins). */
+  private async writeHeld(): Promise<void> {
+    const rows = [...this.held.values()];
+    try {
+      for (let start = 0; start < rows.length; start += 500) {
+        const batch = rows.slice(start, start + 500).map((row) => ({ ...row, createdAt: new Date(), claimedBy: null, status: 'pending' as const, attempts: 0, delayMs: 0, lastError: null }));
+        await this.store.insert(batch, 0);
+      }
+      this.held.clear();
+    } catch (error) {
+      this.logger.error(`${rows.length} log event(s) could not be written to the outbox at shutdown: ${(error as Error).message}`);
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms).unref());
+}
+
+/**
+ * The thread runs JavaScript: beside this file in the build. Under ts-jest, which runs the TypeScript sources,
+ * the same file of the build that `npm test` makes first (test/support/global-setup.ts makes sure it is current).
+ */
+function threadScript(): string {
+  const beside = join(__dirname, 'delivery', 'delivery-thread.js');
+  if (existsSync(beside)) return beside;
+  const root = resolve(__dirname, '..', '..');
+  return join(root, 'dist', relative(root, __dirname), 'delivery', 'delivery-thread.js');
+}

@@ -1,0 +1,189 @@
+import 'reflect-metadata';
+import { Module, type DynamicModule, type LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { DataSource } from 'typeorm';
+import { SecretBox } from '../../common/secret-box';
+import { GatewaySettings } from '../../config/gateway-settings';
+import { dataSourceOptions } from '../../database/data-source-options';
+import { MetricsService } from '../../metrics/metrics.service';
+import { DestinationRegistry } from '../destination-registry';
+import { DELIVERY_WORKER_ID, DeliveryWorker } from './delivery-worker';
+import { RELAYED_COUNTERS, type CounterIncrement, type DeliveryThreadData, type FromThread, type ThreadRequest, type ToThread } from './delivery-thread.protocol';
+import { LogBuffer } from './log-buffer';
+import { OutboxSql, OutboxStore } from './outbox.store';
+
+/** Connections of the delivery thread's own pool on PostgreSQL (claims, writes and deletes of the outbox). */
+const THREAD_POOL_SIZE = 4;
+
+/**
+ * The delivery side of logging, on a worker thread of its own: the same Nest-provided destination strategies,
+ * LogBuffer, DeliveryWorker and OutboxStore that used to share the request loop. The main thread hands over each
+ * finished call's events and keeps a copy of every event until this thread reports it acknowledged, purged or
+ * written to the outbox, so a crash of this thread loses nothing (the main thread starts a new one and hands the
+ * copies over again; redelivery is idempotent by event id).
+ */
+@Module({})
+class DeliveryModule {
+  static forThread(settings: GatewaySettings, workerId: string, sql: OutboxSql): DynamicModule {
+    return {
+      module: DeliveryModule,
+      providers: [
+        { provide: GatewaySettings, useValue: settings },
+        { provide: DELIVERY_WORKER_ID, useValue: workerId },
+        { provide: OutboxSql, useValue: sql },
+        { provide: SecretBox, useFactory: () => SecretBox.fromKeyMaterial({ saltKey: settings.environment.SALT_KEY, masterKey: settings.masterKey }) },
+        { provide: DestinationRegistry, inject: [SecretBox], useFactory: (secrets: SecretBox) => DestinationRegistry.create(settings, secrets) },
+        MetricsService,
+        OutboxStore,
+        // Before DeliveryWorker: its shutdown hook writes what is not acknowledged before the worker's grace period.
+        LogBuffer,
+        DeliveryWorker,
+      ],
+    };
+  }
+}
+
+/** The main thread's single embedded-database connection, reached by message (see FromThread 'sql'). */
+class RelayedSql implements OutboxSql {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+
+  constructor(private readonly port: MessagePort) {}
+
+  query(sql: string, params: unknown[] = []): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      post(this.port, { type: 'sql', id, sql, params });
+    });
+  }
+
+  answer(message: Extract<ToThread, { type: 'sqlResult' }>): void {
+    const waiting = this.waiting.get(message.id);
+    this.waiting.delete(message.id);
+    if (message.error !== undefined) waiting?.reject(new Error(message.error));
+    else waiting?.resolve(message.result);
+  }
+}
+
+/** Nest's and the delivery classes' log lines go to the main thread's logger: one stream, one redaction policy. */
+class RelayedLogger implements LoggerService {
+  constructor(private readonly port: MessagePort) {}
+  log(message: unknown, context?: string) {
+    this.relay('log', message, context);
+  }
+  error(message: unknown, _trace?: string, context?: string) {
+    this.relay('error', message, context ?? _trace);
+  }
+  warn(message: unknown, context?: string) {
+    this.relay('warn', message, context);
+  }
+  debug(message: unknown, context?: string) {
+    this.relay('debug', message, context);
+  }
+  verbose(message: unknown, context?: string) {
+    this.relay('verbose', message, context);
+  }
+  fatal(message: unknown, context?: string) {
+    this.relay('fatal', message, context);
+  }
+  private relay(level: Extract<FromThread, { type: 'log' }>['level'], message: unknown, context?: string) {
+    post(this.port, { type: 'log', level, message: message instanceof Error ? message.message : String(message), context });
+  }
+}
+
+/** Counter increments since the last call, from the thread's own registry. */
+class CounterRelay {
+  private readonly sent = new Map<string, number>();
+
+  constructor(private readonly metrics: MetricsService) {}
+
+  async increments(): Promise<CounterIncrement[]> {
+    const increments: CounterIncrement[] = [];
+    for (const counter of RELAYED_COUNTERS) {
+      for (const { labels, value } of (await this.metrics[counter].get()).values) {
+        const key = `${counter}${JSON.stringify(labels)}`;
+        const delta = value - (this.sent.get(key) ?? 0);
+        if (delta === 0) continue;
+        this.sent.set(key, value);
+        increments.push({ counter, labels: labels as Record<string, string>, value: delta });
+      }
+    }
+    return increments;
+  }
+}
+
+function post(port: MessagePort, message: FromThread): void {
+  port.postMessage(message);
+}
+
+async function runThread(port: MessagePort, data: DeliveryThreadData): Promise<void> {
+  const relayedSql = data.database.embedded ? new RelayedSql(port) : null;
+  const early: ToThread[] = [];
+  let handle: ((message: ToThread) => void) | null = null;
+  // Listening before Nest starts: the DeliveryWorker's first SQL runs during start-up.
+  port.on('message', (message: ToThread) => {
+    if (message.type === 'sqlResult') relayedSql?.answer(message);
+    else if (handle) handle(message);
+    else early.push(message);
+  });
+
+  let dataSource: DataSource | null = null;
+  if (!relayedSql) {
+    // The main thread ran the migrations; this pool only runs the outbox's SQL.
+    dataSource = new DataSource({ ...dataSourceOptions({ url: data.database.url, poolSize: THREAD_POOL_SIZE }), migrationsRun: false });
+    await dataSource.initialize();
+  }
+  const settings = new GatewaySettings(data.environment, data.config, data.masterKey, data.database);
+  const app = await NestFactory.createApplicationContext(DeliveryModule.forThread(settings, data.workerId, relayedSql ?? (dataSource as DataSource)), {
+    logger: new RelayedLogger(port),
+  });
+  const buffer = app.get(LogBuffer);
+  const worker = app.get(DeliveryWorker);
+  const store = app.get(OutboxStore);
+  const counters = new CounterRelay(app.get(MetricsService));
+
+  const report = async (): Promise<void> => {
+    const settled = buffer.takeSettled();
+    const increments = await counters.increments();
+    if (settled.length > 0 || increments.length > 0) post(port, { type: 'report', settled, counters: increments });
+  };
+  const reporter = setInterval(() => void report(), Math.min(100, settings.environment.OUTBOX_WRITE_INTERVAL_MS));
+
+  const answer = async (request: ThreadRequest): Promise<unknown> => {
+    if (request.name === 'poll') {
+      void worker.poll();
+      return null;
+    }
+    if (request.name === 'report') return report();
+    worker.forgetTeam(request.teamId);
+    return buffer.purgeTeam(request.teamId) + (await store.purgeTeam(request.teamId));
+  };
+
+  handle = (message) => {
+    if (message.type === 'events') {
+      for (const row of message.rows) buffer.enqueue(row);
+    } else if (message.type === 'request') {
+      answer(message.request).then(
+        (result) => post(port, { type: 'reply', id: message.id, result }),
+        (error: Error) => post(port, { type: 'reply', id: message.id, error: error.message }),
+      );
+    } else if (message.type === 'shutdown') {
+      clearInterval(reporter);
+      void (async () => {
+        await app.close();
+        await report();
+        await dataSource?.destroy();
+        post(port, { type: 'closed' });
+      })();
+    }
+  };
+  for (const message of early.splice(0)) handle(message);
+  post(port, { type: 'ready' });
+}
+
+if (parentPort) {
+  const port = parentPort;
+  runThread(port, workerData as DeliveryThreadData).catch((error: Error) => post(port, { type: 'failed', error: error.stack ?? error.message }));
+}
