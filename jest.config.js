@@ -19,7 +19,7 @@ module.exports = {
     },
     {
       displayName: 'e2e',
-      testEnvironment: 'node',
+      testEnvironment: '<rootDir>/test/support/real-env-environment.js',
       rootDir: '.',
       roots: ['<rootDir>/test'],
       testRegex: '\\.e2e-spec\\.ts$',

@@ -7,7 +7,7 @@ const { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync 
 const os = require('node:os');
 const { join } = require('node:path');
 const { runLoad, toolName } = require('./lib/load');
-const { cpuSeconds, memory, rssSampler } = require('./lib/procstat');
+const { cpuSeconds, memory, rssSampler, threadCpuSeconds } = require('./lib/procstat');
 const { freePort, sleep, startProcess, findDescendant, pause, resume, stop, killAllNow } = require('./lib/processes');
 const { startGatehouse, ROOT, MODEL } = require('./lib/gatehouse');
 const { streamLoop } = require('./lib/stream-probe');
@@ -288,6 +288,7 @@ async function measure(env, scenario, c, opts) {
   const before = scenario.live ? await sinkStats(env.sinkUrl) : null;
   const upstream0 = await upstreamCount(env);
   const cpu0 = cpuSeconds(pid);
+  const threads0 = threadCpuSeconds(pid);
   const sampler = rssSampler(pid);
   const windowStartUs = Number(process.hrtime.bigint() / 1000n);
   const r = await runLoad({ target, connections: c, seconds: opts.duration, tmpDir: env.tmpDir });
@@ -297,6 +298,7 @@ async function measure(env, scenario, c, opts) {
   // A gateway whose delivery cannot keep up gets a minute; what is left then is reported ("not drained").
   if (scenario.live) delivery = await waitForDelivery(env.sinkUrl, before, scenario.live, r.requests, 60_000);
   const cpuAll = cpuSeconds(pid) - cpu0;
+  const threads1 = threadCpuSeconds(pid);
   const windowEndUs = Number(process.hrtime.bigint() / 1000n);
   const peak = sampler.stop();
   const mem = memory(pid);
@@ -318,6 +320,9 @@ async function measure(env, scenario, c, opts) {
     cpu_us_per_req: r.requests > 0 ? (cpuAll * 1e6) / r.requests : null,
     cpu_us_per_req_during_load: r.requests > 0 ? (cpuLoad * 1e6) / r.requests : null,
     cpu_util_during_load: cpuLoad / r.seconds,
+    // The request loop alone, and the log delivery thread alone (0 for processes without one), over the same window as cpu_us_per_req.
+    cpu_main_us_per_req: r.requests > 0 && threads0 && threads1 ? ((threads1.main - threads0.main) * 1e6) / r.requests : null,
+    cpu_delivery_us_per_req: r.requests > 0 && threads0 && threads1 ? ((threads1.delivery - threads0.delivery) * 1e6) / r.requests : null,
     rss_peak_mb: peak / 2 ** 20,
     rss_hwm_mb: mem ? mem.hwm / 2 ** 20 : null,
     // How many of the run's requests reached the mock upstream (cache hits do not).

@@ -25,6 +25,34 @@ function cpuSeconds(pid) {
   }
 }
 
+function statCpuSeconds(path) {
+  const stat = readFileSync(path, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+/**
+ * CPU seconds of the request loop (the main thread: its task id is the pid) and of the gateway's log delivery
+ * thread (the OS thread named after its Worker, `gatehouse-delivery`, truncated to 15 characters), or null.
+ */
+function threadCpuSeconds(pid) {
+  try {
+    let delivery = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      let name = '';
+      try {
+        name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+        if (name.startsWith('gatehouse-deliv')) delivery += statCpuSeconds(`/proc/${pid}/task/${tid}/stat`);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return { main: statCpuSeconds(`/proc/${pid}/task/${pid}/stat`), delivery };
+  } catch {
+    return null;
+  }
+}
+
 /** { rss, hwm } in bytes (current resident set and its high-water mark since start), or null. */
 function memory(pid) {
   try {
@@ -91,4 +119,4 @@ function rssSampler(pid, everyMs = 100) {
   };
 }
 
-module.exports = { cpuSeconds, memory, descendants, cmdline, rssSampler, ticksPerSecond };
+module.exports = { cpuSeconds, threadCpuSeconds, memory, descendants, cmdline, rssSampler, ticksPerSecond };

@@ -56,6 +56,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string | null })
   try {
     worker = new Worker(WORKER_SOURCE, {
       eval: true,
+      name: 'gatehouse-pglite',
       workerData: { dataDir, pglite: require.resolve('@electric-sql/pglite'), socket: require.resolve('@electric-sql/pglite-socket') },
     });
     const started = await nextMessage(worker);

@@ -56,11 +56,12 @@ export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown
   async onModuleInit(): Promise<void> {
     await this.start();
     this.metrics.addCollector(async () => {
-      const depth = await this.store.depth();
+      const depth = await this.store.depth().catch(() => null);
       // Then the thread's counters as of now (a thread being restarted is not waited for). In this order, an
       // outbox row seen deleted has its delivery counted: the thread counts it before it reads the next message.
       await Promise.race([this.request({ name: 'report' }), sleep(SCRAPE_WAIT_MS)]);
       this.metrics.bufferedEvents.set(this.fresh.length + this.held.size);
+      if (depth === null) return; // the database is unreachable: the outbox gauges are left out, not zeroed
       this.metrics.outboxDepth.reset();
       this.metrics.outboxOldestAge.reset();
       for (const row of depth) {
@@ -150,7 +151,8 @@ export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown
     const { environment, config, masterKey, database } = this.settings;
     const data: DeliveryThreadData = { environment, config, masterKey, database, workerId: this.workerId };
     // SHARE_ENV: `os.environ/NAME` references are read at every attempt, as on the main thread.
-    const thread = new Worker(threadScript(), { workerData: data, env: SHARE_ENV });
+    // The name is the OS thread's name too, so `npm run bench` can count this thread's CPU apart from the request loop's.
+    const thread = new Worker(threadScript(), { workerData: data, env: SHARE_ENV, name: 'gatehouse-delivery' });
     this.thread = thread;
     this.ready = false;
     return new Promise((resolveStarted, rejectStarted) => {
