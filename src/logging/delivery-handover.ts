@@ -9,10 +9,9 @@ import { DataSource } from 'typeorm';
 import { GatewaySettings } from '../config/gateway-settings';
 import { MetricsService } from '../metrics/metrics.service';
 import type { DeliveryThreadData, FromThread, ThreadRequest, ToThread } from './delivery/delivery-thread.protocol';
+import { LogBuffer } from './delivery/log-buffer';
 import { OutboxStore, type NewOutboxRow } from './delivery/outbox.store';
 
-/** Events held in memory (handed over and not yet acknowledged or written); past it new events are dropped and counted. */
-const MAX_HELD = 20_000;
 /** Rows per message when a restarted thread gets the held events again. */
 const ROWS_PER_MESSAGE = 1_000;
 const MAX_RESTART_DELAY_MS = 30_000;
@@ -71,9 +70,10 @@ export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown
     });
   }
 
+  /** Past LogBuffer.MAX_BUFFERED events held in memory (the thread is not keeping up), new ones are dropped and counted. */
   enqueue(row: NewOutboxRow): void {
     const labels = { kind: row.entry.callback_name, team: row.teamId ?? 'none' };
-    if (this.fresh.length + this.held.size >= MAX_HELD) {
+    if (this.fresh.length + this.held.size >= LogBuffer.MAX_BUFFERED) {
       this.metrics.logDropped.inc({ ...labels, reason: 'buffer_full' });
       return;
     }

@@ -6,6 +6,9 @@ import { DESTINATION_KINDS, type DeliveryResult, type DestinationKind } from '..
 import { BufferedEvent, LogBuffer, type OutboxConsumer, type SendOutcome } from './log-buffer';
 import { OutboxStore, type DeliverableEvent } from './outbox.store';
 
+/** The outbox claimant name of this gateway instance (see DeliveryThreadData.workerId). */
+export const DELIVERY_WORKER_ID = Symbol('DELIVERY_WORKER_ID');
+
 /**
  * Takes events from the outbox and delivers them, at least once.
  * - Bulkheads: every destination entry is delivered by its own task, and a kind never runs more than
@@ -23,9 +26,6 @@ import { OutboxStore, type DeliverableEvent } from './outbox.store';
  *   due — its new events are written unclaimed and claims skip it — so a destination that is down costs one
  *   attempt per back-off period instead of one per event.
  */
-/** The outbox claimant name of this gateway instance (see DeliveryThreadData.workerId). */
-export const DELIVERY_WORKER_ID = Symbol('DELIVERY_WORKER_ID');
-
 @Injectable()
 export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, OutboxConsumer {
   static readonly MAX_TASKS_PER_KIND = 16;

@@ -67,8 +67,8 @@ function settleInMemory(event: BufferedEvent, outcome: SendOutcome): boolean {
 }
 
 /**
- * In the delivery thread, the events handed over by the request loop (DeliveryHandover), in memory. Every `OUTBOX_WRITE_INTERVAL_MS` a tick hands
- * the new events to the delivery worker, which sends them from memory, and writes to the outbox, in one
+ * In the delivery thread: the events the request loop handed over (DeliveryHandover), in memory. Every
+ * `OUTBOX_WRITE_INTERVAL_MS` a tick hands the new events to the delivery worker, which sends them from memory, and writes to the outbox, in one
  * multi-row INSERT, the events of the previous tick that are still not acknowledged (their destination is
  * slow, down or rejecting, or its circuit is open). A healthy destination therefore costs no database
  * write at all, no database write ever sits on a request, and a SIGKILL loses at most the events of the last
