@@ -1,7 +1,9 @@
 'use strict';
 // A/B of two gateway builds on the same mock, sink and load generator, interleaved, one paused while the other runs.
 //   node bench/ab.js <main.js of build A> <main.js of build B>       e.g. a copy of dist/ from another commit
-// Env: C (connections, default 10), SECS (per run, 5), REPS (4), MODES (on = 3 destinations, off = logging off; "on,off").
+// Env: C (connections, default 10), SECS (per run, 5), REPS (4), MODES (on = 3 destinations, off = logging off; "on,off"),
+// NODES (one Node binary per build, comma-separated; default the one running this script), e.g. the same build on two
+// runtimes: NODES=/usr/bin/node,node_modules/.bin/node node bench/ab.js dist/src/main.js dist/src/main.js
 // Prints req/s, p99 and CPU µs/request (the gateway process, including delivering the run's events) per build and mode.
 const { join, resolve } = require('node:path');
 const os = require('node:os');
@@ -21,6 +23,7 @@ const C = Number(process.env.C || 10);
 const SECS = Number(process.env.SECS || 5);
 const REPS = Number(process.env.REPS || 4);
 const MODES = (process.env.MODES || 'on,off').split(',');
+const NODES = process.env.NODES ? process.env.NODES.split(',').map((path) => resolve(path)) : [];
 
 runMain(async () => {
   const tmpDir = mkdtempSync(join(os.tmpdir(), 'gatehouse-ab-'));
@@ -29,7 +32,7 @@ runMain(async () => {
   const [, mockPort] = await mock.ready;
   const [, sinkPort, sinkDownPort] = await sink.ready;
   const gateways = [];
-  for (const [i, mainJs] of builds.entries()) gateways.push(await startGatehouse({ label: `ab${i}`, tmpDir, mockPort, sinkPort, sinkDownPort, mainJs }));
+  for (const [i, mainJs] of builds.entries()) gateways.push(await startGatehouse({ label: `ab${i}`, tmpDir, mockPort, sinkPort, sinkDownPort, mainJs, node: NODES[i] }));
   const body = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'Hello, how are you today?' }] });
   const results = {};
   for (let rep = 0; rep < REPS; rep++) {
@@ -47,7 +50,7 @@ runMain(async () => {
         await sleep(mode === 'on' ? 1500 : 100); // delivery of the run's events counts
         const cpu = ((cpuSeconds(gateway.proc.measuredPid) - before) / run.requests) * 1e6;
         (results[`${i} ${mode}`] ??= []).push({ rps: run.rps, cpu, p99: run.p99 });
-        console.log(`rep ${rep} build ${i} (${builds[i]}) logging ${mode}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99} ms, ${cpu.toFixed(0)} µs/request`);
+        console.log(`rep ${rep} build ${i} (${NODES[i] ? `${NODES[i]} ` : ''}${builds[i]}) logging ${mode}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99} ms, ${cpu.toFixed(0)} µs/request`);
       }
     }
   }

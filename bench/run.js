@@ -21,7 +21,7 @@ const HELP = `npm run bench [-- options]
   --quick              1 repetition, 2 s runs, 0.5 s warm-up (a smoke run, ~1.5 min)
   --duration S         seconds per measured run (default 5)
   --warmup S           seconds of unrecorded warm-up before each run (default 1)
-  --reps N             interleaved repetitions (default 3)
+  --reps N             interleaved repetitions (default 5)
   --concurrency LIST   default 1,10,50
   --scenarios LIST     default 1,2,3,4,5,6,7,9,10 (+8 with BENCH_PEERS=portkey); 9 and 10 are yardsticks
                        served by the bare forwarder (a static-JSON Nest route; the forwarder + a no-op interceptor)
@@ -41,7 +41,7 @@ function parseArgs(argv) {
   const opts = {
     duration: 5,
     warmup: 1,
-    reps: 3,
+    reps: 5,
     concurrency: [1, 10, 50],
     scenarios: null,
     streamSeconds: 2,

@@ -65,10 +65,11 @@ async function api(baseUrl, key, method, path, body) {
 
 /**
  * Starts one gateway. `label` names its temp dir; `langfuseDown` points its Langfuse destination at the sink's
- * port that answers 503. Options: databaseUrl, nodeArgs (e.g. --cpu-prof), mainJs (another build), tmpDir, ports.
+ * port that answers 503. Options: databaseUrl, nodeArgs (e.g. --cpu-prof), mainJs (another build), node (another
+ * Node binary), tmpDir, ports.
  * Resolves { proc, baseUrl, masterKey, keys: { loggingOn, loggingOff } }.
  */
-async function startGatehouse({ label, tmpDir, mockPort, sinkPort, sinkDownPort, langfuseDown = false, databaseUrl, nodeArgs = [], mainJs = MAIN_JS }) {
+async function startGatehouse({ label, tmpDir, mockPort, sinkPort, sinkDownPort, langfuseDown = false, databaseUrl, nodeArgs = [], mainJs = MAIN_JS, node = process.execPath }) {
   const dir = join(tmpDir, label);
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'config.yaml');
@@ -98,7 +99,7 @@ async function startGatehouse({ label, tmpDir, mockPort, sinkPort, sinkDownPort,
     BENCH_GCS_SERVICE_ACCOUNT: serviceAccountJson(),
   });
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
-  const proc = startProcess(`gatehouse (${label})`, process.execPath, [...nodeArgs, mainJs], { env, cwd: dir });
+  const proc = startProcess(`gatehouse (${label})`, node, [...nodeArgs, mainJs], { env, cwd: dir });
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitForHttp(proc, `${baseUrl}/health/readiness`, 180_000);
   const loggingOn = await api(baseUrl, masterKey, 'POST', '/key/generate', { team_id: teamId, key_alias: `${label}-logging-on` });
