@@ -43,7 +43,10 @@ runMain(async () => {
         for (const other of gateways) (other === gateway ? resume : pause)(other.proc);
         const key = mode === 'on' ? gateway.keys.loggingOn : gateway.keys.loggingOff;
         const target = { url: `${gateway.baseUrl}/v1/chat/completions`, body, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } };
-        await runLoad({ target, connections: C, seconds: 1, tmpDir });
+        await runLoad({ target, connections: C, seconds: 1, tmpDir }).catch((error) => {
+          const exited = gateway.proc.child.exitCode ?? gateway.proc.child.signalCode;
+          throw new Error(`${error.message.trim()}; build ${i} ${exited === null ? 'still running' : `exited (${exited})`}; its last output:\n${gateway.proc.output().slice(-3000)}`);
+        });
         await sleep(1500); // the warm-up's events are delivered before the measured window
         const before = cpuSeconds(gateway.proc.measuredPid);
         const run = await runLoad({ target, connections: C, seconds: SECS, tmpDir });

@@ -26,7 +26,10 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * Returns { name, child, pid, output(), ready }.
  */
 function startProcess(name, command, args, { env, cwd, readyLine } = {}) {
-  const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+  // Each target in a process group of its own: when the bench's group is orphaned (the shell that started it in the
+  // background exits), the kernel sends SIGHUP to that group if a member is stopped, and a target paused with SIGSTOP
+  // would die of it mid-run. Children are still killed when the bench exits (killAllNow, the signal handlers).
+  const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.add(child);
   let tail = '';
   const keep = (chunk) => {
@@ -141,6 +144,8 @@ function killAllNow() {
 
 /** Runs a bench script's main: every child is killed, then the exit code is 0, or 1 after printing what threw. */
 function runMain(main) {
+  process.on('exit', killAllNow);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => process.exit(130));
   main().then(
     () => {
       killAllNow();
