@@ -14,6 +14,7 @@ const { streamLoop } = require('./lib/stream-probe');
 const { median, percentile, summary } = require('./lib/stats');
 const { renderReport, renderSoak } = require('./lib/report');
 const { summarizeProfile } = require('./lib/cpuprofile');
+const { measureMasking } = require('./lib/masking-cost');
 
 const PORTKEY_VERSION = '1.15.2';
 const HELP = `npm run bench [-- options]
@@ -23,8 +24,9 @@ const HELP = `npm run bench [-- options]
   --warmup S           seconds of unrecorded warm-up before each run (default 1)
   --reps N             interleaved repetitions (default 5)
   --concurrency LIST   default 1,10,50
-  --scenarios LIST     default 1,2,3,4,5,6,7,9,10 (+8 with BENCH_PEERS=portkey); 9 and 10 are yardsticks
-                       served by the bare forwarder (a static-JSON Nest route; the forwarder + a no-op interceptor)
+  --scenarios LIST     default 1,2,3,4,5,6,7,9,10,11 (+8 with BENCH_PEERS=portkey); 9 and 10 are yardsticks
+                       served by the bare forwarder (a static-JSON Nest route; the forwarder + a no-op interceptor);
+                       11 is PII masking per event on the built masker, in process
   --stream-seconds S   seconds per streaming measurement (default 2)
   --soak N             soak instead: N requests with logging on (scenario 4), RSS over time
   --soak-concurrency C default 10
@@ -275,6 +277,18 @@ function isolate(env, proc) {
 
 /** One measured run of a scenario at concurrency c: warm-up, (drain), load, (drain), numbers. */
 async function measure(env, scenario, c, opts) {
+  try {
+    return await measureOnce(env, scenario, c, opts);
+  } catch (error) {
+    // Most often the process under test died: say which, and what it last printed.
+    const proc = scenario.proc;
+    const gone = proc.child.exitCode !== null || proc.child.signalCode !== null;
+    const state = gone ? `${proc.name} exited (${proc.child.exitCode ?? proc.child.signalCode})` : `${proc.name} still running`;
+    throw new Error(`scenario ${scenario.id} at c=${c}: ${error.message.trim()}; ${state}; its last output:\n${proc.output().slice(-3000)}`);
+  }
+}
+
+async function measureOnce(env, scenario, c, opts) {
   isolate(env, scenario.proc);
   await sleep(100);
   const target = { url: scenario.url, method: 'POST', headers: scenario.headers, body: CHAT_BODY };
@@ -531,7 +545,7 @@ async function sanityCheck(env, scenarios) {
 // Main modes
 
 async function mainBench(opts, machine) {
-  const wanted = new Set(opts.scenarios ?? [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  const wanted = new Set(opts.scenarios ?? [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
   const peers = String(process.env.BENCH_PEERS || '').split(',').map((s) => s.trim()).filter(Boolean);
   const env = await startServers(opts, {
     gateways: [3, 4, 5].filter((id) => wanted.has(id) || (id !== 5 && wanted.has(7)) || (id === 3 && wanted.has(6))),
@@ -593,6 +607,12 @@ async function mainBench(opts, machine) {
     log('[bench] streaming (scenario 7): c=1, 8 and 64 content chunks, direct vs gateway (logging off / 3 destinations) ...');
     stream = await measureStreams(env, opts);
   }
+  let masking = null;
+  if (wanted.has(11)) {
+    log('[bench] PII masking on the delivery path (scenario 11): all detectors, a 4 kB conversation, in process ...');
+    isolate(env, null);
+    masking = measureMasking(opts.reps);
+  }
   const downRequests = env.gw[5] ? (await sinkStats(env.sinkUrl)).down_requests : null;
   const finalMemory = Object.fromEntries(
     [
@@ -618,6 +638,7 @@ async function mainBench(opts, machine) {
     notes,
     runs,
     stream,
+    masking,
     final_memory: finalMemory,
   };
 }
@@ -830,6 +851,7 @@ async function cleanupAndExit(code) {
 }
 process.on('SIGINT', () => void cleanupAndExit(130));
 process.on('SIGTERM', () => void cleanupAndExit(143));
+process.on('SIGHUP', () => void cleanupAndExit(129));
 process.on('exit', killAllNow);
 
 main().then(

@@ -1,8 +1,9 @@
 /**
+ * `logging_settings` (the privacy switches) is kept the same way, so an unrelated edit cannot relax privacy.
  * `cache_namespace` is kept the same way: only the proxy admin may set a team's shared cache namespace, so a
  * team admin's unrelated metadata edit must not drop it either.
  */
-const KEPT_UNLESS_NAMED = ['logging', 'cache_namespace'] as const;
+const KEPT_UNLESS_NAMED = ['logging', 'logging_settings', 'cache_namespace'] as const;
 
 /**
  * `metadata.logging` holds a key's or team's logging destinations. LiteLLM replaces the whole metadata
@@ -27,3 +28,8 @@ export function mergeMetadataKeepingLogging(
 
 /** Ids are used in URL paths (`/team/{team_id}/callback`), so no slashes, whitespace or URL syntax. */
 export const RESOURCE_ID_PATTERN = /^[^\s/\\?#%]{1,256}$/;
+
+/** What the audit log compares: logging destinations and privacy settings (stored form, secrets encrypted). */
+export function loggingFingerprint(metadata: Readonly<Record<string, unknown>>): string {
+  return JSON.stringify([metadata.logging ?? null, metadata.logging_settings ?? null]);
+}

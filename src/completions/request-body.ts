@@ -145,7 +145,7 @@ export function upstreamBody(body: RequestBody, upstreamModel: string, stream: b
   return JSON.stringify(out);
 }
 
-const NOT_MODEL_PARAMETERS = new Set(['model', 'messages', 'input', 'stream', 'metadata']);
+const NOT_MODEL_PARAMETERS = new Set(['model', 'messages', 'input', 'stream', 'metadata', 'no-log']);
 
 export function modelParameters(body: RequestBody): Record<string, unknown> {
   const out: Record<string, unknown> = {};

@@ -50,6 +50,7 @@ describe('parseGatewayConfig', () => {
         {
           team_id: 'my-secret-project',
           logging_configured: true,
+          privacy: {},
           success_callback: ['langfuse'],
           failure_callback: [],
           callbacks: [],
@@ -61,6 +62,7 @@ describe('parseGatewayConfig', () => {
         {
           team_id: 'ishaans-secret-project',
           logging_configured: true,
+          privacy: {},
           success_callback: ['langfuse'],
           failure_callback: [],
           callbacks: [],
@@ -72,6 +74,7 @@ describe('parseGatewayConfig', () => {
         {
           team_id: 'dbe2f686-a686-4896-864a-4c3924458709',
           logging_configured: false,
+          privacy: {},
           success_callback: [],
           failure_callback: [],
           callbacks: [],
@@ -158,7 +161,7 @@ describe('parseGatewayConfig', () => {
           '  cache_params: { type: local }',
           '  turn_off_message_logging: on',
         ),
-        ['x-defaults', 'litellm_settings.turn_off_message_logging'],
+        ['x-defaults'],
       ],
       ['an empty file', '', []],
       ['only comments', '# nothing configured yet\n', []],
@@ -524,11 +527,12 @@ describe('parseGatewayConfig', () => {
         callbacks: [],
         callback_vars: {
           langfuse_prompt_version: '2',
-          turn_off_message_logging: 'true',
           langfuse_host: 'https://nested.example',
         },
         cache: false,
         cache_ttl: 600,
+        // A team-level switch of the entry, not a variable of each destination.
+        privacy: { turn_off_message_logging: true },
       });
       expect(warnings).toContainEqual(
         expect.objectContaining({ path: 'litellm_settings.default_team_settings[0].langfuse_host', line: 8 }),
@@ -656,5 +660,52 @@ describe('loadGatewayConfig', () => {
 
   it('fails on a directory', () => {
     expect(() => loadGatewayConfig(dir)).toThrow(/cannot read the file/);
+  });
+
+  describe('privacy settings (issue 14)', () => {
+    it('reads LiteLLM’s global switches; global_disable_no_log_param in either section', () => {
+      const text = yaml(
+        'litellm_settings:',
+        '  turn_off_message_logging: true',
+        '  redact_user_api_key_info: "True"',
+        '  global_disable_no_log_param: true',
+        'general_settings:',
+        '  global_disable_no_log_param: true',
+      );
+      const { config, warnings } = parseGatewayConfig(text, null);
+      expect(config.litellmSettings.privacy).toEqual({ turn_off_message_logging: true, redact_user_api_key_info: true, disable_no_log_param: true });
+      expect(config.generalSettings.global_disable_no_log_param).toBe(true);
+      expect(warnings).toEqual([]);
+    });
+
+    it('a team entry’s switches and PII masking are the team’s config level', () => {
+      const text = yaml(
+        'litellm_settings:',
+        '  default_team_settings:',
+        '    - team_id: a',
+        '      redact_user_api_key_info: true',
+        '      disable_no_log_param: true',
+        '      pii_masking:',
+        '        detectors: [email, iban]',
+        '        patterns:',
+        '          - name: employee_id',
+        '            regex: "EMP-\\\\d{6}"',
+      );
+      const { config } = parseGatewayConfig(text, null);
+      expect(config.litellmSettings.default_team_settings[0].privacy).toEqual({
+        redact_user_api_key_info: true,
+        disable_no_log_param: true,
+        pii_masking: { detectors: ['email', 'iban'], patterns: [{ name: 'employee_id', regex: 'EMP-\\d{6}' }] },
+      });
+    });
+
+    it.each([
+      ['a catastrophic pattern', ['      pii_masking:', '        patterns: [{ name: evil, regex: "(a+)+$" }]'], 'litellm_settings.default_team_settings[0].pii_masking.patterns[0].regex'],
+      ['an unknown detector', ['      pii_masking: { detectors: [ssn] }'], 'litellm_settings.default_team_settings[0].pii_masking.detectors[0]'],
+      ['a non-boolean switch', ['      turn_off_message_logging: sometimes'], 'litellm_settings.default_team_settings[0].turn_off_message_logging'],
+    ])('%s stops the boot with its path', (_name, lines, path) => {
+      const issues = fatalIssues(yaml('litellm_settings:', '  default_team_settings:', '    - team_id: a', ...lines));
+      expect(issues.map((issue) => issue.path)).toContain(path);
+    });
   });
 });

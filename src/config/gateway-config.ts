@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Tags } from 'yaml';
 import { envReferenceName, isEnvReference, isValidEnvName } from './env-reference';
+import { PRIVACY_FIELDS, readFlag, readPrivacyLayer } from '../logging/privacy/privacy-settings';
 import { DEFAULT_CONFIG_FILE } from './environment';
 import {
   ConfigIssue,
@@ -50,6 +51,9 @@ const LITELLM_SETTINGS_USED = [
   'default_team_settings',
   'cache',
   'cache_params',
+  'turn_off_message_logging',
+  'redact_user_api_key_info',
+  'global_disable_no_log_param',
 ] as const;
 
 const LITELLM_SETTINGS_IGNORED = [
@@ -58,8 +62,6 @@ const LITELLM_SETTINGS_IGNORED = [
   'service_callbacks',
   'input_callback',
   'callback_settings',
-  'turn_off_message_logging',
-  'redact_user_api_key_info',
   'redact_messages_in_exceptions',
   'langfuse_default_tags',
   'log_raw_request_response',
@@ -68,7 +70,6 @@ const LITELLM_SETTINGS_IGNORED = [
   'set_verbose',
   'suppress_debug_info',
   'telemetry',
-  'global_disable_no_log_param',
   'datadog_params',
   's3_callback_params',
   'generic_logger_headers',
@@ -130,7 +131,7 @@ const LITELLM_SETTINGS_IGNORED = [
   'cache_kwargs',
 ] as const;
 
-const GENERAL_SETTINGS_USED = ['master_key', 'database_url', 'allowed_logging_hosts'] as const;
+const GENERAL_SETTINGS_USED = ['master_key', 'database_url', 'allowed_logging_hosts', 'global_disable_no_log_param'] as const;
 
 const GENERAL_SETTINGS_IGNORED = [
   // database
@@ -239,6 +240,7 @@ const TEAM_ENTRY_KEYS = [
   'callback_vars',
   'cache',
   'cache_ttl',
+  ...PRIVACY_FIELDS,
 ] as const;
 
 /** LiteLLM's `StandardCallbackDynamicParams` (litellm-behaviour.md §2.2). */
@@ -672,6 +674,11 @@ function readBoolean(issues: Issues, path: string, value: unknown): boolean | un
   return value;
 }
 
+/** A privacy switch: `"true"` / `"false"` pass as well, as they do through LiteLLM's pydantic models. */
+function readSwitch(issues: Issues, path: string, value: unknown): boolean | undefined {
+  return typeof value === 'string' && readFlag(value) !== undefined ? readFlag(value) : readBoolean(issues, path, value);
+}
+
 /** Numeric strings pass, as they do through LiteLLM's pydantic models; `os.environ/` does not, numbers are not secrets. */
 function readNumber(
   issues: Issues,
@@ -712,6 +719,7 @@ function emptyLitellmSettings(): LitellmSettings {
     default_team_settings: [],
     cache: false,
     cache_params: {},
+    privacy: {},
     other: {},
   };
 }
@@ -812,6 +820,14 @@ function readLitellmSettings(issues: Issues, value: unknown): LitellmSettings {
       case 'cache_params':
         result = { ...result, cache_params: readMapping(issues, keyPath, raw, 'a mapping') ?? {} };
         break;
+      case 'turn_off_message_logging':
+      case 'redact_user_api_key_info':
+      case 'global_disable_no_log_param': {
+        const flag = raw === null ? undefined : readSwitch(issues, keyPath, raw);
+        const name = key === 'global_disable_no_log_param' ? 'disable_no_log_param' : key;
+        if (flag !== undefined) result = { ...result, privacy: { ...result.privacy, [name]: flag } };
+        break;
+      }
       default:
         if ((LITELLM_SETTINGS_IGNORED as readonly string[]).includes(key)) {
           issues.warn(keyPath, 'LiteLLM setting not used by Gatehouse; ignored');
@@ -836,6 +852,7 @@ function readGeneralSettings(issues: Issues, value: unknown): GeneralSettings {
   let masterKey: string | undefined;
   let databaseUrl: string | undefined;
   let allowedLoggingHosts: string[] = [];
+  let disableNoLog: boolean | undefined;
   for (const [key, raw] of Object.entries(section)) {
     const keyPath = joinPath(path, key);
     switch (key) {
@@ -855,6 +872,9 @@ function readGeneralSettings(issues: Issues, value: unknown): GeneralSettings {
           }
         });
         break;
+      case 'global_disable_no_log_param':
+        disableNoLog = raw === null ? undefined : readSwitch(issues, keyPath, raw);
+        break;
       default:
         if ((GENERAL_SETTINGS_IGNORED as readonly string[]).includes(key)) {
           issues.warn(keyPath, 'LiteLLM setting not used by Gatehouse; ignored');
@@ -868,6 +888,7 @@ function readGeneralSettings(issues: Issues, value: unknown): GeneralSettings {
     ...(masterKey !== undefined ? { master_key: masterKey } : {}),
     ...(databaseUrl !== undefined ? { database_url: databaseUrl } : {}),
     allowed_logging_hosts: allowedLoggingHosts,
+    ...(disableNoLog !== undefined ? { global_disable_no_log_param: disableNoLog } : {}),
     other: Object.fromEntries(other),
   };
 }
@@ -954,6 +975,7 @@ function readTeamEntry(issues: Issues, path: string, entry: unknown): TeamDefaul
   let cacheTtl: number | undefined;
   const topLevelVars = new Map<string, string>();
   const nestedVars = new Map<string, string>();
+  const privacyFields: Record<string, unknown> = {};
 
   if (!('team_id' in entry)) {
     issues.error(joinPath(path, 'team_id'), 'missing: every default_team_settings entry needs a non-empty string team_id');
@@ -979,6 +1001,13 @@ function readTeamEntry(issues: Issues, path: string, entry: unknown): TeamDefaul
       case 'cache_ttl':
         cacheTtl = readNumber(issues, keyPath, raw, { positive: true });
         break;
+      case 'turn_off_message_logging':
+      case 'redact_user_api_key_info':
+      case 'disable_no_log_param':
+      case 'allow_client_message_redaction_opt_out':
+      case 'pii_masking':
+        privacyFields[key] = raw;
+        break;
       case 'callback_vars': {
         const nested = readMapping(issues, keyPath, raw, 'a mapping of callback variables') ?? {};
         for (const [name, nestedRaw] of Object.entries(nested)) {
@@ -995,11 +1024,16 @@ function readTeamEntry(issues: Issues, path: string, entry: unknown): TeamDefaul
       issues.warn(joinPath(path, name), `also set in callback_vars; the callback_vars value is used`);
     }
   }
-  if (teamId === undefined || issues.errors.length > errorsBefore) {
+  const privacy = readPrivacyLayer(privacyFields, { checkPatterns: true });
+  if ('problem' in privacy) {
+    issues.error(joinPath(path, privacy.problem.path), privacy.problem.message);
+  }
+  if (teamId === undefined || issues.errors.length > errorsBefore || 'problem' in privacy) {
     return undefined;
   }
   return {
     team_id: teamId,
+    privacy: privacy.layer,
     ...lists,
     logging_configured: ['success_callback', 'failure_callback', 'callbacks'].some((key) => key in entry),
     callback_vars: Object.fromEntries([...topLevelVars, ...nestedVars]),

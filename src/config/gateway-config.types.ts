@@ -32,6 +32,8 @@ export interface LitellmParams {
   readonly [extra: string]: unknown;
 }
 
+import type { PrivacyLayer } from '../logging/privacy/privacy-settings';
+
 export type CallbackType = 'success' | 'failure' | 'success_and_failure';
 
 export interface TeamDefaultSettings {
@@ -49,6 +51,8 @@ export interface TeamDefaultSettings {
   /** Per-team cache switch (`cache: false|true`, `cache_ttl`), as the seed promises "logging and caching per team". */
   readonly cache?: boolean;
   readonly cache_ttl?: number;
+  /** The entry's privacy switches (`turn_off_message_logging`, `pii_masking`, ...): the team's config level. */
+  readonly privacy: PrivacyLayer;
 }
 
 export interface LitellmSettings {
@@ -58,6 +62,8 @@ export interface LitellmSettings {
   readonly default_team_settings: readonly TeamDefaultSettings[];
   readonly cache: boolean;
   readonly cache_params: Readonly<Record<string, unknown>>;
+  /** The global privacy level: `turn_off_message_logging`, `redact_user_api_key_info`, `global_disable_no_log_param`. */
+  readonly privacy: PrivacyLayer;
   /** Everything else LiteLLM accepts that Gatehouse does not act on (kept so later features can read it). */
   readonly other: Readonly<Record<string, unknown>>;
 }
@@ -68,6 +74,8 @@ export interface GeneralSettings {
   readonly database_url?: string;
   /** Hosts that non-admins may use as logging destinations although they resolve to private addresses. */
   readonly allowed_logging_hosts: readonly string[];
+  /** LiteLLM documents the switch in both sections; either forbids `no-log`. */
+  readonly global_disable_no_log_param?: boolean;
   readonly other: Readonly<Record<string, unknown>>;
 }
 

@@ -4,7 +4,7 @@ import { AppException } from '../errors';
 import { KeyHealthService, type KeyHealthResponse } from '../logging/key-health.service';
 import { ChangedBy, DocumentsChangedBy } from '../audit/changed-by.decorator';
 import { Access, CurrentPrincipal } from './auth.decorators';
-import { DeleteKeysDto, GeneratedKeyResponseDto, GenerateKeyDto, KeyResponseDto, UpdateKeyDto } from './dto/key.dto';
+import { DeleteKeysDto, GeneratedKeyResponseDto, GenerateKeyDto, KeyInfoDto, KeyResponseDto, UpdateKeyDto } from './dto/key.dto';
 import { KeyListResponse, KeysService } from './keys.service';
 import type { Principal } from './principal';
 
@@ -68,7 +68,7 @@ export class KeysController {
   @Access('any_key')
   @ApiOperation({ summary: 'The caller’s key, or `?key=` (a key or its token) for admins' })
   @ApiQuery({ name: 'key', required: false })
-  info(@Query('key') key: string | undefined, @CurrentPrincipal() caller: Principal): Promise<{ key: string; info: KeyResponseDto }> {
+  info(@Query('key') key: string | undefined, @CurrentPrincipal() caller: Principal): Promise<{ key: string; info: KeyInfoDto }> {
     return this.keys.info(caller, key);
   }
 

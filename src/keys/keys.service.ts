@@ -3,13 +3,15 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { checkCacheMetadata } from '../cache/cache-metadata';
-import { mergeMetadataKeepingLogging } from '../common/metadata';
+import { loggingFingerprint, mergeMetadataKeepingLogging } from '../common/metadata';
+import { checkPrivacyMetadata } from '../logging/privacy/privacy-metadata';
+import { PrivacyResolver } from '../logging/privacy/privacy-resolver';
 import { GatewaySettings } from '../config/gateway-settings';
 import { AppException } from '../errors';
 import { LoggingEntryPolicy } from '../logging/logging-entry.policy';
 import { maskMetadata } from '../logging/logging-entry';
 import { TeamsService, type ChangeContext } from '../teams/teams.service';
-import type { DeleteKeysDto, GeneratedKeyResponseDto, GenerateKeyDto, KeyResponseDto, UpdateKeyDto } from './dto/key.dto';
+import type { DeleteKeysDto, GeneratedKeyResponseDto, GenerateKeyDto, KeyInfoDto, KeyResponseDto, UpdateKeyDto } from './dto/key.dto';
 import { expiryFromDuration } from './duration';
 import { VirtualKey } from './key.entity';
 import { digestsEqual, displayName, generateKey, hashKey } from './key-material';
@@ -57,6 +59,7 @@ export class KeysService implements OnModuleInit {
     private readonly cache: PrincipalCache,
     settings: GatewaySettings,
     private readonly loggingPolicy: LoggingEntryPolicy,
+    private readonly privacy: PrivacyResolver,
     private readonly audit: AuditService,
   ) {
     this.masterKeyDigest = hashKey(settings.masterKey);
@@ -103,6 +106,7 @@ export class KeysService implements OnModuleInit {
     else if (!caller.isProxyAdmin) throw new AppException('forbidden', 'You do not have access to this team');
     this.assertRoleAllowed(dto.role ?? null, caller, teamId);
     checkCacheMetadata(dto.metadata ?? {}, 'key', caller, null);
+    checkPrivacyMetadata(dto.metadata ?? {}, caller, null);
     const metadata = await this.withCheckedLogging(dto.metadata ?? {}, caller);
 
     const key = generateKey();
@@ -120,7 +124,7 @@ export class KeysService implements OnModuleInit {
           expiresAt: expiryFromDuration(dto.duration),
         }),
       );
-      if (metadata.logging !== undefined) await this.auditLogging(context, saved, null, manager);
+      if (metadata.logging !== undefined || metadata.logging_settings !== undefined) await this.auditLogging(context, saved, null, manager);
       return saved;
     });
     return { key, ...toKeyResponse(row) };
@@ -130,10 +134,13 @@ export class KeysService implements OnModuleInit {
     const { caller } = context;
     const row = await this.requireManageableKey(caller, dto.key);
     if (dto.role !== undefined) this.assertRoleAllowed(dto.role, caller, row.teamId);
-    if (dto.metadata !== undefined) checkCacheMetadata(dto.metadata, 'key', caller, row.metadata);
+    if (dto.metadata !== undefined) {
+      checkCacheMetadata(dto.metadata, 'key', caller, row.metadata);
+      checkPrivacyMetadata(dto.metadata, caller, row.metadata);
+    }
     const incoming = dto.metadata === undefined ? undefined : await this.withCheckedLogging(dto.metadata, caller);
     const before = { metadata: maskMetadata(row.metadata) };
-    const loggingBefore = JSON.stringify(row.metadata.logging ?? null);
+    const loggingBefore = loggingFingerprint(row.metadata);
     if (dto.key_alias !== undefined) row.keyAlias = dto.key_alias;
     if (incoming !== undefined) row.metadata = mergeMetadataKeepingLogging(row.metadata, incoming);
     if (dto.models !== undefined) row.models = dto.models;
@@ -142,7 +149,7 @@ export class KeysService implements OnModuleInit {
     if (dto.duration !== undefined) row.expiresAt = expiryFromDuration(dto.duration);
     const saved = await this.keys.manager.transaction(async (manager) => {
       const result = await manager.save(row);
-      if (JSON.stringify(result.metadata.logging ?? null) !== loggingBefore) await this.auditLogging(context, result, before, manager);
+      if (loggingFingerprint(result.metadata) !== loggingBefore) await this.auditLogging(context, result, before, manager);
       return result;
     });
     this.cache.invalidateKey(saved.token);
@@ -171,7 +178,8 @@ export class KeysService implements OnModuleInit {
   }
 
   /** Without `key`: the caller's own key. With it: admins any key, team admins their team's, others only themselves. */
-  async info(caller: Principal, keyOrToken: string | undefined): Promise<{ key: string; info: KeyResponseDto }> {
+  /** With the privacy switches in force for the key, each with the level it comes from. */
+  async info(caller: Principal, keyOrToken: string | undefined): Promise<{ key: string; info: KeyInfoDto }> {
     let row: VirtualKey;
     if (keyOrToken === undefined || keyOrToken === '') {
       if (caller.keyHash === null) {
@@ -184,7 +192,8 @@ export class KeysService implements OnModuleInit {
       if (toToken(keyOrToken) !== caller.keyHash) throw new AppException('forbidden', 'You may only view your own key');
       row = await this.findOrFail(caller.keyHash);
     }
-    return { key: row.token, info: toKeyResponse(row) };
+    const withTeam = await this.keys.findOne({ where: { token: row.token }, relations: { team: true } });
+    return { key: row.token, info: { ...toKeyResponse(row), privacy: this.privacy.resolve(toPrincipal(withTeam ?? row)) } };
   }
 
   async list(caller: Principal, query: KeyListQuery): Promise<KeyListResponse> {

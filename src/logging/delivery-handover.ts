@@ -8,9 +8,11 @@ import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { DataSource } from 'typeorm';
 import { GatewaySettings } from '../config/gateway-settings';
 import { MetricsService } from '../metrics/metrics.service';
-import type { DeliveryThreadData, FromThread, ThreadRequest, ToThread } from './delivery/delivery-thread.protocol';
+import type { DeliveryThreadData, FromThread, HandedOverEvent, ThreadRequest, ToThread } from './delivery/delivery-thread.protocol';
 import { LogBuffer } from './delivery/log-buffer';
-import { OutboxStore, type NewOutboxRow } from './delivery/outbox.store';
+import { OutboxStore } from './delivery/outbox.store';
+import { maskedRows } from './privacy/mask-events';
+import { PiiMaskerCache } from './privacy/pii-masker';
 
 /** Rows per message when a restarted thread gets the held events again. */
 const ROWS_PER_MESSAGE = 1_000;
@@ -37,10 +39,10 @@ export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown
   private stopping = false;
   private restartDelayMs = 500;
   /** Enqueued this turn, not yet handed over. */
-  private fresh: NewOutboxRow[] = [];
+  private fresh: HandedOverEvent[] = [];
   private flushScheduled = false;
   /** Handed over (or waiting for a thread to be ready) and not yet settled by the thread, by event id. */
-  private readonly held = new Map<string, NewOutboxRow>();
+  private readonly held = new Map<string, HandedOverEvent>();
   private nextRequestId = 1;
   private readonly requests = new Map<number, { request: ThreadRequest; resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private closed: (() => void) | null = null;
@@ -71,7 +73,7 @@ export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown
   }
 
   /** Past LogBuffer.MAX_BUFFERED events held in memory (the thread is not keeping up), new ones are dropped and counted. */
-  enqueue(row: NewOutboxRow): void {
+  enqueue(row: HandedOverEvent): void {
     const labels = { kind: row.entry.callback_name, team: row.teamId ?? 'none' };
     if (this.fresh.length + this.held.size >= LogBuffer.MAX_BUFFERED) {
       this.metrics.logDropped.inc({ ...labels, reason: 'buffer_full' });
@@ -229,7 +231,8 @@ export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown
 
   /** Last resort at shutdown: events a dead thread still held go to the outbox unclaimed (an existing row wins). */
   private async writeHeld(): Promise<void> {
-    const rows = [...this.held.values()];
+    // No request is served any more, so masking here costs the request loop nothing.
+    const rows = maskedRows([...this.held.values()], new PiiMaskerCache());
     try {
       for (let start = 0; start < rows.length; start += 500) {
         const batch = rows.slice(start, start + 500).map((row) => ({ ...row, createdAt: new Date(), claimedBy: null, status: 'pending' as const, attempts: 0, delayMs: 0, lastError: null }));

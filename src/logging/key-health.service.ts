@@ -3,10 +3,13 @@ import type { Principal } from '../keys/principal';
 import { DestinationRegistry } from './destination-registry';
 import { storedEntries, type ResolvedEntry } from './logging-entry';
 import { LoggingResolver } from './logging-resolver';
+import { PrivacyResolver, type EffectivePrivacy } from './privacy/privacy-resolver';
 
 export interface KeyHealthResponse {
   key: 'healthy' | 'unhealthy';
   logging_callbacks: { callbacks: string[]; status: 'healthy' | 'unhealthy'; details: string } | null;
+  /** What the destinations receive of this key's calls: the privacy switches in force and where each comes from. */
+  privacy: EffectivePrivacy;
 }
 
 /**
@@ -19,11 +22,13 @@ export class KeyHealthService {
   constructor(
     private readonly resolver: LoggingResolver,
     private readonly destinations: DestinationRegistry,
+    private readonly privacy: PrivacyResolver,
   ) {}
 
   async check(principal: Principal): Promise<KeyHealthResponse> {
     const entries = this.entriesToCheck(principal);
-    if (entries.length === 0) return { key: 'healthy', logging_callbacks: null };
+    const privacy = this.privacy.resolve(principal);
+    if (entries.length === 0) return { key: 'healthy', logging_callbacks: null, privacy };
 
     const results = await Promise.all(
       entries.map(async (entry) => {
@@ -48,6 +53,7 @@ export class KeyHealthService {
           status: 'healthy',
           details: `No logger exceptions triggered, system is healthy. Checked ${results.map((r) => r.label).join(', ')}: credentials accepted, destinations reachable`,
         },
+        privacy,
       };
     }
     return {
@@ -57,6 +63,7 @@ export class KeyHealthService {
         status: 'unhealthy',
         details: `Logger exceptions triggered, system is unhealthy: ${failures.map((f) => `${f.label}: ${f.details}`).join('; ')}`,
       },
+      privacy,
     };
   }
 

@@ -11,6 +11,7 @@ import { KeyHealthService } from './key-health.service';
 import { LoggingEntryPolicy } from './logging-entry.policy';
 import { LoggingResolver } from './logging-resolver';
 import { LoggingService } from './logging.service';
+import { PrivacyResolver } from './privacy/privacy-resolver';
 
 @Module({
   controllers: [DeadLettersController],
@@ -35,6 +36,7 @@ import { LoggingService } from './logging.service';
       useFactory: (settings: GatewaySettings, secrets: SecretBox) => DestinationRegistry.create(settings, secrets),
     },
     LoggingResolver,
+    PrivacyResolver,
     LoggingEntryPolicy,
     // The dead-letter routes and the outbox gauges query the outbox here; delivery runs on its own thread.
     { provide: OutboxSql, useExisting: DataSource },
@@ -44,6 +46,6 @@ import { LoggingService } from './logging.service';
     KeyHealthService,
     CompletionLoggingInterceptor,
   ],
-  exports: [LoggingService, CompletionLoggingInterceptor, LoggingEntryPolicy, LoggingResolver, KeyHealthService],
+  exports: [LoggingService, CompletionLoggingInterceptor, LoggingEntryPolicy, LoggingResolver, PrivacyResolver, KeyHealthService],
 })
 export class LoggingModule {}

@@ -1,23 +1,34 @@
+import type { GatewaySettings } from '../config/gateway-settings';
 import type { Principal } from '../keys/principal';
 import type { DeliveryHandover } from './delivery-handover';
 import type { ResolvedEntry } from './logging-entry';
 import type { LoggingResolver } from './logging-resolver';
 import { LoggingService } from './logging.service';
+import { NO_HINTS, PrivacyResolver } from './privacy/privacy-resolver';
 import type { StandardLoggingPayload } from './standard-logging-payload';
 
-const principal = { teamId: 'team-a' } as Principal;
+const principal = { kind: 'key', teamId: 'team-a', teamMetadata: {}, keyMetadata: {} } as unknown as Principal;
+const noGlobalPrivacy = { config: { litellmSettings: { privacy: {}, default_team_settings: [] }, generalSettings: {} } } as unknown as GatewaySettings;
 
-function entry(name: ResolvedEntry['callback_name'], type: ResolvedEntry['callback_type']): ResolvedEntry {
-  return { callback_name: name, callback_type: type, callback_vars: {}, entry_id: `key:${name}:${type}`, trusted: true, source: 'key' };
+function entry(name: ResolvedEntry['callback_name'], type: ResolvedEntry['callback_type'], vars: Record<string, string> = {}): ResolvedEntry {
+  return { callback_name: name, callback_type: type, callback_vars: vars, entry_id: `key:${name}:${type}`, trusted: true, source: 'key' };
 }
 
 function setup(entries: readonly ResolvedEntry[]) {
-  const enqueued: Array<{ eventId: string; payload: StandardLoggingPayload }> = [];
+  const enqueued: Array<{ eventId: string; payload: StandardLoggingPayload; piiMasking?: unknown }> = [];
   const resolver = { resolve: () => entries } as unknown as LoggingResolver;
   const buffer = { enqueue: (row: { eventId: string; payload: StandardLoggingPayload }) => enqueued.push(row) } as unknown as DeliveryHandover;
-  const service = new LoggingService(resolver, buffer);
+  const service = new LoggingService(resolver, new PrivacyResolver(noGlobalPrivacy), buffer);
   let builds = 0;
-  const record = { litellm_call_id: 'call-1', status: 'success', messages: [], response: {} } as unknown as StandardLoggingPayload;
+  const record = {
+    litellm_call_id: 'call-1',
+    status: 'success',
+    messages: [{ role: 'user', content: 'secret plans' }],
+    response: { choices: [{ message: { role: 'assistant', content: 'noted' } }] },
+    end_user: 'u-1',
+    model_parameters: { user: 'u-1', temperature: 0 },
+    metadata: { user_api_key_hash: 'h', user_api_key_alias: 'my-alias', user_api_key_team_id: 'team-a', team_id: 'team-a', requester_metadata: {} },
+  } as unknown as StandardLoggingPayload;
   const build = () => {
     builds += 1;
     return record;
@@ -42,5 +53,48 @@ describe(LoggingService.name, () => {
     service.dispatch(build, principal);
     expect(builds()).toBe(1);
     expect(enqueued.map((row) => row.eventId)).toEqual(['call-1:key:langfuse:success', 'call-1:key:gcs_bucket:success_and_failure']);
+  });
+
+  describe('privacy', () => {
+    const withSettings = (settings: Record<string, unknown>) => ({ ...principal, teamMetadata: { logging_settings: settings } }) as Principal;
+
+    it('turn_off_message_logging: LiteLLM’s markers instead of messages and answer, one shared copy for every entry', () => {
+      const { service, enqueued, build } = setup([entry('langfuse', 'success'), entry('otel', 'success')]);
+      service.dispatch(build, withSettings({ turn_off_message_logging: true }));
+      expect(enqueued[0].payload.messages).toEqual([{ role: 'user', content: 'redacted-by-litellm' }]);
+      expect(enqueued[0].payload.response).toEqual({ text: 'redacted-by-litellm' });
+      expect(enqueued[1].payload).toBe(enqueued[0].payload);
+    });
+
+    it('a destination entry’s own turn_off_message_logging wins over the team’s, a request header over both', () => {
+      const { service, enqueued, build } = setup([entry('langfuse', 'success', { turn_off_message_logging: 'false' }), entry('otel', 'success')]);
+      service.dispatch(build, withSettings({ turn_off_message_logging: true }));
+      expect(JSON.stringify(enqueued[0].payload)).toContain('secret plans');
+      expect(JSON.stringify(enqueued[1].payload)).not.toContain('secret plans');
+      service.dispatch(build, principal, { ...NO_HINTS, enableRedaction: true });
+      expect(JSON.stringify(enqueued[2].payload)).not.toContain('secret plans');
+    });
+
+    it('the opt-out header counts only where allow_client_message_redaction_opt_out is on', () => {
+      const { service, enqueued, build } = setup([entry('otel', 'success')]);
+      const optOut = { enableRedaction: false, disableRedaction: true };
+      service.dispatch(build, withSettings({ turn_off_message_logging: true }), optOut);
+      service.dispatch(build, withSettings({ turn_off_message_logging: true, allow_client_message_redaction_opt_out: true }), optOut);
+      expect(enqueued.map((row) => JSON.stringify(row.payload).includes('secret plans'))).toEqual([false, true]);
+    });
+
+    it('redact_user_api_key_info leaves out key hash and alias, user and team', () => {
+      const { service, enqueued, build } = setup([entry('otel', 'success')]);
+      service.dispatch(build, withSettings({ redact_user_api_key_info: true }));
+      const sent = JSON.stringify(enqueued[0].payload);
+      for (const identifier of ['"h"', 'my-alias', 'team-a', 'u-1']) expect([identifier, sent.includes(identifier)]).toEqual([identifier, false]);
+    });
+
+    it('PII masking travels with the event to the delivery thread; the record itself is not touched here', () => {
+      const { service, enqueued, build } = setup([entry('otel', 'success')]);
+      service.dispatch(build, { ...principal, keyMetadata: { logging_settings: { pii_masking: { detectors: ['email'] } } } } as Principal);
+      expect(enqueued[0].piiMasking).toEqual({ detectors: ['email'], patterns: [] });
+      expect(JSON.stringify(enqueued[0].payload)).toContain('secret plans');
+    });
   });
 });

@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { Principal } from '../keys/principal';
 import type { RecordBuilder } from './call-record';
 import { DeliveryHandover } from './delivery-handover';
-import { appliesTo, type ResolvedEntry } from './logging-entry';
+import { appliesTo } from './logging-entry';
 import { LoggingResolver } from './logging-resolver';
+import { withoutKeyInfo, withoutMessages } from './privacy/payload-redaction';
+import { NO_HINTS, PrivacyResolver, type RequestPrivacyHints } from './privacy/privacy-resolver';
 import type { StandardLoggingPayload } from './standard-logging-payload';
-
-const REDACTED = 'redacted-by-litellm';
 
 /**
  * Entry point of the logging module: takes a finished call's event and the caller, resolves where the
@@ -16,6 +16,7 @@ const REDACTED = 'redacted-by-litellm';
 export class LoggingService {
   constructor(
     private readonly resolver: LoggingResolver,
+    private readonly privacy: PrivacyResolver,
     private readonly handover: DeliveryHandover,
   ) {}
 
@@ -27,27 +28,31 @@ export class LoggingService {
     return this.handover.purgeTeam(teamId);
   }
 
-  /** Builds the record only when the caller logs somewhere. */
-  dispatch(build: RecordBuilder, principal: Principal): void {
+  /**
+   * Builds the record only when the caller logs somewhere. Redaction is applied here, before the event leaves
+   * the request loop, so redacted text never reaches the delivery thread, the outbox or a dead letter; PII
+   * masking needs real work and runs on the delivery thread (the event carries its masking configuration).
+   */
+  dispatch(build: RecordBuilder, principal: Principal, hints: RequestPrivacyHints = NO_HINTS): void {
     const entries = this.resolver.resolve(principal);
     if (entries.length === 0) return;
-    const payload = build();
+    const privacy = this.privacy.resolve(principal);
+    const built = build();
+    const payload = privacy.redact_user_api_key_info.value ? withoutKeyInfo(built) : built;
+    // One object per variant: the rows of one call share it across the thread boundary (and in the outbox batch).
+    let redacted: StandardLoggingPayload | undefined;
+    const piiMasking = privacy.pii_masking.value;
     for (const entry of entries) {
       if (!appliesTo(entry.callback_type, payload.status)) continue;
+      const redact = this.privacy.redactsMessages(privacy, hints, entry);
       this.handover.enqueue({
         eventId: `${payload.litellm_call_id}:${entry.entry_id}`,
         entry,
         source: entry.source,
         teamId: principal.teamId,
-        payload: forEntry(payload, entry),
+        payload: redact ? (redacted ??= withoutMessages(payload)) : payload,
+        ...(piiMasking !== null ? { piiMasking } : {}),
       });
     }
   }
-}
-
-/** LiteLLM's per-entry `turn_off_message_logging`: the destination gets the metadata but not the content. */
-function forEntry(payload: StandardLoggingPayload, entry: ResolvedEntry): StandardLoggingPayload {
-  const flag = entry.callback_vars.turn_off_message_logging;
-  if (flag === undefined || !/^(true|1|yes)$/i.test(flag)) return payload;
-  return { ...payload, messages: REDACTED, response: payload.response === null ? null : REDACTED };
 }

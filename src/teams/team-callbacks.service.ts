@@ -4,6 +4,7 @@ import type { Principal } from '../keys/principal';
 import { LoggingEntryPolicy } from '../logging/logging-entry.policy';
 import { appliesTo, maskEntry, storedEntries, type MaskedEntry } from '../logging/logging-entry';
 import { LoggingResolver } from '../logging/logging-resolver';
+import { PrivacyResolver, type EffectivePrivacy } from '../logging/privacy/privacy-resolver';
 import { LoggingService } from '../logging/logging.service';
 import type { TeamResponseDto } from './dto/team.dto';
 import { TeamsService, toTeamResponse, type ChangeContext } from './teams.service';
@@ -18,6 +19,8 @@ export interface TeamCallbacksView {
   logging_disabled: boolean;
   /** Every entry on its own (LiteLLM's flat `callback_vars` cannot show two projects of one kind). */
   callbacks: MaskedEntry[];
+  /** The privacy switches the team's keys inherit, each with the level it comes from. */
+  privacy: EffectivePrivacy;
 }
 
 /** LiteLLM's team logging endpoints: add, read, remove callbacks and disable logging. */
@@ -27,6 +30,7 @@ export class TeamCallbacksService {
     private readonly teams: TeamsService,
     private readonly policy: LoggingEntryPolicy,
     private readonly resolver: LoggingResolver,
+    private readonly privacy: PrivacyResolver,
     private readonly logging: LoggingService,
   ) {}
 
@@ -61,6 +65,7 @@ export class TeamCallbacksService {
         source: view.source,
         logging_disabled: team.loggingDisabled,
         callbacks: masked,
+        privacy: this.privacy.forTeam(teamId, team.metadata),
       },
     };
   }

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { In, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { checkCacheMetadata } from '../cache/cache-metadata';
-import { mergeMetadataKeepingLogging } from '../common/metadata';
+import { loggingFingerprint, mergeMetadataKeepingLogging } from '../common/metadata';
+import { checkPrivacyMetadata } from '../logging/privacy/privacy-metadata';
 import { GatewaySettings } from '../config/gateway-settings';
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
@@ -54,6 +55,7 @@ export class TeamsService implements OnApplicationBootstrap {
   async create(dto: CreateTeamDto, context: ChangeContext): Promise<TeamResponseDto> {
     const teamId = dto.team_id ?? randomUUID();
     checkCacheMetadata(dto.metadata ?? {}, 'team', context.caller, null);
+    checkPrivacyMetadata(dto.metadata ?? {}, context.caller, null);
     const metadata = await this.withCheckedLogging(dto.metadata ?? {}, context.caller);
     if (await this.teams.existsBy({ teamId })) {
       throw new AppException('conflict', `Team ${teamId} already exists`, { param: 'team_id' });
@@ -69,7 +71,7 @@ export class TeamsService implements OnApplicationBootstrap {
           source: 'api',
         }),
       );
-      if (metadata.logging !== undefined) {
+      if (metadata.logging !== undefined || metadata.logging_settings !== undefined) {
         await this.audit.record(
           { ...context, action: 'team_logging_updated', tableName: 'teams', objectId: teamId, teamId, before: null, after: { metadata: maskMetadata(metadata) } },
           manager,
@@ -89,7 +91,10 @@ export class TeamsService implements OnApplicationBootstrap {
       });
     }
     const current = await this.requireManageableTeam(caller, dto.team_id);
-    if (dto.metadata !== undefined) checkCacheMetadata(dto.metadata, 'team', caller, current.metadata);
+    if (dto.metadata !== undefined) {
+      checkCacheMetadata(dto.metadata, 'team', caller, current.metadata);
+      checkPrivacyMetadata(dto.metadata, caller, current.metadata);
+    }
     const incoming = dto.metadata === undefined ? undefined : await this.withCheckedLogging(dto.metadata, caller);
     const saved = await this.mutate(dto.team_id, context, 'team_logging_updated', (team) => {
       if (dto.team_alias !== undefined) team.teamAlias = dto.team_alias;
@@ -177,7 +182,7 @@ export class TeamsService implements OnApplicationBootstrap {
 
 /** Compared on the stored (encrypted) form, so a changed secret counts even though it masks the same. */
 function loggingState(team: Team): string {
-  return JSON.stringify([team.loggingDisabled, team.metadata.logging ?? null]);
+  return JSON.stringify([team.loggingDisabled, loggingFingerprint(team.metadata)]);
 }
 
 export function toTeamResponse(team: Team): TeamResponseDto {

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { EffectivePrivacy } from '../../logging/privacy/privacy-resolver';
 import {
   ArrayMaxSize,
   IsArray,
@@ -125,6 +126,20 @@ export class KeyResponseDto {
   @ApiProperty({ nullable: true, type: String, example: '2026-12-27T00:00:00.000Z' }) expires: string | null;
   @ApiProperty() created_at: string;
   @ApiProperty() updated_at: string;
+}
+
+export class KeyInfoDto extends KeyResponseDto {
+  @ApiProperty({
+    description: 'The privacy switches in force for the key (global < team < key), each with the level it comes from',
+    example: {
+      turn_off_message_logging: { value: true, source: 'team' },
+      redact_user_api_key_info: { value: false, source: 'default' },
+      no_log_allowed: { value: true, source: 'default' },
+      allow_client_message_redaction_opt_out: { value: false, source: 'default' },
+      pii_masking: { value: { detectors: ['email', 'phone'], patterns: [] }, source: 'key' },
+    },
+  })
+  privacy: EffectivePrivacy;
 }
 
 export class GeneratedKeyResponseDto extends KeyResponseDto {

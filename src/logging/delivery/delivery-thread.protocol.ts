@@ -1,6 +1,7 @@
 import type { Environment } from '../../config/environment';
 import type { GatewayConfig } from '../../config/gateway-config.types';
 import type { GatewaySettings } from '../../config/gateway-settings';
+import type { PiiMaskingConfig } from '../privacy/pii-masker';
 import type { NewOutboxRow } from './outbox.store';
 
 /** What the delivery thread starts from (structured-cloned into it). */
@@ -11,6 +12,11 @@ export interface DeliveryThreadData {
   database: GatewaySettings['database'];
   /** Stable for the gateway instance: a restarted thread takes over (and releases) the claims of the one that died. */
   workerId: string;
+}
+
+/** One event as the request loop hands it over: masking, when the caller has it, is the thread's first step. */
+export interface HandedOverEvent extends NewOutboxRow {
+  piiMasking?: PiiMaskingConfig;
 }
 
 /** Counters the thread increments; the main thread adds the increments to its own registry. */
@@ -24,7 +30,7 @@ export interface CounterIncrement {
 
 /** Main → thread. Rows of one message that share a payload object arrive sharing it (structured clone keeps identity). */
 export type ToThread =
-  | { type: 'events'; rows: NewOutboxRow[] }
+  | { type: 'events'; rows: HandedOverEvent[] }
   | { type: 'request'; id: number; request: ThreadRequest }
   | { type: 'sqlResult'; id: number; result?: unknown; error?: string }
   | { type: 'shutdown' };

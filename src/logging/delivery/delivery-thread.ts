@@ -10,6 +10,8 @@ import { MetricsService } from '../../metrics/metrics.service';
 import { DestinationRegistry } from '../destination-registry';
 import { DELIVERY_WORKER_ID, DeliveryWorker } from './delivery-worker';
 import { RELAYED_COUNTERS, type CounterIncrement, type DeliveryThreadData, type FromThread, type ThreadRequest, type ToThread } from './delivery-thread.protocol';
+import { maskedRows } from '../privacy/mask-events';
+import { PiiMaskerCache } from '../privacy/pii-masker';
 import { LogBuffer } from './log-buffer';
 import { OutboxSql, OutboxStore } from './outbox.store';
 
@@ -143,6 +145,7 @@ async function runThread(port: MessagePort, data: DeliveryThreadData): Promise<v
   const worker = app.get(DeliveryWorker);
   const store = app.get(OutboxStore);
   const counters = new CounterRelay(app.get(MetricsService));
+  const maskers = new PiiMaskerCache();
 
   const report = async (): Promise<void> => {
     const settled = buffer.takeSettled();
@@ -163,7 +166,7 @@ async function runThread(port: MessagePort, data: DeliveryThreadData): Promise<v
 
   handle = (message) => {
     if (message.type === 'events') {
-      for (const row of message.rows) buffer.enqueue(row);
+      for (const row of maskedRows(message.rows, maskers)) buffer.enqueue(row);
     } else if (message.type === 'request') {
       answer(message.request).then(
         (result) => post(port, { type: 'reply', id: message.id, result }),

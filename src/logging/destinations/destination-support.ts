@@ -176,6 +176,10 @@ export function responseMessage(response: unknown): unknown {
     if ('role' in (response as object) || 'content' in (response as object)) {
       return response;
     }
+    // A redacted answer (LiteLLM's `{"text": "redacted-by-litellm"}`) still shows as the answer.
+    if (typeof (response as { text?: unknown }).text === 'string') {
+      return { role: 'assistant', content: (response as { text: string }).text };
+    }
     return null;
   }
   return response ?? null;
