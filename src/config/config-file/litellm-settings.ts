@@ -1,0 +1,210 @@
+import { isEnvReference } from '../env-reference';
+import { readPrivacyLayer } from '../../logging/privacy/privacy-settings';
+import type { LitellmSettings, TeamDefaultSettings } from '../gateway-config.types';
+import { KNOWN_CALLBACK_VARS, LITELLM_SETTINGS_IGNORED, LITELLM_SETTINGS_USED, reportMisplaced, TEAM_ENTRY_KEYS } from './known-keys';
+import { closestKey, checkEnvReference, describeKind, isMapping, Issues, joinPath, readBoolean, readMapping, readNumber, readString, readStringList, readSwitch, reportUnknownKey, scalarToString } from './problems';
+
+/**
+ * config.yaml's `litellm_settings`: global callbacks, cache, the privacy switches, and `default_team_settings` (each
+ * team entry's callback lists, callback variables, cache and privacy settings).
+ */
+
+export function emptyLitellmSettings(): LitellmSettings {
+  return {
+    success_callback: [],
+    failure_callback: [],
+    callbacks: [],
+    default_team_settings: [],
+    cache: false,
+    cache_params: {},
+    privacy: {},
+    other: {},
+  };
+}
+
+export function readLitellmSettings(issues: Issues, value: unknown): LitellmSettings {
+  const path = 'litellm_settings';
+  const section = readMapping(issues, path, value, 'a mapping of settings');
+  if (section === undefined) {
+    return emptyLitellmSettings();
+  }
+  const other: Array<[string, unknown]> = [];
+  const known: readonly string[] = [...LITELLM_SETTINGS_USED, ...LITELLM_SETTINGS_IGNORED];
+  let result = emptyLitellmSettings();
+  for (const [key, raw] of Object.entries(section)) {
+    const keyPath = joinPath(path, key);
+    switch (key) {
+      case 'success_callback':
+      case 'failure_callback':
+      case 'callbacks':
+        result = { ...result, [key]: readStringList(issues, keyPath, raw) };
+        break;
+      case 'default_team_settings':
+        result = { ...result, default_team_settings: readTeamSettings(issues, keyPath, raw) };
+        break;
+      case 'cache':
+        result = { ...result, cache: raw === null ? false : (readBoolean(issues, keyPath, raw) ?? false) };
+        break;
+      case 'cache_params':
+        result = { ...result, cache_params: readMapping(issues, keyPath, raw, 'a mapping') ?? {} };
+        break;
+      case 'turn_off_message_logging':
+      case 'redact_user_api_key_info':
+      case 'global_disable_no_log_param': {
+        const flag = raw === null ? undefined : readSwitch(issues, keyPath, raw);
+        const name = key === 'global_disable_no_log_param' ? 'disable_no_log_param' : key;
+        if (flag !== undefined) result = { ...result, privacy: { ...result.privacy, [name]: flag } };
+        break;
+      }
+      default:
+        if ((LITELLM_SETTINGS_IGNORED as readonly string[]).includes(key)) {
+          issues.warn(keyPath, 'LiteLLM setting not used by Gatehouse; ignored');
+          other.push([key, raw]);
+        } else if (!reportMisplaced(issues, keyPath, key, 'litellm_settings') && !reportUnknownKey(issues, keyPath, key, known, path)) {
+          // LiteLLM sets any litellm_settings key on its module, so an unknown one may still be real: keep it.
+          other.push([key, raw]);
+        }
+    }
+  }
+  return { ...result, other: Object.fromEntries(other) };
+}
+
+
+// default_team_settings
+
+export function readTeamSettings(issues: Issues, path: string, value: unknown): TeamDefaultSettings[] {
+  if (value === null || value === undefined) {
+    return [];
+  }
+  if (!Array.isArray(value)) {
+    issues.error(path, `must be a list of team entries (each starting with \`- team_id: ...\`), got ${describeKind(value)}`);
+    return [];
+  }
+  const teams: TeamDefaultSettings[] = [];
+  const firstIndexOf = new Map<string, number>();
+  value.forEach((entry, index) => {
+    const entryPath = `${path}[${index}]`;
+    const team = readTeamEntry(issues, entryPath, entry);
+    if (team === undefined) {
+      return;
+    }
+    const first = firstIndexOf.get(team.team_id);
+    if (first !== undefined) {
+      issues.error(joinPath(entryPath, 'team_id'), `duplicate team_id \`${team.team_id}\` (already used by ${path}[${first}])`);
+      return;
+    }
+    firstIndexOf.set(team.team_id, index);
+    teams.push(team);
+  });
+  return teams;
+}
+
+/**
+ * Every key of an entry that is not structural is a callback variable, as in LiteLLM. A nested `callback_vars`
+ * mapping is merged in and wins on a clash, because when LiteLLM finds one it reads only that mapping.
+ */
+export function readTeamEntry(issues: Issues, path: string, entry: unknown): TeamDefaultSettings | undefined {
+  if (!isMapping(entry)) {
+    issues.error(path, `must be a mapping with a \`team_id\`, got ${describeKind(entry)}`);
+    return undefined;
+  }
+  const errorsBefore = issues.errors.length;
+  const candidates: readonly string[] = [...TEAM_ENTRY_KEYS, ...KNOWN_CALLBACK_VARS];
+  let teamId: string | undefined;
+  const lists = { success_callback: [] as string[], failure_callback: [] as string[], callbacks: [] as string[] };
+  let cache: boolean | undefined;
+  let cacheTtl: number | undefined;
+  const topLevelVars = new Map<string, string>();
+  const nestedVars = new Map<string, string>();
+  const privacyFields: Record<string, unknown> = {};
+
+  if (!('team_id' in entry)) {
+    issues.error(joinPath(path, 'team_id'), 'missing: every default_team_settings entry needs a non-empty string team_id');
+  }
+  for (const [key, raw] of Object.entries(entry)) {
+    const keyPath = joinPath(path, key);
+    switch (key) {
+      case 'team_id':
+        teamId = readString(issues, keyPath, raw, ' (quote it if it looks like a number)');
+        if (teamId !== undefined && isEnvReference(teamId)) {
+          issues.error(keyPath, 'must be the team id itself, not an os.environ/ reference');
+          teamId = undefined;
+        }
+        break;
+      case 'success_callback':
+      case 'failure_callback':
+      case 'callbacks':
+        lists[key] = readStringList(issues, keyPath, raw);
+        break;
+      case 'cache':
+        cache = readBoolean(issues, keyPath, raw);
+        break;
+      case 'cache_ttl':
+        cacheTtl = readNumber(issues, keyPath, raw, { positive: true });
+        break;
+      case 'turn_off_message_logging':
+      case 'redact_user_api_key_info':
+      case 'disable_no_log_param':
+      case 'allow_client_message_redaction_opt_out':
+      case 'pii_masking':
+        privacyFields[key] = raw;
+        break;
+      case 'callback_vars': {
+        const nested = readMapping(issues, keyPath, raw, 'a mapping of callback variables') ?? {};
+        for (const [name, nestedRaw] of Object.entries(nested)) {
+          readCallbackVar(issues, joinPath(keyPath, name), name, nestedRaw, nestedVars, KNOWN_CALLBACK_VARS);
+        }
+        break;
+      }
+      default:
+        readCallbackVar(issues, keyPath, key, raw, topLevelVars, candidates);
+    }
+  }
+  for (const name of nestedVars.keys()) {
+    if (topLevelVars.has(name)) {
+      issues.warn(joinPath(path, name), `also set in callback_vars; the callback_vars value is used`);
+    }
+  }
+  const privacy = readPrivacyLayer(privacyFields, { checkPatterns: true });
+  if ('problem' in privacy) {
+    issues.error(joinPath(path, privacy.problem.path), privacy.problem.message);
+  }
+  if (teamId === undefined || issues.errors.length > errorsBefore || 'problem' in privacy) {
+    return undefined;
+  }
+  return {
+    team_id: teamId,
+    privacy: privacy.layer,
+    ...lists,
+    logging_configured: ['success_callback', 'failure_callback', 'callbacks'].some((key) => key in entry),
+    callback_vars: Object.fromEntries([...topLevelVars, ...nestedVars]),
+    ...(cache !== undefined ? { cache } : {}),
+    ...(cacheTtl !== undefined ? { cache_ttl: cacheTtl } : {}),
+  };
+}
+
+/** `typoCandidates` decides what a near-miss name was probably meant to be; such a name is fatal, not a variable. */
+export function readCallbackVar(
+  issues: Issues,
+  path: string,
+  name: string,
+  raw: unknown,
+  into: Map<string, string>,
+  typoCandidates: readonly string[],
+): void {
+  if (!(KNOWN_CALLBACK_VARS as readonly string[]).includes(name)) {
+    const suggestion = closestKey(name, typoCandidates);
+    if (suggestion !== undefined) {
+      issues.error(path, `unknown key; did you mean \`${suggestion}\`?`);
+      return;
+    }
+    issues.warn(path, 'not a callback variable LiteLLM knows; kept as a callback variable');
+  }
+  const text = scalarToString(raw);
+  if (text === undefined) {
+    issues.error(path, `callback variables must be a string, number or boolean, got ${describeKind(raw)}`);
+    return;
+  }
+  checkEnvReference(issues, path, text);
+  into.set(name, text);
+}
