@@ -54,9 +54,9 @@ async function main(): Promise<void> {
     handleShutdown(app, embedded, logger, environment.SHUTDOWN_GRACE_MS);
   } catch (error) {
     const known = error instanceof StartupError || error instanceof ConfigValidationError || error instanceof DataDirLockedError;
-    logger.fatal(known ? (error as Error).message : { err: error }, known ? undefined : 'start-up failed');
+    logger.fatal(known ? error.message : { err: error }, known ? undefined : 'start-up failed');
     // Also plainly on stderr: a person at a terminal should not have to read escaped JSON to fix a typo.
-    if (known) process.stderr.write(`\n${(error as Error).message}\n\n`);
+    if (known) process.stderr.write(`\n${error.message}\n\n`);
     await embedded?.stop().catch(() => undefined);
     process.exitCode = 1;
   }
@@ -72,7 +72,7 @@ function handleShutdown(app: NestExpressApplication, embedded: EmbeddedPostgres 
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
-    const server = app.getHttpServer() as import('node:http').Server;
+    const server = app.getHttpServer();
     const forceClose = setTimeout(() => {
       logger.warn({ grace_ms: graceMs }, 'grace period over: closing remaining connections');
       server.closeAllConnections();

@@ -38,7 +38,8 @@ export class LocalCacheStore implements CacheStore {
 
   async start(): Promise<void> {}
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.lru.clear();
+    return Promise.resolve();
   }
 }

@@ -8,6 +8,18 @@ const events = [
   JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } }),
 ];
 
+/** The parts of an assembled chat completion these tests read. */
+interface Completion {
+  choices: Array<{ message: { content: string | null } }>;
+  usage: unknown;
+}
+
+/** The parts of a replayed stream chunk these tests read. */
+interface Chunk {
+  choices: Array<{ delta: { tool_calls: unknown[] }; finish_reason: string | null }>;
+  usage: unknown;
+}
+
 describe('CachedAnswer', () => {
   it('replays a stored stream as SSE, with the usage chunk only when asked for', () => {
     const answer = CachedAnswer.fromEvents(events);
@@ -19,7 +31,7 @@ describe('CachedAnswer', () => {
   });
 
   it('assembles a stored stream into a chat completion for a non-stream request', () => {
-    const json = JSON.parse((CachedAnswer.fromEvents(events).jsonBody() as Buffer).toString());
+    const json = JSON.parse((CachedAnswer.fromEvents(events).jsonBody() as Buffer).toString()) as Completion;
     expect(json.choices[0].message.content).toBe('Hello');
     expect(json.usage).toEqual({ prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 });
   });
@@ -43,7 +55,7 @@ describe('CachedAnswer', () => {
     const chunks = text
       .split('\n\n')
       .filter((line) => line.startsWith('data: {'))
-      .map((line) => JSON.parse(line.slice(6)));
+      .map((line) => JSON.parse(line.slice(6)) as Chunk);
     expect(chunks[1].choices[0].delta.tool_calls[0]).toEqual({ index: 0, id: 't1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } });
     expect(chunks[2].choices[0].finish_reason).toBe('tool_calls');
     expect(chunks[3].usage).toEqual(completion.usage);

@@ -90,7 +90,7 @@ export class CachedAnswer {
     try {
       const events: unknown = JSON.parse(payload.toString('utf8'));
       if (!Array.isArray(events) || !events.every((event) => typeof event === 'string')) return null;
-      return CachedAnswer.fromEvents(events as string[], storedAt);
+      return CachedAnswer.fromEvents(events, storedAt);
     } catch {
       return null;
     }

@@ -108,10 +108,11 @@ export class RedisCacheStore implements CacheStore {
     });
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     // disconnect, not quit: quit waits for a reply that a dead Redis never sends. It also cancels a pending
     // reconnect (ioredis then leaves the status at `reconnecting`, with no timer behind it).
     this.closed = true;
     this.client.disconnect();
+    return Promise.resolve();
   }
 }

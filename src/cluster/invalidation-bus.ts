@@ -100,9 +100,10 @@ class RedisTransport implements Transport {
     await this.publisher.publish(CHANNEL, payload);
   }
 
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
     this.publisher.disconnect();
     this.subscriber.disconnect();
+    return Promise.resolve();
   }
 }
 

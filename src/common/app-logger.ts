@@ -1,4 +1,4 @@
-import type { LoggerService, LogLevel } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
 
 /**
@@ -40,7 +40,7 @@ export class PinoNestLogger implements LoggerService {
   fatal(message: unknown, context?: string): void {
     this.write('fatal', message, context);
   }
-  setLogLevels(_levels: LogLevel[]): void {
+  setLogLevels(): void {
     // The pino level from LOG_LEVEL is authoritative.
   }
 

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
-import { CALL_RECORD } from '../logging/call-record';
+import { CALL_RECORD } from '../logging/request/call-record';
 import { CallTracker, type TrackedRequest } from './call-tracker';
 import { DeploymentTable } from './deployment-table';
 import { SseRelay } from './sse-relay';

@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
-import { CALL_RECORD, type PendingCallRecord, type RecordListener, type RequestWithCallRecord } from '../logging/call-record';
+import { CALL_RECORD, type PendingCallRecord, type RecordListener, type RequestWithCallRecord } from '../logging/request/call-record';
 import type { ErrorInformation, StandardLoggingPayload } from '../logging/standard-logging-payload';
 import type { CachePlan } from '../cache/response-cache.service';
 import type { CompiledDeployment } from './deployment-table';

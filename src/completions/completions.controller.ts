@@ -3,7 +3,7 @@ import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Access, CurrentPrincipal } from '../keys/auth.decorators';
 import type { Principal } from '../keys/principal';
-import { CompletionLoggingInterceptor } from '../logging/completion-logging.interceptor';
+import { CompletionLoggingInterceptor } from '../logging/request/completion-logging.interceptor';
 import type { TrackedRequest } from './call-tracker';
 import { CompletionsService, type ModelListResponse } from './completions.service';
 

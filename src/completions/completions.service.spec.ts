@@ -5,10 +5,23 @@ import { FakeUpstream, unusedPort, type FakeUpstreamOptions } from '../../test/s
 import type { ModelDeployment } from '../config/gateway-config.types';
 import { AppException, toErrorBody } from '../errors';
 import type { Principal } from '../keys/principal';
-import { CALL_RECORD, type RequestWithCallRecord } from '../logging/call-record';
+import { CALL_RECORD, type RequestWithCallRecord } from '../logging/request/call-record';
 import type { StandardLoggingPayload } from '../logging/standard-logging-payload';
 import { CompletionsService } from './completions.service';
 import { DeploymentTable } from './deployment-table';
+
+/** The parts of the gateway's JSON answers these tests read: a chat completion, an embedding list or an error body. */
+interface AnswerJson {
+  choices: Array<{ message: { content: string } }>;
+  usage: { completion_tokens: number };
+  error: { code: string; message: string; type?: string; param?: string };
+}
+
+/** The parts of a recorded `response` these tests read: the assembled completion, or the embeddings without vectors. */
+interface RecordedResponse {
+  choices: Array<{ message: { content: string } }>;
+  data: unknown[];
+}
 
 /**
  * Drives the service through a bare Node server (no Nest): the global filter's part is played by a few
@@ -63,7 +76,7 @@ class Harness {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  async post(path: string, body: unknown): Promise<{ status: number; headers: Record<string, unknown>; text: string; json: any }> {
+  async post(path: string, body: unknown): Promise<{ status: number; headers: Record<string, unknown>; text: string; json: AnswerJson }> {
     const response = await fetch(this.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const text = await response.text();
     let json: unknown = null;
@@ -72,7 +85,8 @@ class Harness {
     } catch {
       json = null;
     }
-    return { status: response.status, headers: Object.fromEntries(response.headers.entries()), text, json };
+    // `json` is null when the body is not JSON; the tests read it only where they expect JSON.
+    return { status: response.status, headers: Object.fromEntries(response.headers.entries()), text, json: json as AnswerJson };
   }
 
   /** Waits for the records of every finished request. */
@@ -228,7 +242,7 @@ describe(CompletionsService.name, () => {
     const [record] = await gateway.settled(1);
     expect(record.stream).toBe(true);
     expect(record.status).toBe('success');
-    expect((record.response as any).choices[0].message.content).toBe('one two three');
+    expect((record.response as RecordedResponse).choices[0].message.content).toBe('one two three');
     expect(record.total_tokens).toBe(18);
     expect(record.response_cost).toBe(18);
     expect(record.completionStartTime).toBeGreaterThanOrEqual(record.startTime);
@@ -248,10 +262,10 @@ describe(CompletionsService.name, () => {
     const response = await gateway.post('/v1/chat/completions', chatBody('m', { stream: true }));
     expect(response.status).toBe(200);
     const events = response.text.trim().split('\n\n');
-    expect(JSON.parse(events[events.length - 1].slice(6)).error.code).toBe('upstream_error');
+    expect((JSON.parse(events[events.length - 1].slice(6)) as AnswerJson).error.code).toBe('upstream_error');
     const [record] = await gateway.settled(1);
     expect(record.status).toBe('failure');
-    expect((record.response as any).choices[0].message.content).toBe('one two ');
+    expect((record.response as RecordedResponse).choices[0].message.content).toBe('one two ');
     expect(record.completion_tokens).toBeGreaterThan(0);
   });
 
@@ -323,7 +337,7 @@ describe(CompletionsService.name, () => {
     const [record] = await gateway.settled(1);
     expect(record.call_type).toBe('aembedding');
     expect(record.messages).toEqual(['x', 'y']);
-    expect((record.response as any).data[0]).toEqual({ object: 'embedding', index: 0, dimensions: 3 });
+    expect((record.response as RecordedResponse).data[0]).toEqual({ object: 'embedding', index: 0, dimensions: 3 });
     expect(record.prompt_tokens).toBe(10);
   });
 });

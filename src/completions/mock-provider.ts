@@ -142,7 +142,7 @@ function embeddingInputs(input: unknown): Array<string | number[]> {
     return [];
   }
   if (input.every((item) => typeof item === 'number')) {
-    return [input as number[]];
+    return [input];
   }
   return input.map((item) => (typeof item === 'string' ? item : Array.isArray(item) ? (item as number[]) : String(item)));
 }

@@ -12,6 +12,11 @@ import {
   upstreamBody,
 } from './request-body';
 
+/** The part of an upstream body these tests read. */
+interface UpstreamBody {
+  stream_options?: unknown;
+}
+
 function caught(fn: () => unknown): AppException {
   try {
     fn();
@@ -99,9 +104,9 @@ describe(upstreamBody.name, () => {
   });
 
   it('asks for usage on streams and keeps the caller other stream options', () => {
-    expect(JSON.parse(upstreamBody({ model: 'p', stream: true }, 'r', true)).stream_options).toEqual({ include_usage: true });
+    expect((JSON.parse(upstreamBody({ model: 'p', stream: true }, 'r', true)) as UpstreamBody).stream_options).toEqual({ include_usage: true });
     expect(
-      JSON.parse(upstreamBody({ model: 'p', stream: true, stream_options: { include_obfuscation: false } }, 'r', true)).stream_options,
+      (JSON.parse(upstreamBody({ model: 'p', stream: true, stream_options: { include_obfuscation: false } }, 'r', true)) as UpstreamBody).stream_options,
     ).toEqual({ include_obfuscation: false, include_usage: true });
   });
 });

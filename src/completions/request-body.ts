@@ -174,5 +174,5 @@ export function requesterMetadata(body: RequestBody | null): Record<string, unkn
 
 export function requestTags(metadata: Record<string, unknown>): string[] {
   const tags = metadata.tags;
-  return Array.isArray(tags) && tags.every((tag) => typeof tag === 'string') ? (tags as string[]) : [];
+  return Array.isArray(tags) && tags.every((tag) => typeof tag === 'string') ? tags : [];
 }

@@ -5,6 +5,11 @@ const chunk = (content: string) =>
 const usageChunk = `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } })}\n\n`;
 const done = 'data: [DONE]\n\n';
 
+/** The part of a stream chunk these tests read. */
+interface StreamChunk {
+  choices: Array<{ delta: { content?: string } }>;
+}
+
 function run(relay: SseRelay, pieces: string[]): string {
   let out = '';
   for (const piece of pieces) {
@@ -46,7 +51,7 @@ describe(SseRelay.name, () => {
       }
       out += relay.end();
       expect(out).toBe(chunk('héllo wörld 👋') + done);
-      expect(JSON.parse(relay.dataEvents[0]).choices[0].delta.content).toBe('héllo wörld 👋');
+      expect((JSON.parse(relay.dataEvents[0]) as StreamChunk).choices[0].delta.content).toBe('héllo wörld 👋');
     }
   });
 

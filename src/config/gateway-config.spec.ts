@@ -414,7 +414,7 @@ describe('parseGatewayConfig', () => {
       ['a duplicate YAML key', yaml('general_settings:', '  master_key: a', '  master_key: b'), 'general_settings.master_key', 3, 'unique'],
     ])('%s', (_name, text, issuePath, line, fragment) => {
       const issues = fatalIssues(text);
-      expect(issues).toContainEqual({ path: issuePath, line, message: expect.stringContaining(fragment) });
+      expect(issues).toContainEqual({ path: issuePath, line, message: expect.stringContaining(fragment) as unknown });
     });
 
     it('reports a YAML syntax error with its line and nothing else', () => {
@@ -426,7 +426,7 @@ describe('parseGatewayConfig', () => {
 
     it('reports an alias to an undefined anchor', () => {
       expect(fatalIssues(yaml('litellm_settings:', '  callbacks: *nowhere'))).toContainEqual(
-        expect.objectContaining({ line: 2, message: expect.stringContaining('anchor') }),
+        expect.objectContaining({ line: 2, message: expect.stringContaining('anchor') as unknown }),
       );
     });
 
@@ -471,7 +471,7 @@ describe('parseGatewayConfig', () => {
       ],
       ['an unknown deployment key', yaml('model_list:', '  - model_name: m', '    litellm_params: { model: mock/m }', '    tags: [x]'), 'model_list[0].tags', 4, 'ignored'],
     ])('%s', (_name, text, issuePath, line, fragment) => {
-      expect(warningsOf(text)).toContainEqual({ path: issuePath, line, message: expect.stringContaining(fragment) });
+      expect(warningsOf(text)).toContainEqual({ path: issuePath, line, message: expect.stringContaining(fragment) as unknown });
     });
 
     it('keeps unknown and ignored settings for later features', () => {
@@ -639,7 +639,7 @@ describe('loadGatewayConfig', () => {
     const { config, warnings } = loadGatewayConfig(null, { cwd: dir });
     expect(config.source).toBeNull();
     expect(config.modelList).toEqual([]);
-    expect(warnings).toEqual([expect.objectContaining({ message: expect.stringContaining('no config file') })]);
+    expect(warnings).toEqual([expect.objectContaining({ message: expect.stringContaining('no config file') as unknown })]);
   });
 
   it('fails when a named file is missing', () => {

@@ -31,9 +31,10 @@ function contextFor(handler: () => void, headers: Record<string, string>): { con
 }
 
 describe(ApiKeyGuard.name, () => {
+  const authenticate = jest.fn(() => Promise.resolve(plainKey));
   const keys = {
     authenticateCached: jest.fn((key: string) => (key === 'sk-cached' ? plainKey : undefined)),
-    authenticate: jest.fn(async () => plainKey),
+    authenticate,
   } as unknown as KeysService;
   const guard = new ApiKeyGuard(new Reflector(), keys);
   // The guard answers synchronously when it can; a synchronous throw must reach Nest like a rejection.
@@ -47,7 +48,7 @@ describe(ApiKeyGuard.name, () => {
   it('lets public routes through without touching the key store', async () => {
     const { context } = contextFor(withLevel('public'), {});
     await expect(activate(context)).resolves.toBe(true);
-    expect(keys.authenticate).not.toHaveBeenCalled();
+    expect(authenticate).not.toHaveBeenCalled();
   });
 
   it('treats an undecorated route as proxy-admin only', async () => {
@@ -62,11 +63,11 @@ describe(ApiKeyGuard.name, () => {
   });
 
   it('answers a cached key synchronously, without the key store', () => {
-    (keys.authenticate as jest.Mock).mockClear();
+    authenticate.mockClear();
     const { context, request } = contextFor(withLevel('any_key'), { authorization: 'Bearer sk-cached' });
     expect(guard.canActivate(context)).toBe(true);
     expect(request.principal).toBe(plainKey);
-    expect(keys.authenticate).not.toHaveBeenCalled();
+    expect(authenticate).not.toHaveBeenCalled();
   });
 
   it('refuses plain keys on team_admin routes', async () => {

@@ -4,7 +4,7 @@ import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches } from 'clas
 import { AppException } from '../errors';
 import { Access } from '../keys/auth.decorators';
 import { OutboxStore, type DeadLetter } from './delivery/outbox.store';
-import { DeliveryHandover } from './delivery-handover';
+import { DeliveryHandover } from './request/delivery-handover';
 import { DESTINATION_KINDS } from './log-destination';
 
 export class ReplayDeadLettersDto {

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../keys/principal';
-import { DestinationRegistry } from './destination-registry';
+import { DestinationRegistry } from './delivery/destination-registry';
 import { storedEntries, type ResolvedEntry } from './logging-entry';
-import { LoggingResolver } from './logging-resolver';
+import { LoggingResolver } from './request/logging-resolver';
 import { PrivacyResolver, type EffectivePrivacy } from './privacy/privacy-resolver';
 
 export interface KeyHealthResponse {

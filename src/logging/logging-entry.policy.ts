@@ -5,7 +5,7 @@ import { envReferenceName, isEnvReference } from '../config/env-reference';
 import { GatewaySettings } from '../config/gateway-settings';
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
-import { DestinationRegistry } from './destination-registry';
+import { DestinationRegistry } from './delivery/destination-registry';
 import { checkVarNames, DESTINATION_KINDS, isDestinationKind, isSecretVar, isUrlVar, varSpec } from './log-destination';
 import { CALLBACK_TYPES, SECRET_MASK, type CallbackType, type LoggingEntry } from './logging-entry';
 import { assertPublicHttpUrl } from './ssrf-guard';

@@ -1,16 +1,16 @@
 import { Logger, Module } from '@nestjs/common';
 import { SecretBox } from '../common/secret-box';
 import { GatewaySettings } from '../config/gateway-settings';
-import { CompletionLoggingInterceptor } from './completion-logging.interceptor';
+import { CompletionLoggingInterceptor } from './request/completion-logging.interceptor';
 import { DeadLettersController } from './dead-letters.controller';
 import { DataSource } from 'typeorm';
-import { DeliveryHandover } from './delivery-handover';
+import { DeliveryHandover } from './request/delivery-handover';
 import { OutboxSql, OutboxStore } from './delivery/outbox.store';
-import { DestinationRegistry } from './destination-registry';
+import { DestinationRegistry } from './delivery/destination-registry';
 import { KeyHealthService } from './key-health.service';
 import { LoggingEntryPolicy } from './logging-entry.policy';
-import { LoggingResolver } from './logging-resolver';
-import { LoggingService } from './logging.service';
+import { LoggingResolver } from './request/logging-resolver';
+import { LoggingService } from './request/logging.service';
 import { PrivacyResolver } from './privacy/privacy-resolver';
 
 @Module({

@@ -10,11 +10,11 @@ import {
   type LookupAllFn,
 } from './ssrf-guard';
 
-const publicLookup: LookupAllFn = async () => [{ address: '93.184.216.34', family: 4 }];
+const publicLookup: LookupAllFn = () => Promise.resolve([{ address: '93.184.216.34', family: 4 }]);
 const lookupTo =
   (...addresses: string[]): LookupAllFn =>
-  async () =>
-    addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+  () =>
+    Promise.resolve(addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
 
 describe('assertPublicHttpUrl', () => {
   const options = { allowedHosts: [] as string[], lookup: publicLookup };
@@ -82,11 +82,9 @@ describe('assertPublicHttpUrl', () => {
   });
 
   it('rejects names that do not resolve', async () => {
-    const failing: LookupAllFn = async () => {
-      throw Object.assign(new Error('nope'), { code: 'ENOTFOUND' });
-    };
+    const failing: LookupAllFn = () => Promise.reject(Object.assign(new Error('nope'), { code: 'ENOTFOUND' }));
     await expect(assertPublicHttpUrl('https://nx.example.com', { allowedHosts: [], lookup: failing })).rejects.toThrow(/does not resolve \(ENOTFOUND\)/);
-    await expect(assertPublicHttpUrl('https://empty.example.com', { allowedHosts: [], lookup: async () => [] })).rejects.toThrow(/does not resolve/);
+    await expect(assertPublicHttpUrl('https://empty.example.com', { allowedHosts: [], lookup: () => Promise.resolve([]) })).rejects.toThrow(/does not resolve/);
   });
 
   it('lets the operator allowlist bypass name and address checks, by host or host:port', async () => {
@@ -149,7 +147,7 @@ describe('connect-time guard', () => {
 
   it('re-checks the name at connect time (DNS rebinding: public at save, private at connect)', async () => {
     let calls = 0;
-    const rebinding: LookupAllFn = async () => (calls++ === 0 ? [{ address: '93.184.216.34', family: 4 }] : [{ address: '127.0.0.1', family: 4 }]);
+    const rebinding: LookupAllFn = () => Promise.resolve(calls++ === 0 ? [{ address: '93.184.216.34', family: 4 }] : [{ address: '127.0.0.1', family: 4 }]);
     await assertPublicHttpUrl(`http://rebind.example.com:${port}`, { allowedHosts: [], lookup: rebinding });
     const agent = createGuardedAgent({ allowedHosts: [], lookup: rebinding });
     const before = hits;

@@ -169,7 +169,7 @@ export function createGuardedAgent(options: GuardedAgentOptions): Agent {
   const connectorFor = (port: number): buildConnector.connector => {
     let connector = connectors.get(port);
     if (!connector) {
-      connector = buildConnector({ ...base, lookup: createGuardedLookup(allowed, port, options.lookup) } as buildConnector.BuildOptions);
+      connector = buildConnector({ ...base, lookup: createGuardedLookup(allowed, port, options.lookup) });
       connectors.set(port, connector);
     }
     return connector;

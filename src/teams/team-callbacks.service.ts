@@ -3,9 +3,9 @@ import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
 import { LoggingEntryPolicy } from '../logging/logging-entry.policy';
 import { appliesTo, maskEntry, storedEntries, type MaskedEntry } from '../logging/logging-entry';
-import { LoggingResolver } from '../logging/logging-resolver';
+import { LoggingResolver } from '../logging/request/logging-resolver';
 import { PrivacyResolver, type EffectivePrivacy } from '../logging/privacy/privacy-resolver';
-import { LoggingService } from '../logging/logging.service';
+import { LoggingService } from '../logging/request/logging.service';
 import type { TeamResponseDto } from './dto/team.dto';
 import { TeamsService, toTeamResponse, type ChangeContext } from './teams.service';
 

@@ -6,7 +6,7 @@ import Redis from 'ioredis';
 import OpenAI from 'openai';
 import { RedisCacheStore } from '../../src/cache/redis-cache-store';
 import { ResponseCache } from '../../src/cache/response-cache.service';
-import { LoggingService } from '../../src/logging/logging.service';
+import { LoggingService } from '../../src/logging/request/logging.service';
 import { FakeUpstream, unusedPort } from '../support/fake-upstream';
 import { RecordingLogging } from '../support/recording-logging';
 import { createTestApp, type TestApp } from '../support/test-app';

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import OpenAI from 'openai';
-import { LoggingService } from '../../src/logging/logging.service';
+import { LoggingService } from '../../src/logging/request/logging.service';
 import type { StandardLoggingPayload } from '../../src/logging/standard-logging-payload';
 import { FakeUpstream, unusedPort } from '../support/fake-upstream';
 import { RecordingLogging } from '../support/recording-logging';

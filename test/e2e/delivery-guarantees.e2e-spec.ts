@@ -18,7 +18,7 @@ import {
 } from '../support/delivery/delivery-support';
 import { langfuseProject, modelListYaml } from '../support/logging/fixtures';
 import { marker, sleep } from '../support/logging/harness';
-import { DeliveryHandover } from '../../src/logging/delivery-handover';
+import { DeliveryHandover } from '../../src/logging/request/delivery-handover';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 /**
@@ -113,7 +113,7 @@ describe('delivery guarantees (in process)', () => {
     it('a destination that acknowledges in time costs no database write: no outbox row is ever inserted', async () => {
       // Every INSERT into log_outbox takes an id from this sequence, even one that ends up a no-op.
       const sequence = async (): Promise<string> => {
-        const [row] = await gw.dataSource.query(`SELECT last_value, is_called FROM log_outbox_id_seq`);
+        const [row] = await gw.dataSource.query<{ last_value: string | number; is_called: boolean }[]>(`SELECT last_value, is_called FROM log_outbox_id_seq`);
         return `${row.last_value}/${row.is_called}`;
       };
       const before = await sequence();
@@ -237,7 +237,7 @@ describe('delivery guarantees (in process)', () => {
       const sent = await Promise.all(Array.from({ length: 20 }, (_, i) => chatCallId(gw.baseUrl, team.key, marker(`crash-${i}`))));
       await waitUntil('the thread sending the events (its request hangs)', () => langfuse.ingestionRequests.length > 0, 15_000);
       // Only in memory: nothing of them is in the outbox to fall back on.
-      const [{ count }] = await gw.dataSource.query(`SELECT count(*)::int AS count FROM log_outbox`);
+      const [{ count }] = await gw.dataSource.query<{ count: number }[]>(`SELECT count(*)::int AS count FROM log_outbox`);
       expect(count).toBe(0);
 
       const handover = gw.app.get(DeliveryHandover);

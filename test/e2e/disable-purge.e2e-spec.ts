@@ -39,7 +39,7 @@ describe('disable_logging purges the team’s undelivered events', () => {
       })
       .expect(200);
     const key = await gw.http().post('/key/generate').set(admin()).send({ team_id: teamId }).expect(200);
-    return key.body.key as string;
+    return (key.body as { key: string }).key;
   }
 
   it('deletes the queued events, and they never arrive once the destination is back', async () => {
@@ -50,12 +50,12 @@ describe('disable_logging purges the team’s undelivered events', () => {
     const marks = [marker('before-disable'), marker('before-disable')];
     for (const mark of marks) expect((await chat(gw.baseUrl, mutedKey, { marker: mark })).status).toBe(200);
     await waitFor('the events to reach the outbox', async () => {
-      const [{ count }] = await gw.dataSource.query(`SELECT count(*)::int AS count FROM log_outbox WHERE team_id = 'muted-team'`);
+      const [{ count }] = await gw.dataSource.query<{ count: number }[]>(`SELECT count(*)::int AS count FROM log_outbox WHERE team_id = 'muted-team'`);
       return count === marks.length;
     });
 
     await gw.http().post('/team/muted-team/disable_logging').set(admin()).expect(200);
-    const [{ count }] = await gw.dataSource.query(`SELECT count(*)::int AS count FROM log_outbox WHERE team_id = 'muted-team'`);
+    const [{ count }] = await gw.dataSource.query<{ count: number }[]>(`SELECT count(*)::int AS count FROM log_outbox WHERE team_id = 'muted-team'`);
     expect(count).toBe(0);
 
     await langfuse.restart();

@@ -1,5 +1,12 @@
 import { createTestApp, type TestApp } from '../support/test-app';
 
+interface ErrorResponse {
+  error: { message: string; type: string; param: string | null; code: string };
+}
+
+/** The OpenAI-shaped error of a response. */
+const errorOf = (res: { body: unknown }): ErrorResponse['error'] => (res.body as ErrorResponse).error;
+
 interface ExpressLayer {
   route?: { path: string | string[]; methods: Record<string, boolean> };
 }
@@ -39,7 +46,7 @@ describe('HTTP surface: auth on every route, errors, ids, health, docs', () => {
       const path = route.path.replace(/:(\w+)/g, 'sample-$1');
       const res = await gw.http()[route.method as 'get' | 'post' | 'delete'](path).send({});
       expect([route.method, route.path, res.status]).toEqual([route.method, route.path, 401]);
-      expect(res.body.error).toMatchObject({ type: 'authentication_error', code: 'missing_api_key' });
+      expect(errorOf(res)).toMatchObject({ type: 'authentication_error', code: 'missing_api_key' });
     }
   });
 
@@ -61,7 +68,7 @@ describe('HTTP surface: auth on every route, errors, ids, health, docs', () => {
   ])('malformed or unknown credentials (%s) → 401, never 500', async (_name, authorization) => {
     const res = await gw.http().get('/key/info').set('Authorization', authorization);
     expect(res.status).toBe(401);
-    expect(res.body.error.type).toBe('authentication_error');
+    expect(errorOf(res).type).toBe('authentication_error');
     expect(JSON.stringify(res.body)).not.toContain('OR');
   });
 
@@ -84,7 +91,7 @@ describe('HTTP surface: auth on every route, errors, ids, health, docs', () => {
     const huge = JSON.stringify({ team_alias: 'x'.repeat(10 * 1024 * 1024) });
     const res = await gw.http().post('/team/new').set('Authorization', `Bearer ${gw.masterKey}`).set('Content-Type', 'application/json').send(huge);
     expect(res.status).toBe(413);
-    expect(res.body.error).toMatchObject({ code: 'payload_too_large', type: 'invalid_request_error' });
+    expect(errorOf(res)).toMatchObject({ code: 'payload_too_large', type: 'invalid_request_error' });
   });
 
   it('returns a request id on every response, echoing a safe incoming one', async () => {

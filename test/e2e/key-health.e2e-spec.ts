@@ -46,10 +46,10 @@ describe('POST /key/health', () => {
   async function health(key: string): Promise<HealthBody> {
     const res = await gw.http().post('/key/health').set(bearer(key)).set('Content-Type', 'application/json');
     transcript.record('POST /key/health', res);
-    expect([res.status, res.text.slice(0, 500)]).toEqual([200, expect.any(String)]);
+    expect([res.status, res.text.slice(0, 500)]).toEqual([200, expect.any(String) as unknown]);
     // The privacy switches every answer carries are issue 14's (test/e2e/privacy.e2e-spec.ts); here, LiteLLM's shape.
     const { privacy, ...body } = res.body as HealthBody & { privacy: unknown };
-    expect(privacy).toMatchObject({ turn_off_message_logging: expect.any(Object) });
+    expect(privacy).toMatchObject({ turn_off_message_logging: expect.any(Object) as unknown });
     return body;
   }
 
@@ -124,7 +124,7 @@ litellm_settings:
     const body = await health(key);
     expect(body).toEqual({
       key: 'healthy',
-      logging_callbacks: { callbacks: ['langfuse'], status: 'healthy', details: expect.any(String) },
+      logging_callbacks: { callbacks: ['langfuse'], status: 'healthy', details: expect.any(String) as unknown },
     });
     const probes = langfuse.requests.slice(before);
     expect(probes.length).toBeGreaterThan(0);
@@ -150,7 +150,7 @@ litellm_settings:
     const uploadsBefore = gcs.uploadRequests.length;
     expect(await health(okKey)).toEqual({
       key: 'healthy',
-      logging_callbacks: { callbacks: ['gcs_bucket'], status: 'healthy', details: expect.any(String) },
+      logging_callbacks: { callbacks: ['gcs_bucket'], status: 'healthy', details: expect.any(String) as unknown },
     });
 
     gcs.setBucketStatus('health-forbidden', 403);
@@ -172,7 +172,7 @@ litellm_settings:
     const okKey = await keyWith([otelEntry(otlp.url)]);
     expect(await health(okKey)).toEqual({
       key: 'healthy',
-      logging_callbacks: { callbacks: ['otel'], status: 'healthy', details: expect.any(String) },
+      logging_callbacks: { callbacks: ['otel'], status: 'healthy', details: expect.any(String) as unknown },
     });
     expect(otlp.spans()).toEqual([]);
 
@@ -235,7 +235,7 @@ litellm_settings:
     const teamKey = (await newKey(gw, { team_id: healthyTeam }, { transcript })).key;
     expect(await health(teamKey)).toEqual({
       key: 'healthy',
-      logging_callbacks: { callbacks: ['langfuse'], status: 'healthy', details: expect.any(String) },
+      logging_callbacks: { callbacks: ['langfuse'], status: 'healthy', details: expect.any(String) as unknown },
     });
   });
 

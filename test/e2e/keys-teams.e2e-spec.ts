@@ -14,6 +14,38 @@ litellm_settings:
       langfuse_secret: os.environ/LANGFUSE_SECRET_2
 `;
 
+/** The response shapes these tests read (only the fields they look at). */
+interface GeneratedKeyResponse {
+  key: string;
+  token: string;
+  team_id: string | null;
+  metadata: unknown;
+}
+interface KeyInfoResponse {
+  info: { team_id: string | null; key_alias: string | null };
+}
+interface KeyListResponse {
+  keys: { team_id: string }[];
+}
+interface KeyUpdateResponse {
+  metadata: unknown;
+}
+interface TeamNewResponse {
+  team_id: string;
+}
+interface TeamInfoResponse {
+  team_info: unknown;
+}
+interface TeamUpdateResponse {
+  data: { metadata: unknown };
+}
+interface ErrorResponse {
+  error: { message: string; type: string; param: string | null; code: string };
+}
+
+/** The OpenAI-shaped error of a response. */
+const errorOf = (res: { body: unknown }): ErrorResponse['error'] => (res.body as ErrorResponse).error;
+
 describe('keys and teams (LiteLLM-compatible routes)', () => {
   let gw: TestApp;
   const admin = () => ({ Authorization: `Bearer ${gw.masterKey}` });
@@ -28,22 +60,23 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
 
   async function newKey(body: Record<string, unknown>, auth = admin()): Promise<string> {
     const res = await gw.http().post('/key/generate').set(auth).send(body).expect(200);
-    return res.body.key as string;
+    return (res.body as GeneratedKeyResponse).key;
   }
 
   it('generates a key for a config team exactly as the seed shows, shown once and stored only as its SHA-256', async () => {
     const res = await gw.http().post('/key/generate').set(admin()).set('Content-Type', 'application/json').send('{"team_id": "ishaans-secret-project"}').expect(200);
-    const key: string = res.body.key;
+    const generated = res.body as GeneratedKeyResponse;
+    const key: string = generated.key;
     expect(key).toMatch(/^sk-[A-Za-z0-9_-]{43}$/); // 256 random bits
-    expect(res.body.team_id).toBe('ishaans-secret-project');
-    expect(res.body.token).toBe(createHash('sha256').update(key).digest('hex'));
+    expect(generated.team_id).toBe('ishaans-secret-project');
+    expect(generated.token).toBe(createHash('sha256').update(key).digest('hex'));
 
     const rows: Record<string, unknown>[] = await gw.dataSource.query('SELECT * FROM virtual_keys');
     expect(JSON.stringify(rows)).not.toContain(key);
     expect(JSON.stringify(rows)).not.toContain(key.slice(3, 20));
 
     const info = await gw.http().get('/key/info').set(bearer(key)).expect(200);
-    expect(info.body.info.team_id).toBe('ishaans-secret-project');
+    expect((info.body as KeyInfoResponse).info.team_id).toBe('ishaans-secret-project');
     expect(JSON.stringify(info.body)).not.toContain(key);
     const list = await gw.http().get('/key/list').set(admin()).expect(200);
     expect(JSON.stringify(list.body)).not.toContain(key);
@@ -51,13 +84,13 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
 
   it('creates, reads, lists, updates and deletes teams', async () => {
     const created = await gw.http().post('/team/new').set(admin()).send({ team_alias: 'alpha', metadata: { owner: 'x' } }).expect(200);
-    const teamId: string = created.body.team_id;
+    const teamId: string = (created.body as TeamNewResponse).team_id;
     expect(teamId).toMatch(/^[0-9a-f-]{36}$/);
     await gw.http().post('/team/new').set(admin()).send({ team_id: 'beta-team', models: ['gpt-4'] }).expect(200);
     await gw.http().post('/team/new').set(admin()).send({ team_id: 'beta-team' }).expect(409);
 
     const info = await gw.http().get('/team/info').query({ team_id: teamId }).set(admin()).expect(200);
-    expect(info.body.team_info).toMatchObject({ team_id: teamId, team_alias: 'alpha', metadata: { owner: 'x' } });
+    expect((info.body as TeamInfoResponse).team_info).toMatchObject({ team_id: teamId, team_alias: 'alpha', metadata: { owner: 'x' } });
 
     const list = await gw.http().get('/team/list').set(admin()).expect(200);
     const ids = (list.body as { team_id: string }[]).map((team) => team.team_id);
@@ -79,18 +112,19 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
     const vars = { langfuse_public_key: 'pk-lf-1', langfuse_secret_key: 'sk-lf-1', langfuse_host: 'https://cloud.langfuse.com' };
     const logging = [{ callback_name: 'langfuse', callback_type: 'success', callback_vars: vars }];
     const masked = [{ ...logging[0], callback_vars: { ...vars, langfuse_public_key: '***REDACTED***', langfuse_secret_key: '***REDACTED***' } }];
-    const gen = await gw.http().post('/key/generate').set(admin()).send({ metadata: { logging, owner: 'a' } }).expect(200);
-    expect(gen.body.metadata).toEqual({ owner: 'a', logging: masked });
-    const updated = await gw.http().post('/key/update').set(admin()).send({ key: gen.body.key, metadata: { owner: 'b' } }).expect(200);
-    expect(updated.body.metadata).toEqual({ owner: 'b', logging: masked });
-    const cleared = await gw.http().post('/key/update').set(admin()).send({ key: gen.body.token, metadata: { logging: [] } }).expect(200);
-    expect(cleared.body.metadata).toEqual({ logging: [] });
-    const removed = await gw.http().post('/key/update').set(admin()).send({ key: gen.body.token, metadata: { logging: null, owner: 'c' } }).expect(200);
-    expect(removed.body.metadata).toEqual({ owner: 'c' });
+    const genRes = await gw.http().post('/key/generate').set(admin()).send({ metadata: { logging, owner: 'a' } }).expect(200);
+    const gen = genRes.body as GeneratedKeyResponse;
+    expect(gen.metadata).toEqual({ owner: 'a', logging: masked });
+    const updated = await gw.http().post('/key/update').set(admin()).send({ key: gen.key, metadata: { owner: 'b' } }).expect(200);
+    expect((updated.body as KeyUpdateResponse).metadata).toEqual({ owner: 'b', logging: masked });
+    const cleared = await gw.http().post('/key/update').set(admin()).send({ key: gen.token, metadata: { logging: [] } }).expect(200);
+    expect((cleared.body as KeyUpdateResponse).metadata).toEqual({ logging: [] });
+    const removed = await gw.http().post('/key/update').set(admin()).send({ key: gen.token, metadata: { logging: null, owner: 'c' } }).expect(200);
+    expect((removed.body as KeyUpdateResponse).metadata).toEqual({ owner: 'c' });
 
     await gw.http().post('/team/new').set(admin()).send({ team_id: 'meta-team', metadata: { logging, tier: 1 } }).expect(200);
     const team = await gw.http().post('/team/update').set(admin()).send({ team_id: 'meta-team', metadata: { tier: 2 } }).expect(200);
-    expect(team.body.data.metadata).toEqual({ tier: 2, logging: masked });
+    expect((team.body as TeamUpdateResponse).data.metadata).toEqual({ tier: 2, logging: masked });
   });
 
   it('refuses expired, blocked and deleted keys with 401, also when the key was cached', async () => {
@@ -98,32 +132,32 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
     await gw.http().get('/key/info').set(bearer(shortLived)).expect(200);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const expired = await gw.http().get('/key/info').set(bearer(shortLived)).expect(401);
-    expect(expired.body.error.code).toBe('key_expired');
+    expect(errorOf(expired).code).toBe('key_expired');
 
     const blocked = await newKey({});
     await gw.http().get('/key/info').set(bearer(blocked)).expect(200);
     await gw.http().post('/key/update').set(admin()).send({ key: blocked, blocked: true }).expect(200);
-    expect((await gw.http().get('/key/info').set(bearer(blocked)).expect(401)).body.error.code).toBe('key_blocked');
+    expect(errorOf(await gw.http().get('/key/info').set(bearer(blocked)).expect(401)).code).toBe('key_blocked');
     await gw.http().post('/key/update').set(admin()).send({ key: blocked, blocked: false }).expect(200);
     await gw.http().get('/key/info').set(bearer(blocked)).expect(200);
 
     const deleted = await newKey({});
     await gw.http().get('/key/info').set(bearer(deleted)).expect(200);
     await gw.http().post('/key/delete').set(admin()).send({ keys: [deleted] }).expect(200, { deleted_keys: [deleted] });
-    expect((await gw.http().get('/key/info').set(bearer(deleted)).expect(401)).body.error.code).toBe('invalid_api_key');
+    expect(errorOf(await gw.http().get('/key/info').set(bearer(deleted)).expect(401)).code).toBe('invalid_api_key');
 
     await gw.http().post('/team/new').set(admin()).send({ team_id: 'blocked-team' }).expect(200);
     const teamKey = await newKey({ team_id: 'blocked-team' });
     await gw.http().get('/key/info').set(bearer(teamKey)).expect(200);
     await gw.http().post('/team/update').set(admin()).send({ team_id: 'blocked-team', blocked: true }).expect(200);
-    expect((await gw.http().get('/key/info').set(bearer(teamKey)).expect(401)).body.error.code).toBe('team_blocked');
+    expect(errorOf(await gw.http().get('/key/info').set(bearer(teamKey)).expect(401)).code).toBe('team_blocked');
   });
 
   it('never accepts the stored hash as a credential', async () => {
-    const gen = await gw.http().post('/key/generate').set(admin()).send({}).expect(200);
-    const res = await gw.http().get('/key/info').set(bearer(gen.body.token)).expect(401);
-    expect(res.body.error.code).toBe('invalid_api_key');
-    expect(JSON.stringify(res.body)).not.toContain(gen.body.token);
+    const gen = (await gw.http().post('/key/generate').set(admin()).send({}).expect(200)).body as GeneratedKeyResponse;
+    const res = await gw.http().get('/key/info').set(bearer(gen.token)).expect(401);
+    expect(errorOf(res).code).toBe('invalid_api_key');
+    expect(JSON.stringify(res.body)).not.toContain(gen.token);
   });
 
   it('accepts x-api-key and api-key headers as LiteLLM does', async () => {
@@ -147,7 +181,7 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
 
     it('a team admin manages its own team’s keys and nothing else', async () => {
       const minted = await gw.http().post('/key/generate').set(bearer(teamAdmin)).send({ key_alias: 'minted' }).expect(200);
-      expect(minted.body.team_id).toBe('team-a');
+      expect((minted.body as GeneratedKeyResponse).team_id).toBe('team-a');
       await gw.http().post('/key/generate').set(bearer(teamAdmin)).send({ team_id: 'team-a', role: 'team_admin' }).expect(200);
 
       const foreign = await gw.http().post('/key/generate').set(bearer(teamAdmin)).send({ team_id: 'team-b' }).expect(403);
@@ -155,10 +189,10 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
       expect(unknown.body).toEqual(foreign.body); // no probing of team ids
 
       const escalate = await gw.http().post('/key/generate').set(bearer(teamAdmin)).send({ role: 'proxy_admin' }).expect(403);
-      expect(escalate.body.error.param).toBe('role');
+      expect(errorOf(escalate).param).toBe('role');
 
       const list = await gw.http().get('/key/list').set(bearer(teamAdmin)).query({ return_full_object: 'true' }).expect(200);
-      expect((list.body.keys as { team_id: string }[]).every((key) => key.team_id === 'team-a')).toBe(true);
+      expect((list.body as KeyListResponse).keys.every((key) => key.team_id === 'team-a')).toBe(true);
       await gw.http().get('/key/list').set(bearer(teamAdmin)).query({ team_id: 'team-b' }).expect(403);
 
       await gw.http().post('/key/update').set(bearer(teamAdmin)).send({ key: member, key_alias: 'renamed' }).expect(200);
@@ -182,7 +216,7 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
 
     it('a plain key sees only itself', async () => {
       const own = await gw.http().get('/key/info').set(bearer(member)).expect(200);
-      expect(own.body.info.key_alias).toBe('renamed');
+      expect((own.body as KeyInfoResponse).info.key_alias).toBe('renamed');
       await gw.http().get('/key/info').query({ key: member }).set(bearer(member)).expect(200);
       await gw.http().get('/key/info').query({ key: teamAdmin }).set(bearer(member)).expect(403);
       for (const [method, path] of [
@@ -197,7 +231,7 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
       ] as const) {
         const res = await gw.http()[method](path).set(bearer(member)).send({});
         expect([path, res.status]).toEqual([path, 403]);
-        expect(res.body.error.type).toBe('permission_error');
+        expect(errorOf(res).type).toBe('permission_error');
       }
     });
 
@@ -210,7 +244,7 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
 
   describe('bad input changes nothing', () => {
     async function teamCount(): Promise<number> {
-      const [{ count }] = await gw.dataSource.query('SELECT count(*)::int AS count FROM teams');
+      const [{ count }] = await gw.dataSource.query<{ count: number }[]>('SELECT count(*)::int AS count FROM teams');
       return count;
     }
 
@@ -223,13 +257,13 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
     ])('%s → 400 naming the field', async (_name, body, code, param) => {
       const before = await teamCount();
       const res = await gw.http().post('/team/new').set(admin()).send(body).expect(400);
-      expect(res.body).toEqual({ error: { message: expect.any(String), type: 'invalid_request_error', param, code } });
+      expect(res.body).toEqual({ error: { message: expect.any(String) as unknown, type: 'invalid_request_error', param, code } });
       expect(await teamCount()).toBe(before);
     });
 
     it('invalid JSON → 400 invalid_json', async () => {
       const res = await gw.http().post('/team/new').set(admin()).set('Content-Type', 'application/json').send('{"team_id": ').expect(400);
-      expect(res.body.error).toMatchObject({ code: 'invalid_json', type: 'invalid_request_error' });
+      expect(errorOf(res)).toMatchObject({ code: 'invalid_json', type: 'invalid_request_error' });
     });
 
     it('accepts the seed’s bodies as written: # comments and trailing commas', async () => {
@@ -244,14 +278,14 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
     });
 
     it('bad duration and unknown role → 400 naming the field', async () => {
-      expect((await gw.http().post('/key/generate').set(admin()).send({ duration: '30 days' }).expect(400)).body.error.param).toBe('duration');
-      expect((await gw.http().post('/key/generate').set(admin()).send({ role: 'god' }).expect(400)).body.error.param).toBe('role');
-      expect((await gw.http().post('/key/generate').set(admin()).send({ role: 'team_admin' }).expect(400)).body.error.param).toBe('role');
+      expect(errorOf(await gw.http().post('/key/generate').set(admin()).send({ duration: '30 days' }).expect(400)).param).toBe('duration');
+      expect(errorOf(await gw.http().post('/key/generate').set(admin()).send({ role: 'god' }).expect(400)).param).toBe('role');
+      expect(errorOf(await gw.http().post('/key/generate').set(admin()).send({ role: 'team_admin' }).expect(400)).param).toBe('role');
     });
 
     it('an unknown team for the proxy admin is a 404', async () => {
       const res = await gw.http().post('/key/generate').set(admin()).send({ team_id: 'nope' }).expect(404);
-      expect(res.body.error.type).toBe('not_found_error');
+      expect(errorOf(res).type).toBe('not_found_error');
     });
 
     it('bad paging → 400', async () => {

@@ -1,5 +1,4 @@
 import { FakeUpstream } from '../support/fake-upstream';
-import type { RecordedRequest } from '../support/fakes/fake-http-server';
 import { FakeGcs } from '../support/fakes/fake-gcs';
 import { FakeLangfuse } from '../support/fakes/fake-langfuse';
 import { FakeLangsmith } from '../support/fakes/fake-langsmith';
@@ -42,6 +41,23 @@ const UPSTREAM_ANSWER = `Noted: ${PII_TEXT}.`;
 const PLACEHOLDERS = ['[EMAIL]', '[PHONE]', '[CREDIT_CARD]', '[IBAN]', '[IP_ADDRESS]', '[API_KEY]', '[AWS_ACCESS_KEY]', '[JWT]', '[EMPLOYEE_ID]'];
 
 type DestinationName = 'langfuse' | 'gcs' | 'otel' | 'langsmith';
+
+/** The gateway's JSON answers, as far as these tests read them: an error body, */
+interface ErrorJson {
+  error: { message: string; param: string };
+}
+/** the effective privacy settings with their sources (`/key/info`, `/key/health`, `/team/{id}/callback`), */
+interface PrivacyView {
+  privacy: Record<string, unknown>;
+}
+/** `/team/info`, */
+interface TeamInfoJson {
+  team_info: { metadata: unknown };
+}
+/** and the `{ data }` answers (`/audit`, `/team/update`, `/team/{id}/callback`). */
+interface DataJson<T> {
+  data: T;
+}
 const DESTINATIONS: readonly DestinationName[] = ['langfuse', 'gcs', 'otel', 'langsmith'];
 
 /**
@@ -124,7 +140,7 @@ describe('privacy controls', () => {
     const texts = {} as Record<DestinationName, string>;
     for (const name of DESTINATIONS) {
       const requests = await waitFor(`${name} to receive call ${callId}`, () =>
-        (all[name].requests as RecordedRequest[]).filter((request) => request.text.includes(callId)),
+        all[name].requests.filter((request) => request.text.includes(callId)),
       );
       texts[name] = requests.map((request) => request.text).join('\n');
     }
@@ -320,7 +336,7 @@ litellm_settings:
       const result = await call(forbiddenKey, chatBody(mark, { 'no-log': true }));
       expect(result.status).toBe(400);
       expect(JSON.parse(result.text)).toMatchObject({ error: { param: 'no-log', type: 'invalid_request_error' } });
-      expect(JSON.parse(result.text).error.message).toContain('no-log` is disabled for this team');
+      expect((JSON.parse(result.text) as ErrorJson).error.message).toContain('no-log` is disabled for this team');
       expect(upstream.requests.length).toBe(before);
       const control = await call(forbiddenKey, chatBody(marker('nolog-forbidden-control')));
       await delivered(control.callId);
@@ -330,14 +346,14 @@ litellm_settings:
     it('a malformed no-log is a 400', async () => {
       const result = await call(key, chatBody(marker('nolog-bad'), { 'no-log': 'sometimes' }));
       expect(result.status).toBe(400);
-      expect(JSON.parse(result.text).error.param).toBe('no-log');
+      expect((JSON.parse(result.text) as ErrorJson).error.param).toBe('no-log');
     });
   });
 
   function requestsNaming(needle: string): string[] {
     const hits: string[] = [];
     for (const [name, fake] of Object.entries(fakes())) {
-      for (const request of fake.requests as RecordedRequest[]) if (request.text.includes(needle)) hits.push(`${name} ${request.method} ${request.path}`);
+      for (const request of fake.requests) if (request.text.includes(needle)) hits.push(`${name} ${request.method} ${request.path}`);
     }
     return hits;
   }
@@ -380,7 +396,7 @@ litellm_settings:
       const texts = await delivered(result.callId);
       for (const name of DESTINATIONS) expect([name, texts[name].includes(mark)]).toEqual([name, !redacted]);
       const info = await gw.http().get('/key/info').set(bearer(key)).expect(200);
-      expect(info.body.info.privacy.turn_off_message_logging).toEqual({
+      expect((info.body as { info: PrivacyView }).info.privacy.turn_off_message_logging).toEqual({
         value: keySettings?.turn_off_message_logging ?? teamSettings?.turn_off_message_logging ?? false,
         source: keySettings ? 'key' : teamSettings ? 'team' : 'default',
       });
@@ -389,13 +405,13 @@ litellm_settings:
     it('a config team’s settings apply under the API team level, and the views say where each came from', async () => {
       const key = await team('pv-config-redacted', undefined, true);
       const view = await gw.http().get('/team/pv-config-redacted/callback').set(bearer(gw.masterKey)).expect(200);
-      expect(view.body.data.privacy).toMatchObject({
+      expect((view.body as DataJson<PrivacyView>).data.privacy).toMatchObject({
         turn_off_message_logging: { value: true, source: 'config' },
         pii_masking: { value: { detectors: ['email'], patterns: [] }, source: 'config' },
         no_log_allowed: { value: true, source: 'default' },
       });
       const health = await gw.http().post('/key/health').set(bearer(key)).expect(200);
-      expect(health.body.privacy.turn_off_message_logging).toEqual({ value: true, source: 'config' });
+      expect((health.body as PrivacyView).privacy.turn_off_message_logging).toEqual({ value: true, source: 'config' });
       const result = await call(key, chatBody(marker('cfg')));
       expectNoOriginalText(await delivered(result.callId), [PII.email, 'support bot']);
     });
@@ -411,7 +427,7 @@ litellm_settings:
     async function teamState(): Promise<string> {
       const info = await gw.http().get('/team/info').query({ team_id: 'pv-guarded' }).set(bearer(gw.masterKey)).expect(200);
       const audit = await gw.http().get('/audit').query({ team_id: 'pv-guarded' }).set(bearer(gw.masterKey)).expect(200);
-      return JSON.stringify([info.body.team_info.metadata, audit.body.data.length]);
+      return JSON.stringify([(info.body as TeamInfoJson).team_info.metadata, (audit.body as DataJson<unknown[]>).data.length]);
     }
 
     it.each([
@@ -446,9 +462,9 @@ litellm_settings:
     it('changes are audited, and an unrelated metadata edit keeps them', async () => {
       const res = await gw.http().post('/team/update').set(bearer(gw.masterKey)).send({ team_id: 'pv-guarded', metadata: { owner: 'finance' } });
       expect(res.status).toBe(200);
-      expect(res.body.data.metadata.logging_settings).toMatchObject({ turn_off_message_logging: true });
+      expect((res.body as DataJson<{ metadata: { logging_settings: unknown } }>).data.metadata.logging_settings).toMatchObject({ turn_off_message_logging: true });
       const audit = await gw.http().get('/audit').query({ team_id: 'pv-guarded' }).set(bearer(gw.masterKey)).expect(200);
-      expect(JSON.stringify(audit.body.data)).toContain('redact_user_api_key_info');
+      expect(JSON.stringify((audit.body as DataJson<unknown>).data)).toContain('redact_user_api_key_info');
     });
   });
 

@@ -41,6 +41,6 @@ describe('Swagger UI in a real browser', () => {
     expect((await status.innerText()).trim()).toBe('200');
 
     const stored = await gw.http().get('/team/info').query({ team_id: 'created-in-swagger' }).set('Authorization', `Bearer ${gw.masterKey}`).expect(200);
-    expect(stored.body.team_info.team_alias).toBe('from the browser');
+    expect((stored.body as { team_info: { team_alias: string | null } }).team_info.team_alias).toBe('from the browser');
   });
 });

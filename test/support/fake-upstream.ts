@@ -238,7 +238,7 @@ export class FakeUpstream {
             body?.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
           return { object: 'embedding', index, embedding };
         }),
-        model: String(body?.model ?? ''),
+        model: modelName(body),
         usage: { prompt_tokens: 5 * inputs.length, total_tokens: 5 * inputs.length },
       });
       return;
@@ -250,7 +250,7 @@ export class FakeUpstream {
       return;
     }
 
-    const model = String(body?.model ?? '');
+    const model = modelName(body);
     if (body?.stream !== true) {
       this.json(res, record, this.chatCompletion(model));
       return;
@@ -364,6 +364,12 @@ export class FakeUpstream {
     events.push({ text: 'data: [DONE]\n\n', content: false });
     return events;
   }
+}
+
+/** The request's `model` as `String` shows it, '' when there is none. */
+function modelName(body: Record<string, unknown> | null): string {
+  const model: unknown = body?.model ?? '';
+  return String(model);
 }
 
 function sleep(ms: number): Promise<void> {

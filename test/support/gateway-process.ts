@@ -34,7 +34,7 @@ export async function spawnGateway(options: { env?: Record<string, string | unde
   const port = await freePort();
   const env: Record<string, string> = {};
   // A clean environment: nothing of the test runner's database or keys leaks into the child.
-  for (const name of ['PATH', 'HOME', 'LANG', 'TZ']) if (process.env[name]) env[name] = process.env[name] as string;
+  for (const name of ['PATH', 'HOME', 'LANG', 'TZ']) if (process.env[name]) env[name] = process.env[name];
   Object.assign(env, { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' });
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[name];

@@ -7,7 +7,7 @@ import { SecretBox } from '../../common/secret-box';
 import { GatewaySettings } from '../../config/gateway-settings';
 import { dataSourceOptions } from '../../database/data-source-options';
 import { MetricsService } from '../../metrics/metrics.service';
-import { DestinationRegistry } from '../destination-registry';
+import { DestinationRegistry } from './destination-registry';
 import { DELIVERY_WORKER_ID, DeliveryWorker } from './delivery-worker';
 import { RELAYED_COUNTERS, type CounterIncrement, type DeliveryThreadData, type FromThread, type ThreadRequest, type ToThread } from './delivery-thread.protocol';
 import { maskedRows } from '../privacy/mask-events';

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { GatewaySettings } from '../../config/gateway-settings';
 import { MetricsService } from '../../metrics/metrics.service';
-import { DestinationRegistry } from '../destination-registry';
+import { DestinationRegistry } from './destination-registry';
 import { DESTINATION_KINDS, type DeliveryResult, type DestinationKind } from '../log-destination';
 import { BufferedEvent, LogBuffer, type OutboxConsumer, type SendOutcome } from './log-buffer';
 import { OutboxStore, type DeliverableEvent } from './outbox.store';

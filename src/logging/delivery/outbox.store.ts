@@ -65,8 +65,7 @@ export interface DeadLetterFilter {
  * relay to the main thread's on the embedded database (it serves one connection).
  */
 export abstract class OutboxSql {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  abstract query(sql: string, params?: unknown[]): Promise<any>;
+  abstract query(sql: string, params?: unknown[]): Promise<unknown>;
 }
 
 /**
@@ -107,19 +106,19 @@ export class OutboxStore {
         `CASE WHEN ${p(8)}::varchar IS NULL THEN NULL ELSE now() + ($1::int * interval '1 millisecond') END, ` +
         `${p(9)}, ${p(10)}::int, now() + (${p(11)}::int * interval '1 millisecond'), ${p(12)}::text, ${p(13)}::timestamptz)`;
     });
-    const inserted: Array<{ id: string; event_id: string }> = await this.db.query(
+    const inserted = (await this.db.query(
       `INSERT INTO log_outbox (event_id, entry_id, kind, source, team_id, entry, payload, claimed_by, claimed_until,
          status, attempts, next_attempt_at, last_error, created_at) VALUES ${tuples.join(', ')}
        ON CONFLICT (event_id) DO NOTHING
        RETURNING id, event_id`,
       values,
-    );
+    )) as Array<{ id: string; event_id: string }>;
     return new Map(inserted.map((row) => [row.event_id, String(row.id)]));
   }
 
   async claim(options: { kind: string; worker: string; leaseMs: number; limit: number; excludeEntryIds: readonly string[] }): Promise<DeliverableEvent[]> {
     // TypeORM answers UPDATE with [rows, affected].
-    const [rows]: [RawRow[], number] = await this.db.query(
+    const [rows] = (await this.db.query(
       `UPDATE log_outbox SET claimed_by = $1, claimed_until = now() + ($2::int * interval '1 millisecond')
        WHERE id IN (
          SELECT id FROM log_outbox
@@ -131,7 +130,7 @@ export class OutboxStore {
          FOR UPDATE SKIP LOCKED)
        RETURNING id, event_id, entry_id, kind, source, team_id, entry, payload, attempts, created_at`,
       [options.worker, options.leaseMs, options.kind, options.excludeEntryIds, options.limit],
-    );
+    )) as [RawRow[], number];
     return rows.map(toClaimedRow);
   }
 
@@ -168,7 +167,7 @@ export class OutboxStore {
 
   /** A team turned its logging off: what it logged before and is still waiting here is deleted too. */
   async purgeTeam(teamId: string): Promise<number> {
-    const [, count]: [unknown[], number] = await this.db.query(`DELETE FROM log_outbox WHERE team_id = $1`, [teamId]);
+    const [, count] = (await this.db.query(`DELETE FROM log_outbox WHERE team_id = $1`, [teamId])) as [unknown[], number];
     return count;
   }
 
@@ -179,10 +178,10 @@ export class OutboxStore {
 
   async listDead(filter: DeadLetterFilter, limit: number): Promise<DeadLetter[]> {
     const { where, values } = deadFilter(filter);
-    const rows: RawRow[] = await this.db.query(
+    const rows = (await this.db.query(
       `SELECT id, event_id, kind, source, team_id, attempts, last_error, created_at FROM log_outbox WHERE ${where} ORDER BY id LIMIT $${values.length + 1}`,
       [...values, limit],
-    );
+    )) as RawRow[];
     return rows.map((row) => ({
       id: String(row.id),
       event_id: row.event_id,
@@ -198,18 +197,18 @@ export class OutboxStore {
   /** Dead letters back to pending, due now, with a fresh attempt budget. `entries` swaps in current settings. */
   async replay(filter: DeadLetterFilter): Promise<number> {
     const { where, values } = deadFilter(filter);
-    const result: [unknown[], number] = await this.db.query(
+    const result = (await this.db.query(
       `UPDATE log_outbox SET status = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL, created_at = now()
        WHERE ${where}`,
       values,
-    );
+    )) as [unknown[], number];
     return result[1];
   }
 
   async depth(): Promise<{ kind: string; status: string; count: number; oldestSeconds: number }[]> {
-    const rows: { kind: string; status: string; count: string; oldest: string | null }[] = await this.db.query(
+    const rows = (await this.db.query(
       `SELECT kind, status, count(*) AS count, EXTRACT(EPOCH FROM (now() - min(created_at))) AS oldest FROM log_outbox GROUP BY kind, status`,
-    );
+    )) as { kind: string; status: string; count: string; oldest: string | null }[];
     return rows.map((row) => ({ kind: row.kind, status: row.status, count: Number(row.count), oldestSeconds: Number(row.oldest ?? 0) }));
   }
 }

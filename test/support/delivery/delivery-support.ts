@@ -151,6 +151,11 @@ export async function waitForSet(
   }
 }
 
+/** What a probe threw, as `String` shows it ("Error: message" for an Error). */
+function thrownText(thrown: unknown): string {
+  return String(thrown);
+}
+
 /** Polls `probe` until it returns true; throws with `description` and the last value after the deadline. */
 export async function waitUntil(description: string, probe: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 50): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -161,7 +166,7 @@ export async function waitUntil(description: string, probe: () => boolean | Prom
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}${lastError ? ` (${String(lastError)})` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}${lastError ? ` (${thrownText(lastError)})` : ''}`);
     await sleep(intervalMs);
   }
 }

@@ -66,10 +66,10 @@ async function dedicatedPostgres(label: string): Promise<ProcessDatabase> {
   };
 }
 
-async function embeddedDataDir(label: string): Promise<ProcessDatabase> {
+function embeddedDataDir(label: string): Promise<ProcessDatabase> {
   const root = mkdtempSync(join(tmpdir(), `gatehouse-${label}-`));
   const dataDir = join(root, 'data');
-  return {
+  return Promise.resolve({
     kind: 'pglite',
     env: { DATA_DIR: dataDir, DATABASE_URL: undefined },
     async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -86,10 +86,14 @@ async function embeddedDataDir(label: string): Promise<ProcessDatabase> {
         await embedded.close();
       }
     },
-    async destroy(): Promise<void> {
-      rmSync(root, { recursive: true, force: true });
+    destroy(): Promise<void> {
+      // In the executor, a failure of the synchronous removal is still a rejection.
+      return new Promise((resolve) => {
+        rmSync(root, { recursive: true, force: true });
+        resolve();
+      });
     },
-  };
+  });
 }
 
 /** Opens a PGlite data directory in a helper process (taking its lock) and serves it on a loopback socket. */

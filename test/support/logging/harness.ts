@@ -191,7 +191,7 @@ export async function newTeam(gw: TestApp, body: Record<string, unknown>, transc
   const res = await gw.http().post('/team/new').set(bearer(gw.masterKey)).send(body);
   transcript?.record('POST /team/new', res);
   if (res.status !== 200) throw new Error(`/team/new answered ${res.status}: ${res.text}`);
-  return res.body.team_id as string;
+  return (res.body as { team_id: string }).team_id;
 }
 
 export async function newKey(gw: TestApp, body: Record<string, unknown>, options: { auth?: string; transcript?: Transcript } = {}): Promise<GeneratedKey> {
@@ -202,7 +202,8 @@ export async function newKey(gw: TestApp, body: Record<string, unknown>, options
     .send(body);
   options.transcript?.record('POST /key/generate', res);
   if (res.status !== 200) throw new Error(`/key/generate answered ${res.status}: ${res.text}`);
-  return { key: res.body.key as string, token: res.body.token as string, body: res.body as Record<string, unknown> };
+  const created = res.body as Record<string, unknown> & { key: string; token: string };
+  return { key: created.key, token: created.token, body: created };
 }
 
 export async function addCallback(

@@ -6,7 +6,7 @@ import {
   type HealthResult,
   type LogDestination,
   type SettingsErrors,
-} from '../../log-destination';
+} from '../../../log-destination';
 import {
   AgentPool,
   DEFAULT_REQUEST_TIMEOUT_MS,

@@ -1,12 +1,12 @@
-import { GatewaySettings } from '../config/gateway-settings';
-import { decryptSecretVars, SecretBox } from '../common/secret-box';
-import { envReferenceName, isEnvReference } from '../config/env-reference';
+import { GatewaySettings } from '../../config/gateway-settings';
+import { decryptSecretVars, SecretBox } from '../../common/secret-box';
+import { envReferenceName, isEnvReference } from '../../config/env-reference';
 import { GcsBucketDestination } from './destinations/gcs-bucket/gcs-bucket.destination';
 import { LangfuseDestination } from './destinations/langfuse/langfuse.destination';
 import { LangsmithDestination } from './destinations/langsmith/langsmith.destination';
 import { OtelDestination } from './destinations/otel/otel.destination';
-import type { DestinationKind, LogDestination } from './log-destination';
-import type { LoggingEntry } from './logging-entry';
+import type { DestinationKind, LogDestination } from '../log-destination';
+import type { LoggingEntry } from '../logging-entry';
 
 /** One destination per kind. Typed by kind, so a kind without an implementation fails to compile. */
 export type DestinationMap = { readonly [K in DestinationKind]: LogDestination<unknown> };

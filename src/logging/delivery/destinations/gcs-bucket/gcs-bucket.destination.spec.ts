@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { Storage } from '@google-cloud/storage';
-import { FakeGcs } from '../../../../test/support/fakes/fake-gcs';
-import { failurePayload, samplePayload } from '../../../../test/support/fakes/sample-payload';
-import type { DeliveryItem } from '../../log-destination';
+import { FakeGcs } from '../../../../../test/support/fakes/fake-gcs';
+import { failurePayload, samplePayload } from '../../../../../test/support/fakes/sample-payload';
+import type { DeliveryItem } from '../../../log-destination';
 import { GcsBucketDestination, objectNameFor, type GcsBucketSettings } from './gcs-bucket.destination';
 
 const PRIVATE_KEY = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -223,7 +223,7 @@ describe('GcsBucketDestination', () => {
       // A pooled keep-alive socket that the server dropped surfaces as ECONNRESET, a fresh one as ECONNREFUSED.
       expect(await destination.checkHealth(settings)).toEqual({
         healthy: false,
-        details: expect.stringMatching(/^cannot reach GCS for bucket team-logs: (ECONNREFUSED|ECONNRESET)$/),
+        details: expect.stringMatching(/^cannot reach GCS for bucket team-logs: (ECONNREFUSED|ECONNRESET)$/) as unknown,
       });
     });
   });

@@ -1,6 +1,6 @@
-import { FakeOtlp } from '../../../../test/support/fakes/fake-otlp';
-import { failurePayload, samplePayload } from '../../../../test/support/fakes/sample-payload';
-import type { DeliveryItem } from '../../log-destination';
+import { FakeOtlp } from '../../../../../test/support/fakes/fake-otlp';
+import { failurePayload, samplePayload } from '../../../../../test/support/fakes/sample-payload';
+import type { DeliveryItem } from '../../../log-destination';
 import { OtelDestination, parseOtelHeaders, unixNanos, type OtelSettings } from './otel.destination';
 
 const TOKEN = 'otlp-token-CANARY-5b1a';
@@ -115,7 +115,7 @@ describe('OtelDestination', () => {
 
   it('reports a wrong header as a non-retryable 401', async () => {
     const wrong = parse({ otel_endpoint: fake.url, otel_headers: 'authorization=Bearer nope' });
-    expect(await destination.send([item('call-3:a')], wrong)).toMatchObject({ ok: false, retryable: false, error: expect.stringMatching(/HTTP 401/) });
+    expect(await destination.send([item('call-3:a')], wrong)).toMatchObject({ ok: false, retryable: false, error: expect.stringMatching(/HTTP 401/) as unknown });
   });
 
   it.each([
@@ -144,7 +144,7 @@ describe('OtelDestination', () => {
   it('reports connection refused and timeouts as retryable', async () => {
     const quick = new OtelDestination({ requestTimeoutMs: 300 });
     fake.setFailure({ hang: true, times: 1 });
-    expect(await quick.send([item('call-7:a')], settings)).toMatchObject({ ok: false, retryable: true, error: expect.stringMatching(/ETIMEDOUT/) });
+    expect(await quick.send([item('call-7:a')], settings)).toMatchObject({ ok: false, retryable: true, error: expect.stringMatching(/ETIMEDOUT/) as unknown });
     await fake.refuseConnections();
     expect(await quick.send([item('call-7:a')], settings)).toEqual({ ok: false, retryable: true, error: `cannot reach ${fake.url}: ECONNREFUSED` });
     await quick.close();
@@ -152,7 +152,7 @@ describe('OtelDestination', () => {
 
   it('refuses private endpoints at connect time when the egress guard is on', async () => {
     const guarded = new OtelDestination({ egress: { allowedHosts: [] } });
-    expect(await guarded.send([item('call-8:a')], settings)).toMatchObject({ ok: false, retryable: false, error: expect.stringMatching(/^blocked: /) });
+    expect(await guarded.send([item('call-8:a')], settings)).toMatchObject({ ok: false, retryable: false, error: expect.stringMatching(/^blocked: /) as unknown });
     expect(fake.requests).toHaveLength(0);
     await guarded.close();
   });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { request, type Agent } from 'undici';
-import type { DeliveryResult, HealthResult } from '../log-destination';
-import { createGuardedAgent } from '../ssrf-guard';
+import type { DeliveryResult, HealthResult } from '../../log-destination';
+import { createGuardedAgent } from '../../ssrf-guard';
 
 /** Helpers shared by the HTTP destinations: outcome classification, stable ids, keep-alive agents. */
 
@@ -173,7 +173,7 @@ export function responseMessage(response: unknown): unknown {
       const first = choices[0] as { message?: unknown; delta?: unknown; text?: unknown };
       return first.message ?? first.delta ?? first.text ?? null;
     }
-    if ('role' in (response as object) || 'content' in (response as object)) {
+    if ('role' in response || 'content' in response) {
       return response;
     }
     // A redacted answer (LiteLLM's `{"text": "redacted-by-litellm"}`) still shows as the answer.

@@ -1,13 +1,13 @@
 import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 import { finalize, type Observable } from 'rxjs';
-import { AppException } from '../errors';
-import type { AuthenticatedRequest } from '../keys/auth.decorators';
-import type { Principal } from '../keys/principal';
+import { AppException } from '../../errors';
+import type { AuthenticatedRequest } from '../../keys/auth.decorators';
+import type { Principal } from '../../keys/principal';
 import { CALL_RECORD, type RequestWithCallRecord } from './call-record';
 import { LoggingService } from './logging.service';
-import { readFlag } from './privacy/privacy-settings';
-import { privacyHints, PrivacyResolver } from './privacy/privacy-resolver';
+import { readFlag } from '../privacy/privacy-settings';
+import { privacyHints, PrivacyResolver } from '../privacy/privacy-resolver';
 
 /**
  * Fires the resolved success or failure loggers once a call is over. It only observes: the record settles

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { GatewaySettings } from '../config/gateway-settings';
-import type { TeamDefaultSettings } from '../config/gateway-config.types';
-import type { Principal } from '../keys/principal';
-import { DESTINATION_VARS, isDestinationKind, type DestinationKind } from './log-destination';
-import { storedEntries, type CallbackType, type LoggingEntry, type LoggingSource, type ResolvedEntry } from './logging-entry';
+import { GatewaySettings } from '../../config/gateway-settings';
+import type { TeamDefaultSettings } from '../../config/gateway-config.types';
+import type { Principal } from '../../keys/principal';
+import { DESTINATION_VARS, isDestinationKind, type DestinationKind } from '../log-destination';
+import { storedEntries, type CallbackType, type LoggingEntry, type LoggingSource, type ResolvedEntry } from '../logging-entry';
 
 /** The env vars each destination reads when configured globally (or in a config team entry without them). */
 const ENV_DEFAULTS: { readonly [K in DestinationKind]: Readonly<Record<string, string>> } = {

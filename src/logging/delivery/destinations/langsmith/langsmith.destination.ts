@@ -5,7 +5,7 @@ import {
   type HealthResult,
   type LogDestination,
   type SettingsErrors,
-} from '../../log-destination';
+} from '../../../log-destination';
 import {
   AgentPool,
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -163,7 +163,7 @@ export function toRun(item: DeliveryItem, project: string): Record<string, unkno
     outputs: failed
       ? {}
       : {
-          ...(p.response && typeof p.response === 'object' ? (p.response as Record<string, unknown>) : { output: p.response }),
+          ...(p.response && typeof p.response === 'object' ? p.response : { output: p.response }),
           usage_metadata: { input_tokens: p.prompt_tokens ?? 0, output_tokens: p.completion_tokens ?? 0, total_tokens: p.total_tokens ?? 0 },
         },
     ...(failed ? { error: p.error_str ?? 'failed' } : {}),
@@ -193,7 +193,9 @@ export function toRun(item: DeliveryItem, project: string): Record<string, unkno
 }
 
 function withoutTools(params: Record<string, unknown>): Record<string, unknown> {
-  const { tools: _tools, functions: _functions, ...rest } = params;
+  const rest = { ...params };
+  delete rest.tools;
+  delete rest.functions;
   return rest;
 }
 

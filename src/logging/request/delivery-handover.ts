@@ -6,13 +6,13 @@ import { hostname } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { DataSource } from 'typeorm';
-import { GatewaySettings } from '../config/gateway-settings';
-import { MetricsService } from '../metrics/metrics.service';
-import type { DeliveryThreadData, FromThread, HandedOverEvent, ThreadRequest, ToThread } from './delivery/delivery-thread.protocol';
-import { LogBuffer } from './delivery/log-buffer';
-import { OutboxStore } from './delivery/outbox.store';
-import { maskedRows } from './privacy/mask-events';
-import { PiiMaskerCache } from './privacy/pii-masker';
+import { GatewaySettings } from '../../config/gateway-settings';
+import { MetricsService } from '../../metrics/metrics.service';
+import type { DeliveryThreadData, FromThread, HandedOverEvent, ThreadRequest, ToThread } from '../delivery/delivery-thread.protocol';
+import { LogBuffer } from '../delivery/log-buffer';
+import { OutboxStore } from '../delivery/outbox.store';
+import { maskedRows } from '../privacy/mask-events';
+import { PiiMaskerCache } from '../privacy/pii-masker';
 
 /** Rows per message when a restarted thread gets the held events again. */
 const ROWS_PER_MESSAGE = 1_000;
@@ -22,7 +22,7 @@ const SCRAPE_WAIT_MS = 1_000;
 
 /**
  * The request loop's side of delivery: takes each finished call's events and hands them to the delivery thread
- * (`delivery/delivery-thread.ts`), which serialises, sends, retries and writes the outbox. Per event the request
+ * (`../delivery/delivery-thread.ts`), which serialises, sends, retries and writes the outbox. Per event the request
  * loop does one Map insert; the events of one event-loop turn go over in one message, after the responses of
  * that turn are written.
  *
@@ -169,7 +169,7 @@ export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown
           this.onMessage(message);
         }
       });
-      thread.on('error', (error) => this.logger.error(`delivery thread failed: ${error.stack ?? error.message}`));
+      thread.on('error', (error: Error) => this.logger.error(`delivery thread failed: ${error.stack ?? error.message}`));
       thread.on('exit', (code) => {
         rejectStarted(new Error(`the delivery thread exited while starting (code ${code})`));
         if (this.thread !== thread || this.stopping) return;
@@ -250,12 +250,13 @@ function sleep(ms: number): Promise<void> {
 }
 
 /**
- * The thread runs JavaScript: beside this file in the build. Under ts-jest, which runs the TypeScript sources,
+ * The thread runs JavaScript: in the build's logging/delivery folder. Under ts-jest, which runs the TypeScript sources,
  * the same file of the build that `npm test` makes first (test/support/global-setup.ts makes sure it is current).
  */
 function threadScript(): string {
-  const beside = join(__dirname, 'delivery', 'delivery-thread.js');
-  if (existsSync(beside)) return beside;
-  const root = resolve(__dirname, '..', '..');
-  return join(root, 'dist', relative(root, __dirname), 'delivery', 'delivery-thread.js');
+  const logging = resolve(__dirname, '..');
+  const built = join(logging, 'delivery', 'delivery-thread.js');
+  if (existsSync(built)) return built;
+  const root = resolve(logging, '..', '..');
+  return join(root, 'dist', relative(root, logging), 'delivery', 'delivery-thread.js');
 }

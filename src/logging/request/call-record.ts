@@ -1,4 +1,4 @@
-import type { StandardLoggingPayload } from './standard-logging-payload';
+import type { StandardLoggingPayload } from '../standard-logging-payload';
 
 /**
  * The hand-off between the completions module and the logging interceptor. The completions controller

@@ -1,6 +1,6 @@
 import type { Langfuse } from 'langfuse';
-import type { DeliveryItem } from '../../log-destination';
-import type { StandardLoggingPayload } from '../../standard-logging-payload';
+import type { DeliveryItem } from '../../../log-destination';
+import type { StandardLoggingPayload } from '../../../standard-logging-payload';
 import { epochSecondsToDate, responseMessage, safeModelParameters, stableUuid } from '../destination-support';
 
 /*

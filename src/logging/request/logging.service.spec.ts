@@ -1,11 +1,11 @@
-import type { GatewaySettings } from '../config/gateway-settings';
-import type { Principal } from '../keys/principal';
+import type { GatewaySettings } from '../../config/gateway-settings';
+import type { Principal } from '../../keys/principal';
 import type { DeliveryHandover } from './delivery-handover';
-import type { ResolvedEntry } from './logging-entry';
+import type { ResolvedEntry } from '../logging-entry';
 import type { LoggingResolver } from './logging-resolver';
 import { LoggingService } from './logging.service';
-import { NO_HINTS, PrivacyResolver } from './privacy/privacy-resolver';
-import type { StandardLoggingPayload } from './standard-logging-payload';
+import { NO_HINTS, PrivacyResolver } from '../privacy/privacy-resolver';
+import type { StandardLoggingPayload } from '../standard-logging-payload';
 
 const principal = { kind: 'key', teamId: 'team-a', teamMetadata: {}, keyMetadata: {} } as unknown as Principal;
 const noGlobalPrivacy = { config: { litellmSettings: { privacy: {}, default_team_settings: [] }, generalSettings: {} } } as unknown as GatewaySettings;
@@ -92,7 +92,7 @@ describe(LoggingService.name, () => {
 
     it('PII masking travels with the event to the delivery thread; the record itself is not touched here', () => {
       const { service, enqueued, build } = setup([entry('otel', 'success')]);
-      service.dispatch(build, { ...principal, keyMetadata: { logging_settings: { pii_masking: { detectors: ['email'] } } } } as Principal);
+      service.dispatch(build, { ...principal, keyMetadata: { logging_settings: { pii_masking: { detectors: ['email'] } } } });
       expect(enqueued[0].piiMasking).toEqual({ detectors: ['email'], patterns: [] });
       expect(JSON.stringify(enqueued[0].payload)).toContain('secret plans');
     });

@@ -1,8 +1,8 @@
-import { parseGatewayConfig } from '../config/gateway-config';
-import { GatewaySettings } from '../config/gateway-settings';
-import { loadEnvironment } from '../config/environment';
-import type { Principal } from '../keys/principal';
-import type { LoggingEntry } from './logging-entry';
+import { parseGatewayConfig } from '../../config/gateway-config';
+import { GatewaySettings } from '../../config/gateway-settings';
+import { loadEnvironment } from '../../config/environment';
+import type { Principal } from '../../keys/principal';
+import type { LoggingEntry } from '../logging-entry';
 import { LoggingResolver } from './logging-resolver';
 
 const CONFIG = `

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import type { Principal } from '../keys/principal';
+import type { Principal } from '../../keys/principal';
 import type { RecordBuilder } from './call-record';
 import { DeliveryHandover } from './delivery-handover';
-import { appliesTo } from './logging-entry';
+import { appliesTo } from '../logging-entry';
 import { LoggingResolver } from './logging-resolver';
-import { withoutKeyInfo, withoutMessages } from './privacy/payload-redaction';
-import { NO_HINTS, PrivacyResolver, type RequestPrivacyHints } from './privacy/privacy-resolver';
-import type { StandardLoggingPayload } from './standard-logging-payload';
+import { withoutKeyInfo, withoutMessages } from '../privacy/payload-redaction';
+import { NO_HINTS, PrivacyResolver, type RequestPrivacyHints } from '../privacy/privacy-resolver';
+import type { StandardLoggingPayload } from '../standard-logging-payload';
 
 /**
  * Entry point of the logging module: takes a finished call's event and the caller, resolves where the

@@ -1,6 +1,6 @@
-import { FakeLangsmith } from '../../../../test/support/fakes/fake-langsmith';
-import { failurePayload, samplePayload } from '../../../../test/support/fakes/sample-payload';
-import type { DeliveryItem } from '../../log-destination';
+import { FakeLangsmith } from '../../../../../test/support/fakes/fake-langsmith';
+import { failurePayload, samplePayload } from '../../../../../test/support/fakes/sample-payload';
+import type { DeliveryItem } from '../../../log-destination';
 import { LangsmithDestination, type LangsmithSettings } from './langsmith.destination';
 
 const API_KEY = 'lsv2_pt_CANARY_9e8d7c';
@@ -77,7 +77,7 @@ describe('LangsmithDestination', () => {
 
   it('reports a wrong key as not retryable', async () => {
     const wrong = parse({ langsmith_api_key: 'lsv2_wrong', langsmith_base_url: fake.url });
-    expect(await destination.send([item('call-4:ls')], wrong)).toMatchObject({ ok: false, retryable: false, error: expect.stringMatching(/HTTP 401/) });
+    expect(await destination.send([item('call-4:ls')], wrong)).toMatchObject({ ok: false, retryable: false, error: expect.stringMatching(/HTTP 401/) as unknown });
   });
 
   it.each([

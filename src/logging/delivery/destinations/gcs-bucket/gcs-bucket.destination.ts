@@ -7,8 +7,8 @@ import {
   type HealthResult,
   type LogDestination,
   type SettingsErrors,
-} from '../../log-destination';
-import type { StandardLoggingPayload } from '../../standard-logging-payload';
+} from '../../../log-destination';
+import type { StandardLoggingPayload } from '../../../standard-logging-payload';
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   mapInSlices,
@@ -155,9 +155,10 @@ export class GcsBucketDestination implements LogDestination<GcsBucketSettings> {
     }
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     // Storage clients hold no queue or timer; dropping them is enough.
     this.clients.clear();
+    return Promise.resolve();
   }
 
   private storageFor(settings: GcsBucketSettings): Storage {

@@ -5,8 +5,8 @@ import {
   type HealthResult,
   type LogDestination,
   type SettingsErrors,
-} from '../../log-destination';
-import type { StandardLoggingPayload } from '../../standard-logging-payload';
+} from '../../../log-destination';
+import type { StandardLoggingPayload } from '../../../standard-logging-payload';
 import {
   AgentPool,
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -285,7 +285,7 @@ function stopSequences(value: unknown): string[] | undefined {
   if (typeof value === 'string') {
     return [value];
   }
-  return Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined;
+  return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
 }
 
 function jsonString(value: unknown): string | undefined {

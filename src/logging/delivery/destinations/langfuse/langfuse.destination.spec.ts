@@ -1,6 +1,6 @@
-import { FakeLangfuse } from '../../../../test/support/fakes/fake-langfuse';
-import { failurePayload, samplePayload } from '../../../../test/support/fakes/sample-payload';
-import type { DeliveryItem } from '../../log-destination';
+import { FakeLangfuse } from '../../../../../test/support/fakes/fake-langfuse';
+import { failurePayload, samplePayload } from '../../../../../test/support/fakes/sample-payload';
+import type { DeliveryItem } from '../../../log-destination';
 import { LangfuseDestination, type LangfuseSettings } from './langfuse.destination';
 
 const PROJECT_A = { publicKey: 'pk-lf-project-a', secretKey: 'sk-lf-CANARY-a-7f3e9' };
