@@ -89,8 +89,7 @@ describe(CallTracker.name, () => {
     tracker.body = body;
     tracker.deployment = deployment;
     tracker.dispatched();
-    tracker.firstTokenAt = Date.now();
-    tracker.succeededWithBytes(
+    tracker.answeredWithBytes(
       Buffer.from(JSON.stringify({ id: 'chatcmpl-9', choices: [{ message: { content: 'yo' } }], usage: { prompt_tokens: 4, completion_tokens: 2, total_tokens: 6 } })),
     );
     res.finish();
@@ -206,7 +205,7 @@ describe('embedding records', () => {
     );
     void tracker;
     const base64 = Buffer.from(new Float32Array([0.1, 0.2, 0.3, 0.4, 0.5]).buffer).toString('base64');
-    embedTracker.succeededWithBytes(
+    embedTracker.answeredWithBytes(
       Buffer.from(JSON.stringify({ object: 'list', data: [{ object: 'embedding', index: 0, embedding: [1, 2] }, { object: 'embedding', index: 1, embedding: base64 }] })),
     );
     res.finish();

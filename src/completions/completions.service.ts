@@ -1,12 +1,11 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
 import type { CacheEndpoint } from '../cache/cache-key';
-import { CachedAnswer, isReplayableStream } from '../cache/cached-answer';
+import { CachedAnswer } from '../cache/cached-answer';
 import { ResponseCache } from '../cache/response-cache.service';
-import { AppException, toErrorBody } from '../errors';
+import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
-import { CallTracker, CLIENT_DISCONNECTED, type TrackedRequest } from './call-tracker';
+import { CallTracker, CLIENT_GONE, type TrackedRequest } from './call-tracker';
 import { DeploymentTable, type CompiledDeployment, type ModelGroup } from './deployment-table';
 import { mockChatCompletion, mockChatStream, mockEmbeddings } from './mock-provider';
 import {
@@ -20,35 +19,21 @@ import {
   upstreamBody,
   type RequestBody,
 } from './request-body';
-import { SseRelay } from './sse-relay';
-import {
-  failureFromStatus,
-  failureFromTransport,
-  midStreamFailure,
-  type UpstreamFailure,
-} from './upstream-errors';
+import { SSE_HEADERS } from './sse-relay';
+import { forwardOnce, type Endpoint, type RememberAnswer } from './upstream-forwarder';
+import type { UpstreamFailure } from './upstream-errors';
 
 export interface ModelListResponse {
   object: 'list';
   data: Array<{ id: string; object: 'model'; created: number; owned_by: string }>;
 }
 
-type Endpoint = 'chat' | 'embeddings';
-
-const SSE_HEADERS: Readonly<Record<string, string>> = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache',
-  connection: 'keep-alive',
-  'x-accel-buffering': 'no',
-};
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const MAX_ECHOED_MODEL_LENGTH = 200;
-/** Unique instance: lets the outer catch tell "the client left" from real failures. */
-const CLIENT_GONE = new Error(CLIENT_DISCONNECTED);
 
 /**
- * The gateway's main path: validate the few fields it needs, pick a deployment, forward with undici, and
- * pass the answer back as it arrives. Everything the record needs is kept by reference in the CallTracker.
+ * The gateway's main path: validate the few fields it needs, check the key may use the model, answer from the
+ * cache or pick a deployment and forward (upstream-forwarder.ts). How the call ended goes to its CallTracker,
+ * the one owner of the call's record.
  */
 @Injectable()
 export class CompletionsService implements OnModuleDestroy {
@@ -79,7 +64,10 @@ export class CompletionsService implements OnModuleDestroy {
       }
       await this.route(call, res, group, 'chat', messages);
     } catch (error) {
-      this.settleFailure(call, error);
+      const answer = call.failed(error);
+      if (answer !== null) {
+        throw answer; // for the global exception filter
+      }
     }
   }
 
@@ -97,7 +85,10 @@ export class CompletionsService implements OnModuleDestroy {
       }
       await this.route(call, res, group, 'embeddings', null);
     } catch (error) {
-      this.settleFailure(call, error);
+      const answer = call.failed(error);
+      if (answer !== null) {
+        throw answer; // for the global exception filter
+      }
     }
   }
 
@@ -155,14 +146,8 @@ export class CompletionsService implements OnModuleDestroy {
       if (text === null) {
         return false;
       }
-      this.markHit(call);
       const events = answer.dataEvents;
-      if (events !== null) {
-        call.streamStarted({ dataEvents: events, firstTokenAt: call.firstTokenAt });
-        call.streamEnded(null);
-      } else {
-        call.succeededWithBytes(answer.jsonBody() as Buffer);
-      }
+      call.answeredFromCache(events !== null ? { events } : { bytes: answer.jsonBody() as Buffer });
       res.writeHead(200, { ...SSE_HEADERS, 'x-litellm-cache-key': key });
       res.end(text);
       return true;
@@ -171,21 +156,14 @@ export class CompletionsService implements OnModuleDestroy {
     if (bytes === null) {
       return false;
     }
-    this.markHit(call);
-    call.succeededWithBytes(bytes);
+    call.answeredFromCache({ bytes });
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length, 'x-litellm-cache-key': key });
     res.end(bytes);
     return true;
   }
 
-  private markHit(call: CallTracker): void {
-    call.cacheHit = true;
-    call.dispatched();
-    call.firstTokenAt = Date.now();
-  }
-
-  /** Stores a fresh 200 answer when the call's plan allows it. */
-  private remember(call: CallTracker, answer: () => CachedAnswer | null): void {
+  /** Stores a fresh 200 answer when the call's plan allows it (an arrow: the forwarder calls it too). */
+  private readonly remember: RememberAnswer = (call, answer) => {
     const plan = call.cachePlan;
     if (plan !== null && plan.write && this.cache !== null && !call.clientGone) {
       const made = answer();
@@ -193,17 +171,7 @@ export class CompletionsService implements OnModuleDestroy {
         this.cache.remember(plan, made);
       }
     }
-  }
-
-  /** Records the failure; rethrows for the global filter unless nothing can be sent any more. */
-  private settleFailure(call: CallTracker, error: unknown): void {
-    const err = error instanceof Error ? error : new Error(String(error));
-    call.failed(err);
-    if (err === CLIENT_GONE || call.clientGone) {
-      return;
-    }
-    throw err;
-  }
+  };
 
   private resolveGroup(model: string, principal: Principal | undefined): ModelGroup {
     if (!principal) {
@@ -267,7 +235,7 @@ export class CompletionsService implements OnModuleDestroy {
         payloadModel = deployment.upstreamModel;
       }
       for (let attempt = 0; attempt <= deployment.maxRetries; attempt++) {
-        const failure = await this.attempt(call, res, deployment, endpoint, payload);
+        const failure = await forwardOnce(call, res, deployment, endpoint, payload, this.remember);
         if (failure === null) {
           return;
         }
@@ -280,140 +248,6 @@ export class CompletionsService implements OnModuleDestroy {
     throw (last as UpstreamFailure).exception;
   }
 
-  /** One upstream call. Resolves null once the client has been answered, or the failure to act on. */
-  private async attempt(
-    call: CallTracker,
-    res: ServerResponse,
-    deployment: CompiledDeployment,
-    endpoint: Endpoint,
-    payload: string,
-  ): Promise<UpstreamFailure | null> {
-    const stream = call.stream;
-    const timeoutMs = stream ? deployment.streamTimeoutMs : deployment.timeoutMs;
-    const provider = deployment.providerLabel;
-    let upstream: Dispatcher.ResponseData;
-    try {
-      call.dispatched();
-      upstream = await (deployment.pool as NonNullable<CompiledDeployment['pool']>).request({
-        path: endpoint === 'chat' ? deployment.chatPath : deployment.embeddingsPath,
-        method: 'POST',
-        headers: deployment.headers,
-        body: payload,
-        signal: call.upstreamAbort,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-    } catch (error) {
-      if (call.upstreamAbort.aborted) {
-        throw CLIENT_GONE;
-      }
-      return failureFromTransport({ error, provider, timeoutMs });
-    }
-
-    if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
-      let text: string;
-      try {
-        text = await readCapped(upstream.body, MAX_ERROR_BODY_BYTES);
-      } catch {
-        if (call.upstreamAbort.aborted) {
-          throw CLIENT_GONE;
-        }
-        text = '';
-      }
-      return failureFromStatus({
-        status: upstream.statusCode,
-        retryAfter: headerValue(upstream.headers['retry-after']),
-        contentType: headerValue(upstream.headers['content-type']),
-        body: text,
-        provider,
-      });
-    }
-
-    if (!stream) {
-      let bytes: Buffer;
-      try {
-        bytes = Buffer.from(await upstream.body.arrayBuffer());
-      } catch (error) {
-        if (call.upstreamAbort.aborted) {
-          throw CLIENT_GONE;
-        }
-        return failureFromTransport({ error, provider, timeoutMs });
-      }
-      call.firstTokenAt = Date.now();
-      // The upstream bytes go out as they came; the record parses them once after the response is sent.
-      call.succeededWithBytes(bytes);
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length });
-      res.end(bytes);
-      // Only a plain 200 is cached: other 2xx answers are unusual enough not to replay.
-      if (upstream.statusCode === 200) {
-        this.remember(call, () => CachedAnswer.fromJson(bytes));
-      }
-      return null;
-    }
-
-    await this.relayStream(call, res, upstream.body, provider, timeoutMs);
-    return null;
-  }
-
-  private relayStream(
-    call: CallTracker,
-    res: ServerResponse,
-    source: Dispatcher.ResponseData['body'],
-    provider: string,
-    timeoutMs: number,
-  ): Promise<void> {
-    const relay = new SseRelay(!callerWantsUsageChunk(call.body as RequestBody));
-    call.streamStarted(relay);
-    res.writeHead(200, SSE_HEADERS);
-    res.flushHeaders();
-
-    return new Promise<void>((resolve) => {
-      const resume = (): void => {
-        source.resume();
-      };
-      source.on('data', (chunk: Buffer) => {
-        const out = relay.push(chunk);
-        if (out.length > 0 && !res.write(out)) {
-          source.pause();
-          res.once('drain', resume);
-        }
-      });
-      let settled = false;
-      source.once('end', () => {
-        settled = true;
-        let tail = relay.end();
-        if (!relay.sawDone) {
-          tail += 'data: [DONE]\n\n';
-        }
-        call.streamEnded(null);
-        res.end(tail);
-        // After the client has its last bytes; a stream with a broken or error event is not worth replaying.
-        this.remember(call, () => (isReplayableStream(relay.dataEvents) ? CachedAnswer.fromEvents(relay.dataEvents) : null));
-        resolve();
-      });
-      source.on('error', (error: Error) => {
-        if (settled) {
-          return;
-        }
-        settled = true;
-        if (call.upstreamAbort.aborted) {
-          call.streamEnded(CLIENT_GONE);
-          resolve();
-          return;
-        }
-        const failure = midStreamFailure(error, provider, timeoutMs);
-        call.streamEnded(failure);
-        if (!res.writableEnded && !res.destroyed) {
-          // Headers are out, so the filter cannot answer; OpenAI clients raise on an `error` data event.
-          // A half-sent event is closed first so the error event is not glued onto it.
-          const separator = relay.midEvent ? '\n\n' : '';
-          res.end(`${separator}data: ${JSON.stringify(toErrorBody(failure))}\n\n`);
-        }
-        resolve();
-      });
-    });
-  }
-
   private answerLocally(
     call: CallTracker,
     res: ServerResponse,
@@ -423,10 +257,9 @@ export class CompletionsService implements OnModuleDestroy {
   ): void {
     const body = call.body as RequestBody;
     call.dispatched();
-    call.firstTokenAt = Date.now();
     if (endpoint === 'embeddings') {
       const response = mockEmbeddings({ model: deployment.upstreamModel, input: body.input, dimensions: body.dimensions });
-      call.succeededWithObject(response);
+      call.answeredWithObject(response);
       const bytes = sendJson(res, response);
       this.remember(call, () => CachedAnswer.fromJson(bytes));
       return;
@@ -438,7 +271,7 @@ export class CompletionsService implements OnModuleDestroy {
       messages: messages ?? [],
     });
     if (!call.stream) {
-      call.succeededWithObject(completion);
+      call.answeredWithObject(completion);
       const bytes = sendJson(res, completion);
       this.remember(call, () => CachedAnswer.fromJson(bytes));
       return;
@@ -464,26 +297,4 @@ function sendJson(res: ServerResponse, value: unknown): Buffer {
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length });
   res.end(bytes);
   return bytes;
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** Reads at most `limit` bytes of an error body, then drops the rest so the socket can be reused or closed. */
-async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buffer = chunk as Buffer;
-    if (size < limit) {
-      chunks.push(buffer.subarray(0, limit - size));
-    }
-    size += buffer.length;
-    if (size >= limit) {
-      body.destroy();
-      break;
-    }
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

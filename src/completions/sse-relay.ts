@@ -1,5 +1,13 @@
 import { StringDecoder } from 'node:string_decoder';
 
+/** The headers of every event stream the gateway answers (relayed, offline or replayed from the cache). */
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+
 /**
  * Sits between the upstream SSE body and the client. It splits the byte stream into events only as far as
  * needed to (a) keep each event's `data` text for the call record, assembled after the stream ends, and
