@@ -1,7 +1,7 @@
 import { isEnvReference } from '../env-reference';
 import type { GeneralSettings } from '../gateway-config.types';
-import { GENERAL_SETTINGS_IGNORED, GENERAL_SETTINGS_USED, reportMisplaced } from './known-keys';
-import { Issues, joinPath, readMapping, readString, readStringList, readSwitch, reportUnknownKey } from './problems';
+import { readOtherSetting } from './known-keys';
+import { Issues, joinPath, readMapping, readString, readStringList, readSwitch } from './problems';
 
 /** config.yaml's `general_settings`: master key, database URL, allowed logging hosts, the `no-log` switch. */
 
@@ -15,7 +15,6 @@ export function readGeneralSettings(issues: Issues, value: unknown): GeneralSett
   if (section === undefined) {
     return emptyGeneralSettings();
   }
-  const known: readonly string[] = [...GENERAL_SETTINGS_USED, ...GENERAL_SETTINGS_IGNORED];
   const other: Array<[string, unknown]> = [];
   let masterKey: string | undefined;
   let databaseUrl: string | undefined;
@@ -44,10 +43,7 @@ export function readGeneralSettings(issues: Issues, value: unknown): GeneralSett
         disableNoLog = raw === null ? undefined : readSwitch(issues, keyPath, raw);
         break;
       default:
-        if ((GENERAL_SETTINGS_IGNORED as readonly string[]).includes(key)) {
-          issues.warn(keyPath, 'LiteLLM setting not used by Gatehouse; ignored');
-          other.push([key, raw]);
-        } else if (!reportMisplaced(issues, keyPath, key, 'general_settings') && !reportUnknownKey(issues, keyPath, key, known, path)) {
+        if (readOtherSetting(issues, keyPath, key, 'general_settings')) {
           other.push([key, raw]);
         }
     }

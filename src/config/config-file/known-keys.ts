@@ -1,5 +1,5 @@
 import { PRIVACY_FIELDS } from '../../logging/privacy/privacy-settings';
-import type { Issues } from './problems';
+import { reportUnknownKey, type Issues } from './problems';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Known keys. "used" keys are typed and validated; "ignored" keys are real LiteLLM settings that load with a
@@ -296,4 +296,18 @@ export function reportMisplaced(issues: Issues, path: string, key: string, here:
     }
   }
   return false;
+}
+
+/**
+ * A key a settings section's reader does not handle itself: a LiteLLM setting Gatehouse ignores (warned), a key of
+ * the other section, or an unknown key (an error naming the likely typo, else a warning). True when the value is
+ * kept as it was written (LiteLLM settings Gatehouse does not use, and unknown keys that are no typo).
+ */
+export function readOtherSetting(issues: Issues, path: string, key: string, section: 'litellm_settings' | 'general_settings'): boolean {
+  const { used, ignored } = section === 'litellm_settings' ? KNOWN_CONFIG_KEYS.litellmSettings : KNOWN_CONFIG_KEYS.generalSettings;
+  if ((ignored as readonly string[]).includes(key)) {
+    issues.warn(path, 'LiteLLM setting not used by Gatehouse; ignored');
+    return true;
+  }
+  return !reportMisplaced(issues, path, key, section) && !reportUnknownKey(issues, path, key, [...used, ...ignored], section);
 }

@@ -1,8 +1,8 @@
 import { isEnvReference } from '../env-reference';
 import { readPrivacyLayer } from '../../logging/privacy/privacy-settings';
 import type { LitellmSettings, TeamDefaultSettings } from '../gateway-config.types';
-import { KNOWN_CALLBACK_VARS, LITELLM_SETTINGS_IGNORED, LITELLM_SETTINGS_USED, reportMisplaced, TEAM_ENTRY_KEYS } from './known-keys';
-import { closestKey, checkEnvReference, describeKind, isMapping, Issues, joinPath, readBoolean, readMapping, readNumber, readString, readStringList, readSwitch, reportUnknownKey, scalarToString } from './problems';
+import { KNOWN_CALLBACK_VARS, readOtherSetting, TEAM_ENTRY_KEYS } from './known-keys';
+import { closestKey, checkEnvReference, describeKind, isMapping, Issues, joinPath, readBoolean, readMapping, readNumber, readString, readStringList, readSwitch, scalarToString } from './problems';
 
 /**
  * config.yaml's `litellm_settings`: global callbacks, cache, the privacy switches, and `default_team_settings` (each
@@ -29,7 +29,6 @@ export function readLitellmSettings(issues: Issues, value: unknown): LitellmSett
     return emptyLitellmSettings();
   }
   const other: Array<[string, unknown]> = [];
-  const known: readonly string[] = [...LITELLM_SETTINGS_USED, ...LITELLM_SETTINGS_IGNORED];
   let result = emptyLitellmSettings();
   for (const [key, raw] of Object.entries(section)) {
     const keyPath = joinPath(path, key);
@@ -57,11 +56,8 @@ export function readLitellmSettings(issues: Issues, value: unknown): LitellmSett
         break;
       }
       default:
-        if ((LITELLM_SETTINGS_IGNORED as readonly string[]).includes(key)) {
-          issues.warn(keyPath, 'LiteLLM setting not used by Gatehouse; ignored');
-          other.push([key, raw]);
-        } else if (!reportMisplaced(issues, keyPath, key, 'litellm_settings') && !reportUnknownKey(issues, keyPath, key, known, path)) {
-          // LiteLLM sets any litellm_settings key on its module, so an unknown one may still be real: keep it.
+        // LiteLLM sets any litellm_settings key on its module, so an unknown one may still be real: keep it.
+        if (readOtherSetting(issues, keyPath, key, 'litellm_settings')) {
           other.push([key, raw]);
         }
     }
