@@ -7,8 +7,6 @@ export default tseslint.config(
   // Not yet clean (~165 findings, nearly all untyped supertest bodies): each spec comes off this list when it is.
   {
     ignores: [
-      'test/e2e/cache.e2e-spec.ts',
-      'test/e2e/completions.e2e-spec.ts',
       'test/e2e/key-logging.e2e-spec.ts',
       'test/e2e/logging-security.e2e-spec.ts',
       'test/e2e/multi-instance.e2e-spec.ts',

@@ -9,14 +9,16 @@ import { ResponseCache } from '../../src/cache/response-cache.service';
 import { LoggingService } from '../../src/logging/request/logging.service';
 import { FakeUpstream, unusedPort } from '../support/fake-upstream';
 import { RecordingLogging } from '../support/recording-logging';
+import {
+  errorOf,
+  type ChatCompletionJson,
+  type ErrorJson,
+  type FetchedAnswer,
+  type GeneratedKeyJson,
+  type NewTeamJson,
+  type TeamInfoJson,
+} from '../support/api-responses';
 import { createTestApp, type TestApp } from '../support/test-app';
-
-interface Answer {
-  status: number;
-  headers: Record<string, string>;
-  text: string;
-  json: any;
-}
 
 const ANSWER = 'Cached answers are cheap answers.';
 const REDIS_HOST = '127.0.0.1';
@@ -45,7 +47,7 @@ model_list:
 `;
 }
 
-async function call(gw: TestApp, path: string, key: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+async function call(gw: TestApp, path: string, key: string, body: unknown, headers: Record<string, string> = {}): Promise<FetchedAnswer> {
   const response = await fetch(gw.baseUrl + path, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
@@ -66,7 +68,7 @@ function question(label: string): Array<{ role: string; content: string }> {
   return [{ role: 'user', content: `${label} ${randomUUID()}` }];
 }
 
-async function admin(gw: TestApp, path: string, body: unknown, auth = gw.masterKey): Promise<{ status: number; body: any }> {
+async function admin(gw: TestApp, path: string, body: unknown, auth = gw.masterKey): Promise<{ status: number; body: unknown }> {
   const res = await gw.http().post(path).set('Authorization', `Bearer ${auth}`).send(body as object);
   return { status: res.status, body: res.body };
 }
@@ -74,13 +76,14 @@ async function admin(gw: TestApp, path: string, body: unknown, auth = gw.masterK
 async function newTeam(gw: TestApp, metadata: Record<string, unknown> = {}): Promise<string> {
   const res = await admin(gw, '/team/new', { metadata });
   expect(res.status).toBe(200);
-  return res.body.team_id as string;
+  return (res.body as NewTeamJson).team_id;
 }
 
 async function newKey(gw: TestApp, body: Record<string, unknown>): Promise<{ key: string; token: string }> {
   const res = await admin(gw, '/key/generate', body);
   expect(res.status).toBe(200);
-  return { key: res.body.key as string, token: res.body.token as string };
+  const generated = res.body as GeneratedKeyJson;
+  return { key: generated.key, token: generated.token };
 }
 
 async function cacheMetric(gw: TestApp, event: string): Promise<number> {
@@ -153,7 +156,7 @@ litellm_settings:
         prompt_tokens: 11,
         completion_tokens: 7,
       });
-      expect((hitRecord.response as any).choices[0].message.content).toBe(ANSWER);
+      expect((hitRecord.response as ChatCompletionJson).choices[0].message.content).toBe(ANSWER);
       expect(await cacheMetric(gw, 'hit')).toBeGreaterThanOrEqual(1);
     });
 
@@ -227,7 +230,7 @@ litellm_settings:
 
       const hit = await recorder.recordFor(second.headers['x-litellm-call-id']);
       expect(hit).toMatchObject({ stream: true, status: 'success', cache_hit: true, response_cost: 0 });
-      expect((hit.response as any).choices[0].message.content).toBe(ANSWER);
+      expect((hit.response as ChatCompletionJson).choices[0].message.content).toBe(ANSWER);
 
       // The usage chunk the gateway asked for is in the entry: a caller who wants it gets it.
       const withUsage = await call(gw, '/v1/chat/completions', teamKey, {
@@ -373,12 +376,12 @@ litellm_settings:
       const teamAdmin = (await newKey(gw, { team_id: shared2, role: 'team_admin' })).key;
       const refused = await admin(gw, '/team/update', { team_id: shared2, metadata: { cache_namespace: 'shared' } }, teamAdmin);
       expect(refused.status).toBe(403);
-      expect(refused.body.error.message).toContain('cache_namespace');
+      expect(errorOf(refused).message).toContain('cache_namespace');
       expect((await admin(gw, '/team/update', { team_id: shared2, metadata: { cache_namespace: 'shared' } })).status).toBe(200);
       // An unrelated edit by the team admin keeps the admin's setting.
       expect((await admin(gw, '/team/update', { team_id: shared2, metadata: { owner: 'x' } }, teamAdmin)).status).toBe(200);
       const info = await gw.http().get(`/team/info?team_id=${shared2}`).set('Authorization', `Bearer ${gw.masterKey}`);
-      expect(info.body.team_info.metadata).toEqual({ owner: 'x', cache_namespace: 'shared' });
+      expect((info.body as TeamInfoJson).team_info.metadata).toEqual({ owner: 'x', cache_namespace: 'shared' });
 
       const k1 = (await newKey(gw, { team_id: shared1 })).key;
       const k2 = (await newKey(gw, { team_id: shared2 })).key;
@@ -439,7 +442,7 @@ litellm_settings:
       const messages = question('allowed');
       const refused = await call(gw, '/v1/chat/completions', limited, { model: 'gpt-4o', messages, cache: { 'no-store': true } });
       expect(refused.status).toBe(403);
-      expect(refused.json.error.message).toBe('Not allowed to set no-store as a cache control. Contact admin to change permissions.');
+      expect((refused.json as ErrorJson).error.message).toBe('Not allowed to set no-store as a cache control. Contact admin to change permissions.');
       const header = await call(gw, '/v1/chat/completions', limited, { model: 'gpt-4o', messages }, { 'cache-control': 'no-store' });
       expect(header.status).toBe(403);
       expect(upstream.count).toBe(0);
@@ -607,7 +610,7 @@ litellm_settings:
         const started = Date.now();
         const res = await call(gw, '/v1/chat/completions', key, body);
         expect(res.status).toBe(200);
-        expect(res.json.choices[0].message.content).toBe(ANSWER);
+        expect((res.json as ChatCompletionJson).choices[0].message.content).toBe(ANSWER);
         expect(Date.now() - started).toBeLessThan(1000);
       }
       const stream = await call(gw, '/v1/chat/completions', key, { ...body, stream: true });

@@ -3,19 +3,13 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import OpenAI from 'openai';
 import { LoggingService } from '../../src/logging/request/logging.service';
 import type { StandardLoggingPayload } from '../../src/logging/standard-logging-payload';
+import type { ChatCompletionJson, DataJson, ErrorJson, FetchedAnswer, GeneratedKeyJson, NewTeamJson } from '../support/api-responses';
 import { FakeUpstream, unusedPort } from '../support/fake-upstream';
 import { RecordingLogging } from '../support/recording-logging';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 const UPSTREAM_KEY = 'sk-upstream-deployment-key-abcdef';
 const ANSWER = 'The quick brown fox jumps over the lazy dog.';
-
-interface RawResponse {
-  status: number;
-  headers: Record<string, string>;
-  text: string;
-  json: any;
-}
 
 describe('completions: OpenAI-compatible routing, streaming, errors and call records', () => {
   let gw: TestApp;
@@ -87,21 +81,22 @@ model_list:
     });
     const team = await gw.http().post('/team/new').set('Authorization', `Bearer ${gw.masterKey}`).send({ team_alias: 'Completions Team' });
     expect(team.status).toBe(200);
-    teamId = team.body.team_id as string;
+    teamId = (team.body as NewTeamJson).team_id;
     const generated = await gw
       .http()
       .post('/key/generate')
       .set('Authorization', `Bearer ${gw.masterKey}`)
       .send({ key_alias: 'completions-key', team_id: teamId });
     expect(generated.status).toBe(200);
-    key = generated.body.key as string;
-    keyHash = generated.body.token as string;
+    const generatedKey = generated.body as GeneratedKeyJson;
+    key = generatedKey.key;
+    keyHash = generatedKey.token;
     const restricted = await gw
       .http()
       .post('/key/generate')
       .set('Authorization', `Bearer ${gw.masterKey}`)
       .send({ key_alias: 'restricted', models: ['gpt-4'] });
-    restrictedKey = restricted.body.key as string;
+    restrictedKey = (restricted.body as GeneratedKeyJson).key;
   });
 
   afterAll(async () => {
@@ -116,7 +111,7 @@ model_list:
     }
   });
 
-  async function post(path: string, body: unknown, auth = key): Promise<RawResponse> {
+  async function post(path: string, body: unknown, auth = key): Promise<FetchedAnswer> {
     const response = await fetch(gw.baseUrl + path, {
       method: 'POST',
       headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json', 'user-agent': 'completions-e2e/1.0' },
@@ -258,7 +253,7 @@ model_list:
         });
         await response.text();
         const record = await recorder.recordFor(response.headers.get('x-litellm-call-id') as string);
-        expect((record.response as any).choices[0]).toEqual({
+        expect((record.response as ChatCompletionJson).choices[0]).toEqual({
           index: 0,
           message: {
             role: 'assistant',
@@ -293,7 +288,7 @@ model_list:
       expect(main.last.body).toEqual({ model: 'upstream-embedding', input: ['a', 'b'], encoding_format: 'float' });
       const record = await recorder.recordFor(res.headers['x-litellm-call-id']);
       expect(record).toMatchObject({ call_type: 'aembedding', status: 'success', messages: ['a', 'b'], prompt_tokens: 10, total_tokens: 10 });
-      expect((record.response as any).data).toEqual([
+      expect((record.response as DataJson<unknown[]>).data).toEqual([
         { object: 'embedding', index: 0, dimensions: 3 },
         { object: 'embedding', index: 1, dimensions: 3 },
       ]);
@@ -381,7 +376,7 @@ model_list:
       const record = await recorder.recordFor(res.headers['x-litellm-call-id']);
       expect(record).toMatchObject({ status: 'success', custom_llm_provider: 'mock', api_base: null, prompt_tokens: 2, completion_tokens: 10 });
       expect(record.response_cost).toBeCloseTo(2 * 0.00003 + 10 * 0.00006, 12);
-      expect((record.response as any).choices[0].message.content).toBe('Canned answer from the offline gpt-4.');
+      expect((record.response as ChatCompletionJson).choices[0].message.content).toBe('Canned answer from the offline gpt-4.');
     });
   });
 
@@ -390,8 +385,9 @@ model_list:
       main.next({ type: 'status', status: 500, body: '{"error":{"message":"the model crashed","type":"server_error"}}' });
       const res = await post('/v1/chat/completions', { model: 'gpt-4o', messages: [] });
       expect(res.status).toBe(500);
-      expect(res.json.error).toMatchObject({ type: 'api_error', code: 'upstream_error' });
-      expect(res.json.error.message).toContain('the model crashed');
+      const error = (res.json as ErrorJson).error;
+      expect(error).toMatchObject({ type: 'api_error', code: 'upstream_error' });
+      expect(error.message).toContain('the model crashed');
       expect(res.headers['x-litellm-call-id']).toBeTruthy();
       const record = await recorder.recordFor(res.headers['x-litellm-call-id']);
       expect(record.status).toBe('failure');
@@ -406,7 +402,7 @@ model_list:
       const res = await post('/v1/chat/completions', { model: 'gpt-4o', messages: [] });
       expect(res.status).toBe(503);
       expect(res.headers['content-type']).toContain('application/json');
-      expect(res.json.error.code).toBe('upstream_error');
+      expect((res.json as ErrorJson).error.code).toBe('upstream_error');
       expect(res.text).not.toContain('<html>');
     });
 
@@ -415,7 +411,7 @@ model_list:
       const res = await post('/v1/chat/completions', { model: 'gpt-4o', messages: [] });
       expect(res.status).toBe(429);
       expect(res.headers['retry-after']).toBe('17');
-      expect(res.json.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limited' });
+      expect((res.json as ErrorJson).error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limited' });
       expect(main.count).toBe(1);
       const record = await recorder.recordFor(res.headers['x-litellm-call-id']);
       expect(record.error_information?.error_code).toBe('429');
@@ -426,7 +422,7 @@ model_list:
       const res = await post('/v1/chat/completions', { model: 'slow', messages: [] });
       const elapsed = Date.now() - started;
       expect(res.status).toBe(504);
-      expect(res.json.error).toMatchObject({ type: 'timeout_error', code: 'upstream_timeout' });
+      expect((res.json as ErrorJson).error).toMatchObject({ type: 'timeout_error', code: 'upstream_timeout' });
       expect(elapsed).toBeGreaterThanOrEqual(900);
       expect(elapsed).toBeLessThan(5000);
       const record = await recorder.recordFor(res.headers['x-litellm-call-id']);
@@ -436,7 +432,7 @@ model_list:
     it('connection refused → 502 upstream_error, no upstream address in the answer', async () => {
       const res = await post('/v1/chat/completions', { model: 'refused', messages: [] });
       expect(res.status).toBe(502);
-      expect(res.json.error).toMatchObject({ type: 'api_error', code: 'upstream_error' });
+      expect((res.json as ErrorJson).error).toMatchObject({ type: 'api_error', code: 'upstream_error' });
       expect(res.text).not.toContain(String(deadPort));
       const record = await recorder.recordFor(res.headers['x-litellm-call-id']);
       expect(record.error_information?.error_code).toBe('502');
@@ -444,11 +440,11 @@ model_list:
     });
 
     it('retries across deployments: a failing deployment is skipped and the next one answers', async () => {
-      const answers: string[] = [];
+      const answers: (string | null)[] = [];
       for (let i = 0; i < 4; i++) {
         const res = await post('/v1/chat/completions', { model: 'flaky', messages: [] });
         expect(res.status).toBe(200);
-        answers.push(res.json.choices[0].message.content);
+        answers.push((res.json as ChatCompletionJson).choices[0].message.content);
       }
       expect(new Set(answers)).toEqual(new Set(['answer from the second deployment']));
       // Round robin starts on the failing deployment every other call; each time it is tried once, then skipped.
@@ -461,11 +457,11 @@ model_list:
       const res = await post('/v1/chat/completions', { model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }], stream: true });
       expect(res.status).toBe(200);
       const events = res.text.trim().split('\n\n');
-      const last = JSON.parse(events[events.length - 1].slice('data: '.length));
+      const last = JSON.parse(events[events.length - 1].slice('data: '.length)) as ErrorJson;
       expect(last.error).toMatchObject({ code: 'upstream_error' });
       const record = await recorder.recordFor(res.headers['x-litellm-call-id']);
       expect(record.status).toBe('failure');
-      expect((record.response as any).choices[0].message.content).toBe('The quick brown ');
+      expect((record.response as ChatCompletionJson).choices[0].message.content).toBe('The quick brown ');
     });
   });
 
@@ -503,7 +499,7 @@ model_list:
         expect(record.status).toBe('failure');
         expect(record.stream).toBe(true);
         expect(record.error_information).toMatchObject({ error_code: 'client_disconnected' });
-        expect((record.response as any).choices[0].message.content).toMatch(/^one two three /);
+        expect((record.response as ChatCompletionJson).choices[0].message.content).toMatch(/^one two three /);
         expect(record.completion_tokens).toBeGreaterThan(0);
       } finally {
         await app.close();
@@ -538,8 +534,9 @@ model_list:
     it('a model outside the key’s list → 403 model_not_allowed naming the model; no upstream call', async () => {
       const res = await post('/v1/chat/completions', { model: 'gpt-4o', messages: [] }, restrictedKey);
       expect(res.status).toBe(403);
-      expect(res.json.error).toMatchObject({ type: 'permission_error', code: 'model_not_allowed', param: 'model' });
-      expect(res.json.error.message).toContain('gpt-4o');
+      const error = (res.json as ErrorJson).error;
+      expect(error).toMatchObject({ type: 'permission_error', code: 'model_not_allowed', param: 'model' });
+      expect(error.message).toContain('gpt-4o');
       expect(main.count).toBe(0);
       const allowed = await post('/v1/chat/completions', { model: 'gpt-4', messages: [] }, restrictedKey);
       expect(allowed.status).toBe(200);
@@ -551,8 +548,9 @@ model_list:
     it('an unknown model → 400 model_not_found naming it, param model; the failure is recorded', async () => {
       const res = await post('/v1/chat/completions', { model: 'no-such-model', messages: [] });
       expect(res.status).toBe(400);
-      expect(res.json.error).toMatchObject({ type: 'invalid_request_error', code: 'model_not_found', param: 'model' });
-      expect(res.json.error.message).toContain('no-such-model');
+      const error = (res.json as ErrorJson).error;
+      expect(error).toMatchObject({ type: 'invalid_request_error', code: 'model_not_found', param: 'model' });
+      expect(error.message).toContain('no-such-model');
       const record = await recorder.recordFor(res.headers['x-litellm-call-id']);
       expect(record).toMatchObject({ status: 'failure', model_group: 'no-such-model', error_information: { error_code: '400' } });
     });
@@ -566,7 +564,7 @@ model_list:
     ])('invalid body %j → 400 validation_failed naming %s', async (body, param) => {
       const res = await post('/v1/chat/completions', body);
       expect(res.status).toBe(400);
-      expect(res.json.error).toMatchObject({ code: 'validation_failed', param });
+      expect((res.json as ErrorJson).error).toMatchObject({ code: 'validation_failed', param });
     });
 
     it.each([
@@ -578,7 +576,7 @@ model_list:
     ])('caller overrides %j are refused (400, param %s) before any upstream call', async (extra, param) => {
       const res = await post('/v1/chat/completions', { model: 'gpt-4o', messages: [], ...extra });
       expect(res.status).toBe(400);
-      expect(res.json.error.param).toBe(param);
+      expect((res.json as ErrorJson).error.param).toBe(param);
       expect(main.count).toBe(0);
     });
 
