@@ -1,11 +1,5 @@
+import { errorOf } from '../support/api-responses';
 import { createTestApp, type TestApp } from '../support/test-app';
-
-interface ErrorResponse {
-  error: { message: string; type: string; param: string | null; code: string };
-}
-
-/** The OpenAI-shaped error of a response. */
-const errorOf = (res: { body: unknown }): ErrorResponse['error'] => (res.body as ErrorResponse).error;
 
 interface ExpressLayer {
   route?: { path: string | string[]; methods: Record<string, boolean> };

@@ -1,3 +1,4 @@
+import { errorOf, type GeneratedKeyJson, type KeyInfoJson } from '../support/api-responses';
 import { FakeGcs } from '../support/fakes/fake-gcs';
 import { FakeLangfuse, type KeyPair } from '../support/fakes/fake-langfuse';
 import { FAKE_ENDPOINT_ANSWER, GPT4_ANSWER, langfuseProject, modelListYaml, tempDir } from '../support/logging/fixtures';
@@ -8,7 +9,6 @@ import {
   chatOk,
   databaseHaystacks,
   EnvScope,
-  errorOf,
   findSecrets,
   gcsEventsWith,
   langfuseEntry,
@@ -63,8 +63,8 @@ describe('key based logging (seed flows, precedence, validation, masking)', () =
   }
 
   async function keyCount(): Promise<number> {
-    const [{ count }] = await gw.dataSource.query('SELECT count(*)::int AS count FROM virtual_keys');
-    return count as number;
+    const [{ count }] = await gw.dataSource.query<{ count: number }[]>('SELECT count(*)::int AS count FROM virtual_keys');
+    return count;
   }
 
   beforeAll(async () => {
@@ -128,14 +128,15 @@ general_settings:
 }`);
     transcript.record('POST /key/generate (seed langfuse)', res);
     expect(res.status).toBe(200);
-    expect(res.body.metadata.logging).toHaveLength(1);
-    expect(res.body.metadata.logging[0]).toMatchObject({ callback_name: 'langfuse', callback_type: 'success' });
+    const generated = res.body as GeneratedKeyJson;
+    expect(generated.metadata.logging).toHaveLength(1);
+    expect(generated.metadata.logging[0]).toMatchObject({ callback_name: 'langfuse', callback_type: 'success' });
     expect(unmaskedSecretVars(res.body)).toEqual([]);
     expect(res.text).not.toContain(seedKeyProject.secretKey);
     expect(res.text).not.toContain(seedKeyProject.publicKey);
 
     const mark = marker('seed-key');
-    const answer = await chatOk(gw.baseUrl, res.body.key, { marker: mark }, transcript);
+    const answer = await chatOk(gw.baseUrl, generated.key, { marker: mark }, transcript);
     const { trace } = await waitForLangfuse(langfuse, seedKeyProject.publicKey, mark);
     expect(trace.id).toBe(answer.callId);
     await positiveControl();
@@ -161,11 +162,12 @@ general_settings:
       });
     transcript.record('POST /key/generate (seed gcs)', res);
     expect(res.status).toBe(200);
+    const generated = res.body as GeneratedKeyJson;
     const mark = marker('seed-gcs');
     // The seed's request: fake-openai-endpoint, with "user": "hello" (and its trailing comma).
     const response = await fetch(`${gw.baseUrl}/v1/chat/completions`, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${res.body.key}`, 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${generated.key}`, 'Content-Type': 'application/json' },
       body: `{\n "model": "fake-openai-endpoint",\n "messages": [\n {"role": "user", "content": "Hello, Claude ${mark}"}\n ],\n "user": "hello",\n }`,
     });
     const text = await response.text();
@@ -178,7 +180,7 @@ general_settings:
       model: 'fake-openai-endpoint',
       status: 'success',
       end_user: 'hello',
-      metadata: { user_api_key_alias: 'gcs-key', user_api_key_hash: res.body.token },
+      metadata: { user_api_key_alias: 'gcs-key', user_api_key_hash: generated.token },
     });
     expect(JSON.stringify(found.event.response)).toContain(FAKE_ENDPOINT_ANSWER);
     expect(findSecrets([{ where: 'gcs uploads', text: gcs.requests.map((r) => r.text + JSON.stringify(r.headers)).join('\n') }], { sa: serviceAccount.canary })).toEqual([]);
@@ -383,8 +385,9 @@ general_settings:
       expect(res.status).toBe(400);
       expect(errorOf(res)).toMatchObject({ type: 'invalid_request_error', param });
       const infoAfter = await gw.http().get('/key/info').query({ key: target.token }).set(bearer(gw.masterKey)).expect(200);
-      expect(infoAfter.body.info.metadata).toEqual(infoBefore.body.info.metadata);
-      expect(infoAfter.body.info.metadata.owner).toBe('unchanged');
+      const metadataAfter = (infoAfter.body as KeyInfoJson).info.metadata;
+      expect(metadataAfter).toEqual((infoBefore.body as KeyInfoJson).info.metadata);
+      expect(metadataAfter.owner).toBe('unchanged');
     });
 
     it('a plain key may not give itself (or anyone) a logging destination', async () => {
@@ -402,7 +405,7 @@ general_settings:
     const vars = langfuseProject('masking');
     const generated = await newKey(gw, { key_alias: 'masked', metadata: { logging: [langfuseEntry(vars, langfuse.url)], note: 'kept' } }, { transcript });
     expect(generated.body.metadata).toMatchObject({ note: 'kept', logging: [{ callback_name: 'langfuse', callback_type: 'success_and_failure' }] });
-    const entryVars = (generated.body.metadata as { logging: { callback_vars: Record<string, string> }[] }).logging[0].callback_vars;
+    const entryVars = generated.body.metadata.logging[0].callback_vars;
     expect(entryVars).toEqual({ langfuse_public_key: MASK, langfuse_secret_key: MASK, langfuse_host: langfuse.url });
 
     const responses = [
@@ -417,13 +420,14 @@ general_settings:
       expect(res.text).not.toContain(vars.secretKey);
       expect(res.text).not.toContain(vars.publicKey);
     }
-    expect(responses[0].body.info.metadata.logging[0].callback_vars).toEqual({ langfuse_public_key: MASK, langfuse_secret_key: MASK, langfuse_host: langfuse.url });
+    const shownLogging = (responses[0].body as KeyInfoJson).info.metadata.logging;
+    expect(shownLogging[0].callback_vars).toEqual({ langfuse_public_key: MASK, langfuse_secret_key: MASK, langfuse_host: langfuse.url });
     // Masked values are never accepted back as credentials.
     const echoed = await gw
       .http()
       .post('/key/update')
       .set(bearer(gw.masterKey))
-      .send({ key: generated.token, metadata: { logging: responses[0].body.info.metadata.logging } });
+      .send({ key: generated.token, metadata: { logging: shownLogging } });
     expect(echoed.status).toBe(400);
   });
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { errorOf, type GeneratedKeyJson, type KeyInfoJson, type NewTeamJson, type TeamInfoJson, type DataJson } from '../support/api-responses';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 const SEED_CONFIG = `
@@ -14,37 +15,13 @@ litellm_settings:
       langfuse_secret: os.environ/LANGFUSE_SECRET_2
 `;
 
-/** The response shapes these tests read (only the fields they look at). */
-interface GeneratedKeyResponse {
-  key: string;
-  token: string;
-  team_id: string | null;
-  metadata: unknown;
-}
-interface KeyInfoResponse {
-  info: { team_id: string | null; key_alias: string | null };
-}
+/** Answers only these tests read (the shared ones are in api-responses.ts). */
 interface KeyListResponse {
   keys: { team_id: string }[];
 }
 interface KeyUpdateResponse {
   metadata: unknown;
 }
-interface TeamNewResponse {
-  team_id: string;
-}
-interface TeamInfoResponse {
-  team_info: unknown;
-}
-interface TeamUpdateResponse {
-  data: { metadata: unknown };
-}
-interface ErrorResponse {
-  error: { message: string; type: string; param: string | null; code: string };
-}
-
-/** The OpenAI-shaped error of a response. */
-const errorOf = (res: { body: unknown }): ErrorResponse['error'] => (res.body as ErrorResponse).error;
 
 describe('keys and teams (LiteLLM-compatible routes)', () => {
   let gw: TestApp;
@@ -60,12 +37,12 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
 
   async function newKey(body: Record<string, unknown>, auth = admin()): Promise<string> {
     const res = await gw.http().post('/key/generate').set(auth).send(body).expect(200);
-    return (res.body as GeneratedKeyResponse).key;
+    return (res.body as GeneratedKeyJson).key;
   }
 
   it('generates a key for a config team exactly as the seed shows, shown once and stored only as its SHA-256', async () => {
     const res = await gw.http().post('/key/generate').set(admin()).set('Content-Type', 'application/json').send('{"team_id": "ishaans-secret-project"}').expect(200);
-    const generated = res.body as GeneratedKeyResponse;
+    const generated = res.body as GeneratedKeyJson;
     const key: string = generated.key;
     expect(key).toMatch(/^sk-[A-Za-z0-9_-]{43}$/); // 256 random bits
     expect(generated.team_id).toBe('ishaans-secret-project');
@@ -76,7 +53,7 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
     expect(JSON.stringify(rows)).not.toContain(key.slice(3, 20));
 
     const info = await gw.http().get('/key/info').set(bearer(key)).expect(200);
-    expect((info.body as KeyInfoResponse).info.team_id).toBe('ishaans-secret-project');
+    expect((info.body as KeyInfoJson).info.team_id).toBe('ishaans-secret-project');
     expect(JSON.stringify(info.body)).not.toContain(key);
     const list = await gw.http().get('/key/list').set(admin()).expect(200);
     expect(JSON.stringify(list.body)).not.toContain(key);
@@ -84,13 +61,13 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
 
   it('creates, reads, lists, updates and deletes teams', async () => {
     const created = await gw.http().post('/team/new').set(admin()).send({ team_alias: 'alpha', metadata: { owner: 'x' } }).expect(200);
-    const teamId: string = (created.body as TeamNewResponse).team_id;
+    const teamId: string = (created.body as NewTeamJson).team_id;
     expect(teamId).toMatch(/^[0-9a-f-]{36}$/);
     await gw.http().post('/team/new').set(admin()).send({ team_id: 'beta-team', models: ['gpt-4'] }).expect(200);
     await gw.http().post('/team/new').set(admin()).send({ team_id: 'beta-team' }).expect(409);
 
     const info = await gw.http().get('/team/info').query({ team_id: teamId }).set(admin()).expect(200);
-    expect((info.body as TeamInfoResponse).team_info).toMatchObject({ team_id: teamId, team_alias: 'alpha', metadata: { owner: 'x' } });
+    expect((info.body as TeamInfoJson).team_info).toMatchObject({ team_id: teamId, team_alias: 'alpha', metadata: { owner: 'x' } });
 
     const list = await gw.http().get('/team/list').set(admin()).expect(200);
     const ids = (list.body as { team_id: string }[]).map((team) => team.team_id);
@@ -113,7 +90,7 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
     const logging = [{ callback_name: 'langfuse', callback_type: 'success', callback_vars: vars }];
     const masked = [{ ...logging[0], callback_vars: { ...vars, langfuse_public_key: '***REDACTED***', langfuse_secret_key: '***REDACTED***' } }];
     const genRes = await gw.http().post('/key/generate').set(admin()).send({ metadata: { logging, owner: 'a' } }).expect(200);
-    const gen = genRes.body as GeneratedKeyResponse;
+    const gen = genRes.body as GeneratedKeyJson;
     expect(gen.metadata).toEqual({ owner: 'a', logging: masked });
     const updated = await gw.http().post('/key/update').set(admin()).send({ key: gen.key, metadata: { owner: 'b' } }).expect(200);
     expect((updated.body as KeyUpdateResponse).metadata).toEqual({ owner: 'b', logging: masked });
@@ -124,7 +101,7 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
 
     await gw.http().post('/team/new').set(admin()).send({ team_id: 'meta-team', metadata: { logging, tier: 1 } }).expect(200);
     const team = await gw.http().post('/team/update').set(admin()).send({ team_id: 'meta-team', metadata: { tier: 2 } }).expect(200);
-    expect((team.body as TeamUpdateResponse).data.metadata).toEqual({ tier: 2, logging: masked });
+    expect((team.body as DataJson<{ metadata: unknown }>).data.metadata).toEqual({ tier: 2, logging: masked });
   });
 
   it('refuses expired, blocked and deleted keys with 401, also when the key was cached', async () => {
@@ -154,7 +131,7 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
   });
 
   it('never accepts the stored hash as a credential', async () => {
-    const gen = (await gw.http().post('/key/generate').set(admin()).send({}).expect(200)).body as GeneratedKeyResponse;
+    const gen = (await gw.http().post('/key/generate').set(admin()).send({}).expect(200)).body as GeneratedKeyJson;
     const res = await gw.http().get('/key/info').set(bearer(gen.token)).expect(401);
     expect(errorOf(res).code).toBe('invalid_api_key');
     expect(JSON.stringify(res.body)).not.toContain(gen.token);
@@ -181,7 +158,7 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
 
     it('a team admin manages its own team’s keys and nothing else', async () => {
       const minted = await gw.http().post('/key/generate').set(bearer(teamAdmin)).send({ key_alias: 'minted' }).expect(200);
-      expect((minted.body as GeneratedKeyResponse).team_id).toBe('team-a');
+      expect((minted.body as GeneratedKeyJson).team_id).toBe('team-a');
       await gw.http().post('/key/generate').set(bearer(teamAdmin)).send({ team_id: 'team-a', role: 'team_admin' }).expect(200);
 
       const foreign = await gw.http().post('/key/generate').set(bearer(teamAdmin)).send({ team_id: 'team-b' }).expect(403);
@@ -216,7 +193,7 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
 
     it('a plain key sees only itself', async () => {
       const own = await gw.http().get('/key/info').set(bearer(member)).expect(200);
-      expect((own.body as KeyInfoResponse).info.key_alias).toBe('renamed');
+      expect((own.body as KeyInfoJson).info.key_alias).toBe('renamed');
       await gw.http().get('/key/info').query({ key: member }).set(bearer(member)).expect(200);
       await gw.http().get('/key/info').query({ key: teamAdmin }).set(bearer(member)).expect(403);
       for (const [method, path] of [

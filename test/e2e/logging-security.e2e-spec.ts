@@ -1,3 +1,4 @@
+import { errorOf, type DataJson, type TeamInfoJson } from '../support/api-responses';
 import type { Response } from 'supertest';
 import { FakeGcs } from '../support/fakes/fake-gcs';
 import { FakeLangfuse } from '../support/fakes/fake-langfuse';
@@ -8,7 +9,6 @@ import {
   chatOk,
   databaseHaystacks,
   EnvScope,
-  errorOf,
   fakeHaystacks,
   findSecrets,
   langfuseEntry,
@@ -86,7 +86,8 @@ describe('logging admin API: bad input, roles, SSRF, audit, secrets', () => {
     const info = await gw.http().get('/team/info').query({ team_id: teamId }).set(bearer(admin())).expect(200);
     const audit = await gw.http().get('/audit').query({ team_id: teamId }).set(bearer(admin())).expect(200);
     const rows: unknown[] = await gw.dataSource.query('SELECT * FROM teams WHERE team_id = $1', [teamId]);
-    return JSON.stringify({ view: view.body, metadata: info.body.team_info?.metadata, audit: audit.body.data.length, rows });
+    const metadata = (info.body as Partial<TeamInfoJson>).team_info?.metadata;
+    return JSON.stringify({ view: view.body as unknown, metadata, audit: (audit.body as DataJson<unknown[]>).data.length, rows });
   }
 
   beforeAll(async () => {
@@ -367,11 +368,11 @@ general_settings:
     it('a team admin manages its own team’s callbacks (POST, GET, DELETE) but may not disable logging', async () => {
       const posted = await post(`/team/${teamA}/callback`, entry(), teamAdminA);
       expect(posted.status).toBe(200);
-      expect(posted.body.status).toBe('success');
+      expect((posted.body as { status: string }).status).toBe('success');
       expect(unmaskedSecretVars(posted.body)).toEqual([]);
       const view = await get(`/team/${teamA}/callback`, teamAdminA);
       expect(view.status).toBe(200);
-      expect(view.body.data).toMatchObject({ team_id: teamA, success_callbacks: ['langfuse'], failure_callbacks: ['langfuse'] });
+      expect((view.body as DataJson<unknown>).data).toMatchObject({ team_id: teamA, success_callbacks: ['langfuse'], failure_callbacks: ['langfuse'] });
 
       const before = await snapshot(teamA);
       const disable = await post(`/team/${teamA}/disable_logging`, {}, teamAdminA);
@@ -454,7 +455,7 @@ general_settings:
   describe('audit rows', () => {
     it('every change of a team’s logging writes one redacted row (who, when, before/after); refused requests write none', async () => {
       const teamId = await newTeam(gw, { team_id: 'sec-audit-team' }, transcript);
-      const list = async () => (await get(`/audit?team_id=${teamId}`, admin())).body.data as Record<string, unknown>[];
+      const list = async () => ((await get(`/audit?team_id=${teamId}`, admin())).body as DataJson<Record<string, unknown>[]>).data;
       const start = (await list()).length;
 
       expect((await post(`/team/${teamId}/callback`, langfuseEntry(stored, langfuse.url), admin(), { 'litellm-changed-by': 'ops-on-call' })).status).toBe(200);
@@ -462,11 +463,11 @@ general_settings:
       expect(rows.length).toBe(start + 1);
       const added = rows[0];
       expect(added).toMatchObject({
-        id: expect.any(String),
-        updated_at: expect.any(String),
+        id: expect.any(String) as unknown,
+        updated_at: expect.any(String) as unknown,
         changed_by: 'ops-on-call',
-        action: expect.any(String),
-        table_name: expect.any(String),
+        action: expect.any(String) as unknown,
+        table_name: expect.any(String) as unknown,
         object_id: teamId,
       });
       expect(Number.isNaN(Date.parse(added.updated_at as string))).toBe(false);
@@ -530,7 +531,7 @@ general_settings:
         }
       }
       // Hosts and bucket names stay visible.
-      const view = reads[1].body.data.callback_vars as Record<string, string>;
+      const view = (reads[1].body as DataJson<{ callback_vars: Record<string, string> }>).data.callback_vars;
       expect(view.gcs_bucket_name).toBe('read-bucket/pre/fix');
       expect(view.gcs_service_account_json).toBe(MASK);
       // Error bodies never echo the submitted secret either.

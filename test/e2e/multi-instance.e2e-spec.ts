@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import type { GeneratedKeyJson } from '../support/api-responses';
 import { FakeLangfuse } from '../support/fakes/fake-langfuse';
 import { spawnGateway, type GatewayProcess } from '../support/gateway-process';
 import { langfuseProject, modelListYaml, tempDir } from '../support/logging/fixtures';
@@ -33,14 +34,15 @@ describe.each([
     return gateway;
   }
 
-  async function call(gateway: GatewayProcess, method: string, path: string, body?: unknown, key = MASTER_KEY): Promise<{ status: number; json: any }> {
+  /** The answer's JSON is cast to `T`, the answer the caller expects (see api-responses.ts). */
+  async function call<T = unknown>(gateway: GatewayProcess, method: string, path: string, body?: unknown, key = MASTER_KEY): Promise<{ status: number; json: T }> {
     const res = await fetch(`${gateway.baseUrl}${path}`, {
       method,
       headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, json: text ? JSON.parse(text) : null };
+    return { status: res.status, json: (text ? JSON.parse(text) : null) as T };
   }
 
   const chat = (gateway: GatewayProcess, key: string, mark: string) =>
@@ -70,8 +72,8 @@ describe.each([
     expect(b.output()).toContain(`cross-instance invalidation over ${'REDIS_URL' in transportEnv ? 'Redis' : 'PostgreSQL'}`);
 
     await call(a, 'POST', '/team/new', { team_id: 'shared-team' });
-    const key = (await call(a, 'POST', '/key/generate', { team_id: 'shared-team' })).json.key as string;
-    const doomed = (await call(a, 'POST', '/key/generate', { team_id: 'shared-team' })).json.key as string;
+    const key = (await call<GeneratedKeyJson>(a, 'POST', '/key/generate', { team_id: 'shared-team' })).json.key;
+    const doomed = (await call<GeneratedKeyJson>(a, 'POST', '/key/generate', { team_id: 'shared-team' })).json.key;
 
     // B caches both keys' principals.
     expect((await chat(b, key, marker('warm'))).status).toBe(200);
@@ -124,7 +126,7 @@ describe.each([
       callback_name: 'langfuse',
       callback_vars: { langfuse_public_key: project.publicKey, langfuse_secret_key: project.secretKey, langfuse_host: langfuse.url },
     });
-    const key = (await call(a, 'POST', '/key/generate', { team_id: 'orphan-team' })).json.key as string;
+    const key = (await call<GeneratedKeyJson>(a, 'POST', '/key/generate', { team_id: 'orphan-team' })).json.key;
     langfuse.setFailure({ hang: true });
     const marks = [marker('orphan'), marker('orphan'), marker('orphan')];
     for (const mark of marks) expect((await chat(a, key, mark)).status).toBe(200);
@@ -133,7 +135,7 @@ describe.each([
     await db.connect();
     try {
       await waitFor('A to claim the rows', async () => {
-        const { rows } = await db.query(`SELECT claimed_by FROM log_outbox WHERE team_id = 'orphan-team'`);
+        const { rows } = await db.query<{ claimed_by: string | null }>(`SELECT claimed_by FROM log_outbox WHERE team_id = 'orphan-team'`);
         return rows.length === marks.length && rows.every((row) => String(row.claimed_by ?? '').includes(`-${a.child.pid}-`));
       });
       a.kill('SIGKILL');
@@ -145,7 +147,7 @@ describe.each([
       // A row leaves the outbox only when its destination acknowledged it: B did, after A's lease ran out.
       await waitFor(
         'B to deliver A’s orphaned events',
-        async () => (await db.query(`SELECT count(*)::int AS count FROM log_outbox WHERE team_id = 'orphan-team'`)).rows[0].count === 0,
+        async () => (await db.query<{ count: number }>(`SELECT count(*)::int AS count FROM log_outbox WHERE team_id = 'orphan-team'`)).rows[0].count === 0,
         30_000,
       );
       expect(Date.now() - killedAt).toBeGreaterThanOrEqual(2_000);

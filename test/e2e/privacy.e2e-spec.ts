@@ -1,3 +1,4 @@
+import { errorOf, type DataJson, type ErrorJson, type TeamInfoJson } from '../support/api-responses';
 import { FakeUpstream } from '../support/fake-upstream';
 import { FakeGcs } from '../support/fakes/fake-gcs';
 import { FakeLangfuse } from '../support/fakes/fake-langfuse';
@@ -9,7 +10,6 @@ import {
   bearer,
   databaseHaystacks,
   EnvScope,
-  errorOf,
   LogCapture,
   LOGGING_ENV,
   makeServiceAccount,
@@ -42,21 +42,9 @@ const PLACEHOLDERS = ['[EMAIL]', '[PHONE]', '[CREDIT_CARD]', '[IBAN]', '[IP_ADDR
 
 type DestinationName = 'langfuse' | 'gcs' | 'otel' | 'langsmith';
 
-/** The gateway's JSON answers, as far as these tests read them: an error body, */
-interface ErrorJson {
-  error: { message: string; param: string };
-}
-/** the effective privacy settings with their sources (`/key/info`, `/key/health`, `/team/{id}/callback`), */
+/** The effective privacy settings with their sources (`/key/info`, `/key/health`, `/team/{id}/callback`). */
 interface PrivacyView {
   privacy: Record<string, unknown>;
-}
-/** `/team/info`, */
-interface TeamInfoJson {
-  team_info: { metadata: unknown };
-}
-/** and the `{ data }` answers (`/audit`, `/team/update`, `/team/{id}/callback`). */
-interface DataJson<T> {
-  data: T;
 }
 const DESTINATIONS: readonly DestinationName[] = ['langfuse', 'gcs', 'otel', 'langsmith'];
 

@@ -1,3 +1,4 @@
+import { errorOf, type GeneratedKeyJson, type TeamCallbackJson } from '../support/api-responses';
 import { basicAuth } from '../support/fakes/fake-http-server';
 import { FakeGcs } from '../support/fakes/fake-gcs';
 import { FakeLangfuse, type KeyPair } from '../support/fakes/fake-langfuse';
@@ -196,7 +197,7 @@ general_settings:
       status: 'success',
       data: { team_id: 'my-secret-project', success_callbacks: ['langfuse'], failure_callbacks: [] },
     });
-    const vars = res.body.data.callback_vars as Record<string, string>;
+    const vars = (res.body as TeamCallbackJson).data.callback_vars;
     expect(Object.keys(vars)).toEqual(expect.arrayContaining(['langfuse_public_key']));
     expect(Object.keys(vars).some((name) => name === 'langfuse_secret' || name === 'langfuse_secret_key')).toBe(true);
     expect(unmaskedSecretVars(res.body)).toEqual([]);
@@ -204,7 +205,7 @@ general_settings:
     expect(res.text).not.toContain(project1.secretKey);
 
     const other = await gw.http().get('/team/ishaans-secret-project/callback').set(bearer(gw.masterKey)).expect(200);
-    expect(other.body.data).toMatchObject({ team_id: 'ishaans-secret-project', success_callbacks: ['langfuse'], failure_callbacks: [] });
+    expect((other.body as TeamCallbackJson).data).toMatchObject({ team_id: 'ishaans-secret-project', success_callbacks: ['langfuse'], failure_callbacks: [] });
     expect(other.text).not.toContain(project2.secretKey);
 
     // A config team without callbacks reports nothing (the tutorial team before its POST).
@@ -227,12 +228,13 @@ general_settings:
     transcript.record('POST /key/generate', gen1);
     const gen2 = await gw.http().post('/key/generate').set(bearer(gw.masterKey)).set('Content-Type', 'application/json').send('{"team_id": "ishaans-secret-project"}').expect(200);
     transcript.record('POST /key/generate', gen2);
-    virtualKeys.push(gen1.body.key, gen2.body.key);
+    const [key1, key2] = [gen1.body as GeneratedKeyJson, gen2.body as GeneratedKeyJson];
+    virtualKeys.push(key1.key, key2.key);
 
     const m1 = marker('team1');
     const m2 = marker('team2');
-    const r1 = await chatOk(gw.baseUrl, gen1.body.key, { marker: m1, user: 'hello', metadata: { trace_id: `trace-${m1}`, tags: ['seed-flow'] }, extra: { temperature: 0.2, max_tokens: 50 } }, transcript);
-    const r2 = await chatOk(gw.baseUrl, gen2.body.key, { marker: m2 }, transcript);
+    const r1 = await chatOk(gw.baseUrl, key1.key, { marker: m1, user: 'hello', metadata: { trace_id: `trace-${m1}`, tags: ['seed-flow'] }, extra: { temperature: 0.2, max_tokens: 50 } }, transcript);
+    const r2 = await chatOk(gw.baseUrl, key2.key, { marker: m2 }, transcript);
     expect(r1.content).toBe(GPT4_ANSWER);
 
     const one = await waitForLangfuse(langfuse, project1.publicKey, m1);
@@ -261,7 +263,7 @@ general_settings:
     expect(one.trace.metadata).toMatchObject({
       user_api_key_team_id: 'my-secret-project',
       user_api_key_alias: 'team1-key',
-      user_api_key_hash: gen1.body.token,
+      user_api_key_hash: key1.token,
     });
 
     // Project 2: without metadata.trace_id the trace id is the call id (x-litellm-call-id).
@@ -302,15 +304,15 @@ general_settings:
     const step1 = await gw.http().post(`/team/${TUTORIAL_TEAM}/callback`).set(bearer(gw.masterKey)).set('Content-Type', 'application/json').send(seedBody);
     transcript.record('POST tutorial callback', step1);
     expect(step1.status).toBe(200);
-    expect(step1.body.status).toBe('success');
-    expect(step1.body.data).toMatchObject({ team_id: TUTORIAL_TEAM });
+    expect((step1.body as TeamCallbackJson).status).toBe('success');
+    expect((step1.body as TeamCallbackJson).data).toMatchObject({ team_id: TUTORIAL_TEAM });
     expect(unmaskedSecretVars(step1.body)).toEqual([]);
     expect(step1.text).not.toContain('"sk_"');
     expect(step1.text).not.toContain('"pk"');
     expect(step1.text).toContain('https://cloud.langfuse.com');
     const get = await gw.http().get(`/team/${TUTORIAL_TEAM}/callback`).set(bearer(gw.masterKey)).expect(200);
-    expect(get.body.data).toMatchObject({ team_id: TUTORIAL_TEAM, success_callbacks: ['langfuse'], failure_callbacks: [] });
-    expect(get.body.data.callback_vars).toMatchObject({ langfuse_host: 'https://cloud.langfuse.com' });
+    expect((get.body as TeamCallbackJson).data).toMatchObject({ team_id: TUTORIAL_TEAM, success_callbacks: ['langfuse'], failure_callbacks: [] });
+    expect((get.body as TeamCallbackJson).data.callback_vars).toMatchObject({ langfuse_host: 'https://cloud.langfuse.com' });
     expect(unmaskedSecretVars(get.body)).toEqual([]);
     // No traffic may go to the real cloud from a test: replace it with the same entry on the loopback fake.
     await gw.http().delete(`/team/${TUTORIAL_TEAM}/callback/langfuse`).set(bearer(gw.masterKey)).expect(200);
@@ -325,11 +327,12 @@ general_settings:
       .send(`{\n        "team_id": "${TUTORIAL_TEAM}"\n}`)
       .expect(200);
     transcript.record('POST /key/generate', step2);
-    virtualKeys.push(step2.body.key);
+    const generated = step2.body as GeneratedKeyJson;
+    virtualKeys.push(generated.key);
 
     // Step 3: the chat of the seed (plus a marker).
     const mark = marker('tutorial');
-    const res = await chatOk(gw.baseUrl, step2.body.key, { model: 'gpt-4', marker: mark }, transcript);
+    const res = await chatOk(gw.baseUrl, generated.key, { model: 'gpt-4', marker: mark }, transcript);
     const { trace } = await waitForLangfuse(langfuse, tutorialProject.publicKey, mark);
     expect(trace.id).toBe(res.callId);
     expect(trace.metadata).toMatchObject({ user_api_key_team_id: TUTORIAL_TEAM });
@@ -372,9 +375,9 @@ general_settings:
     );
     const view = await gw.http().get('/team/cfg-override-team/callback').set(bearer(gw.masterKey)).expect(200);
     transcript.record('GET callback', view);
-    expect(view.body.data).toMatchObject({ team_id: 'cfg-override-team', success_callbacks: ['otel'], failure_callbacks: ['otel'] });
-    expect(view.body.data.callback_vars).toMatchObject({ otel_endpoint: teamOtlp.url, otel_service_name: 'cfg-override' });
-    expect(Object.keys(view.body.data.callback_vars).some((name: string) => name.startsWith('langfuse'))).toBe(false);
+    expect((view.body as TeamCallbackJson).data).toMatchObject({ team_id: 'cfg-override-team', success_callbacks: ['otel'], failure_callbacks: ['otel'] });
+    expect((view.body as TeamCallbackJson).data.callback_vars).toMatchObject({ otel_endpoint: teamOtlp.url, otel_service_name: 'cfg-override' });
+    expect(Object.keys((view.body as TeamCallbackJson).data.callback_vars).some((name) => name.startsWith('langfuse'))).toBe(false);
     expect(view.text).not.toContain(otlpToken);
 
     const after = marker('cfg-after');
@@ -388,7 +391,7 @@ general_settings:
   it('metadata.logging given to /team/new and /team/update is the team’s API logging, applied to the next request', async () => {
     const teamId = await newTeam(gw, { team_id: 'meta-team', metadata: { logging: [langfuseEntry(metaNew, langfuse.url)] } }, transcript);
     const view = await gw.http().get(`/team/${teamId}/callback`).set(bearer(gw.masterKey)).expect(200);
-    expect(view.body.data).toMatchObject({ success_callbacks: ['langfuse'], failure_callbacks: ['langfuse'] });
+    expect((view.body as TeamCallbackJson).data).toMatchObject({ success_callbacks: ['langfuse'], failure_callbacks: ['langfuse'] });
     const teamKey = await key({ team_id: teamId });
     const first = marker('meta-new');
     await chatOk(gw.baseUrl, teamKey, { marker: first }, transcript);
@@ -485,7 +488,7 @@ general_settings:
     await addCallback(gw, teamId, langfuseEntry(failureProject, langfuse.url, 'failure'), { transcript });
     await addCallback(gw, teamId, langfuseEntry(successProject, langfuse.url, 'success'), { transcript });
     const get = await gw.http().get(`/team/${teamId}/callback`).set(bearer(gw.masterKey)).expect(200);
-    expect(get.body.data).toMatchObject({ success_callbacks: ['langfuse'], failure_callbacks: ['langfuse'] });
+    expect((get.body as TeamCallbackJson).data).toMatchObject({ success_callbacks: ['langfuse'], failure_callbacks: ['langfuse'] });
     const teamKey = await key({ team_id: teamId, key_alias: 'failure-key' });
 
     const ok = marker('success');
@@ -590,14 +593,14 @@ general_settings:
       data: { team_id: teamId, success_callbacks: ['langsmith'], failure_callbacks: [] },
     });
     const get = await gw.http().get(`/team/${teamId}/callback`).set(bearer(gw.masterKey)).expect(200);
-    expect(get.body.data).toMatchObject({ team_id: teamId, success_callbacks: ['langsmith'], failure_callbacks: [] });
-    expect(get.body.data.callback_vars).toMatchObject({ langsmith_project: 'delete-team-runs' });
+    expect((get.body as TeamCallbackJson).data).toMatchObject({ team_id: teamId, success_callbacks: ['langsmith'], failure_callbacks: [] });
+    expect((get.body as TeamCallbackJson).data.callback_vars).toMatchObject({ langsmith_project: 'delete-team-runs' });
     expect(unmaskedSecretVars(get.body)).toEqual([]);
     expect(get.text).not.toContain(langsmithKey);
 
     const again = await gw.http().delete(`/team/${teamId}/callback/langfuse`).set(bearer(gw.masterKey));
     expect(again.status).toBe(404);
-    expect(again.body.error).toMatchObject({ message: expect.any(String) });
+    expect(errorOf(again)).toMatchObject({ message: expect.any(String) as unknown });
     expect((await gw.http().delete(`/team/${teamId}/callback/gcs_bucket`).set(bearer(gw.masterKey))).status).toBe(404);
 
     const mark = marker('after-delete');
@@ -632,7 +635,7 @@ general_settings:
       data: { team_id: teamId, success_callbacks: [], failure_callbacks: [] },
     });
     const get = await gw.http().get(`/team/${teamId}/callback`).set(bearer(gw.masterKey)).expect(200);
-    expect(get.body.data).toMatchObject({ team_id: teamId, success_callbacks: [], failure_callbacks: [] });
+    expect((get.body as TeamCallbackJson).data).toMatchObject({ team_id: teamId, success_callbacks: [], failure_callbacks: [] });
 
     // Success, stream and failure requests with both keys: zero events anywhere.
     const silenced = [marker('gdpr-ok'), marker('gdpr-stream'), marker('gdpr-fail'), marker('gdpr-upstream'), marker('gdpr-own-key'), marker('gdpr-own-fail')];

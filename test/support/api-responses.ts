@@ -5,18 +5,37 @@
 
 /** The OpenAI-shaped error body every 4xx/5xx carries. */
 export interface ErrorJson {
-  error: { message: string; type: string; param: string | null; code: string };
+  error: { message: string; type: string; param: string | null; code: string | null };
 }
 
-/** The error of a response (supertest's or the specs' own `{ body }` answers). */
-export const errorOf = (res: { body: unknown }): ErrorJson['error'] => (res.body as ErrorJson).error;
+/**
+ * The error of an answer (supertest's, or the specs' own `{ status, body }`), checked to be the whole OpenAI
+ * envelope: a spec reading `.message` of something else fails here, saying what came instead.
+ */
+export function errorOf(res: { status: number; body: unknown; text?: string }): ErrorJson['error'] {
+  const error = (res.body as Partial<ErrorJson> | null)?.error;
+  if (!error || typeof error.message !== 'string' || typeof error.type !== 'string' || !('param' in error) || !('code' in error)) {
+    throw new Error(`not an OpenAI error envelope (${res.status}): ${res.text ?? JSON.stringify(res.body)}`);
+  }
+  return error;
+}
+
+/** A logging entry as keys and teams show it (`metadata.logging[]`), its secrets masked. */
+export interface LoggingEntryJson {
+  callback_name: string;
+  callback_type: string;
+  callback_vars: Record<string, string>;
+}
+
+/** A key's or team's metadata; `logging` as far as the spec reading it knows the entity has entries. */
+export type MetadataJson = Record<string, unknown> & { logging: LoggingEntryJson[] };
 
 /** `POST /key/generate`: the key, shown once, and its SHA-256 token. */
 export interface GeneratedKeyJson {
   key: string;
   token: string;
   team_id: string | null;
-  metadata: unknown;
+  metadata: MetadataJson;
 }
 
 /** `POST /team/new`. */
@@ -26,12 +45,12 @@ export interface NewTeamJson {
 
 /** `GET /team/info`. */
 export interface TeamInfoJson {
-  team_info: { team_id: string; metadata: Record<string, unknown> | null };
+  team_info: { team_id: string; metadata: MetadataJson };
 }
 
 /** `GET /key/info`. */
 export interface KeyInfoJson {
-  info: { team_id: string | null; key_alias: string | null; metadata: Record<string, unknown> | null };
+  info: { team_id: string | null; key_alias: string | null; metadata: MetadataJson };
 }
 
 /** The `{ data }` answers (`/audit`, `/team/update`, `/team/{id}/callback`, `/logging/dead-letters` …). */
@@ -56,4 +75,10 @@ export interface FetchedAnswer {
   headers: Record<string, string>;
   text: string;
   json: unknown;
+}
+
+/** `GET /team/{id}/callback`; its POST answers the same `data` with `status: 'success'`. */
+export interface TeamCallbackJson {
+  status?: string;
+  data: { team_id: string; success_callbacks: string[]; failure_callbacks: string[]; callback_vars: Record<string, string> };
 }

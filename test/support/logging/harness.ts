@@ -1,5 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { GeneratedKeyJson } from '../api-responses';
 import type { Response } from 'supertest';
 import type { DataSource } from 'typeorm';
 import type { FakeGcs } from '../fakes/fake-gcs';
@@ -184,7 +185,7 @@ export const bearer = (key: string): Record<string, string> => ({ Authorization:
 export interface GeneratedKey {
   key: string;
   token: string;
-  body: Record<string, unknown>;
+  body: GeneratedKeyJson;
 }
 
 export async function newTeam(gw: TestApp, body: Record<string, unknown>, transcript?: Transcript): Promise<string> {
@@ -202,7 +203,7 @@ export async function newKey(gw: TestApp, body: Record<string, unknown>, options
     .send(body);
   options.transcript?.record('POST /key/generate', res);
   if (res.status !== 200) throw new Error(`/key/generate answered ${res.status}: ${res.text}`);
-  const created = res.body as Record<string, unknown> & { key: string; token: string };
+  const created = res.body as GeneratedKeyJson;
   return { key: created.key, token: created.token, body: created };
 }
 
@@ -434,11 +435,3 @@ export class EnvScope {
   }
 }
 
-/** Asserts the OpenAI error envelope and returns the error object. */
-export function errorOf(res: Response): { message: string; type: string; param: string | null; code: string | null } {
-  const error = (res.body as { error?: { message: string; type: string; param: string | null; code: string | null } }).error;
-  if (!error || typeof error.message !== 'string' || typeof error.type !== 'string' || !('param' in error) || !('code' in error)) {
-    throw new Error(`not an OpenAI error envelope (${res.status}): ${res.text}`);
-  }
-  return error;
-}
