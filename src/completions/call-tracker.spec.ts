@@ -3,7 +3,8 @@ import type { ServerResponse } from 'node:http';
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
 import { CALL_RECORD } from '../logging/request/call-record';
-import { CallTracker, type TrackedRequest } from './call-tracker';
+import type { CachePlan } from '../cache/response-cache.service';
+import { CallTracker, CLIENT_GONE, type TrackedRequest } from './call-tracker';
 import { DeploymentTable } from './deployment-table';
 import { SseRelay } from './sse-relay';
 
@@ -155,6 +156,44 @@ describe(CallTracker.name, () => {
     expect(record.error_information).toEqual({ error_code: '429', error_class: 'RateLimitError', llm_provider: 'openai', error_message: 'slow down' });
     expect(record.response).toBeNull();
     expect(record.response_cost).toBe(0);
+  });
+
+  it('answers a failure while the client waits, and not once the client has gone (or the service said so)', () => {
+    const waiting = setup();
+    const failure = new AppException('upstream_error', 'boom');
+    expect(waiting.tracker.failed(failure)).toBe(failure);
+    expect(waiting.tracker.failed('not an Error')).toEqual(new Error('not an Error'));
+    expect(waiting.tracker.failed(CLIENT_GONE)).toBeNull();
+
+    const gone = setup();
+    gone.res.disconnect();
+    expect(gone.tracker.failed(failure)).toBeNull();
+  });
+
+  it('records a cache hit: no cost, the cache key, as bytes or as a replayed stream', async () => {
+    const body = { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] };
+    const answer = { id: 'chatcmpl-cached', choices: [{ index: 0, message: { role: 'assistant', content: 'again' } }], usage: { prompt_tokens: 4, completion_tokens: 2, total_tokens: 6 } };
+    const plain = setup(body);
+    plain.tracker.body = body;
+    plain.tracker.deployment = deployment;
+    plain.tracker.cachePlan = { key: 'cache-key-1' } as CachePlan;
+    plain.tracker.answeredFromCache({ bytes: Buffer.from(JSON.stringify(answer)) });
+    plain.res.finish();
+    const hit = await plain.tracker.done;
+    expect(hit).toMatchObject({ status: 'success', cache_hit: true, cache_key: 'cache-key-1', response_cost: 0, total_tokens: 6, id: 'chatcmpl-cached' });
+    expect(hit.completionStartTime).toBeGreaterThanOrEqual(hit.startTime);
+
+    const streamed = setup({ ...body, stream: true });
+    streamed.tracker.body = { ...body, stream: true };
+    streamed.tracker.stream = true;
+    streamed.tracker.deployment = deployment;
+    streamed.tracker.answeredFromCache({
+      events: ['{"id":"chatcmpl-cached","choices":[{"index":0,"delta":{"role":"assistant","content":"again"}}]}', '{"id":"chatcmpl-cached","choices":[],"usage":{"prompt_tokens":4,"completion_tokens":2,"total_tokens":6}}'],
+    });
+    streamed.res.finish();
+    const replayed = await streamed.tracker.done;
+    expect(replayed).toMatchObject({ status: 'success', stream: true, cache_hit: true, response_cost: 0, total_tokens: 6 });
+    expect((replayed.response as { choices: Array<{ message: { content: string } }> }).choices[0].message.content).toBe('again');
   });
 
   it('records a request whose body never parsed', async () => {
