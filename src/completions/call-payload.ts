@@ -8,11 +8,6 @@ import { modelParameters, requesterMetadata, requestTags, type RequestBody } fro
 import { assembleStream } from './stream-assembler';
 import { computeCost, estimateTokens, NO_USAGE, readUsage, type TokenUsage } from './usage';
 
-/**
- * The StandardLoggingPayload of a finished call, built from a snapshot of what the CallTracker kept. Pure: the
- * same snapshot always gives the same record, which is what the unit specs and the delivery side rely on.
- */
-
 export type CallType = StandardLoggingPayload['call_type'];
 
 export const CLIENT_DISCONNECTED = 'client_disconnected';
@@ -32,6 +27,7 @@ export type Outcome =
   | { kind: 'stream'; relay: RecordedStream | null; value: unknown; completed: boolean; error: Error | null }
   | { kind: 'failure'; error: Error };
 
+/** What the record is built from, copied out of the tracker when the response has closed. */
 export interface CallSnapshot {
   readonly callId: string;
   readonly callType: CallType;
@@ -62,6 +58,10 @@ interface ResolvedOutcome {
   errorStr: string | null;
 }
 
+/**
+ * The StandardLoggingPayload (LiteLLM's log shape) of a finished call, from a snapshot of what its CallTracker
+ * kept. Pure: it reads the snapshot only, so the tracker can build it lazily, once, after the response closed.
+ */
 export function buildStandardLoggingPayload(s: CallSnapshot): StandardLoggingPayload {
   const d = s.deployment;
   const body = s.body;
