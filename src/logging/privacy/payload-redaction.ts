@@ -14,8 +14,7 @@ export function withoutMessages(payload: StandardLoggingPayload): StandardLoggin
 
 /** `redact_user_api_key_info`: who called (key hash and alias, user, team) is left out. */
 export function withoutKeyInfo(payload: StandardLoggingPayload): StandardLoggingPayload {
-  const modelParameters = { ...payload.model_parameters };
-  delete modelParameters.user;
+  const { user: _user, ...modelParameters } = payload.model_parameters;
   return {
     ...payload,
     end_user: null,

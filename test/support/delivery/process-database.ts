@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
@@ -87,11 +88,7 @@ function embeddedDataDir(label: string): Promise<ProcessDatabase> {
       }
     },
     destroy(): Promise<void> {
-      // In the executor, a failure of the synchronous removal is still a rejection.
-      return new Promise((resolve) => {
-        rmSync(root, { recursive: true, force: true });
-        resolve();
-      });
+      return rm(root, { recursive: true, force: true });
     },
   });
 }
