@@ -37,6 +37,20 @@ export function resolveMasterKey(
   return { masterKey, weakness };
 }
 
+/** Every interface: what operators expect of a server once its master key is a real secret. */
+const ALL_INTERFACES = '0.0.0.0';
+const LOOPBACK = '127.0.0.1';
+
+/**
+ * HOST when the operator set it; otherwise every interface, unless the master key is weak. A weak key keeps
+ * the seed's curls working on the machine itself (they call localhost / 0.0.0.0) without exposing a gateway
+ * that anyone who has read LiteLLM's docs could administer.
+ */
+export function listenHost(explicitHost: string | undefined, weakness: string | null): { host: string; loopbackOnly: boolean } {
+  if (explicitHost !== undefined) return { host: explicitHost, loopbackOnly: false };
+  return weakness === null ? { host: ALL_INTERFACES, loopbackOnly: false } : { host: LOOPBACK, loopbackOnly: true };
+}
+
 /** Where the data lives: DATABASE_URL, else `general_settings.database_url`, else the embedded default. */
 export function resolveDatabaseUrl(environment: Environment, config: GatewayConfig, env: NodeJS.ProcessEnv): string | null {
   if (environment.DATABASE_URL) return environment.DATABASE_URL;

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
-import { closeGracefully, configureApp, resolveDatabaseUrl, resolveMasterKey, StartupError } from './bootstrap';
+import { closeGracefully, configureApp, listenHost, resolveDatabaseUrl, resolveMasterKey, StartupError } from './bootstrap';
 import { createRootLogger, PinoNestLogger } from './common/app-logger';
 import { loadEnvironment } from './config/environment';
 import { ConfigValidationError, loadGatewayConfig } from './config/gateway-config';
@@ -24,10 +24,15 @@ async function main(): Promise<void> {
     for (const [name, value] of Object.entries(config.environmentVariables)) process.env[name] ??= value;
 
     const { masterKey, weakness } = resolveMasterKey(environment, config, process.env);
+    const { host, loopbackOnly } = listenHost(environment.HOST, weakness);
     if (weakness) {
       logger.warn(
         `INSECURE MASTER KEY: ${weakness}. Anyone who knows it controls this gateway. ` +
-          'Set MASTER_KEY to a long random value (see README, "Master key") before exposing the gateway.',
+          (loopbackOnly
+            ? `Listening on ${host} only, so it is reachable from this machine alone; set MASTER_KEY to a long random value ` +
+              '(see README, "Master key") to listen on every interface, or set HOST to choose the address yourself.'
+            : `HOST=${host} was set explicitly, so the gateway is exposed there anyway: set MASTER_KEY to a long random value ` +
+              '(see README, "Master key").'),
       );
     }
 
@@ -46,10 +51,10 @@ async function main(): Promise<void> {
       logger: new PinoNestLogger(logger),
     });
     configureApp(app, { rootLogger: logger, maxBodyBytes: environment.MAX_REQUEST_BODY_BYTES });
-    await app.listen(environment.PORT, environment.HOST);
+    await app.listen(environment.PORT, host);
     logger.info(
-      { port: environment.PORT, host: environment.HOST, config: config.source, models: config.modelList.length },
-      `Gatehouse listening on http://${environment.HOST}:${environment.PORT} (Swagger UI at /docs)`,
+      { port: environment.PORT, host, config: config.source, models: config.modelList.length },
+      `Gatehouse listening on http://${host}:${environment.PORT} (Swagger UI at /docs)`,
     );
     handleShutdown(app, embedded, logger, environment.SHUTDOWN_GRACE_MS);
   } catch (error) {

@@ -6,7 +6,6 @@ describe('loadEnvironment', () => {
     expect(environment).toBeInstanceOf(Environment);
     expect(environment).toMatchObject({
       PORT: 4000,
-      HOST: '0.0.0.0',
       DATA_DIR: './.data',
       DB_POOL_SIZE: 10,
       CONFIG_FILE: DEFAULT_CONFIG_FILE,
@@ -15,6 +14,8 @@ describe('loadEnvironment', () => {
       MAX_REQUEST_BODY_BYTES: 10 * 1024 * 1024,
       SHUTDOWN_GRACE_MS: 10000,
     });
+    // No default host: where to listen depends on the master key's strength (bootstrap's listenHost).
+    expect(environment.HOST).toBeUndefined();
     expect(environment.DATABASE_URL).toBeUndefined();
     expect(environment.MASTER_KEY).toBeUndefined();
     expect(environment.SALT_KEY).toBeUndefined();

@@ -37,9 +37,14 @@ export class Environment {
   @Max(65535, { message: 'PORT must be an integer between 0 and 65535' })
   readonly PORT: number = 4000;
 
+  /**
+   * Where to listen. Unset means every interface, except with a weak master key: then loopback only (see
+   * `listenHost` in bootstrap.ts), so the docs' `sk-1234` never guards a reachable gateway by accident.
+   */
+  @IsOptional()
   @IsString()
   @IsNotEmpty()
-  readonly HOST: string = '0.0.0.0';
+  readonly HOST?: string;
 
   /** Embedded database files and other local state when no DATABASE_URL is given. */
   @IsString()

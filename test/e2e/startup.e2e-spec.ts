@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,12 +62,16 @@ describe('start-up, configuration and shutdown of the real process', () => {
       'ok.yaml',
       'model_list: []\nfancy_future_section: {}\ngeneral_settings:\n  master_key: sk-1234  # the seed’s example key\nlitellm_settings:\n  default_team_settings:\n    - team_id: config-team\n',
     );
-    const first = await start({ CONFIG_FILE: config }, []);
+    // No HOST, as `npm start` runs on a fresh machine.
+    const first = await start({ CONFIG_FILE: config, HOST: undefined }, []);
     await first.waitForReady(90_000);
     // Unknown top-level keys are a warning; the well-known example key is announced but never printed.
     expect(first.output()).toContain('fancy_future_section');
     expect(first.output()).toContain('INSECURE MASTER KEY');
     expect(first.output()).not.toContain('sk-1234');
+    // ...and it keeps the gateway on loopback: the socket the kernel holds is bound to 127.0.0.1, not 0.0.0.0.
+    expect(first.output()).toContain('Listening on 127.0.0.1 only');
+    expect(listeningAddresses(first.port)).toEqual(['127.0.0.1']);
 
     const second = await start({ CONFIG_FILE: config });
     expect(await second.waitForExit()).toBe(1);
@@ -126,3 +130,25 @@ describe('start-up, configuration and shutdown of the real process', () => {
     expect(await gateway.waitForExit()).toBe(0);
   });
 });
+
+/** The local addresses of IPv4 and IPv6 sockets listening on `port`, read from the kernel's own tables. */
+function listeningAddresses(port: number): string[] {
+  const LISTEN = '0A';
+  const found: string[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!existsSync(table)) continue;
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (!local || state !== LISTEN) continue;
+      const [hexAddress, hexPort] = local.split(':');
+      if (Number.parseInt(hexPort, 16) !== port) continue;
+      found.push(hexAddress.length === 8 ? decodeIpv4(hexAddress) : hexAddress);
+    }
+  }
+  return found;
+}
+
+/** /proc/net/tcp writes an IPv4 address as one little-endian 32-bit hex word. */
+function decodeIpv4(hex: string): string {
+  return [6, 4, 2, 0].map((at) => Number.parseInt(hex.slice(at, at + 2), 16)).join('.');
+}
