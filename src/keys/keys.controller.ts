@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiJsonBody } from '../common/api-body-example';
 import { AppException } from '../errors';
 import { KeyHealthService, type KeyHealthResponse } from '../logging/key-health.service';
 import { ChangedBy, DocumentsChangedBy } from '../audit/changed-by.decorator';
@@ -21,6 +22,7 @@ export class KeysController {
   @HttpCode(200)
   @Access('team_admin')
   @ApiOperation({ summary: 'Create a virtual key; the key is shown once in `key`' })
+  @ApiJsonBody(GenerateKeyDto, { team_id: 'ishaans-secret-project' }, 'A key for a team (the seed)')
   @ApiOkResponse({ type: GeneratedKeyResponseDto })
   generate(
     @Body() dto: GenerateKeyDto,
@@ -35,6 +37,7 @@ export class KeysController {
   @HttpCode(200)
   @Access('team_admin')
   @ApiOperation({ summary: 'Update a key (metadata.logging is kept unless named)' })
+  @ApiJsonBody(UpdateKeyDto, { key: 'sk-KbUuE0WNptC0jXapyMmLBA', key_alias: 'billing-service' }, 'Rename a key')
   @ApiOkResponse({ type: KeyResponseDto })
   update(
     @Body() dto: UpdateKeyDto,
@@ -101,6 +104,7 @@ export class KeysController {
   @HttpCode(200)
   @Access('team_admin')
   @ApiOperation({ summary: 'Delete keys (given as keys or tokens)' })
+  @ApiJsonBody(DeleteKeysDto, { keys: ['sk-KbUuE0WNptC0jXapyMmLBA'] }, 'The seed’s example key')
   delete(@Body() dto: DeleteKeysDto, @CurrentPrincipal() caller: Principal): Promise<{ deleted_keys: string[] }> {
     return this.keys.delete(dto, caller);
   }

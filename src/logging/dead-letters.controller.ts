@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { ApiJsonBody } from '../common/api-body-example';
 import { AppException } from '../errors';
 import { Access } from '../keys/auth.decorators';
 import { OutboxStore, type DeadLetter } from './delivery/outbox.store';
@@ -57,6 +58,7 @@ export class DeadLettersController {
   @HttpCode(200)
   @Access('admin')
   @ApiOperation({ summary: 'Send dead letters again (after fixing the destination or its credentials)' })
+  @ApiJsonBody(ReplayDeadLettersDto, { team_id: 'ishaans-secret-project', kind: 'langfuse' }, 'One team’s Langfuse dead letters')
   async replay(@Body() dto: ReplayDeadLettersDto): Promise<ReplayResponseDto> {
     const replayed = await this.store.replay({ ids: dto.ids, teamId: dto.team_id, kind: dto.kind });
     this.delivery.poll();

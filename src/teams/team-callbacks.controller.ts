@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiJsonBody } from '../common/api-body-example';
 import { ChangedBy, DocumentsChangedBy } from '../audit/changed-by.decorator';
 import { Access, CurrentPrincipal } from '../keys/auth.decorators';
 import type { Principal } from '../keys/principal';
@@ -19,7 +20,15 @@ export class TeamCallbacksController {
   @ApiOperation({ summary: 'Add a logging destination to a team (proxy admin, or the team’s admin)' })
   @ApiParam(TEAM_ID)
   @DocumentsChangedBy()
-  @ApiBody({ type: AddTeamCallbackDto })
+  @ApiJsonBody(
+    AddTeamCallbackDto,
+    {
+      callback_name: 'langfuse',
+      callback_type: 'success',
+      callback_vars: { langfuse_public_key: 'pk', langfuse_secret_key: 'sk_', langfuse_host: 'https://cloud.langfuse.com' },
+    },
+    'The seed’s Langfuse callback',
+  )
   add(
     @Param('team_id') teamId: string,
     @Body() body: unknown,

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiJsonBody } from '../common/api-body-example';
 import { AppException } from '../errors';
 import { ChangedBy, DocumentsChangedBy } from '../audit/changed-by.decorator';
 import { Access, CurrentPrincipal } from '../keys/auth.decorators';
@@ -17,6 +18,7 @@ export class TeamsController {
   @HttpCode(200)
   @Access('admin')
   @ApiOperation({ summary: 'Create a team' })
+  @ApiJsonBody(CreateTeamDto, { team_alias: 'my-new-team', models: ['gpt-4'] }, 'A team with a generated team_id')
   @ApiOkResponse({ type: TeamResponseDto })
   create(
     @Body() dto: CreateTeamDto,
@@ -31,6 +33,7 @@ export class TeamsController {
   @HttpCode(200)
   @Access('team_admin')
   @ApiOperation({ summary: 'Update a team (team admins: alias and metadata of their own team)' })
+  @ApiJsonBody(UpdateTeamDto, { team_id: 'dbe2f686-a686-4896-864a-4c3924458709', team_alias: 'renamed-project' }, 'Rename a team')
   update(
     @Body() dto: UpdateTeamDto,
     @CurrentPrincipal() caller: Principal,
@@ -61,6 +64,8 @@ export class TeamsController {
   @HttpCode(200)
   @Access('admin')
   @ApiOperation({ summary: 'Delete teams and their keys' })
+  // Not a team any example creates: a careless "Execute" deletes nothing.
+  @ApiJsonBody(DeleteTeamsDto, { team_ids: ['team-to-delete'] }, 'Teams by id')
   delete(@Body() dto: DeleteTeamsDto): Promise<{ deleted_teams: string[] }> {
     return this.teams.delete(dto.team_ids);
   }
