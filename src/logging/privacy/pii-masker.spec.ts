@@ -1,5 +1,9 @@
 import { samplePayload } from '../../../test/support/fakes/sample-payload';
-import { PII_DETECTORS, PiiMasker, PiiMaskerCache } from './pii-masker';
+import type { HandedOverEvent } from '../delivery/delivery-thread.protocol';
+import type { LoggingEntry } from '../logging-entry';
+import { maskedRows } from './mask-events';
+import { REDACTED_MARKER } from './payload-redaction';
+import { PII_DETECTORS, PiiMasker, PiiMaskerCache, type PiiDetector } from './pii-masker';
 
 const all = new PiiMasker({ detectors: PII_DETECTORS, patterns: [] });
 
@@ -49,6 +53,37 @@ describe('PiiMasker', () => {
   it('runs only the detectors it is given, and custom patterns first with their own placeholder', () => {
     const masker = new PiiMasker({ detectors: ['email'], patterns: [{ name: 'employee_id', regex: 'EMP-\\d{6}' }] });
     expect(masker.maskText('EMP-123456 is jane@example.com, +1 415-555-0132')).toBe('[EMPLOYEE_ID] is [EMAIL], +1 415-555-0132');
+  });
+
+  it('custom patterns run on RE2: its syntax (named groups, inline flags), astral characters around a match kept', () => {
+    const masker = new PiiMasker({
+      detectors: [],
+      patterns: [
+        { name: 'order', regex: '(?P<prefix>ORD)-\\d{4}' },
+        { name: 'customer', regex: '(?i)customer #\\d+' },
+      ],
+    });
+    expect(masker.maskText('😀 ORD-1234 for Customer #77 😀, not ORD-12')).toBe('😀 [ORDER] for [CUSTOMER] 😀, not ORD-12');
+    // A `$` in what the pattern names would be a replacement reference for a string replace: it is not one here.
+    expect(new PiiMasker({ detectors: [], patterns: [{ name: 'price', regex: '\\$\\d+' }] }).maskText('pay $40 now')).toBe('pay [PRICE] now');
+  });
+
+  it('a pattern that backtracks catastrophically on V8 masks a long text at once on RE2', () => {
+    const masker = new PiiMasker({ detectors: [], patterns: [{ name: 'run', regex: '(a+)+$' }] });
+    const start = Date.now();
+    expect(masker.maskText(`${'a'.repeat(50_000)}!`)).toBe(`${'a'.repeat(50_000)}!`);
+    expect(masker.maskText(`x ${'a'.repeat(50_000)}`)).toBe('x [RUN]');
+    expect(Date.now() - start).toBeLessThan(1000);
+  });
+
+  it('a stored pattern RE2 cannot run (written before RE2, or by hand) sends no content at all, never the original', () => {
+    const config = { detectors: ['email'] as PiiDetector[], patterns: [{ name: 'legacy', regex: '(?<=id:)\\w+' }] };
+    expect(() => new PiiMasker(config)).toThrow();
+    const payload = { ...samplePayload(), messages: [{ role: 'user', content: 'id:4711 jane@example.com' }] };
+    const event: HandedOverEvent = { eventId: 'e1', entry: {} as LoggingEntry, source: 'team', teamId: 't', payload, piiMasking: config };
+    const [row] = maskedRows([event], new PiiMaskerCache());
+    expect(JSON.stringify(row.payload.messages)).toBe(JSON.stringify([{ role: 'user', content: REDACTED_MARKER }]));
+    expect(JSON.stringify(row.payload)).not.toContain('4711');
   });
 
   it('masks every string of messages, answer (tool-call arguments included) and error, and nothing else', () => {

@@ -1,5 +1,7 @@
 import { isIPv6 } from 'node:net';
+import { RE2JS } from 're2js';
 import type { StandardLoggingPayload } from '../standard-logging-payload';
+import { compileCustomPattern } from './custom-pattern';
 
 export const PII_DETECTORS = ['email', 'phone', 'credit_card', 'iban', 'ip_address', 'api_key', 'aws_access_key', 'jwt'] as const;
 export type PiiDetector = (typeof PII_DETECTORS)[number];
@@ -16,6 +18,7 @@ export interface PiiMaskingConfig {
   readonly patterns: readonly CustomPiiPattern[];
 }
 
+/** A built-in detector: our own JavaScript regex, written and reviewed to match in linear time (see the spec). */
 interface Rule {
   readonly placeholder: string;
   readonly regex: RegExp;
@@ -31,7 +34,8 @@ const IPV4_HINT = /\d\.\d{1,3}\.\d/;
 
 /**
  * Built-in detectors, in the order they run: the most specific shapes first, so a JWT is one `[JWT]` and not
- * three fragments, and a card number is a card before the phone detector sees a run of digits.
+ * three fragments, and a card number is a card before the phone detector sees a run of digits. They stay on V8's
+ * engine: several need lookaround, which RE2 lacks, and V8 runs them several times faster than re2js.
  */
 const BUILT_IN: { readonly [D in PiiDetector]: Rule | readonly Rule[] } = {
   jwt: {
@@ -127,6 +131,25 @@ export function placeholderFor(name: string): string {
   return `[${name.toUpperCase()}]`;
 }
 
+type Masking = (text: string) => string;
+
+function builtInMasking(rule: Rule): Masking {
+  const { regex, placeholder, mayContain, accept } = rule;
+  return (text) => {
+    if (mayContain !== undefined && !mayContain(text)) return text;
+    regex.lastIndex = 0;
+    return accept === undefined ? text.replace(regex, placeholder) : text.replace(regex, (match: string) => (accept(match) ? placeholder : match));
+  };
+}
+
+/** A team's or key's own pattern, on RE2: linear in the text whatever the pattern (custom-pattern.ts). */
+function customMasking(pattern: CustomPiiPattern): Masking {
+  const regex = compileCustomPattern(pattern.regex);
+  const replacement = RE2JS.quoteReplacement(placeholderFor(pattern.name));
+  // Most texts hold no match: the DFA says so in one pass, and only then does the slower search find where.
+  return (text) => (regex.test(text) ? regex.matcher(text).replaceAll(replacement) : text);
+}
+
 /**
  * Masks personal data in what destinations receive: messages (or embedding input), the answer (including
  * streamed text and tool-call arguments) and the error text. Every string inside them is scanned, so content
@@ -134,22 +157,19 @@ export function placeholderFor(name: string): string {
  * delivery thread, never on the request loop.
  */
 export class PiiMasker {
-  private readonly rules: readonly Rule[];
+  private readonly steps: readonly Masking[];
 
+  /** Throws when a custom pattern does not compile (see `maskedRows` for what happens then). */
   constructor(config: PiiMaskingConfig) {
-    const custom = config.patterns.map((pattern): Rule => ({ placeholder: placeholderFor(pattern.name), regex: new RegExp(pattern.regex, 'g') }));
     // The team's own patterns first: they name what it knows best (its employee ids, its customer numbers).
-    this.rules = [...custom, ...DETECTOR_ORDER.filter((name) => config.detectors.includes(name)).flatMap((name) => BUILT_IN[name])];
+    const custom = config.patterns.map(customMasking);
+    const builtIn = DETECTOR_ORDER.filter((name) => config.detectors.includes(name)).flatMap((name) => BUILT_IN[name]).map(builtInMasking);
+    this.steps = [...custom, ...builtIn];
   }
 
   maskText(text: string): string {
     let out = text;
-    for (const rule of this.rules) {
-      if (rule.mayContain && !rule.mayContain(out)) continue;
-      rule.regex.lastIndex = 0;
-      const accept = rule.accept;
-      out = accept === undefined ? out.replace(rule.regex, rule.placeholder) : out.replace(rule.regex, (match: string) => (accept(match) ? rule.placeholder : match));
-    }
+    for (const step of this.steps) out = step(out);
     return out;
   }
 
