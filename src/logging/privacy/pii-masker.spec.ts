@@ -68,6 +68,13 @@ describe('PiiMasker', () => {
     expect(new PiiMasker({ detectors: [], patterns: [{ name: 'price', regex: '\\$\\d+' }] }).maskText('pay $40 now')).toBe('pay [PRICE] now');
   });
 
+  it.each([2, 12])('%i custom patterns apply in order, each on what the previous ones left', (count) => {
+    const filler = Array.from({ length: count - 2 }, (_, index) => ({ name: `unused${index}`, regex: `ZZ${index}-\\d+` }));
+    const masker = new PiiMasker({ detectors: [], patterns: [{ name: 'a', regex: 'EMP-\\d+' }, ...filler, { name: 'b', regex: '\\[A\\] for' }] });
+    expect(masker.maskText('EMP-1 for you, ZZ0-7')).toBe(count > 2 ? '[B] you, [UNUSED0]' : '[B] you, ZZ0-7');
+    expect(masker.maskText('nothing here')).toBe('nothing here');
+  });
+
   it('a pattern that backtracks catastrophically on V8 masks a long text at once on RE2', () => {
     const masker = new PiiMasker({ detectors: [], patterns: [{ name: 'run', regex: '(a+)+$' }] });
     const start = Date.now();
