@@ -171,7 +171,9 @@ function evaluateTargets(sum, stream, masking) {
   }
   if (masking) {
     const s = summary(masking.us_per_event);
-    row(`PII masking, all ${masking.detectors} detectors + ${masking.custom_patterns} pattern, ${f(masking.conversation_bytes / 1024, 1)} kB conversation ≤ 50 µs per event (delivery thread)`, 'issue 14', s, `${range(s, 1)} µs`, (v) => v <= 50);
+    // Runs before the CPU figure existed have none.
+    const cpu = masking.cpu_us_per_event ? ` (CPU ${range(summary(masking.cpu_us_per_event), 1)} µs)` : '';
+    row(`PII masking, all ${masking.detectors} detectors + ${masking.custom_patterns} pattern, ${f(masking.conversation_bytes / 1024, 1)} kB conversation ≤ 50 µs per event (delivery thread)`, 'issue 14', s, `${range(s, 1)} µs${cpu}`, (v) => v <= 50);
   }
   return targets;
 }

@@ -700,12 +700,19 @@ describe('loadGatewayConfig', () => {
     });
 
     it.each([
-      ['a catastrophic pattern', ['      pii_masking:', '        patterns: [{ name: evil, regex: "(a+)+$" }]'], 'litellm_settings.default_team_settings[0].pii_masking.patterns[0].regex'],
+      ['a pattern RE2 cannot run', ['      pii_masking:', '        patterns: [{ name: legacy, regex: "(?<=id:)\\\\w+" }]'], 'litellm_settings.default_team_settings[0].pii_masking.patterns[0].regex'],
       ['an unknown detector', ['      pii_masking: { detectors: [ssn] }'], 'litellm_settings.default_team_settings[0].pii_masking.detectors[0]'],
       ['a non-boolean switch', ['      turn_off_message_logging: sometimes'], 'litellm_settings.default_team_settings[0].turn_off_message_logging'],
     ])('%s stops the boot with its path', (_name, lines, path) => {
       const issues = fatalIssues(yaml('litellm_settings:', '  default_team_settings:', '    - team_id: a', ...lines));
       expect(issues.map((issue) => issue.path)).toContain(path);
+    });
+
+    it('a pattern RE2 cannot run stops the boot naming the construct; one that only a backtracking engine fears boots', () => {
+      const entry = (regex: string) => yaml('litellm_settings:', '  default_team_settings:', '    - team_id: a', '      pii_masking:', `        patterns: [{ name: p, regex: ${JSON.stringify(regex)} }]`);
+      const [issue] = fatalIssues(entry('EMP-(?=\\d)\\d+'));
+      expect(issue.message).toContain('pattern p (EMP-(?=\\d)\\d+) uses a lookahead (?=…), which RE2 cannot run in linear time');
+      expect(parseGatewayConfig(entry('(a+)+$'), null).config.litellmSettings.default_team_settings[0].privacy.pii_masking?.patterns).toEqual([{ name: 'p', regex: '(a+)+$' }]);
     });
   });
 });

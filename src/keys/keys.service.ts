@@ -106,7 +106,7 @@ export class KeysService implements OnModuleInit {
     else if (!caller.isProxyAdmin) throw new AppException('forbidden', 'You do not have access to this team');
     this.assertRoleAllowed(dto.role ?? null, caller, teamId);
     checkCacheMetadata(dto.metadata ?? {}, 'key', caller, null);
-    checkPrivacyMetadata(dto.metadata ?? {}, caller, null);
+    await checkPrivacyMetadata(dto.metadata ?? {}, caller, null);
     const metadata = await this.withCheckedLogging(dto.metadata ?? {}, caller);
 
     const key = generateKey();
@@ -136,7 +136,7 @@ export class KeysService implements OnModuleInit {
     if (dto.role !== undefined) this.assertRoleAllowed(dto.role, caller, row.teamId);
     if (dto.metadata !== undefined) {
       checkCacheMetadata(dto.metadata, 'key', caller, row.metadata);
-      checkPrivacyMetadata(dto.metadata, caller, row.metadata);
+      await checkPrivacyMetadata(dto.metadata, caller, row.metadata);
     }
     const incoming = dto.metadata === undefined ? undefined : await this.withCheckedLogging(dto.metadata, caller);
     const before = { metadata: maskMetadata(row.metadata) };

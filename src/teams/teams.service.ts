@@ -55,7 +55,7 @@ export class TeamsService implements OnApplicationBootstrap {
   async create(dto: CreateTeamDto, context: ChangeContext): Promise<TeamResponseDto> {
     const teamId = dto.team_id ?? randomUUID();
     checkCacheMetadata(dto.metadata ?? {}, 'team', context.caller, null);
-    checkPrivacyMetadata(dto.metadata ?? {}, context.caller, null);
+    await checkPrivacyMetadata(dto.metadata ?? {}, context.caller, null);
     const metadata = await this.withCheckedLogging(dto.metadata ?? {}, context.caller);
     if (await this.teams.existsBy({ teamId })) {
       throw new AppException('conflict', `Team ${teamId} already exists`, { param: 'team_id' });
@@ -93,7 +93,7 @@ export class TeamsService implements OnApplicationBootstrap {
     const current = await this.requireManageableTeam(caller, dto.team_id);
     if (dto.metadata !== undefined) {
       checkCacheMetadata(dto.metadata, 'team', caller, current.metadata);
-      checkPrivacyMetadata(dto.metadata, caller, current.metadata);
+      await checkPrivacyMetadata(dto.metadata, caller, current.metadata);
     }
     const incoming = dto.metadata === undefined ? undefined : await this.withCheckedLogging(dto.metadata, caller);
     const saved = await this.mutate(dto.team_id, context, 'team_logging_updated', (team) => {

@@ -419,8 +419,8 @@ litellm_settings:
     }
 
     it.each([
-      ['a catastrophic pattern', { pii_masking: { patterns: [{ name: 'evil', regex: '(a+)+$' }] } }, 'metadata.logging_settings.pii_masking.patterns[0].regex', 'evil'],
-      ['a pattern that backtracks without nesting', { pii_masking: { patterns: [{ name: 'slow', regex: '(a|aa)+$' }] } }, 'metadata.logging_settings.pii_masking.patterns[0].regex', 'catastrophic'],
+      ['a pattern with a lookbehind', { pii_masking: { patterns: [{ name: 'after', regex: '(?<=id:)\\w+' }] } }, 'metadata.logging_settings.pii_masking.patterns[0].regex', 'after'],
+      ['a pattern with a back-reference', { pii_masking: { patterns: [{ name: 'twice', regex: '(\\d)\\1' }] } }, 'metadata.logging_settings.pii_masking.patterns[0].regex', 'back-reference'],
       ['an unknown detector', { pii_masking: { detectors: ['ssn'] } }, 'metadata.logging_settings.pii_masking.detectors[0]', 'ssn'],
       ['a misspelt switch', { turn_off_messages: true }, 'metadata.logging_settings.turn_off_messages', 'unknown setting'],
       ['a non-boolean', { redact_user_api_key_info: 'maybe' }, 'metadata.logging_settings.redact_user_api_key_info', 'true or false'],

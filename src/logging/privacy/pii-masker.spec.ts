@@ -1,5 +1,9 @@
 import { samplePayload } from '../../../test/support/fakes/sample-payload';
-import { PII_DETECTORS, PiiMasker, PiiMaskerCache } from './pii-masker';
+import type { HandedOverEvent } from '../delivery/delivery-thread.protocol';
+import type { LoggingEntry } from '../logging-entry';
+import { maskedRows } from './mask-events';
+import { REDACTED_MARKER } from './payload-redaction';
+import { PII_DETECTORS, PiiMasker, PiiMaskerCache, type PiiDetector } from './pii-masker';
 
 const all = new PiiMasker({ detectors: PII_DETECTORS, patterns: [] });
 
@@ -49,6 +53,72 @@ describe('PiiMasker', () => {
   it('runs only the detectors it is given, and custom patterns first with their own placeholder', () => {
     const masker = new PiiMasker({ detectors: ['email'], patterns: [{ name: 'employee_id', regex: 'EMP-\\d{6}' }] });
     expect(masker.maskText('EMP-123456 is jane@example.com, +1 415-555-0132')).toBe('[EMPLOYEE_ID] is [EMAIL], +1 415-555-0132');
+  });
+
+  it('custom patterns run on RE2: its syntax (named groups, inline flags), astral characters around a match kept', () => {
+    const masker = new PiiMasker({
+      detectors: [],
+      patterns: [
+        { name: 'order', regex: '(?P<prefix>ORD)-\\d{4}' },
+        { name: 'customer', regex: '(?i)customer #\\d+' },
+      ],
+    });
+    expect(masker.maskText('😀 ORD-1234 for Customer #77 😀, not ORD-12')).toBe('😀 [ORDER] for [CUSTOMER] 😀, not ORD-12');
+    // A `$` in what the pattern names would be a replacement reference for a string replace: it is not one here.
+    expect(new PiiMasker({ detectors: [], patterns: [{ name: 'price', regex: '\\$\\d+' }] }).maskText('pay $40 now')).toBe('pay [PRICE] now');
+  });
+
+  it.each([2, 12])('%i custom patterns apply in order, each on what the previous ones left', (count) => {
+    const filler = Array.from({ length: count - 2 }, (_, index) => ({ name: `unused${index}`, regex: `ZZ${index}-\\d+` }));
+    const masker = new PiiMasker({ detectors: [], patterns: [{ name: 'a', regex: 'EMP-\\d+' }, ...filler, { name: 'b', regex: '\\[A\\] for' }] });
+    expect(masker.maskText('EMP-1 for you, ZZ0-7')).toBe(count > 2 ? '[B] you, [UNUSED0]' : '[B] you, ZZ0-7');
+    expect(masker.maskText('nothing here')).toBe('nothing here');
+  });
+
+  it('a pattern that backtracks catastrophically on V8 masks a long text at once on RE2', () => {
+    const masker = new PiiMasker({ detectors: [], patterns: [{ name: 'run', regex: '(a+)+$' }] });
+    const start = Date.now();
+    expect(masker.maskText(`${'a'.repeat(50_000)}!`)).toBe(`${'a'.repeat(50_000)}!`);
+    expect(masker.maskText(`x ${'a'.repeat(50_000)}`)).toBe('x [RUN]');
+    expect(Date.now() - start).toBeLessThan(1000);
+  });
+
+  /** Inputs built to make a backtracking regex retry from every position; each detector must stay linear. */
+  const ADVERSARIAL: ReadonlyArray<[PiiDetector, (n: number) => string]> = [
+    ['email', (n) => `${'a'.repeat(n)}@`],
+    ['email', (n) => `a@${'a.'.repeat(n / 2)}`],
+    ['email', (n) => `${'a.'.repeat(n / 2)}@a`],
+    ['phone', (n) => '12 '.repeat(n / 3)],
+    ['phone', (n) => `+${'1'.repeat(n)}`],
+    ['credit_card', (n) => '1 '.repeat(n / 2)],
+    ['iban', (n) => `DE89 ${'ABCD '.repeat(n / 5)}`],
+    ['ip_address', (n) => '1:'.repeat(n / 2)],
+    ['ip_address', (n) => '1.'.repeat(n / 2)],
+    ['api_key', (n) => `sk-${'a'.repeat(n)}`],
+    ['aws_access_key', (n) => `AKIA${'A'.repeat(n)}`],
+    ['jwt', (n) => `eyJ${'a'.repeat(n)}.eyJ${'a'.repeat(n)}`],
+  ];
+
+  it.each(ADVERSARIAL)('built-in %s stays linear on adversarial input (#%#)', (detector, make) => {
+    const masker = new PiiMasker({ detectors: [detector], patterns: [] });
+    const time = (text: string): number => {
+      masker.maskText(text);
+      const start = process.hrtime.bigint();
+      masker.maskText(text);
+      return Number(process.hrtime.bigint() - start) / 1e6;
+    };
+    // 80 kB: quadratic would be seconds (the email detector before it started only at a run's start: 11 s).
+    expect(time(make(80_000))).toBeLessThan(250);
+  });
+
+  it('a stored pattern RE2 cannot run (written before RE2, or by hand) sends no content at all, never the original', () => {
+    const config = { detectors: ['email'] as PiiDetector[], patterns: [{ name: 'legacy', regex: '(?<=id:)\\w+' }] };
+    expect(() => new PiiMasker(config)).toThrow();
+    const payload = { ...samplePayload(), messages: [{ role: 'user', content: 'id:4711 jane@example.com' }] };
+    const event: HandedOverEvent = { eventId: 'e1', entry: {} as LoggingEntry, source: 'team', teamId: 't', payload, piiMasking: config };
+    const [row] = maskedRows([event], new PiiMaskerCache());
+    expect(JSON.stringify(row.payload.messages)).toBe(JSON.stringify([{ role: 'user', content: REDACTED_MARKER }]));
+    expect(JSON.stringify(row.payload)).not.toContain('4711');
   });
 
   it('masks every string of messages, answer (tool-call arguments included) and error, and nothing else', () => {

@@ -1,5 +1,7 @@
 import { isIPv6 } from 'node:net';
+import { RE2JS, RE2Set } from 're2js';
 import type { StandardLoggingPayload } from '../standard-logging-payload';
+import { compileCustomPattern } from './custom-pattern';
 
 export const PII_DETECTORS = ['email', 'phone', 'credit_card', 'iban', 'ip_address', 'api_key', 'aws_access_key', 'jwt'] as const;
 export type PiiDetector = (typeof PII_DETECTORS)[number];
@@ -16,6 +18,7 @@ export interface PiiMaskingConfig {
   readonly patterns: readonly CustomPiiPattern[];
 }
 
+/** A built-in detector: our own JavaScript regex, written and reviewed to match in linear time (see the spec). */
 interface Rule {
   readonly placeholder: string;
   readonly regex: RegExp;
@@ -31,7 +34,8 @@ const IPV4_HINT = /\d\.\d{1,3}\.\d/;
 
 /**
  * Built-in detectors, in the order they run: the most specific shapes first, so a JWT is one `[JWT]` and not
- * three fragments, and a card number is a card before the phone detector sees a run of digits.
+ * three fragments, and a card number is a card before the phone detector sees a run of digits. They stay on V8's
+ * engine: several need lookaround, which RE2 lacks, and V8 runs them several times faster than re2js.
  */
 const BUILT_IN: { readonly [D in PiiDetector]: Rule | readonly Rule[] } = {
   jwt: {
@@ -50,7 +54,9 @@ const BUILT_IN: { readonly [D in PiiDetector]: Rule | readonly Rule[] } = {
   },
   email: {
     placeholder: '[EMAIL]',
-    regex: /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g,
+    // Starts only where a run of address characters starts: tried from inside a long run with no `@` after it,
+    // every start would scan the rest of the run again (quadratic: 11 s for 80 kB of letters and one `@`).
+    regex: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g,
     mayContain: (text) => text.includes('@'),
   },
   iban: {
@@ -127,6 +133,46 @@ export function placeholderFor(name: string): string {
   return `[${name.toUpperCase()}]`;
 }
 
+type Masking = (text: string) => string;
+
+function builtInMasking(rule: Rule): Masking {
+  const { regex, placeholder, mayContain, accept } = rule;
+  return (text) => {
+    if (mayContain !== undefined && !mayContain(text)) return text;
+    regex.lastIndex = 0;
+    return accept === undefined ? text.replace(regex, placeholder) : text.replace(regex, (match: string) => (accept(match) ? placeholder : match));
+  };
+}
+
+/**
+ * From this many custom patterns on, one pass of an RE2 set over a text decides whether any matches. Below it
+ * each pattern's own DFA test is cheaper: one with a literal prefix (`EMP-`) is a string search. Measured on
+ * scenario 11's 4 kB conversation: 2 prefixed patterns 4 µs tested one by one against 71 µs for the set's pass;
+ * 10 mixed ones 130 µs either way; 20 mixed ones 209 µs against 69 µs.
+ */
+const SET_FROM = 8;
+
+/** A team's or key's own patterns, in their order, on RE2: linear in the text whatever the pattern (custom-pattern.ts). */
+function customMasking(patterns: readonly CustomPiiPattern[]): Masking {
+  const rules = patterns.map((pattern) => ({ regex: compileCustomPattern(pattern.regex), replacement: RE2JS.quoteReplacement(placeholderFor(pattern.name)) }));
+  const anyMatch = patterns.length >= SET_FROM ? setMatcher(patterns) : (text: string) => rules.some(({ regex }) => regex.test(text));
+  return (text) => {
+    // Most texts hold none of a team's identifiers. Otherwise each pattern runs in turn on what the previous ones
+    // left, its DFA test first and its slower search (which finds where) only on a hit.
+    if (!anyMatch(text)) return text;
+    let out = text;
+    for (const { regex, replacement } of rules) if (regex.test(out)) out = regex.matcher(out).replaceAll(replacement);
+    return out;
+  };
+}
+
+function setMatcher(patterns: readonly CustomPiiPattern[]): (text: string) => boolean {
+  const set = new RE2Set();
+  for (const pattern of patterns) set.add(pattern.regex);
+  set.compile();
+  return (text) => set.match(text).length > 0;
+}
+
 /**
  * Masks personal data in what destinations receive: messages (or embedding input), the answer (including
  * streamed text and tool-call arguments) and the error text. Every string inside them is scanned, so content
@@ -134,22 +180,19 @@ export function placeholderFor(name: string): string {
  * delivery thread, never on the request loop.
  */
 export class PiiMasker {
-  private readonly rules: readonly Rule[];
+  private readonly steps: readonly Masking[];
 
+  /** Throws when a custom pattern does not compile (see `maskedRows` for what happens then). */
   constructor(config: PiiMaskingConfig) {
-    const custom = config.patterns.map((pattern): Rule => ({ placeholder: placeholderFor(pattern.name), regex: new RegExp(pattern.regex, 'g') }));
     // The team's own patterns first: they name what it knows best (its employee ids, its customer numbers).
-    this.rules = [...custom, ...DETECTOR_ORDER.filter((name) => config.detectors.includes(name)).flatMap((name) => BUILT_IN[name])];
+    const custom = config.patterns.length > 0 ? [customMasking(config.patterns)] : [];
+    const builtIn = DETECTOR_ORDER.filter((name) => config.detectors.includes(name)).flatMap((name) => BUILT_IN[name]).map(builtInMasking);
+    this.steps = [...custom, ...builtIn];
   }
 
   maskText(text: string): string {
     let out = text;
-    for (const rule of this.rules) {
-      if (rule.mayContain && !rule.mayContain(out)) continue;
-      rule.regex.lastIndex = 0;
-      const accept = rule.accept;
-      out = accept === undefined ? out.replace(rule.regex, rule.placeholder) : out.replace(rule.regex, (match: string) => (accept(match) ? rule.placeholder : match));
-    }
+    for (const step of this.steps) out = step(out);
     return out;
   }
 

@@ -1,17 +1,19 @@
 import { AppException } from '../../errors';
 import type { Principal } from '../../keys/principal';
-import { readLoggingSettings, relaxations, type PrivacyLayer } from './privacy-settings';
+import { outcomeProblem, shapeProblem } from './custom-pattern';
+import { compileOffThread } from './pattern-check-thread';
+import { patternProblem, readLoggingSettings, relaxations, type PrivacyLayer, type PrivacyProblem } from './privacy-settings';
 
 /**
  * Checks a team's or key's `metadata.logging_settings` when it is written: a bad value is a 400 naming the field
- * (a catastrophic masking pattern included), and only the proxy admin may relax privacy (see `relaxations`).
+ * (a masking pattern RE2 cannot run included), and only the proxy admin may relax privacy (see `relaxations`).
  * `null` removes the stored settings (proxy admin only, when there are any).
  */
-export function checkPrivacyMetadata(
+export async function checkPrivacyMetadata(
   metadata: Readonly<Record<string, unknown>>,
   caller: Principal,
   stored: Readonly<Record<string, unknown>> | null,
-): void {
+): Promise<void> {
   if (!Object.prototype.hasOwnProperty.call(metadata, 'logging_settings')) return;
   const storedLayer = storedSettings(stored);
   if (metadata.logging_settings === null) {
@@ -20,11 +22,10 @@ export function checkPrivacyMetadata(
     }
     return;
   }
-  const read = readLoggingSettings(metadata.logging_settings, { checkPatterns: true });
-  if ('problem' in read) {
-    const param = read.problem.path === '' ? 'metadata.logging_settings' : `metadata.logging_settings.${read.problem.path}`;
-    throw new AppException('validation_failed', `${param}: ${read.problem.message}`, { param });
-  }
+  const read = readLoggingSettings(metadata.logging_settings, { checkPatterns: false });
+  if ('problem' in read) throw invalid(read.problem);
+  const refused = await customPatternsProblem(read.layer);
+  if (refused !== null) throw invalid(refused);
   const incoming = read.layer;
   if (caller.isProxyAdmin) return;
   const relaxed = relaxations(incoming, storedLayer);
@@ -35,6 +36,28 @@ export function checkPrivacyMetadata(
       { param: `metadata.logging_settings.${relaxed[0]}` },
     );
   }
+}
+
+function invalid(problem: PrivacyProblem): AppException {
+  const param = problem.path === '' ? 'metadata.logging_settings' : `metadata.logging_settings.${problem.path}`;
+  return new AppException('validation_failed', `${param}: ${problem.message}`, { param });
+}
+
+/** The first custom pattern RE2 refuses, compiled off the request loop (pattern-check-thread.ts). */
+async function customPatternsProblem(layer: PrivacyLayer): Promise<PrivacyProblem | null> {
+  const patterns = layer.pii_masking?.patterns ?? [];
+  for (const [index, pattern] of patterns.entries()) {
+    const reason = shapeProblem(pattern.regex);
+    if (reason !== null) return patternProblem(index, pattern, reason);
+  }
+  const outcomes = await compileOffThread(patterns.map((pattern) => pattern.regex)).catch(() => {
+    throw new AppException('service_unavailable', 'The masking patterns could not be checked just now; try again', { param: 'metadata.logging_settings.pii_masking.patterns' });
+  });
+  for (const [index, outcome] of outcomes.entries()) {
+    const reason = outcomeProblem(outcome);
+    if (reason !== null) return patternProblem(index, patterns[index], reason);
+  }
+  return null;
 }
 
 function storedSettings(stored: Readonly<Record<string, unknown>> | null): PrivacyLayer {

@@ -1,4 +1,4 @@
-import { compileProblem, unsafePatternReason } from './pattern-safety';
+import { customPatternProblem } from './custom-pattern';
 import { PII_DETECTORS, type CustomPiiPattern, type PiiDetector, type PiiMaskingConfig } from './pii-masker';
 
 /**
@@ -48,7 +48,12 @@ export interface PrivacyProblem {
  * privacy fields are looked at. Booleans may be written as LiteLLM's strings ("true"/"false").
  */
 export interface ReadOptions {
-  /** Run the pattern safety checks (on write). Stored settings were checked when written: they only compile. */
+  /**
+   * Check each custom pattern here, compiling it on the calling thread: only where no request is being served
+   * (config.yaml at boot). Otherwise patterns are taken as they are: the API checks them off the request loop
+   * (`customPatternsProblem` in privacy-metadata.ts), and stored ones were checked when written (the delivery
+   * thread compiles what it runs, and sends no content at all for a pattern that does not compile).
+   */
   readonly checkPatterns: boolean;
 }
 
@@ -124,15 +129,21 @@ function readPiiMasking(raw: unknown, options: ReadOptions): { config: PiiMaskin
         return { problem: { path: `${path}.name`, message: 'name must be 1-32 letters, digits or _, starting with a letter (it names the placeholder: employee_id → [EMPLOYEE_ID])' } };
       }
       if (typeof pattern.regex !== 'string') return { problem: { path: `${path}.regex`, message: 'regex must be a string' } };
-      const reason = options.checkPatterns ? unsafePatternReason(pattern.regex) : compileProblem(pattern.regex);
-      if (reason !== null) return { problem: { path: `${path}.regex`, message: `pattern ${pattern.name} (${truncate(pattern.regex)}) ${reason}` } };
-      patterns.push({ name: pattern.name, regex: pattern.regex });
+      const custom = { name: pattern.name, regex: pattern.regex };
+      const reason = options.checkPatterns ? customPatternProblem(custom.regex) : null;
+      if (reason !== null) return { problem: patternProblem(index, custom, reason) };
+      patterns.push(custom);
     }
   }
   if (detectors.length === 0 && patterns.length === 0) {
     return { problem: { path: 'pii_masking', message: 'pii_masking names no detector and no pattern; use false to turn it off' } };
   }
   return { config: { detectors, patterns } };
+}
+
+/** A refused custom pattern, named by its place, its name and its text. */
+export function patternProblem(index: number, pattern: CustomPiiPattern, reason: string): PrivacyProblem {
+  return { path: `pii_masking.patterns[${index}].regex`, message: `pattern ${pattern.name} (${truncate(pattern.regex)}) ${reason}` };
 }
 
 function truncate(text: string): string {
