@@ -101,6 +101,24 @@ describe('stored secrets are bound to their row and field', () => {
     expect(langfuse.requests.filter((request) => request.text.includes(mark))).toEqual([]);
   });
 
+  it('the binding migration reverts to gh1: (down) and binds again (up) on this database', async () => {
+    await newTeam(gw, { team_id: 'bind-migrated' });
+    await addCallback(gw, 'bind-migrated', { callback_name: 'langfuse', callback_vars: { ...varsOf(projectA), langfuse_host: langfuse.url } });
+    const stored = async () => Object.values((await teamMetadata('bind-migrated')).logging[0].callback_vars).filter((value) => value.startsWith('gh'));
+    expect((await stored()).map((value) => value.slice(0, 4))).toEqual(['gh2:', 'gh2:']);
+
+    await gw.dataSource.undoLastMigration({ transaction: 'all' });
+    expect((await stored()).map((value) => value.slice(0, 4))).toEqual(['gh1:', 'gh1:']);
+    const key = (await newKey(gw, { team_id: 'bind-migrated' })).key;
+    expect((await health(key)).logging_callbacks?.details).toMatch(/legacy format/);
+
+    await gw.dataSource.runMigrations({ transaction: 'all' });
+    expect((await stored()).map((value) => value.slice(0, 4))).toEqual(['gh2:', 'gh2:']);
+    expect(await gw.dataSource.showMigrations()).toBe(false);
+    const again = (await newKey(gw, { team_id: 'bind-migrated' })).key;
+    expect((await health(again)).key).toBe('healthy');
+  });
+
   describe('POST /secrets/reencrypt', () => {
     async function reencrypt(body: unknown, key = gw.masterKey) {
       return gw.http().post('/secrets/reencrypt').set(bearer(key)).send(body as object);
@@ -128,9 +146,9 @@ describe('stored secrets are bound to their row and field', () => {
       const dry = await reencrypt({ dry_run: true });
       expect(dry.status).toBe(200);
       const dryBody = dry.body as ReencryptBody;
-      // Team A's entry (2 secrets) is current. Its copy in team B (2) and team C's swapped pair (2) open nowhere, and
+      // Team A's entry and bind-migrated's (2 secrets each) are current. Team A's copy in team B (2) and team C's swapped pair (2) open nowhere, and
       // neither do the copies the outbox keeps of the two events held back above (2 + 2).
-      expect(dryBody).toMatchObject({ reencrypted: 0, already_current: 2, failed: 8, dry_run: true });
+      expect(dryBody).toMatchObject({ reencrypted: 0, already_current: 4, failed: 8, dry_run: true });
       const where = dryBody.unreadable.map((place) => `${place.table} ${place.table === 'teams' ? place.row_id : ''} ${place.field}`).sort();
       expect(where).toEqual([
         'log_outbox  langfuse_public_key',
@@ -149,13 +167,13 @@ describe('stored secrets are bound to their row and field', () => {
 
       const real = await gw.http().post('/secrets/reencrypt').set(bearer(gw.masterKey)).set('litellm-changed-by', 'ops-rotation').send({});
       expect(real.status).toBe(200);
-      expect(real.body).toMatchObject({ reencrypted: 0, already_current: 2, failed: 8, dry_run: false });
+      expect(real.body).toMatchObject({ reencrypted: 0, already_current: 4, failed: 8, dry_run: false });
       const audit = await gw.http().get('/audit').set(bearer(gw.masterKey)).expect(200);
       const rows = (audit.body as { data: { action: string; changed_by: string; table_name: string; updated_values: unknown }[] }).data;
       expect(rows.find((row) => row.action === 'secrets_reencrypted')).toMatchObject({
         changed_by: 'ops-rotation',
         table_name: 'stored_secrets',
-        updated_values: { reencrypted: 0, already_current: 2, failed: 8 },
+        updated_values: { reencrypted: 0, already_current: 4, failed: 8 },
       });
     });
 
