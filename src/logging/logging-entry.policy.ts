@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { decryptSecretVars, encryptSecretVars, SecretBox } from '../common/secret-box';
+import { decryptSecretVars, encryptSecretVars, isEncrypted, SecretBox } from '../common/secret-box';
 import { envReferenceName, isEnvReference } from '../config/env-reference';
 import { GatewaySettings } from '../config/gateway-settings';
 import { AppException } from '../errors';
@@ -72,6 +72,8 @@ export class LoggingEntryPolicy {
       if (value === SECRET_MASK) {
         throw invalid(varParam(name), `${name} holds the mask ${SECRET_MASK}: send the real value`);
       }
+      // Ciphertexts never leave the gateway; one pasted in was copied from a database and is bound to another place.
+      if (isEncrypted(value)) throw invalid(varParam(name), `${name} holds an encrypted stored value: send the real value`);
       preview[name] = isEnvReference(value) ? this.checkEnvReference(value, nonAdmin, varParam(name)) : value;
     }
     const parsed = this.destinations.destinationFor({ callback_name: kind, trusted: !nonAdmin }).parseSettings(preview);

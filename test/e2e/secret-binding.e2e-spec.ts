@@ -101,6 +101,20 @@ describe('stored secrets are bound to their row and field', () => {
     expect(langfuse.requests.filter((request) => request.text.includes(mark))).toEqual([]);
   });
 
+  it('a ciphertext pasted into the API (copied from the database) is refused with a 400 naming the field, nothing stored', async () => {
+    const stolen = (await teamMetadata('bind-a')).logging[0].callback_vars.langfuse_secret_key;
+    await newTeam(gw, { team_id: 'bind-paste' });
+    const res = await gw
+      .http()
+      .post('/team/bind-paste/callback')
+      .set(bearer(gw.masterKey))
+      .send({ callback_name: 'langfuse', callback_vars: { langfuse_public_key: projectA.publicKey, langfuse_secret_key: stolen, langfuse_host: langfuse.url } });
+    expect(res.status).toBe(400);
+    expect(errorOf(res)).toMatchObject({ type: 'invalid_request_error', param: 'callback_vars.langfuse_secret_key' });
+    expect(res.text).not.toContain(stolen);
+    expect((await gw.dataSource.query(`SELECT metadata FROM teams WHERE team_id = 'bind-paste'`))[0]).toEqual({ metadata: {} });
+  });
+
   it('the binding migration reverts to gh1: (down) and binds again (up) on this database', async () => {
     await newTeam(gw, { team_id: 'bind-migrated' });
     await addCallback(gw, 'bind-migrated', { callback_name: 'langfuse', callback_vars: { ...varsOf(projectA), langfuse_host: langfuse.url } });
