@@ -112,7 +112,8 @@ describe('stored secrets are bound to their row and field', () => {
     expect(res.status).toBe(400);
     expect(errorOf(res)).toMatchObject({ type: 'invalid_request_error', param: 'callback_vars.langfuse_secret_key' });
     expect(res.text).not.toContain(stolen);
-    expect((await gw.dataSource.query(`SELECT metadata FROM teams WHERE team_id = 'bind-paste'`))[0]).toEqual({ metadata: {} });
+    const rows: { metadata: unknown }[] = await gw.dataSource.query(`SELECT metadata FROM teams WHERE team_id = 'bind-paste'`);
+    expect(rows).toEqual([{ metadata: {} }]);
   });
 
   it('the binding migration reverts to gh1: (down) and binds again (up) on this database', async () => {
