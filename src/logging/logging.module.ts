@@ -25,8 +25,8 @@ import { PrivacyResolver } from './privacy/privacy-resolver';
         if (box.derivedFrom === 'master_key') {
           logger.warn(
             'SALT_KEY is not set: logging secrets are encrypted with a key derived from the master key. ' +
-              'Rotating the master key would make them unreadable; set SALT_KEY to a long random value ' +
-              '(secrets stored so far stay readable: the master key is still tried when decrypting).',
+              'Rotating the master key would make them unreadable; set SALT_KEY to a long random value (secrets stored so far ' +
+              'stay readable, the master key is still tried when decrypting; POST /secrets/reencrypt moves them to SALT_KEY).',
           );
         }
         if (settings.environment.SALT_KEY_PREVIOUS.length > 0) {
