@@ -4,6 +4,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from './audit/audit.module';
 import { ClusterModule } from './cluster/cluster.module';
+import { secretBoxFor } from './common/secret-box';
 import { createValidationPipe } from './common/validation';
 import { CompletionsModule } from './completions/completions.module';
 import { GatewaySettings } from './config/gateway-settings';
@@ -12,6 +13,7 @@ import { HealthModule } from './health/health.module';
 import { HttpExceptionFilter } from './http-exception.filter';
 import { KeysModule } from './keys/keys.module';
 import { LoggingModule } from './logging/logging.module';
+import { SecretsModule } from './logging/secrets/secrets.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { TeamsModule } from './teams/teams.module';
 
@@ -34,7 +36,7 @@ export class AppModule {
         SettingsModule.forRoot(settings),
         // The validated environment, for extensions that prefer ConfigService; the process env is not re-read.
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => ({ ...settings.environment })] }),
-        TypeOrmModule.forRoot(dataSourceOptions(settings.database)),
+        TypeOrmModule.forRoot(dataSourceOptions({ ...settings.database, secrets: secretBoxFor(settings) })),
         // First, so its routes come first in express's route list: the LLM routes are matched without first
         // testing every admin route's pattern (Nest registers routes in module discovery order).
         CompletionsModule,
@@ -43,6 +45,7 @@ export class AppModule {
         TeamsModule,
         KeysModule,
         LoggingModule,
+        SecretsModule,
         AuditModule,
         HealthModule,
         ...extraImports,

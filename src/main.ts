@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     const databaseUrl = resolveDatabaseUrl(environment, config, process.env);
     if (databaseUrl === null) {
       embedded = await startEmbeddedPostgres({ dataDir: environment.DATA_DIR });
-      logger.info({ data_dir: embedded.dataDir }, 'embedded PostgreSQL (PGlite) started');
+      logger.info({ data_dir: embedded.dataDir, socket: embedded.socketPath }, 'embedded PostgreSQL (PGlite) started on its private Unix socket');
     }
     const database = embedded
       ? { url: embedded.url, poolSize: 1, embedded: true }

@@ -9,7 +9,8 @@ export interface AuditEntry {
   /** LiteLLM's `litellm-changed-by` header, when the caller acts for someone else. */
   changedBy?: string;
   action: string;
-  tableName: 'teams' | 'virtual_keys';
+  /** `stored_secrets`: a change to every stored secret at once (re-encryption). */
+  tableName: 'teams' | 'virtual_keys' | 'stored_secrets';
   objectId: string;
   teamId: string | null;
   /** Already masked by the caller (see `maskMetadata`). */

@@ -111,7 +111,8 @@ class RedisTransport implements Transport {
 class PostgresTransport implements Transport {
   readonly name = 'PostgreSQL LISTEN/NOTIFY';
   private listener: Client | null = null;
-  private publisher: Client | null = null;
+  /** One connect at a time: publishes that race the first connect (or a reconnect) share its promise. */
+  private publisher: Promise<Client> | null = null;
   private stopped = false;
   private reconnecting = false;
   private onMessage: (payload: string) => void = () => undefined;
@@ -127,22 +128,38 @@ class PostgresTransport implements Transport {
   }
 
   async publish(payload: string): Promise<void> {
-    if (!this.publisher) {
-      const client = new Client({ connectionString: this.url });
-      const forget = () => {
-        if (this.publisher === client) this.publisher = null;
-      };
-      client.on('error', forget);
-      client.on('end', forget);
-      await client.connect();
-      this.publisher = client;
-    }
-    await this.publisher.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
+    if (this.stopped) return;
+    this.publisher ??= this.connectPublisher();
+    const client = await this.publisher;
+    await client.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.allSettled([this.listener?.end(), this.publisher?.end()]);
+    // Forgotten first, so their 'end' events are not taken for a lost connection.
+    const { listener, publisher } = this;
+    this.listener = null;
+    this.publisher = null;
+    await Promise.allSettled([listener?.end(), publisher?.then((client) => client.end())]);
+  }
+
+  private connectPublisher(): Promise<Client> {
+    const client = new Client({ connectionString: this.url });
+    const connecting = client.connect().then(() => client);
+    // A lost or failed connection is forgotten, so the next publish connects afresh.
+    const forget = () => {
+      if (this.publisher === connecting) this.publisher = null;
+    };
+    client.on('error', () => {
+      forget();
+      client.end().catch(() => undefined);
+    });
+    client.on('end', forget);
+    connecting.catch(() => {
+      forget();
+      client.end().catch(() => undefined);
+    });
+    return connecting;
   }
 
   private async listen(): Promise<void> {

@@ -61,6 +61,24 @@ describe('loadEnvironment', () => {
     expect(loadEnvironment(env)[field]).toBe(expected);
   });
 
+  it('reads SALT_KEY_PREVIOUS (or LiteLLM\'s LITELLM_SALT_KEY_PREVIOUS) as a comma-separated list, empty when unset', () => {
+    expect(loadEnvironment({}).SALT_KEY_PREVIOUS).toEqual([]);
+    expect(loadEnvironment({ SALT_KEY_PREVIOUS: 'old-salt-1, old-salt-2' }).SALT_KEY_PREVIOUS).toEqual(['old-salt-1', 'old-salt-2']);
+    expect(loadEnvironment({ LITELLM_SALT_KEY_PREVIOUS: 'litellm-old' }).SALT_KEY_PREVIOUS).toEqual(['litellm-old']);
+    expect(loadEnvironment({ SALT_KEY_PREVIOUS: 'own', LITELLM_SALT_KEY_PREVIOUS: 'litellm-old' }).SALT_KEY_PREVIOUS).toEqual(['own']);
+  });
+
+  it.each([['old-salt,,other'], ['old-salt,'], [' , ']])('refuses SALT_KEY_PREVIOUS %j with an empty item, without echoing the keys', (value) => {
+    let message = '';
+    try {
+      loadEnvironment({ SALT_KEY_PREVIOUS: value });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('SALT_KEY_PREVIOUS must be a comma-separated list of keys without empty items');
+    expect(message).not.toContain('old-salt');
+  });
+
   it('treats empty variables as unset, as docker-compose writes them', () => {
     const environment = loadEnvironment({ PORT: '', MASTER_KEY: '  ', LOG_LEVEL: '' });
     expect(environment.PORT).toBe(4000);

@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  IsArray,
   IsIn,
   IsInt,
   IsNotEmpty,
@@ -19,7 +20,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const DEFAULT_CONFIG_FILE = './config.yaml';
 
 /** Variables whose values must never appear in an error message. */
-const SECRET_VARIABLES = new Set(['MASTER_KEY', 'SALT_KEY', 'DATABASE_URL', 'REDIS_URL']);
+const SECRET_VARIABLES = new Set(['MASTER_KEY', 'SALT_KEY', 'SALT_KEY_PREVIOUS', 'DATABASE_URL', 'REDIS_URL']);
 
 /**
  * Digits only: `Number()` would turn '' into 0 and '0x10' into 16, and a mistyped PORT should fail loudly instead.
@@ -88,6 +89,17 @@ export class Environment {
   @IsString()
   @IsNotEmpty()
   readonly SALT_KEY?: string;
+
+  /**
+   * SALT_KEY_PREVIOUS, else LITELLM_SALT_KEY_PREVIOUS (LiteLLM's name): comma-separated keys that sealed stored
+   * secrets before a rotation — old salt keys, or the old master key of a gateway that ran without SALT_KEY. Used
+   * only to decrypt, until `POST /secrets/reencrypt` has re-encrypted everything with the current key.
+   */
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',').map((item) => item.trim()) : value))
+  @IsArray()
+  @IsString({ each: true })
+  @IsNotEmpty({ each: true, message: 'SALT_KEY_PREVIOUS must be a comma-separated list of keys without empty items' })
+  readonly SALT_KEY_PREVIOUS: readonly string[] = [];
 
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
   @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
@@ -235,6 +247,7 @@ export function loadEnvironment(env: NodeJS.ProcessEnv, argv: readonly string[] 
     CONFIG_FILE: configFromArgv ?? configFromEnv,
     configFileExplicit: configFromArgv !== undefined || configFromEnv !== undefined,
     SALT_KEY: read(env, 'SALT_KEY', 'LITELLM_SALT_KEY'),
+    SALT_KEY_PREVIOUS: read(env, 'SALT_KEY_PREVIOUS', 'LITELLM_SALT_KEY_PREVIOUS'),
     LOG_LEVEL: read(env, 'LOG_LEVEL'),
     MAX_REQUEST_BODY_BYTES: read(env, 'MAX_REQUEST_BODY_BYTES'),
     SHUTDOWN_GRACE_MS: read(env, 'SHUTDOWN_GRACE_MS'),

@@ -1,4 +1,5 @@
-import type { DataSourceOptions } from 'typeorm';
+import type { DataSourceOptions, MigrationInterface } from 'typeorm';
+import type { SecretBox } from '../common/secret-box';
 import { AuditLog } from '../audit/audit-log.entity';
 import { VirtualKey } from '../keys/key.entity';
 import { OutboxEvent } from '../logging/delivery/outbox-event.entity';
@@ -7,20 +8,32 @@ import { InitialSchema1764200000000 } from './migrations/1764200000000-InitialSc
 import { TeamLoggingAndAudit1764300000000 } from './migrations/1764300000000-TeamLoggingAndAudit';
 import { LogOutbox1764400000000 } from './migrations/1764400000000-LogOutbox';
 import { OutboxJsonColumns1764500000000 } from './migrations/1764500000000-OutboxJsonColumns';
+import { BindSecretsToOwners1764600000000 } from './migrations/1764600000000-BindSecretsToOwners';
 
 export const ENTITIES = [Team, VirtualKey, AuditLog, OutboxEvent];
-export const MIGRATIONS = [InitialSchema1764200000000, TeamLoggingAndAudit1764300000000, LogOutbox1764400000000, OutboxJsonColumns1764500000000];
+
+/** The migrations, in order; `secrets` is the key material the data migrations re-encrypt stored secrets with. */
+export function migrations(secrets: SecretBox | null): (new () => MigrationInterface)[] {
+  return [
+    InitialSchema1764200000000,
+    TeamLoggingAndAudit1764300000000,
+    LogOutbox1764400000000,
+    OutboxJsonColumns1764500000000,
+    BindSecretsToOwners1764600000000.withSecrets(secrets),
+  ];
+}
 
 /**
  * The one set of TypeORM options for the app, the tests and the migration CLI (`ormconfig.ts`).
  * Never `synchronize`: the schema only changes through reviewed migrations, on PGlite and PostgreSQL alike.
+ * Without `secrets` a migration that meets a stored secret stops with an error naming the variables to set.
  */
-export function dataSourceOptions(database: { url: string; poolSize: number }): DataSourceOptions {
+export function dataSourceOptions(database: { url: string; poolSize: number; secrets?: SecretBox | null }): DataSourceOptions {
   return {
     type: 'postgres',
     url: database.url,
     entities: ENTITIES,
-    migrations: MIGRATIONS,
+    migrations: migrations(database.secrets ?? null),
     migrationsRun: true,
     migrationsTableName: 'gatehouse_migrations',
     synchronize: false,

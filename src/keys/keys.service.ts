@@ -9,7 +9,7 @@ import { PrivacyResolver } from '../logging/privacy/privacy-resolver';
 import { GatewaySettings } from '../config/gateway-settings';
 import { AppException } from '../errors';
 import { LoggingEntryPolicy } from '../logging/logging-entry.policy';
-import { maskMetadata } from '../logging/logging-entry';
+import { keyOwner, maskMetadata } from '../logging/logging-entry';
 import { TeamsService, type ChangeContext } from '../teams/teams.service';
 import type { DeleteKeysDto, GeneratedKeyResponseDto, GenerateKeyDto, KeyInfoDto, KeyResponseDto, UpdateKeyDto } from './dto/key.dto';
 import { expiryFromDuration } from './duration';
@@ -107,13 +107,15 @@ export class KeysService implements OnModuleInit {
     this.assertRoleAllowed(dto.role ?? null, caller, teamId);
     checkCacheMetadata(dto.metadata ?? {}, 'key', caller, null);
     await checkPrivacyMetadata(dto.metadata ?? {}, caller, null);
-    const metadata = await this.withCheckedLogging(dto.metadata ?? {}, caller);
-
+    // The token first: secrets in the key's logging entries are bound to its row.
     const key = generateKey();
+    const token = hashKey(key);
+    const metadata = await this.withCheckedLogging(dto.metadata ?? {}, caller, token);
+
     const row = await this.keys.manager.transaction(async (manager) => {
       const saved = await manager.save(
         manager.create(VirtualKey, {
-          token: hashKey(key),
+          token,
           keyName: displayName(key),
           keyAlias: dto.key_alias ?? null,
           teamId,
@@ -138,7 +140,7 @@ export class KeysService implements OnModuleInit {
       checkCacheMetadata(dto.metadata, 'key', caller, row.metadata);
       await checkPrivacyMetadata(dto.metadata, caller, row.metadata);
     }
-    const incoming = dto.metadata === undefined ? undefined : await this.withCheckedLogging(dto.metadata, caller);
+    const incoming = dto.metadata === undefined ? undefined : await this.withCheckedLogging(dto.metadata, caller, row.token);
     const before = { metadata: maskMetadata(row.metadata) };
     const loggingBefore = loggingFingerprint(row.metadata);
     if (dto.key_alias !== undefined) row.keyAlias = dto.key_alias;
@@ -157,9 +159,9 @@ export class KeysService implements OnModuleInit {
   }
 
   /** `metadata.logging` of a key passes the same checks as a team callback. */
-  private async withCheckedLogging(metadata: Record<string, unknown>, caller: Principal): Promise<Record<string, unknown>> {
+  private async withCheckedLogging(metadata: Record<string, unknown>, caller: Principal, token: string): Promise<Record<string, unknown>> {
     if (!Object.prototype.hasOwnProperty.call(metadata, 'logging') || metadata.logging === null) return metadata;
-    return { ...metadata, logging: await this.loggingPolicy.prepareList(metadata.logging, caller, 'metadata.logging') };
+    return { ...metadata, logging: await this.loggingPolicy.prepareList(metadata.logging, caller, keyOwner(token), 'metadata.logging') };
   }
 
   private auditLogging(context: ChangeContext, row: VirtualKey, before: Record<string, unknown> | null, manager: EntityManager): Promise<void> {

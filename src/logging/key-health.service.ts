@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../keys/principal';
 import { DestinationRegistry } from './delivery/destination-registry';
-import { storedEntries, type ResolvedEntry } from './logging-entry';
-import { LoggingResolver } from './request/logging-resolver';
+import { keyOwner, storedEntries, type ResolvedEntry } from './logging-entry';
+import { LoggingResolver, withSource } from './request/logging-resolver';
 import { PrivacyResolver, type EffectivePrivacy } from './privacy/privacy-resolver';
 
 export interface KeyHealthResponse {
@@ -70,7 +70,7 @@ export class KeyHealthService {
   /** The key's own entries and its team's, both — not only the one that wins at request time. */
   private entriesToCheck(principal: Principal): readonly ResolvedEntry[] {
     if (principal.teamLoggingDisabled) return [];
-    const own = (storedEntries(principal.keyMetadata) ?? []).map((entry) => ({ ...entry, source: 'key' as const }));
+    const own = withSource(storedEntries(principal.keyMetadata) ?? [], 'key', principal.keyHash === null ? null : keyOwner(principal.keyHash));
     const team = principal.teamId === null ? [] : this.resolver.teamView(principal.teamId, principal.teamMetadata, false).entries;
     if (own.length > 0 || team.length > 0) return [...own, ...team];
     return this.resolver.resolve(principal);

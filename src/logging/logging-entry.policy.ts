@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { decryptSecretVars, encryptSecretVars, SecretBox } from '../common/secret-box';
+import { decryptSecretVars, encryptSecretVars, isEncrypted, SecretBox } from '../common/secret-box';
 import { envReferenceName, isEnvReference } from '../config/env-reference';
 import { GatewaySettings } from '../config/gateway-settings';
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
 import { DestinationRegistry } from './delivery/destination-registry';
 import { checkVarNames, DESTINATION_KINDS, isDestinationKind, isSecretVar, isUrlVar, varSpec } from './log-destination';
-import { CALLBACK_TYPES, SECRET_MASK, type CallbackType, type LoggingEntry } from './logging-entry';
+import { CALLBACK_TYPES, entryPlace, SECRET_MASK, type CallbackType, type EntryOwner, type LoggingEntry } from './logging-entry';
 import { assertPublicHttpUrl } from './ssrf-guard';
 
 /** Environment variables no API caller may point a logging credential at, not even the proxy admin. */
@@ -29,17 +29,20 @@ export class LoggingEntryPolicy {
     private readonly secrets: SecretBox,
   ) {}
 
-  /** A `metadata.logging` list. `param` is the path used in error messages, e.g. `metadata.logging`. */
-  async prepareList(raw: unknown, caller: Principal, param: string): Promise<LoggingEntry[]> {
+  /**
+   * A `metadata.logging` list for `owner`'s row (its secrets are bound to it). `param` is the path used in error
+   * messages, e.g. `metadata.logging`.
+   */
+  async prepareList(raw: unknown, caller: Principal, owner: EntryOwner, param: string): Promise<LoggingEntry[]> {
     if (!Array.isArray(raw)) throw invalid(param, `${param} must be a list of logging entries`);
     if (raw.length > MAX_ENTRIES) throw invalid(param, `${param} may hold at most ${MAX_ENTRIES} entries`);
     const entries: LoggingEntry[] = [];
-    for (const [index, item] of raw.entries()) entries.push(await this.prepare(item, caller, `${param}[${index}].`));
+    for (const [index, item] of raw.entries()) entries.push(await this.prepare(item, caller, owner, `${param}[${index}].`));
     return entries;
   }
 
-  /** One entry. `prefix` is prepended to field names in errors (`''` for the callback route's body). */
-  async prepare(raw: unknown, caller: Principal, prefix = ''): Promise<LoggingEntry> {
+  /** One entry for `owner`'s row. `prefix` is prepended to field names in errors (`''` for the callback route's body). */
+  async prepare(raw: unknown, caller: Principal, owner: EntryOwner, prefix = ''): Promise<LoggingEntry> {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
       throw invalid(prefix.replace(/\.$/, '') || 'body', 'a logging entry must be an object with callback_name, callback_type and callback_vars');
     }
@@ -69,6 +72,8 @@ export class LoggingEntryPolicy {
       if (value === SECRET_MASK) {
         throw invalid(varParam(name), `${name} holds the mask ${SECRET_MASK}: send the real value`);
       }
+      // Ciphertexts never leave the gateway; one pasted in was copied from a database and is bound to another place.
+      if (isEncrypted(value)) throw invalid(varParam(name), `${name} holds an encrypted stored value: send the real value`);
       preview[name] = isEnvReference(value) ? this.checkEnvReference(value, nonAdmin, varParam(name)) : value;
     }
     const parsed = this.destinations.destinationFor({ callback_name: kind, trusted: !nonAdmin }).parseSettings(preview);
@@ -84,11 +89,12 @@ export class LoggingEntryPolicy {
         }
       }
     }
+    const entryId = randomUUID();
     return {
       callback_name: kind,
       callback_type: type as CallbackType,
-      callback_vars: encryptSecretVars(this.secrets, vars, (name) => isSecretVar(kind, name) && !isEnvReference(vars[name])),
-      entry_id: randomUUID(),
+      callback_vars: encryptSecretVars(this.secrets, vars, (name) => isSecretVar(kind, name) && !isEnvReference(vars[name]), entryPlace(owner, entryId)),
+      entry_id: entryId,
       trusted: !nonAdmin,
     };
   }
@@ -97,17 +103,18 @@ export class LoggingEntryPolicy {
    * LiteLLM refuses a second entry with the same name and type. Entries are not flattened here, so only a
    * true duplicate is refused: same name, same type and the same credentials and settings.
    */
-  isDuplicate(existing: readonly LoggingEntry[], candidate: LoggingEntry): boolean {
-    const fingerprint = this.fingerprint(candidate);
+  isDuplicate(existing: readonly LoggingEntry[], candidate: LoggingEntry, owner: EntryOwner): boolean {
+    const fingerprint = this.fingerprint(candidate, owner);
     return existing.some(
-      (entry) => entry.callback_name === candidate.callback_name && entry.callback_type === candidate.callback_type && this.fingerprint(entry) === fingerprint,
+      (entry) =>
+        entry.callback_name === candidate.callback_name && entry.callback_type === candidate.callback_type && this.fingerprint(entry, owner) === fingerprint,
     );
   }
 
-  private fingerprint(entry: LoggingEntry): string {
+  private fingerprint(entry: LoggingEntry, owner: EntryOwner): string {
     let vars: Record<string, string>;
     try {
-      vars = decryptSecretVars(this.secrets, entry.callback_vars);
+      vars = decryptSecretVars(this.secrets, entry.callback_vars, entryPlace(owner, entry.entry_id));
     } catch {
       return `undecryptable:${entry.entry_id}`;
     }

@@ -1,3 +1,4 @@
+import type { SecretPlace } from '../common/secret-box';
 import { isEnvReference } from '../config/env-reference';
 import { isDestinationKind, isSecretVar, type DestinationKind } from './log-destination';
 
@@ -9,7 +10,8 @@ export const SECRET_MASK = '***REDACTED***';
 
 /**
  * One logging destination of a key or team, as stored in `metadata.logging` (LiteLLM's shape plus two
- * fields of ours). Secret vars are encrypted (`gh1:...`); `os.environ/NAME` references stay references.
+ * fields of ours). Secret vars are encrypted (`gh2:...`, bound to the row, the entry and the variable: see
+ * `entryPlace`); `os.environ/NAME` references stay references.
  */
 export interface LoggingEntry {
   readonly callback_name: DestinationKind;
@@ -23,8 +25,30 @@ export interface LoggingEntry {
 
 export type LoggingSource = 'key' | 'team' | 'config' | 'global';
 
-export interface ResolvedEntry extends LoggingEntry {
+/** The row an entry is stored in. Its secrets are bound to it, so they cannot be moved to another row and used there. */
+export interface EntryOwner {
+  readonly table: 'teams' | 'virtual_keys';
+  /** A team id, or a key's token. */
+  readonly id: string;
+}
+
+export const teamOwner = (teamId: string): EntryOwner => ({ table: 'teams', id: teamId });
+export const keyOwner = (token: string): EntryOwner => ({ table: 'virtual_keys', id: token });
+
+/** An entry with the row it was read from (null for config and global entries), as delivery needs it to decrypt. */
+export interface OwnedEntry extends LoggingEntry {
+  readonly owner: EntryOwner | null;
+}
+
+export interface ResolvedEntry extends OwnedEntry {
   readonly source: LoggingSource;
+}
+
+/** Where the secrets of `entry` stored in `owner`'s row are bound (null: no row, so no secret may be encrypted). */
+export function entryPlace(owner: EntryOwner, entryId: string): SecretPlace;
+export function entryPlace(owner: EntryOwner | null | undefined, entryId: string): SecretPlace | null;
+export function entryPlace(owner: EntryOwner | null | undefined, entryId: string): SecretPlace | null {
+  return owner ? { table: owner.table, rowId: owner.id, entryId } : null;
 }
 
 /** The public view of an entry: LiteLLM's three fields, secrets masked (env references are not secrets). */

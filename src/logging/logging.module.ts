@@ -1,5 +1,5 @@
 import { Logger, Module } from '@nestjs/common';
-import { SecretBox } from '../common/secret-box';
+import { SecretBox, secretBoxFor } from '../common/secret-box';
 import { GatewaySettings } from '../config/gateway-settings';
 import { CompletionLoggingInterceptor } from './request/completion-logging.interceptor';
 import { DeadLettersController } from './dead-letters.controller';
@@ -20,11 +20,19 @@ import { PrivacyResolver } from './privacy/privacy-resolver';
       provide: SecretBox,
       inject: [GatewaySettings],
       useFactory: (settings: GatewaySettings) => {
-        const box = SecretBox.fromKeyMaterial({ saltKey: settings.environment.SALT_KEY, masterKey: settings.masterKey });
+        const box = secretBoxFor(settings);
+        const logger = new Logger('Secrets');
         if (box.derivedFrom === 'master_key') {
-          new Logger('Secrets').warn(
+          logger.warn(
             'SALT_KEY is not set: logging secrets are encrypted with a key derived from the master key. ' +
-              'Rotating the master key would make them unreadable; set SALT_KEY to a long random value.',
+              'Rotating the master key would make them unreadable; set SALT_KEY to a long random value (secrets stored so far ' +
+              'stay readable, the master key is still tried when decrypting; POST /secrets/reencrypt moves them to SALT_KEY).',
+          );
+        }
+        if (settings.environment.SALT_KEY_PREVIOUS.length > 0) {
+          logger.log(
+            `SALT_KEY_PREVIOUS: ${settings.environment.SALT_KEY_PREVIOUS.length} previous key(s) used to decrypt. ` +
+              'Re-encrypt the stored secrets with POST /secrets/reencrypt, then remove SALT_KEY_PREVIOUS.',
           );
         }
         return box;
@@ -46,6 +54,6 @@ import { PrivacyResolver } from './privacy/privacy-resolver';
     KeyHealthService,
     CompletionLoggingInterceptor,
   ],
-  exports: [LoggingService, CompletionLoggingInterceptor, LoggingEntryPolicy, LoggingResolver, PrivacyResolver, KeyHealthService],
+  exports: [LoggingService, CompletionLoggingInterceptor, LoggingEntryPolicy, LoggingResolver, PrivacyResolver, KeyHealthService, SecretBox],
 })
 export class LoggingModule {}

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
 import { LoggingEntryPolicy } from '../logging/logging-entry.policy';
-import { appliesTo, maskEntry, storedEntries, type MaskedEntry } from '../logging/logging-entry';
+import { appliesTo, maskEntry, storedEntries, teamOwner, type MaskedEntry } from '../logging/logging-entry';
 import { LoggingResolver } from '../logging/request/logging-resolver';
 import { PrivacyResolver, type EffectivePrivacy } from '../logging/privacy/privacy-resolver';
 import { LoggingService } from '../logging/request/logging.service';
@@ -36,10 +36,11 @@ export class TeamCallbacksService {
 
   async add(teamId: string, body: unknown, context: ChangeContext): Promise<{ status: 'success'; data: TeamResponseDto }> {
     await this.teams.requireManageableTeam(context.caller, teamId);
-    const entry = await this.policy.prepare(body, context.caller);
+    const owner = teamOwner(teamId);
+    const entry = await this.policy.prepare(body, context.caller, owner);
     const team = await this.teams.mutate(teamId, context, 'team_callback_added', (row) => {
       const existing = storedEntries(row.metadata) ?? [];
-      if (this.policy.isDuplicate(existing, entry)) {
+      if (this.policy.isDuplicate(existing, entry, owner)) {
         throw new AppException(
           'duplicate_callback',
           `callback_name = ${entry.callback_name} already exists in team_callback_settings, for team_id = ${teamId} and event = ${entry.callback_type}`,

@@ -10,7 +10,7 @@ import { GatewaySettings } from '../config/gateway-settings';
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
 import { LoggingEntryPolicy } from '../logging/logging-entry.policy';
-import { maskMetadata } from '../logging/logging-entry';
+import { maskMetadata, teamOwner } from '../logging/logging-entry';
 import type { CreateTeamDto, TeamResponseDto, UpdateTeamDto } from './dto/team.dto';
 import { Team } from './team.entity';
 
@@ -56,7 +56,7 @@ export class TeamsService implements OnApplicationBootstrap {
     const teamId = dto.team_id ?? randomUUID();
     checkCacheMetadata(dto.metadata ?? {}, 'team', context.caller, null);
     await checkPrivacyMetadata(dto.metadata ?? {}, context.caller, null);
-    const metadata = await this.withCheckedLogging(dto.metadata ?? {}, context.caller);
+    const metadata = await this.withCheckedLogging(dto.metadata ?? {}, context.caller, teamId);
     if (await this.teams.existsBy({ teamId })) {
       throw new AppException('conflict', `Team ${teamId} already exists`, { param: 'team_id' });
     }
@@ -95,7 +95,7 @@ export class TeamsService implements OnApplicationBootstrap {
       checkCacheMetadata(dto.metadata, 'team', caller, current.metadata);
       await checkPrivacyMetadata(dto.metadata, caller, current.metadata);
     }
-    const incoming = dto.metadata === undefined ? undefined : await this.withCheckedLogging(dto.metadata, caller);
+    const incoming = dto.metadata === undefined ? undefined : await this.withCheckedLogging(dto.metadata, caller, current.teamId);
     const saved = await this.mutate(dto.team_id, context, 'team_logging_updated', (team) => {
       if (dto.team_alias !== undefined) team.teamAlias = dto.team_alias;
       if (incoming !== undefined) team.metadata = mergeMetadataKeepingLogging(team.metadata, incoming);
@@ -170,9 +170,9 @@ export class TeamsService implements OnApplicationBootstrap {
   }
 
   /** `metadata.logging` given to /team/new or /team/update passes the same checks as the callback route. */
-  private async withCheckedLogging(metadata: Record<string, unknown>, caller: Principal): Promise<Record<string, unknown>> {
+  private async withCheckedLogging(metadata: Record<string, unknown>, caller: Principal, teamId: string): Promise<Record<string, unknown>> {
     if (!Object.prototype.hasOwnProperty.call(metadata, 'logging') || metadata.logging === null) return metadata;
-    return { ...metadata, logging: await this.loggingPolicy.prepareList(metadata.logging, caller, 'metadata.logging') };
+    return { ...metadata, logging: await this.loggingPolicy.prepareList(metadata.logging, caller, teamOwner(teamId), 'metadata.logging') };
   }
 
   private notifyChanged(teamId: string): void {

@@ -3,7 +3,7 @@ import { Module, type DynamicModule, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { DataSource } from 'typeorm';
-import { SecretBox } from '../../common/secret-box';
+import { SecretBox, secretBoxFor } from '../../common/secret-box';
 import { GatewaySettings } from '../../config/gateway-settings';
 import { dataSourceOptions } from '../../database/data-source-options';
 import { MetricsService } from '../../metrics/metrics.service';
@@ -34,7 +34,7 @@ class DeliveryModule {
         { provide: GatewaySettings, useValue: settings },
         { provide: DELIVERY_WORKER_ID, useValue: workerId },
         { provide: OutboxSql, useValue: sql },
-        { provide: SecretBox, useFactory: () => SecretBox.fromKeyMaterial({ saltKey: settings.environment.SALT_KEY, masterKey: settings.masterKey }) },
+        { provide: SecretBox, useFactory: () => secretBoxFor(settings) },
         { provide: DestinationRegistry, inject: [SecretBox], useFactory: (secrets: SecretBox) => DestinationRegistry.create(settings, secrets) },
         MetricsService,
         OutboxStore,

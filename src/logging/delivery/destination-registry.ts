@@ -6,7 +6,7 @@ import { LangfuseDestination } from './destinations/langfuse/langfuse.destinatio
 import { LangsmithDestination } from './destinations/langsmith/langsmith.destination';
 import { OtelDestination } from './destinations/otel/otel.destination';
 import type { DestinationKind, LogDestination } from '../log-destination';
-import type { LoggingEntry } from '../logging-entry';
+import { entryPlace, type LoggingEntry, type OwnedEntry } from '../logging-entry';
 
 /** One destination per kind. Typed by kind, so a kind without an implementation fails to compile. */
 export type DestinationMap = { readonly [K in DestinationKind]: LogDestination<unknown> };
@@ -44,13 +44,14 @@ export class DestinationRegistry {
   }
 
   /**
-   * Stored vars → the destination's typed settings: decrypts secrets and resolves `os.environ/NAME` at use
-   * time. Problems come back as a message naming the variable, never its value.
+   * Stored vars → the destination's typed settings: decrypts secrets (bound to the entry's row: a value moved from
+   * elsewhere fails) and resolves `os.environ/NAME` at use time. Problems come back as a message naming the
+   * variable, never its value.
    */
-  settingsFor(entry: LoggingEntry, env: NodeJS.ProcessEnv): { settings: unknown } | { error: string } {
+  settingsFor(entry: OwnedEntry, env: NodeJS.ProcessEnv): { settings: unknown } | { error: string } {
     let vars: Record<string, string>;
     try {
-      vars = decryptSecretVars(this.secrets, entry.callback_vars);
+      vars = decryptSecretVars(this.secrets, entry.callback_vars, entryPlace(entry.owner, entry.entry_id));
     } catch (error) {
       return { error: (error as Error).message };
     }

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import type { LoggingEntry, LoggingSource } from '../logging-entry';
+import type { LoggingSource, OwnedEntry } from '../logging-entry';
 import type { StandardLoggingPayload } from '../standard-logging-payload';
 
 export type OutboxStatus = 'pending' | 'dead';
@@ -32,9 +32,9 @@ export class OutboxEvent {
   @Column({ name: 'team_id', type: 'varchar', length: 256, nullable: true })
   teamId: string | null;
 
-  /** The entry as resolved at request time (secrets still encrypted, env references unresolved). */
+  /** The entry as resolved at request time, with its owner (secrets still encrypted and bound to that row, env references unresolved). */
   @Column({ type: 'json' })
-  entry: LoggingEntry;
+  entry: OwnedEntry;
 
   @Column({ type: 'json' })
   payload: StandardLoggingPayload;

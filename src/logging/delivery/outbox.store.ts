@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { LoggingEntry, LoggingSource } from '../logging-entry';
+import type { LoggingSource, OwnedEntry } from '../logging-entry';
 import type { StandardLoggingPayload } from '../standard-logging-payload';
 
 export interface NewOutboxRow {
   eventId: string;
-  entry: LoggingEntry;
+  entry: OwnedEntry;
   source: LoggingSource;
   teamId: string | null;
   payload: StandardLoggingPayload;
@@ -21,7 +21,7 @@ export interface DeliverableEvent {
   kind: string;
   source: LoggingSource;
   teamId: string | null;
-  entry: LoggingEntry;
+  entry: OwnedEntry;
   payload: StandardLoggingPayload;
   attempts: number;
   createdAt: Date;
@@ -220,7 +220,7 @@ interface RawRow {
   kind: string;
   source: LoggingSource;
   team_id: string | null;
-  entry: LoggingEntry;
+  entry: OwnedEntry;
   payload: StandardLoggingPayload;
   attempts: number;
   last_error?: string | null;

@@ -77,6 +77,16 @@ describe(LoggingResolver.name, () => {
     expect(resolve({ teamId: 'config-team', teamLoggingDisabled: true, keyMetadata: { logging: [entry('gcs_bucket', 'k1')] } })).toEqual([]);
   });
 
+  it('names the row each entry was read from, which its secrets are bound to (none for config and global entries)', () => {
+    const owners = (p: Partial<Principal>) => resolver().resolve(principal(p)).map((e) => e.owner);
+    expect(owners({ keyHash: 'f'.repeat(64), teamId: 'config-team', keyMetadata: { logging: [entry('gcs_bucket', 'k1')] } })).toEqual([
+      { table: 'virtual_keys', id: 'f'.repeat(64) },
+    ]);
+    expect(owners({ teamId: 'team-7', teamMetadata: { logging: [entry('langsmith', 't1')] } })).toEqual([{ table: 'teams', id: 'team-7' }]);
+    expect(owners({ teamId: 'config-team' })).toEqual([null]);
+    expect(owners({})).toEqual([null]);
+  });
+
   it('reads global vars from the destinations’ usual environment variables, at delivery time', () => {
     const [global] = resolver().resolve(principal({}));
     expect(global.callback_vars).toEqual({ langfuse_public_key: 'os.environ/LANGFUSE_PUBLIC_KEY', langfuse_secret_key: 'os.environ/LANGFUSE_SECRET_KEY' });

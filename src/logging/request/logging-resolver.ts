@@ -3,7 +3,16 @@ import { GatewaySettings } from '../../config/gateway-settings';
 import type { TeamDefaultSettings } from '../../config/gateway-config.types';
 import type { Principal } from '../../keys/principal';
 import { DESTINATION_VARS, isDestinationKind, type DestinationKind } from '../log-destination';
-import { storedEntries, type CallbackType, type LoggingEntry, type LoggingSource, type ResolvedEntry } from '../logging-entry';
+import {
+  keyOwner,
+  storedEntries,
+  teamOwner,
+  type CallbackType,
+  type EntryOwner,
+  type LoggingEntry,
+  type LoggingSource,
+  type ResolvedEntry,
+} from '../logging-entry';
 
 /** The env vars each destination reads when configured globally (or in a config team entry without them). */
 const ENV_DEFAULTS: { readonly [K in DestinationKind]: Readonly<Record<string, string>> } = {
@@ -53,7 +62,7 @@ export class LoggingResolver {
   teamView(teamId: string, teamMetadata: Readonly<Record<string, unknown>>, loggingDisabled: boolean): TeamLoggingView {
     if (loggingDisabled) return { source: 'disabled', entries: [] };
     const api = storedEntries(teamMetadata);
-    if (api !== undefined) return { source: 'team', entries: withSource(api, 'team') };
+    if (api !== undefined) return { source: 'team', entries: withSource(api, 'team', teamOwner(teamId)) };
     const config = this.configTeams.get(teamId);
     if (config !== undefined) return { source: 'config', entries: config };
     return { source: 'none', entries: [] };
@@ -62,7 +71,7 @@ export class LoggingResolver {
   private compute(principal: Principal): readonly ResolvedEntry[] {
     if (principal.teamLoggingDisabled) return [];
     const own = storedEntries(principal.keyMetadata);
-    if (own !== undefined) return withSource(own, 'key');
+    if (own !== undefined) return withSource(own, 'key', principal.keyHash === null ? null : keyOwner(principal.keyHash));
     if (principal.teamId !== null) {
       const team = this.teamView(principal.teamId, principal.teamMetadata, false);
       if (team.source !== 'none') return team.entries;
@@ -99,6 +108,7 @@ export class LoggingResolver {
           entry_id: `${idPrefix}:${name}:${type}`,
           trusted: true,
           source,
+          owner: null,
         });
       }
     };
@@ -126,6 +136,7 @@ function varsFor(kind: DestinationKind, vars: Readonly<Record<string, string>>):
   return own;
 }
 
-function withSource(entries: readonly LoggingEntry[], source: LoggingSource): ResolvedEntry[] {
-  return entries.map((entry) => ({ ...entry, source }));
+/** Stored entries as resolved: where they come from, and the row their secrets are bound to. */
+export function withSource(entries: readonly LoggingEntry[], source: LoggingSource, owner: EntryOwner | null): ResolvedEntry[] {
+  return entries.map((entry) => ({ ...entry, source, owner }));
 }

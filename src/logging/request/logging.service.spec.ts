@@ -11,7 +11,7 @@ const principal = { kind: 'key', teamId: 'team-a', teamMetadata: {}, keyMetadata
 const noGlobalPrivacy = { config: { litellmSettings: { privacy: {}, default_team_settings: [] }, generalSettings: {} } } as unknown as GatewaySettings;
 
 function entry(name: ResolvedEntry['callback_name'], type: ResolvedEntry['callback_type'], vars: Record<string, string> = {}): ResolvedEntry {
-  return { callback_name: name, callback_type: type, callback_vars: vars, entry_id: `key:${name}:${type}`, trusted: true, source: 'key' };
+  return { callback_name: name, callback_type: type, callback_vars: vars, entry_id: `key:${name}:${type}`, trusted: true, source: 'key', owner: { table: 'virtual_keys', id: 'h' } };
 }
 
 function setup(entries: readonly ResolvedEntry[]) {
