@@ -1,6 +1,6 @@
 import { samplePayload } from '../../../test/support/fakes/sample-payload';
 import type { HandedOverEvent } from '../delivery/delivery-thread.protocol';
-import type { LoggingEntry } from '../logging-entry';
+import type { OwnedEntry } from '../logging-entry';
 import { maskedRows } from './mask-events';
 import { REDACTED_MARKER } from './payload-redaction';
 import { PII_DETECTORS, PiiMasker, PiiMaskerCache, type PiiDetector } from './pii-masker';
@@ -115,7 +115,7 @@ describe('PiiMasker', () => {
     const config = { detectors: ['email'] as PiiDetector[], patterns: [{ name: 'legacy', regex: '(?<=id:)\\w+' }] };
     expect(() => new PiiMasker(config)).toThrow();
     const payload = { ...samplePayload(), messages: [{ role: 'user', content: 'id:4711 jane@example.com' }] };
-    const event: HandedOverEvent = { eventId: 'e1', entry: {} as LoggingEntry, source: 'team', teamId: 't', payload, piiMasking: config };
+    const event: HandedOverEvent = { eventId: 'e1', entry: {} as OwnedEntry, source: 'team', teamId: 't', payload, piiMasking: config };
     const [row] = maskedRows([event], new PiiMaskerCache());
     expect(JSON.stringify(row.payload.messages)).toBe(JSON.stringify([{ role: 'user', content: REDACTED_MARKER }]));
     expect(JSON.stringify(row.payload)).not.toContain('4711');
