@@ -4,6 +4,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from './audit/audit.module';
 import { ClusterModule } from './cluster/cluster.module';
+import { SecretRedactor } from './common/secret-redactor';
 import { createValidationPipe } from './common/validation';
 import { CompletionsModule } from './completions/completions.module';
 import { GatewaySettings } from './config/gateway-settings';
@@ -15,12 +16,19 @@ import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { TeamsModule } from './teams/teams.module';
 
-/** Makes the boot-time settings injectable everywhere by class. */
+/** Makes the boot-time settings, and the redaction of the credentials they name, injectable everywhere by class. */
 @Global()
 @Module({})
 class SettingsModule {
   static forRoot(settings: GatewaySettings): DynamicModule {
-    return { module: SettingsModule, providers: [{ provide: GatewaySettings, useValue: settings }], exports: [GatewaySettings] };
+    return {
+      module: SettingsModule,
+      providers: [
+        { provide: GatewaySettings, useValue: settings },
+        { provide: SecretRedactor, useFactory: () => SecretRedactor.forGateway(settings, process.env) },
+      ],
+      exports: [GatewaySettings, SecretRedactor],
+    };
   }
 }
 

@@ -1,3 +1,4 @@
+import { SecretRedactor } from '../../common/secret-redactor';
 import type { GatewaySettings } from '../../config/gateway-settings';
 import type { Principal } from '../../keys/principal';
 import type { DeliveryHandover } from './delivery-handover';
@@ -18,7 +19,7 @@ function setup(entries: readonly ResolvedEntry[]) {
   const enqueued: Array<{ eventId: string; payload: StandardLoggingPayload; piiMasking?: unknown }> = [];
   const resolver = { resolve: () => entries } as unknown as LoggingResolver;
   const buffer = { enqueue: (row: { eventId: string; payload: StandardLoggingPayload }) => enqueued.push(row) } as unknown as DeliveryHandover;
-  const service = new LoggingService(resolver, new PrivacyResolver(noGlobalPrivacy), buffer);
+  const service = new LoggingService(resolver, new PrivacyResolver(noGlobalPrivacy), buffer, new SecretRedactor([]));
   let builds = 0;
   const record = {
     litellm_call_id: 'call-1',
