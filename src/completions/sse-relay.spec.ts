@@ -136,6 +136,19 @@ describe('SseRelay faults', () => {
     expect(faultOf('{"a": nope}')).toBeNull();
   });
 
+  it('stops at an event that never ends instead of holding it without bound', () => {
+    for (const strip of [true, false]) {
+      const relay = new SseRelay(strip);
+      relay.push(Buffer.from('data: {"x":"'));
+      const piece = Buffer.alloc(1024 * 1024, 'a');
+      for (let i = 0; i < 15; i++) relay.push(piece);
+      expect(relay.fault).toBeNull();
+      relay.push(piece);
+      expect(relay.fault).toEqual({ kind: 'oversized' });
+      expect(relay.end()).toBe('');
+    }
+  });
+
   it('does not fault after [DONE]', () => {
     const relay = new SseRelay(true);
     relay.push(Buffer.from(chunk('ok') + done + 'data: trailing garbage\n\n'));

@@ -9,12 +9,15 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Why a relay stopped: an event that is neither a JSON object nor `[DONE]` (the upstream broke OpenAI's event-stream
- * protocol), or an error event (`{"error": ...}`), whose text may quote a credential and is answered by the gateway.
+ * Why a relay stopped: an event that is neither a JSON object nor `[DONE]`, or that never ends (the upstream broke
+ * OpenAI's event-stream protocol), or an error event (`{"error": ...}`), whose text may quote a credential and is
+ * answered by the gateway.
  */
-export type StreamFault = { readonly kind: 'malformed' } | { readonly kind: 'error'; readonly data: string };
+export type StreamFault = { readonly kind: 'malformed' } | { readonly kind: 'oversized' } | { readonly kind: 'error'; readonly data: string };
 
 const MALFORMED: StreamFault = { kind: 'malformed' };
+/** An event still open past this size is not a chat chunk: it would only grow the relay's memory. */
+export const MAX_EVENT_CHARS = 16 * 1024 * 1024;
 const NOTHING = Buffer.alloc(0);
 
 /**
@@ -59,6 +62,9 @@ export class SseRelay {
     }
     const eventsBefore = this.dataEvents.length;
     this.scan(this.decoder.write(chunk));
+    if (this.partialLine.length > MAX_EVENT_CHARS || (this.eventData?.length ?? 0) > MAX_EVENT_CHARS) {
+      this.fault = { kind: 'oversized' };
+    }
     if (this.stripUsageChunk) {
       const out = this.output;
       this.output = '';

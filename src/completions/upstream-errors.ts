@@ -1,6 +1,6 @@
 import type { SecretRedactor } from '../common/secret-redactor';
 import { AppException } from '../errors';
-import type { StreamFault } from './sse-relay';
+import { MAX_EVENT_CHARS, type StreamFault } from './sse-relay';
 
 /**
  * Turns what an upstream did wrong into the gateway's OpenAI-shaped errors. `retryable` means another attempt
@@ -130,6 +130,9 @@ export function streamFaultFailure(fault: StreamFault, provider: string, redacto
   if (fault.kind === 'malformed') {
     // The event itself is not quoted: it could hold anything, a credential included.
     return new AppException('upstream_protocol_error', `The ${provider} upstream sent a stream event that is not a JSON object`);
+  }
+  if (fault.kind === 'oversized') {
+    return new AppException('upstream_protocol_error', `The ${provider} upstream sent a stream event that never ended (over ${MAX_EVENT_CHARS} characters)`);
   }
   const raw = parseErrorBody(fault.data).message;
   const detail = raw === null ? 'no message' : redactor.redact(raw);

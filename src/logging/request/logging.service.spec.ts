@@ -56,6 +56,31 @@ describe(LoggingService.name, () => {
     expect(enqueued.map((row) => row.eventId)).toEqual(['call-1:key:langfuse:success', 'call-1:key:gcs_bucket:success_and_failure']);
   });
 
+  it('redacts credentials from a failure’s error text before the event leaves; a success is handed over untouched', () => {
+    const key = 'configured-provider-key-77';
+    const enqueued: StandardLoggingPayload[] = [];
+    const service = new LoggingService(
+      { resolve: () => [entry('langfuse', 'success_and_failure')] } as unknown as LoggingResolver,
+      new PrivacyResolver(noGlobalPrivacy),
+      { enqueue: (row: { payload: StandardLoggingPayload }) => enqueued.push(row.payload) } as unknown as DeliveryHandover,
+      new SecretRedactor([key]),
+    );
+    const failure = {
+      litellm_call_id: 'call-f',
+      status: 'failure',
+      metadata: {},
+      model_parameters: {},
+      error_str: `bad key ${key}`,
+      error_information: { error_code: '502', error_class: 'APIError', llm_provider: 'openai', error_message: `bad key ${key}` },
+    } as unknown as StandardLoggingPayload;
+    service.dispatch(() => failure, principal);
+    expect(enqueued[0].error_str).toBe('bad key [REDACTED]');
+    expect(enqueued[0].error_information?.error_message).toBe('bad key [REDACTED]');
+    const success = { litellm_call_id: 'call-s', status: 'success', metadata: {}, model_parameters: {}, error_str: null, error_information: null } as unknown as StandardLoggingPayload;
+    service.dispatch(() => success, principal);
+    expect(enqueued[1]).toBe(success);
+  });
+
   describe('privacy', () => {
     const withSettings = (settings: Record<string, unknown>) => ({ ...principal, teamMetadata: { logging_settings: settings } }) as Principal;
 
