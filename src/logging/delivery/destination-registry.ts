@@ -114,6 +114,7 @@ export class DestinationRegistry {
 /** A secret var's value, and the values inside a header list (`otel_headers`: `k=v,k2=Bearer t`), as they may be echoed. */
 function credentialTexts(value: string): string[] {
   const texts = [value];
+  if (isInlineJson(value)) return texts;
   for (const pair of value.split(',')) {
     const equals = pair.indexOf('=');
     if (equals <= 0) continue;
