@@ -128,7 +128,11 @@ describe('SseRelay faults', () => {
     expect(faultOf(' {"choices":[]} ')).toBeNull();
     expect(faultOf('{"choices":[{"delta":{"content":"an \\"error\\" here"}}]}')).toBeNull();
     expect(faultOf('{"choices":[{"delta":{"content":"error"}}]}')).toBeNull();
+    expect(faultOf('{"choices":[{"delta":{"content":"a mirror"}}]}')).toBeNull();
     expect(faultOf('{"object":"error","message":"bad"}')).toEqual({ kind: 'error', data: '{"object":"error","message":"bad"}' });
+    // OpenRouter reports a mid-stream failure inside an otherwise normal chunk.
+    const embedded = '{"id":"gen-1","object":"chat.completion.chunk","error":{"code":502,"message":"x"},"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]}';
+    expect(faultOf(embedded)).toEqual({ kind: 'error', data: embedded });
     expect(faultOf('{"error": "x"')).toEqual({ kind: 'malformed' });
     expect(faultOf('{"a":1} x')).toEqual({ kind: 'malformed' });
     expect(faultOf('{"a":1}')).toBeNull();

@@ -220,8 +220,7 @@ export function faultOf(data: string): StreamFault | null {
       return MALFORMED;
     }
   }
-  // Escaped quotes inside strings never match, so normal chunks only reach the parse below when a value is exactly "error".
-  if (data.indexOf('"error"') === -1) {
+  if (!hasErrorKey(data)) {
     return null;
   }
   let parsed: Record<string, unknown>;
@@ -231,6 +230,20 @@ export function faultOf(data: string): StreamFault | null {
     return MALFORMED;
   }
   return (parsed.error !== undefined && parsed.error !== null) || parsed.object === 'error' ? { kind: 'error', data } : null;
+}
+
+/**
+ * Whether `"error"` occurs in the text (as a key, or rarely a value: the parse that follows decides). Searched as
+ * `rror"`, whose first letter is rare in chat chunks where `"` is everywhere: a third of the cost per event.
+ * Escaped quotes inside strings (`\"error\"`) never match.
+ */
+function hasErrorKey(data: string): boolean {
+  for (let at = data.indexOf('rror"', 2); at !== -1; at = data.indexOf('rror"', at + 5)) {
+    if (data.charCodeAt(at - 1) === 101 /* e */ && data.charCodeAt(at - 2) === 34 /* " */) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** Offset just past the last blank line (the end of the last complete event) in `bytes`, or 0. */
