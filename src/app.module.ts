@@ -5,6 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from './audit/audit.module';
 import { ClusterModule } from './cluster/cluster.module';
 import { secretBoxFor } from './common/secret-box';
+import { SecretRedactor } from './common/secret-redactor';
 import { createValidationPipe } from './common/validation';
 import { CompletionsModule } from './completions/completions.module';
 import { GatewaySettings } from './config/gateway-settings';
@@ -17,12 +18,19 @@ import { SecretsModule } from './logging/secrets/secrets.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { TeamsModule } from './teams/teams.module';
 
-/** Makes the boot-time settings injectable everywhere by class. */
+/** Makes the boot-time settings, and the redaction of the credentials they name, injectable everywhere by class. */
 @Global()
 @Module({})
 class SettingsModule {
   static forRoot(settings: GatewaySettings): DynamicModule {
-    return { module: SettingsModule, providers: [{ provide: GatewaySettings, useValue: settings }], exports: [GatewaySettings] };
+    return {
+      module: SettingsModule,
+      providers: [
+        { provide: GatewaySettings, useValue: settings },
+        { provide: SecretRedactor, useFactory: () => SecretRedactor.forGateway(settings, process.env) },
+      ],
+      exports: [GatewaySettings, SecretRedactor],
+    };
   }
 }
 

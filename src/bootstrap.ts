@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger as PinoLogger } from 'pino';
 import { requestContextMiddleware } from './common/request-context';
+import { SecretRedactor } from './common/secret-redactor';
 import { resolveEnvReference } from './config/env-reference';
 import type { Environment } from './config/environment';
 import type { GatewayConfig } from './config/gateway-config.types';
@@ -69,7 +70,7 @@ export function resolveDatabaseUrl(environment: Environment, config: GatewayConf
 export function configureApp(app: NestExpressApplication, options: { rootLogger: PinoLogger; maxBodyBytes: number }): void {
   app.use(requestContextMiddleware(options.rootLogger, app.get(MetricsService)));
   app.useBodyParser('json', { limit: options.maxBodyBytes });
-  app.use(bodyParserErrorMiddleware(new Logger('BodyParser')));
+  app.use(bodyParserErrorMiddleware(new Logger('BodyParser'), app.get(SecretRedactor)));
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   setupSwagger(app);

@@ -31,6 +31,8 @@ export const ERROR_CATALOGUE = {
   unsupported_media_type: { status: 415, type: 'invalid_request_error' },
   rate_limited: { status: 429, type: 'rate_limit_error' },
   upstream_error: { status: 502, type: 'api_error' },
+  /** The upstream's answer is not the OpenAI wire format it claims (a broken event stream). */
+  upstream_protocol_error: { status: 502, type: 'api_error' },
   upstream_timeout: { status: 504, type: 'timeout_error' },
   service_unavailable: { status: 503, type: 'api_error' },
   internal_error: { status: 500, type: 'api_error' },

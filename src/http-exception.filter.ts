@@ -1,8 +1,9 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject, Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
 import { parseLenientJson } from './common/lenient-json';
 import type { RequestWithId } from './common/request-context';
+import { SecretRedactor } from './common/secret-redactor';
 import { AppException, toErrorBody } from './errors';
 
 /** The one place errors become HTTP: every non-2xx body is OpenAI's `{"error": {...}}`. */
@@ -10,9 +11,11 @@ import { AppException, toErrorBody } from './errors';
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpExceptionFilter');
 
+  constructor(@Inject(SecretRedactor) private readonly redactor: SecretRedactor) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    renderError(exception, http.getRequest<Request & RequestWithId>(), http.getResponse<Response>(), this.logger);
+    renderError(exception, http.getRequest<Request & RequestWithId>(), http.getResponse<Response>(), this.logger, this.redactor);
   }
 }
 
@@ -20,7 +23,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
  * Errors raised by express middleware (the body parser) before Nest's pipeline: same rendering. A body
  * that failed strict JSON parsing gets one lenient retry (see `parseLenientJson`) before it is a 400.
  */
-export function bodyParserErrorMiddleware(logger: Logger) {
+export function bodyParserErrorMiddleware(logger: Logger, redactor: SecretRedactor) {
   return (error: unknown, request: Request & RequestWithId, response: Response, next: NextFunction): void => {
     const failed = error as BodyParserError | null;
     if (failed?.type === 'entity.parse.failed' && typeof failed.body === 'string') {
@@ -32,15 +35,19 @@ export function bodyParserErrorMiddleware(logger: Logger) {
         // Not JSON even leniently: report the original parse failure.
       }
     }
-    renderError(error, request, response, logger);
+    renderError(error, request, response, logger, redactor);
   };
 }
 
-function renderError(exception: unknown, request: Request & RequestWithId, response: Response, logger: Logger): void {
+function renderError(exception: unknown, request: Request & RequestWithId, response: Response, logger: Logger, redactor: SecretRedactor): void {
   const error = toAppException(exception);
+  const body = toErrorBody(error);
   if (error.status >= 500) {
+    // A 5xx cause is an upstream's, a library's or the database's text, any of which may quote a credential.
     const cause = exception instanceof Error ? exception : new Error(String(exception));
-    logger.error(`${error.code} on ${request.method} ${request.path.slice(0, 256)} [req ${request.id ?? '-'}]: ${cause.message}`, cause.stack);
+    const line = `${error.code} on ${request.method} ${request.path.slice(0, 256)} [req ${request.id ?? '-'}]: ${cause.message}`;
+    logger.error(redactor.redact(line), cause.stack === undefined ? undefined : redactor.redact(cause.stack));
+    body.error.message = redactor.redact(body.error.message);
   }
   if (response.headersSent) {
     // A stream already started: nothing valid can be sent any more, only ended.
@@ -49,7 +56,7 @@ function renderError(exception: unknown, request: Request & RequestWithId, respo
   }
   response.status(error.status);
   for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
-  response.json(toErrorBody(error));
+  response.json(body);
 }
 
 interface BodyParserError {

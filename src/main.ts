@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { closeGracefully, configureApp, listenHost, resolveDatabaseUrl, resolveMasterKey, StartupError } from './bootstrap';
 import { createRootLogger, PinoNestLogger } from './common/app-logger';
+import { SecretRedactor } from './common/secret-redactor';
 import { loadEnvironment } from './config/environment';
 import { ConfigValidationError, loadGatewayConfig } from './config/gateway-config';
 import { GatewaySettings } from './config/gateway-settings';
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
 
     const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings), {
       bodyParser: false,
-      logger: new PinoNestLogger(logger),
+      logger: new PinoNestLogger(logger, SecretRedactor.forGateway(settings, process.env)),
     });
     configureApp(app, { rootLogger: logger, maxBodyBytes: environment.MAX_REQUEST_BODY_BYTES });
     await app.listen(environment.PORT, host);

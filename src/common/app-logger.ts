@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
+import type { SecretRedactor } from './secret-redactor';
 
 /**
  * Structured JSON lines on stdout. pino escapes every value, so user-controlled strings (aliases, model
@@ -16,9 +17,16 @@ export function createRootLogger(level: string, destination?: pino.DestinationSt
   return destination ? pino(options, destination) : pino(options);
 }
 
-/** Nest's own messages (module init, routes, errors) through the same pino instance. */
+/**
+ * Nest's own messages (module init, routes, errors, and the delivery thread's lines relayed to this one) through the
+ * same pino instance. These can carry an upstream's or a destination's words, so with a redactor every message and
+ * stack passes it: nothing written through Nest's logger shows a credential. Access lines go to pino directly.
+ */
 export class PinoNestLogger implements LoggerService {
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly redactor: SecretRedactor | null = null,
+  ) {}
 
   log(message: unknown, context?: string): void {
     this.write('info', message, context);
@@ -26,7 +34,8 @@ export class PinoNestLogger implements LoggerService {
   error(message: unknown, traceOrContext?: string, context?: string): void {
     // Nest calls error(message, stack, context) or error(message, context).
     const hasStack = context !== undefined;
-    this.logger.error({ context: hasStack ? context : traceOrContext, stack: hasStack ? traceOrContext : undefined }, stringify(message));
+    const stack = hasStack && traceOrContext !== undefined ? this.clean(traceOrContext) : undefined;
+    this.logger.error({ context: hasStack ? context : traceOrContext, stack }, this.clean(stringify(message)));
   }
   warn(message: unknown, context?: string): void {
     this.write('warn', message, context);
@@ -45,7 +54,11 @@ export class PinoNestLogger implements LoggerService {
   }
 
   private write(level: 'info' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, context?: string): void {
-    this.logger[level]({ context }, stringify(message));
+    this.logger[level]({ context }, this.clean(stringify(message)));
+  }
+
+  private clean(text: string): string {
+    return this.redactor === null ? text : this.redactor.redact(text);
   }
 }
 

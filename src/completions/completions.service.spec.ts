@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FakeUpstream, unusedPort, type FakeUpstreamOptions } from '../../test/support/fake-upstream';
+import { SecretRedactor } from '../common/secret-redactor';
 import type { ModelDeployment } from '../config/gateway-config.types';
 import { AppException, toErrorBody } from '../errors';
 import type { Principal } from '../keys/principal';
@@ -39,7 +40,7 @@ class Harness {
 
   static async start(modelList: ModelDeployment[]): Promise<Harness> {
     const table = new DeploymentTable(modelList, { env: {} });
-    const service = new CompletionsService(table);
+    const service = new CompletionsService(table, new SecretRedactor([]));
     let harness: Harness | null = null;
     const server = createServer((req, res) => {
       void (async () => {

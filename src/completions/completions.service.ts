@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { CacheEndpoint } from '../cache/cache-key';
 import { CachedAnswer } from '../cache/cached-answer';
 import { ResponseCache } from '../cache/response-cache.service';
+import { SecretRedactor } from '../common/secret-redactor';
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
 import { CallTracker, CLIENT_GONE, type TrackedRequest } from './call-tracker';
@@ -41,6 +42,7 @@ export class CompletionsService implements OnModuleDestroy {
 
   constructor(
     @Inject(DeploymentTable) private readonly table: DeploymentTable,
+    @Inject(SecretRedactor) private readonly redactor: SecretRedactor,
     // Optional so the service can be built without a cache (unit specs); the app always provides one.
     @Optional() @Inject(ResponseCache) private readonly cache: ResponseCache | null = null,
   ) {}
@@ -235,7 +237,7 @@ export class CompletionsService implements OnModuleDestroy {
         payloadModel = deployment.upstreamModel;
       }
       for (let attempt = 0; attempt <= deployment.maxRetries; attempt++) {
-        const failure = await forwardOnce(call, res, deployment, endpoint, payload, this.remember);
+        const failure = await forwardOnce(call, res, deployment, endpoint, payload, this.remember, this.redactor);
         if (failure === null) {
           return;
         }

@@ -1,7 +1,10 @@
-import { errorCode, failureFromStatus, failureFromTransport, midStreamFailure } from './upstream-errors';
+import { REDACTION_MARKER, SecretRedactor } from '../common/secret-redactor';
+import { errorCode, failureFromStatus, failureFromTransport, midStreamFailure, notAnEventStream, streamFaultFailure } from './upstream-errors';
 
 describe('upstream error mapping', () => {
-  const base = { retryAfter: undefined, contentType: 'application/json', provider: 'openai' };
+  const providerKey = 'configured-provider-key-0042';
+  const redactor = new SecretRedactor([providerKey]);
+  const base = { retryAfter: undefined, contentType: 'application/json', provider: 'openai', redactor };
 
   it('keeps a 5xx status, passes the upstream JSON message through and allows another attempt', () => {
     const failure = failureFromStatus({ ...base, status: 503, body: JSON.stringify({ error: { message: 'overloaded', type: 'server_error' } }) });
@@ -50,6 +53,31 @@ describe('upstream error mapping', () => {
     expect(refused.retryable).toBe(true);
     expect(refused.exception.message).not.toContain('10.0.0.1');
     expect(refused.exception.message).not.toContain('secret');
+  });
+
+  it('redacts the configured key and anything key-shaped the upstream quotes, in the message and the param', () => {
+    const body = JSON.stringify({ error: { message: `Incorrect API key provided: ${providerKey}. Also sk-proj-abcdefghijklmnop0123.`, param: providerKey } });
+    for (const status of [400, 401, 429, 500]) {
+      const failure = failureFromStatus({ ...base, status, body });
+      expect(failure.exception.message).not.toContain(providerKey);
+      expect(failure.exception.message).not.toContain('sk-proj-abcdefghijklmnop0123');
+      expect(failure.exception.message).toContain(`Incorrect API key provided: ${REDACTION_MARKER}`);
+      expect(failure.exception.param ?? '').not.toContain(providerKey);
+    }
+    const text = failureFromStatus({ ...base, status: 401, contentType: 'text/plain', body: `bad key ${providerKey}` });
+    expect(text.exception.message).not.toContain(providerKey);
+  });
+
+  it('describes a stream the relay stopped: the upstream error event redacted, a protocol error without its bytes', () => {
+    const error = streamFaultFailure({ kind: 'error', data: JSON.stringify({ error: { message: `key ${providerKey} revoked` } }) }, 'openai', redactor);
+    expect([error.code, error.status]).toEqual(['upstream_error', 502]);
+    expect(error.message).toBe(`openai upstream error in the stream: key ${REDACTION_MARKER} revoked`);
+    const malformed = streamFaultFailure({ kind: 'malformed' }, 'openai', redactor);
+    expect([malformed.code, malformed.status, malformed.type]).toEqual(['upstream_protocol_error', 502, 'api_error']);
+    const wrongType = notAnEventStream('openai', 'application/json; charset=utf-8');
+    expect([wrongType.exception.code, wrongType.retryable]).toEqual(['upstream_protocol_error', true]);
+    expect(wrongType.exception.message).toContain('application/json');
+    expect(notAnEventStream('openai', `x ${providerKey}`).exception.message).not.toContain(providerKey);
   });
 
   it('finds the code inside AggregateErrors', () => {

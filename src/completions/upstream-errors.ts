@@ -1,4 +1,6 @@
+import type { SecretRedactor } from '../common/secret-redactor';
 import { AppException } from '../errors';
+import { MAX_EVENT_CHARS, type StreamFault } from './sse-relay';
 
 /**
  * Turns what an upstream did wrong into the gateway's OpenAI-shaped errors. `retryable` means another attempt
@@ -18,10 +20,14 @@ export function failureFromStatus(params: {
   contentType: string | undefined;
   body: string;
   provider: string;
+  /** The upstream's text may quote a credential (OpenAI's 401 does): it is redacted before it goes anywhere. */
+  redactor: SecretRedactor;
 }): UpstreamFailure {
-  const { status, provider } = params;
+  const { status, provider, redactor } = params;
   const parsed = parseErrorBody(params.body);
-  const detail = parsed.message ?? nonJsonSnippet(params.body, params.contentType);
+  const raw = parsed.message ?? nonJsonSnippet(params.body, params.contentType);
+  const detail = raw === null ? null : redactor.redact(raw);
+  const param = parsed.param === null ? null : redactor.redact(parsed.param);
   const message = clip(
     detail ? `${provider} upstream error (HTTP ${status}): ${detail}` : `${provider} upstream returned HTTP ${status}`,
   );
@@ -49,7 +55,7 @@ export function failureFromStatus(params: {
   }
   if (status === 400 || status === 422) {
     return {
-      exception: new AppException('validation_failed', message, { status, param: parsed.param }),
+      exception: new AppException('validation_failed', message, { status, param }),
       retryable: false,
     };
   }
@@ -114,6 +120,33 @@ export function midStreamFailure(error: unknown, provider: string, timeoutMs: nu
     return new AppException('upstream_timeout', `${provider} upstream stalled for more than ${timeoutMs / 1000}s mid-stream`);
   }
   return new AppException('upstream_error', `The ${provider} upstream closed the stream early (${code ?? 'unknown'})`);
+}
+
+/**
+ * The error of a stream the relay stopped (see StreamFault): the upstream's own error event, its message
+ * redacted, or the protocol violation. Either way the stream ends with this error and the call is a failure.
+ */
+export function streamFaultFailure(fault: StreamFault, provider: string, redactor: SecretRedactor): AppException {
+  if (fault.kind === 'malformed') {
+    // The event itself is not quoted: it could hold anything, a credential included.
+    return new AppException('upstream_protocol_error', `The ${provider} upstream sent a stream event that is not a JSON object`);
+  }
+  if (fault.kind === 'oversized') {
+    return new AppException('upstream_protocol_error', `The ${provider} upstream sent a stream event that never ended (over ${MAX_EVENT_CHARS} characters)`);
+  }
+  const raw = parseErrorBody(fault.data).message;
+  const detail = raw === null ? 'no message' : redactor.redact(raw);
+  return new AppException('upstream_error', clip(`${provider} upstream error in the stream: ${detail}`));
+}
+
+/** A streamed 2xx that is not an event stream: nothing was sent yet, so another deployment may still answer. */
+export function notAnEventStream(provider: string, contentType: string): UpstreamFailure {
+  const mediaType = contentType.split(';')[0].trim().toLowerCase();
+  const shown = /^[a-z0-9.+-]{1,64}\/[a-z0-9.+-]{1,64}$/.test(mediaType) ? mediaType : 'another content type';
+  return {
+    exception: new AppException('upstream_protocol_error', `The ${provider} upstream answered a streaming request with ${shown}, not text/event-stream`),
+    retryable: true,
+  };
 }
 
 function parseErrorBody(body: string): { message: string | null; param: string | null } {

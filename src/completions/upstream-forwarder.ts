@@ -1,12 +1,20 @@
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { CachedAnswer, isReplayableStream } from '../cache/cached-answer';
-import { toErrorBody } from '../errors';
+import type { SecretRedactor } from '../common/secret-redactor';
+import { toErrorBody, type AppException } from '../errors';
 import { CLIENT_GONE, type CallTracker } from './call-tracker';
 import type { CompiledDeployment } from './deployment-table';
 import { callerWantsUsageChunk, type RequestBody } from './request-body';
 import { SSE_HEADERS, SseRelay } from './sse-relay';
-import { failureFromStatus, failureFromTransport, midStreamFailure, type UpstreamFailure } from './upstream-errors';
+import {
+  failureFromStatus,
+  failureFromTransport,
+  midStreamFailure,
+  notAnEventStream,
+  streamFaultFailure,
+  type UpstreamFailure,
+} from './upstream-errors';
 
 export type Endpoint = 'chat' | 'embeddings';
 
@@ -19,6 +27,7 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
  * One upstream call to one deployment, with undici: the answer goes back to the client as it arrives (plain
  * JSON as the upstream's bytes, streams through an SseRelay) and the call's tracker is told how it ended.
  * Resolves null once the client has been answered, or the failure for the router to retry or answer with.
+ * Upstream error text passes `redactor` before it reaches anyone.
  */
 export async function forwardOnce(
   call: CallTracker,
@@ -27,6 +36,7 @@ export async function forwardOnce(
   endpoint: Endpoint,
   payload: string,
   remember: RememberAnswer,
+  redactor: SecretRedactor,
 ): Promise<UpstreamFailure | null> {
   const stream = call.stream;
   const timeoutMs = stream ? deployment.streamTimeoutMs : deployment.timeoutMs;
@@ -66,6 +76,7 @@ export async function forwardOnce(
       contentType: headerValue(upstream.headers['content-type']),
       body: text,
       provider,
+      redactor,
     });
   }
 
@@ -89,38 +100,74 @@ export async function forwardOnce(
     return null;
   }
 
-  await relayStream(call, res, upstream.body, provider, timeoutMs, remember);
+  const contentType = headerValue(upstream.headers['content-type']);
+  // An absent type claims nothing (the event checks still apply); another type is not a stream at all.
+  if (contentType !== undefined && !contentType.toLowerCase().includes('text/event-stream')) {
+    upstream.body.destroy();
+    return notAnEventStream(provider, contentType);
+  }
+  await relayStream(call, res, upstream.body, { provider, timeoutMs, remember, redactor });
   return null;
 }
 
-function relayStream(
-  call: CallTracker,
-  res: ServerResponse,
-  source: Dispatcher.ResponseData['body'],
-  provider: string,
-  timeoutMs: number,
-  remember: RememberAnswer,
-): Promise<void> {
+interface RelayOptions {
+  provider: string;
+  timeoutMs: number;
+  remember: RememberAnswer;
+  redactor: SecretRedactor;
+}
+
+function relayStream(call: CallTracker, res: ServerResponse, source: Dispatcher.ResponseData['body'], options: RelayOptions): Promise<void> {
+  const { provider, timeoutMs, remember, redactor } = options;
   const relay = new SseRelay(!callerWantsUsageChunk(call.body as RequestBody));
   call.streamStarted(relay);
   res.writeHead(200, SSE_HEADERS);
   res.flushHeaders();
 
   return new Promise<void>((resolve) => {
+    let settled = false;
     const resume = (): void => {
       source.resume();
     };
+    /** Headers are out, so the filter cannot answer; OpenAI clients raise on an `error` data event. */
+    const endWithError = (before: string, failure: AppException): void => {
+      call.streamEnded(failure);
+      if (!res.writableEnded && !res.destroyed) {
+        res.end(`${before}data: ${JSON.stringify(toErrorBody(failure))}\n\n`);
+      }
+      resolve();
+    };
+    /** The upstream broke the protocol or sent an error event: the client gets what came before, then the error. */
+    const stopAtFault = (before: Buffer | string): void => {
+      settled = true;
+      // Nothing more of this answer is wanted: the connection is given up rather than drained.
+      source.destroy();
+      endWithError(before.toString(), streamFaultFailure(relay.fault as NonNullable<SseRelay['fault']>, provider, redactor));
+    };
     source.on('data', (chunk: Buffer) => {
+      if (settled) {
+        return;
+      }
       const out = relay.push(chunk);
+      if (relay.fault !== null) {
+        stopAtFault(out);
+        return;
+      }
       if (out.length > 0 && !res.write(out)) {
         source.pause();
         res.once('drain', resume);
       }
     });
-    let settled = false;
     source.once('end', () => {
+      if (settled) {
+        return;
+      }
       settled = true;
       let tail = relay.end();
+      if (relay.fault !== null) {
+        stopAtFault(tail);
+        return;
+      }
       if (!relay.sawDone) {
         tail += 'data: [DONE]\n\n';
       }
@@ -140,15 +187,8 @@ function relayStream(
         resolve();
         return;
       }
-      const failure = midStreamFailure(error, provider, timeoutMs);
-      call.streamEnded(failure);
-      if (!res.writableEnded && !res.destroyed) {
-        // Headers are out, so the filter cannot answer; OpenAI clients raise on an `error` data event.
-        // A half-sent event is closed first so the error event is not glued onto it.
-        const separator = relay.midEvent ? '\n\n' : '';
-        res.end(`${separator}data: ${JSON.stringify(toErrorBody(failure))}\n\n`);
-      }
-      resolve();
+      // The relay forwards complete events only, so the error event never lands inside a half-sent one.
+      endWithError('', midStreamFailure(error, provider, timeoutMs));
     });
   });
 }

@@ -1,4 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { realpathSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import {
   IsArray,
   IsIn,
@@ -130,6 +132,15 @@ export class Environment {
   )
   readonly STORAGE_EMULATOR_HOST?: string;
 
+  /**
+   * The directory whose files the proxy admin may name as `gcs_path_service_account` through the API; without it,
+   * file paths from the API are refused. Checked at boot and kept as its real path (symbolic links resolved).
+   */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  readonly GCS_SERVICE_ACCOUNT_DIR?: string;
+
   /** How often buffered log events are sent to their destinations. */
   @Transform(toInteger)
   @IsInt({ message: 'LOG_FLUSH_INTERVAL_MS must be an integer between 10 and 60000' })
@@ -228,6 +239,17 @@ function describe(errors: ValidationError[], raw: Record<string, unknown>): stri
   });
 }
 
+/** The real path of an existing directory (relative to the working directory), or why it is not one. */
+function realDirectory(value: unknown): string | { problem: string } | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const real = realpathSync(resolve(value));
+    return statSync(real).isDirectory() ? real : { problem: `${JSON.stringify(value)} is not a directory` };
+  } catch (error) {
+    return { problem: `${JSON.stringify(value)} cannot be used (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
+  }
+}
+
 /**
  * Validates the process environment, fills defaults and applies `--config`. Throws one Error that lists every bad
  * variable, so an operator fixes them all in one go. `argv` is the arguments after the script name; it is not read
@@ -253,6 +275,7 @@ export function loadEnvironment(env: NodeJS.ProcessEnv, argv: readonly string[] 
     SHUTDOWN_GRACE_MS: read(env, 'SHUTDOWN_GRACE_MS'),
     LANGFUSE_HOST: read(env, 'LANGFUSE_HOST'),
     STORAGE_EMULATOR_HOST: read(env, 'STORAGE_EMULATOR_HOST'),
+    GCS_SERVICE_ACCOUNT_DIR: read(env, 'GCS_SERVICE_ACCOUNT_DIR'),
     LOG_FLUSH_INTERVAL_MS: read(env, 'LOG_FLUSH_INTERVAL_MS'),
     OUTBOX_WRITE_INTERVAL_MS: read(env, 'OUTBOX_WRITE_INTERVAL_MS'),
     LOG_RETRY_MAX_BACKOFF_MS: read(env, 'LOG_RETRY_MAX_BACKOFF_MS'),
@@ -264,10 +287,14 @@ export function loadEnvironment(env: NodeJS.ProcessEnv, argv: readonly string[] 
   };
   // Unset variables are left out entirely so the class's field initialisers supply the defaults.
   const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined));
+  const directory = realDirectory(present.GCS_SERVICE_ACCOUNT_DIR);
+  if (typeof directory === 'string') present.GCS_SERVICE_ACCOUNT_DIR = directory;
   const environment = plainToInstance(Environment, present);
   const errors = validateSync(environment, { forbidUnknownValues: true });
-  if (errors.length > 0) {
-    throw new Error(`Invalid environment:\n${describe(errors, present).join('\n')}`);
+  const problems = describe(errors, present);
+  if (directory !== undefined && typeof directory !== 'string') problems.push(`  GCS_SERVICE_ACCOUNT_DIR: ${directory.problem}`);
+  if (problems.length > 0) {
+    throw new Error(`Invalid environment:\n${problems.join('\n')}`);
   }
   return environment;
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { readEnvironmentVariables } from './config-file/environment-variables';
+import { checkTeamSettingsReferences } from './config-file/logging-references';
 import { emptyGeneralSettings, readGeneralSettings } from './config-file/general-settings';
 import { reportMisplaced, TOP_LEVEL_IGNORED, TOP_LEVEL_USED } from './config-file/known-keys';
 import { emptyLitellmSettings, readLitellmSettings } from './config-file/litellm-settings';
@@ -154,13 +155,15 @@ function readRoot(issues: Issues, root: unknown, source: string | null): Gateway
       reportUnknownKey(issues, key, key, ALL_TOP_LEVEL, 'the top level');
     }
   }
-  return {
+  const config: GatewayConfig = {
     source,
     modelList: readModelList(issues, root.model_list),
     litellmSettings: readLitellmSettings(issues, root.litellm_settings),
     generalSettings: readGeneralSettings(issues, root.general_settings),
     environmentVariables: readEnvironmentVariables(issues, root.environment_variables),
   };
+  checkTeamSettingsReferences(issues, root, config);
+  return config;
 }
 
 /**

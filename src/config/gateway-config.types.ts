@@ -74,6 +74,11 @@ export interface GeneralSettings {
   readonly database_url?: string;
   /** Hosts that non-admins may use as logging destinations although they resolve to private addresses. */
   readonly allowed_logging_hosts: readonly string[];
+  /**
+   * Variables that the proxy admin may reference (`os.environ/NAME`) as logging credentials although they hold one
+   * of the gateway's own secrets (see config/protected-env.ts).
+   */
+  readonly allowed_logging_env_vars: readonly string[];
   /** LiteLLM documents the switch in both sections; either forbids `no-log`. */
   readonly global_disable_no_log_param?: boolean;
   readonly other: Readonly<Record<string, unknown>>;

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { SecretRedactor } from '../common/secret-redactor';
 import type { Principal } from '../keys/principal';
 import { DestinationRegistry } from './delivery/destination-registry';
 import { keyOwner, storedEntries, type ResolvedEntry } from './logging-entry';
@@ -23,6 +24,7 @@ export class KeyHealthService {
     private readonly resolver: LoggingResolver,
     private readonly destinations: DestinationRegistry,
     private readonly privacy: PrivacyResolver,
+    @Inject(SecretRedactor) private readonly redactor: SecretRedactor,
   ) {}
 
   async check(principal: Principal): Promise<KeyHealthResponse> {
@@ -33,13 +35,14 @@ export class KeyHealthService {
     const results = await Promise.all(
       entries.map(async (entry) => {
         const label = `${entry.callback_name} (${entry.source})`;
-        const resolved = this.destinations.settingsFor(entry, process.env);
+        const resolved = this.destinations.settingsFor(entry, entry.source, process.env);
         if ('error' in resolved) return { label, healthy: false, details: resolved.error };
+        // The answer goes to the key's holder: a destination's words about the credentials it refused are redacted.
         try {
           const health = await this.destinations.destinationFor(entry).checkHealth(resolved.settings);
-          return { label, ...health };
+          return { label, healthy: health.healthy, details: health.healthy ? health.details : this.redactor.redact(health.details, resolved.secrets) };
         } catch (error) {
-          return { label, healthy: false, details: error instanceof Error ? error.message : 'health check failed' };
+          return { label, healthy: false, details: this.redactor.redact(error instanceof Error ? error.message : 'health check failed', resolved.secrets) };
         }
       }),
     );

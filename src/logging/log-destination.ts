@@ -65,6 +65,8 @@ export interface DestinationVarSpec {
   readonly adminOnly: boolean;
   /** Set when this name is an alias kept for LiteLLM compatibility; the value is the canonical name. */
   readonly aliasOf?: string;
+  /** A file on the gateway host (or the file's JSON itself): a path from the API must lie in GCS_SERVICE_ACCOUNT_DIR. */
+  readonly hostFile?: boolean;
 }
 
 export interface DestinationVarsSpec {
@@ -102,7 +104,7 @@ export const DESTINATION_VARS: { readonly [K in DestinationKind]: DestinationVar
     vars: {
       ...COMMON_VARS,
       gcs_bucket_name: plain,
-      gcs_path_service_account: { secret: true, url: false, adminOnly: true },
+      gcs_path_service_account: { secret: true, url: false, adminOnly: true, hostFile: true },
       gcs_service_account_json: secret,
     },
     required: [['gcs_bucket_name']],
@@ -140,6 +142,10 @@ export function isSecretVar(kind: DestinationKind, name: string): boolean {
 
 export function isUrlVar(kind: DestinationKind, name: string): boolean {
   return varSpec(kind, name)?.url ?? false;
+}
+
+export function isHostFileVar(kind: DestinationKind, name: string): boolean {
+  return varSpec(kind, name)?.hostFile ?? false;
 }
 
 export function isAdminOnlyVar(kind: DestinationKind, name: string): boolean {

@@ -3,15 +3,15 @@ import { randomUUID } from 'node:crypto';
 import { decryptSecretVars, encryptSecretVars, isEncrypted, SecretBox } from '../common/secret-box';
 import { envReferenceName, isEnvReference } from '../config/env-reference';
 import { GatewaySettings } from '../config/gateway-settings';
+import { ProtectedEnvironment } from '../config/protected-env';
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
 import { DestinationRegistry } from './delivery/destination-registry';
-import { checkVarNames, DESTINATION_KINDS, isDestinationKind, isSecretVar, isUrlVar, varSpec } from './log-destination';
+import { confineHostFilePath, isInlineJson } from './host-file-path';
+import { checkVarNames, DESTINATION_KINDS, isDestinationKind, isHostFileVar, isSecretVar, isUrlVar, varSpec, type DestinationKind } from './log-destination';
 import { CALLBACK_TYPES, entryPlace, SECRET_MASK, type CallbackType, type EntryOwner, type LoggingEntry } from './logging-entry';
 import { assertPublicHttpUrl } from './ssrf-guard';
 
-/** Environment variables no API caller may point a logging credential at, not even the proxy admin. */
-const PROTECTED_ENV_NAMES = new Set(['DATABASE_URL', 'MASTER_KEY', 'LITELLM_MASTER_KEY', 'SALT_KEY', 'LITELLM_SALT_KEY']);
 const ENTRY_FIELDS = new Set(['callback_name', 'callback_type', 'callback_vars']);
 const MAX_VAR_LENGTH = 32 * 1024;
 const MAX_ENTRIES = 20;
@@ -74,10 +74,14 @@ export class LoggingEntryPolicy {
       }
       // Ciphertexts never leave the gateway; one pasted in was copied from a database and is bound to another place.
       if (isEncrypted(value)) throw invalid(varParam(name), `${name} holds an encrypted stored value: send the real value`);
-      preview[name] = isEnvReference(value) ? this.checkEnvReference(value, nonAdmin, varParam(name)) : value;
+      preview[name] = isEnvReference(value) ? this.checkEnvReference(value, nonAdmin, varParam(name)) : this.checkHostFile(kind, name, value, varParam(name));
     }
     const parsed = this.destinations.destinationFor({ callback_name: kind, trusted: !nonAdmin }).parseSettings(preview);
-    if ('errors' in parsed) throw invalid(varParam(parsed.errors[0].field), parsed.errors[0].message);
+    if ('errors' in parsed) {
+      const { field, message } = parsed.errors[0];
+      const variable = envReferenceName(vars[field]);
+      throw invalid(varParam(field), variable === null ? message : `${field} (os.environ/${variable}): ${message}`);
+    }
 
     if (nonAdmin) {
       for (const [name, value] of Object.entries(vars)) {
@@ -131,10 +135,21 @@ export class LoggingEntryPolicy {
     }
     const name = envReferenceName(value);
     if (name === null) throw invalid(param, `${value.slice(0, 64)} is not a valid os.environ/NAME reference`);
-    if (PROTECTED_ENV_NAMES.has(name)) throw invalid(param, `os.environ/${name} may not be used as a logging credential`);
+    if (ProtectedEnvironment.forConfig(this.settings.config).refuses(name)) throw invalid(param, ProtectedEnvironment.refusal(name));
     const resolved = process.env[name];
     if (resolved === undefined || resolved === '') throw invalid(param, `environment variable ${name} is not set on the gateway`);
     return resolved;
+  }
+
+  /**
+   * A file path typed into the API is a file read on the gateway host: only files inside GCS_SERVICE_ACCOUNT_DIR,
+   * checked before the file is even opened for validation. Inline JSON is the credential itself.
+   */
+  private checkHostFile(kind: DestinationKind, name: string, value: string, param: string): string {
+    if (!isHostFileVar(kind, name) || isInlineJson(value)) return value;
+    const confined = confineHostFilePath(value.trim(), this.settings.environment.GCS_SERVICE_ACCOUNT_DIR);
+    if ('error' in confined) throw invalid(param, `${name}: ${confined.error}`);
+    return confined.path;
   }
 
   private readVars(raw: unknown, param: string): Record<string, string> {

@@ -16,7 +16,12 @@ export type FakeBehaviour =
   /** Streams `afterChunks` content chunks, then destroys the socket. */
   | { readonly type: 'close-mid-stream'; readonly afterChunks: number }
   /** Destroys the socket without answering. */
-  | { readonly type: 'destroy' };
+  | { readonly type: 'destroy' }
+  /**
+   * A 200 whose body is these raw pieces, one write each (default type text/event-stream): for streams that break
+   * the protocol or carry an error event. With `hang`, the answer then stays open.
+   */
+  | { readonly type: 'raw-stream'; readonly pieces: readonly string[]; readonly contentType?: string; readonly hang?: boolean };
 
 export interface FakeToolCall {
   readonly id: string;
@@ -212,6 +217,18 @@ export class FakeUpstream {
         record.finished = true;
         res.writeHead(behaviour.status, { 'content-type': 'application/json', ...behaviour.headers });
         res.end(behaviour.body);
+        return;
+      case 'raw-stream':
+        res.writeHead(200, { 'content-type': behaviour.contentType ?? 'text/event-stream' });
+        for (const piece of behaviour.pieces) {
+          send(piece);
+          await sleep(5);
+          if (res.destroyed) return;
+        }
+        if (!behaviour.hang) {
+          record.finished = true;
+          res.end();
+        }
         return;
       case 'ok':
       case 'close-mid-stream':

@@ -10,6 +10,7 @@ import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { closeGracefully, configureApp } from '../../src/bootstrap';
 import { createRootLogger, PinoNestLogger } from '../../src/common/app-logger';
+import { SecretRedactor } from '../../src/common/secret-redactor';
 import { loadEnvironment } from '../../src/config/environment';
 import { parseGatewayConfig } from '../../src/config/gateway-config';
 import { GatewaySettings } from '../../src/config/gateway-settings';
@@ -57,7 +58,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   if (options.override) builder = options.override(builder);
   const moduleRef = await builder.compile();
   const rootLogger = createRootLogger(options.logLevel ?? (options.logDestination ? 'info' : 'silent'), options.logDestination);
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: new PinoNestLogger(rootLogger) });
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: new PinoNestLogger(rootLogger, SecretRedactor.forGateway(settings, process.env)) });
   configureApp(app, { rootLogger, maxBodyBytes: environment.MAX_REQUEST_BODY_BYTES });
   const dataSource = app.get<DataSource>(getDataSourceToken());
   await app.init();

@@ -117,7 +117,13 @@ export const LITELLM_SETTINGS_IGNORED = [
   'cache_kwargs',
 ] as const;
 
-export const GENERAL_SETTINGS_USED = ['master_key', 'database_url', 'allowed_logging_hosts', 'global_disable_no_log_param'] as const;
+export const GENERAL_SETTINGS_USED = [
+  'master_key',
+  'database_url',
+  'allowed_logging_hosts',
+  'allowed_logging_env_vars',
+  'global_disable_no_log_param',
+] as const;
 
 export const GENERAL_SETTINGS_IGNORED = [
   // database

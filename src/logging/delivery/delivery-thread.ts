@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { DataSource } from 'typeorm';
 import { SecretBox, secretBoxFor } from '../../common/secret-box';
+import { SecretRedactor } from '../../common/secret-redactor';
 import { GatewaySettings } from '../../config/gateway-settings';
 import { dataSourceOptions } from '../../database/data-source-options';
 import { MetricsService } from '../../metrics/metrics.service';
@@ -36,6 +37,7 @@ class DeliveryModule {
         { provide: OutboxSql, useValue: sql },
         { provide: SecretBox, useFactory: () => secretBoxFor(settings) },
         { provide: DestinationRegistry, inject: [SecretBox], useFactory: (secrets: SecretBox) => DestinationRegistry.create(settings, secrets) },
+        { provide: SecretRedactor, useFactory: () => SecretRedactor.forGateway(settings, process.env) },
         MetricsService,
         OutboxStore,
         // Before DeliveryWorker: its shutdown hook writes what is not acknowledged before the worker's grace period.

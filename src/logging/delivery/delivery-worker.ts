@@ -1,4 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { SecretRedactor } from '../../common/secret-redactor';
 import { GatewaySettings } from '../../config/gateway-settings';
 import { MetricsService } from '../../metrics/metrics.service';
 import { DestinationRegistry } from './destination-registry';
@@ -51,6 +52,7 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
     private readonly settings: GatewaySettings,
     private readonly metrics: MetricsService,
     @Inject(DELIVERY_WORKER_ID) readonly workerId: string,
+    @Inject(SecretRedactor) private readonly redactor: SecretRedactor,
   ) {}
 
   private get env() {
@@ -170,7 +172,7 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
       if (queue.rows.length === 0) this.queued.delete(entryId);
       active.add(entryId);
       const task = this.send(kind, batch)
-        .catch((error: Error) => this.logger.error(`delivery of ${kind} entry ${entryId} failed unexpectedly: ${error.message}`))
+        .catch((error: Error) => this.logger.error(`delivery of ${kind} entry ${entryId} failed unexpectedly: ${this.redactor.redact(error.message)}`))
         .finally(() => {
           active.delete(entryId);
           this.tasks.delete(task);
@@ -194,11 +196,13 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
 
   private async send(kind: DestinationKind, rows: DeliverableEvent[]): Promise<void> {
     const entry = rows[0].entry;
-    const resolved = this.destinations.settingsFor(entry, process.env);
+    const resolved = this.destinations.settingsFor(entry, rows[0].source, process.env);
     let result: DeliveryResult;
+    let credentials: readonly string[] = [];
     if ('error' in resolved) {
       result = { ok: false, retryable: false, error: `not configured correctly: ${resolved.error}` };
     } else {
+      credentials = resolved.secrets;
       result = await withTimeout(
         this.destinations.destinationFor(entry).send(
           rows.map((row) => ({ eventId: row.eventId, payload: row.payload })),
@@ -213,6 +217,9 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
       this.count(this.metrics.logDelivered, rows);
       return;
     }
+    // A destination's own words can quote the credential it refused (a 401 body echoing the key): the text is
+    // redacted once, here, before it reaches a dead letter, an outbox row or a log line.
+    const error = this.redactor.redact(result.error, credentials);
     const failedIds = result.failedEventIds;
     const failed = failedIds ? rows.filter((row) => failedIds.includes(row.eventId)) : rows;
     const acknowledged = rows.filter((row) => !failed.includes(row));
@@ -226,18 +233,18 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
     const retry = failed.filter((row) => !dead.includes(row));
     const label = `${kind} (${entry.trusted ? 'admin' : 'team admin'}-set ${rows[0].source} entry ${entry.entry_id})`;
     if (dead.length > 0) {
-      await this.settle(dead, { type: 'dead', error: result.error });
+      await this.settle(dead, { type: 'dead', error });
       this.count(this.metrics.logDeadLettered, dead);
-      this.logger.error(`${label}: ${dead.length} event(s) moved to dead letters: ${result.error}`);
+      this.logger.error(`${label}: ${dead.length} event(s) moved to dead letters: ${error}`);
     }
     if (retry.length > 0) {
       const attempts = Math.min(...retry.map((row) => row.attempts));
       const backoff = Math.min(this.env.LOG_RETRY_MAX_BACKOFF_MS, DeliveryWorker.BASE_BACKOFF_MS * 2 ** attempts) * (0.5 + Math.random() / 2);
       const delay = Math.max(result.retryAfterMs ?? 0, backoff);
       if (acknowledged.length === 0) this.trip(rows[0].entryId, delay);
-      await this.settle(retry, { type: 'retry', delayMs: delay, error: result.error });
+      await this.settle(retry, { type: 'retry', delayMs: delay, error });
       this.count(this.metrics.logRetried, retry);
-      this.logger.warn(`${label}: ${result.error}; ${retry.length} event(s) retried in ${Math.round(delay)} ms`);
+      this.logger.warn(`${label}: ${error}; ${retry.length} event(s) retried in ${Math.round(delay)} ms`);
     }
   }
 

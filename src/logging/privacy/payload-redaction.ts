@@ -1,3 +1,4 @@
+import type { SecretRedactor } from '../../common/secret-redactor';
 import type { StandardLoggingPayload } from '../standard-logging-payload';
 
 /** LiteLLM's marker and shapes, so dashboards and queries written for LiteLLM's redacted events keep working. */
@@ -29,5 +30,18 @@ export function withoutKeyInfo(payload: StandardLoggingPayload): StandardLogging
       team_id: null,
       team_alias: null,
     },
+  };
+}
+
+/**
+ * A failure's error text with every credential replaced. The upstream's words are redacted where they enter, so
+ * this is the second lock, for any other error whose message reached the record.
+ */
+export function withRedactedError(payload: StandardLoggingPayload, redactor: SecretRedactor): StandardLoggingPayload {
+  const info = payload.error_information;
+  return {
+    ...payload,
+    error_str: payload.error_str === null ? null : redactor.redact(payload.error_str),
+    error_information: info === null ? null : { ...info, error_message: redactor.redact(info.error_message) },
   };
 }

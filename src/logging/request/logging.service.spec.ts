@@ -1,3 +1,4 @@
+import { SecretRedactor } from '../../common/secret-redactor';
 import type { GatewaySettings } from '../../config/gateway-settings';
 import type { Principal } from '../../keys/principal';
 import type { DeliveryHandover } from './delivery-handover';
@@ -18,7 +19,7 @@ function setup(entries: readonly ResolvedEntry[]) {
   const enqueued: Array<{ eventId: string; payload: StandardLoggingPayload; piiMasking?: unknown }> = [];
   const resolver = { resolve: () => entries } as unknown as LoggingResolver;
   const buffer = { enqueue: (row: { eventId: string; payload: StandardLoggingPayload }) => enqueued.push(row) } as unknown as DeliveryHandover;
-  const service = new LoggingService(resolver, new PrivacyResolver(noGlobalPrivacy), buffer);
+  const service = new LoggingService(resolver, new PrivacyResolver(noGlobalPrivacy), buffer, new SecretRedactor([]));
   let builds = 0;
   const record = {
     litellm_call_id: 'call-1',
@@ -53,6 +54,31 @@ describe(LoggingService.name, () => {
     service.dispatch(build, principal);
     expect(builds()).toBe(1);
     expect(enqueued.map((row) => row.eventId)).toEqual(['call-1:key:langfuse:success', 'call-1:key:gcs_bucket:success_and_failure']);
+  });
+
+  it('redacts credentials from a failure’s error text before the event leaves; a success is handed over untouched', () => {
+    const key = 'configured-provider-key-77';
+    const enqueued: StandardLoggingPayload[] = [];
+    const service = new LoggingService(
+      { resolve: () => [entry('langfuse', 'success_and_failure')] } as unknown as LoggingResolver,
+      new PrivacyResolver(noGlobalPrivacy),
+      { enqueue: (row: { payload: StandardLoggingPayload }) => enqueued.push(row.payload) } as unknown as DeliveryHandover,
+      new SecretRedactor([key]),
+    );
+    const failure = {
+      litellm_call_id: 'call-f',
+      status: 'failure',
+      metadata: {},
+      model_parameters: {},
+      error_str: `bad key ${key}`,
+      error_information: { error_code: '502', error_class: 'APIError', llm_provider: 'openai', error_message: `bad key ${key}` },
+    } as unknown as StandardLoggingPayload;
+    service.dispatch(() => failure, principal);
+    expect(enqueued[0].error_str).toBe('bad key [REDACTED]');
+    expect(enqueued[0].error_information?.error_message).toBe('bad key [REDACTED]');
+    const success = { litellm_call_id: 'call-s', status: 'success', metadata: {}, model_parameters: {}, error_str: null, error_information: null } as unknown as StandardLoggingPayload;
+    service.dispatch(() => success, principal);
+    expect(enqueued[1]).toBe(success);
   });
 
   describe('privacy', () => {

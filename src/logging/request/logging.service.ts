@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { SecretRedactor } from '../../common/secret-redactor';
 import type { Principal } from '../../keys/principal';
 import type { RecordBuilder } from './call-record';
 import { DeliveryHandover } from './delivery-handover';
 import { appliesTo } from '../logging-entry';
 import { LoggingResolver } from './logging-resolver';
-import { withoutKeyInfo, withoutMessages } from '../privacy/payload-redaction';
+import { withoutKeyInfo, withoutMessages, withRedactedError } from '../privacy/payload-redaction';
 import { NO_HINTS, PrivacyResolver, type RequestPrivacyHints } from '../privacy/privacy-resolver';
 import type { StandardLoggingPayload } from '../standard-logging-payload';
 
@@ -18,6 +19,7 @@ export class LoggingService {
     private readonly resolver: LoggingResolver,
     private readonly privacy: PrivacyResolver,
     private readonly handover: DeliveryHandover,
+    @Inject(SecretRedactor) private readonly redactor: SecretRedactor,
   ) {}
 
   /**
@@ -37,7 +39,9 @@ export class LoggingService {
     const entries = this.resolver.resolve(principal);
     if (entries.length === 0) return;
     const privacy = this.privacy.resolve(principal);
-    const built = build();
+    const record = build();
+    // Failures only: a successful call has no error text and pays nothing here.
+    const built = record.status === 'failure' ? withRedactedError(record, this.redactor) : record;
     const payload = privacy.redact_user_api_key_info.value ? withoutKeyInfo(built) : built;
     // One object per variant: the rows of one call share it across the thread boundary (and in the outbox batch).
     let redacted: StandardLoggingPayload | undefined;

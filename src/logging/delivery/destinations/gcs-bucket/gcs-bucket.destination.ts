@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { Storage, type StorageOptions } from '@google-cloud/storage';
 import {
   checkVarNames,
@@ -8,6 +8,7 @@ import {
   type LogDestination,
   type SettingsErrors,
 } from '../../../log-destination';
+import { isInlineJson } from '../../../host-file-path';
 import type { StandardLoggingPayload } from '../../../standard-logging-payload';
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -42,7 +43,7 @@ export interface GcsBucketDestinationOptions {
   requestTimeoutMs?: number;
   /** Distinct credential sets kept as Storage clients at once. */
   maxClients?: number;
-  /** Reads `gcs_path_service_account` files (tests inject one). */
+  /** Reads `gcs_path_service_account` files (tests inject one); the default is `readServiceAccountFile`. */
   readFile?: (path: string) => string;
 }
 
@@ -63,7 +64,7 @@ export class GcsBucketDestination implements LogDestination<GcsBucketSettings> {
   constructor(private readonly options: GcsBucketDestinationOptions = {}) {
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.maxClients = Math.max(1, options.maxClients ?? 200);
-    this.readFile = options.readFile ?? ((path) => readFileSync(path, 'utf8'));
+    this.readFile = options.readFile ?? readServiceAccountFile;
   }
 
   parseSettings(vars: Readonly<Record<string, string>>): { settings: GcsBucketSettings } | { errors: SettingsErrors } {
@@ -86,6 +87,14 @@ export class GcsBucketDestination implements LogDestination<GcsBucketSettings> {
       const parsed = parseServiceAccount(json);
       if ('error' in parsed) {
         errors.push({ field: 'gcs_service_account_json', message: parsed.error });
+      } else {
+        serviceAccount = parsed.account;
+      }
+    } else if (path && isInlineJson(path)) {
+      // The seed's `os.environ/NAME` may hold the JSON itself rather than a path to it.
+      const parsed = parseServiceAccount(path);
+      if ('error' in parsed) {
+        errors.push({ field: 'gcs_path_service_account', message: parsed.error });
       } else {
         serviceAccount = parsed.account;
       }
@@ -206,6 +215,33 @@ export function objectNameFor(items: readonly DeliveryItem[], prefix: string): s
   const hash = stableHex([...items.map((item) => item.eventId)].sort(), 8);
   const name = `${date}/batch-${epochMs}-${hash}.ndjson`;
   return prefix ? `${prefix}/${name}` : name;
+}
+
+/** Service-account keys are about 2.4 kB; anything much larger is not one, and is not read whole. */
+const MAX_SERVICE_ACCOUNT_BYTES = 64 * 1024;
+
+/**
+ * Reads a service-account file: a regular file (a FIFO or a device would block or never end) of at most 64 KiB.
+ * Errors carry a code only, never the path's content.
+ */
+export function readServiceAccountFile(path: string): string {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' });
+    if (stat.size > MAX_SERVICE_ACCOUNT_BYTES) throw Object.assign(new Error('file too large'), { code: 'EFBIG' });
+    const buffer = Buffer.alloc(stat.size);
+    let read = 0;
+    while (read < buffer.length) {
+      const n = readSync(fd, buffer, read, buffer.length - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buffer.subarray(0, read).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function parseServiceAccount(text: string): { account: GcsServiceAccount } | { error: string } {
