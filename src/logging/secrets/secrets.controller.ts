@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsBoolean, IsOptional } from 'class-validator';
 import { ChangedBy, DocumentsChangedBy } from '../../audit/changed-by.decorator';
+import { ApiJsonBody } from '../../common/api-body-example';
 import { Access, CurrentPrincipal } from '../../keys/auth.decorators';
 import type { Principal } from '../../keys/principal';
 import { SecretReencryptionService } from './secret-reencryption.service';
@@ -44,6 +45,7 @@ export class SecretsController {
       'Recorded in the audit log.',
   })
   @DocumentsChangedBy()
+  @ApiJsonBody(ReencryptSecretsDto, { dry_run: true }, 'Count first, change nothing')
   @ApiOkResponse({ type: ReencryptSecretsResponseDto })
   reencrypt(
     @Body() dto: ReencryptSecretsDto,
