@@ -18,6 +18,12 @@ export const ERROR_CATALOGUE = {
   unrecognized_field: { status: 400, type: 'invalid_request_error' },
   model_not_found: { status: 400, type: 'invalid_request_error' },
   duplicate_callback: { status: 400, type: 'invalid_request_error' },
+  // Refused at the request boundary, before a route sees the request (issue 23).
+  json_too_deep: { status: 400, type: 'invalid_request_error' },
+  json_too_many_members: { status: 400, type: 'invalid_request_error' },
+  repeated_parameter: { status: 400, type: 'invalid_request_error' },
+  invalid_content_encoding: { status: 400, type: 'invalid_request_error' },
+  duplicate_api_key: { status: 400, type: 'invalid_request_error' },
   missing_api_key: { status: 401, type: 'authentication_error' },
   invalid_api_key: { status: 401, type: 'authentication_error' },
   key_expired: { status: 401, type: 'authentication_error' },
