@@ -2,10 +2,13 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger as PinoLogger } from 'pino';
+import { jsonBodyParser } from './common/json-body';
+import { rejectRepeatedQueryParameters } from './common/query-parameters';
 import { requestContextMiddleware } from './common/request-context';
 import { resolveEnvReference } from './config/env-reference';
 import type { Environment } from './config/environment';
 import type { GatewayConfig } from './config/gateway-config.types';
+import { GatewaySettings } from './config/gateway-settings';
 import { bodyParserErrorMiddleware } from './http-exception.filter';
 import { MetricsService } from './metrics/metrics.service';
 
@@ -53,9 +56,14 @@ export function resolveDatabaseUrl(environment: Environment, config: GatewayConf
  * both run the same app.
  */
 export function configureApp(app: NestExpressApplication, options: { rootLogger: PinoLogger; maxBodyBytes: number }): void {
+  const { MAX_REQUEST_JSON_DEPTH, MAX_REQUEST_JSON_MEMBERS } = app.get(GatewaySettings).environment;
+  const limits = { maxDepth: MAX_REQUEST_JSON_DEPTH, maxMembers: MAX_REQUEST_JSON_MEMBERS };
   app.use(requestContextMiddleware(options.rootLogger, app.get(MetricsService)));
-  app.useBodyParser('json', { limit: options.maxBodyBytes });
-  app.use(bodyParserErrorMiddleware(new Logger('BodyParser')));
+  // The request boundary: malformed queries, bodies and encodings are refused here, on every route (public
+  // ones included) and before authentication, so no route, pipe or log event ever sees them.
+  app.use(rejectRepeatedQueryParameters);
+  app.use(jsonBodyParser({ maxBodyBytes: options.maxBodyBytes, limits }));
+  app.use(bodyParserErrorMiddleware(new Logger('BodyParser'), limits));
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   setupSwagger(app);
