@@ -2,6 +2,7 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger as PinoLogger } from 'pino';
+import { answerClientErrorsAsJson } from './common/client-errors';
 import { jsonBodyParser } from './common/json-body';
 import { rejectRepeatedQueryParameters } from './common/query-parameters';
 import { requestContextMiddleware } from './common/request-context';
@@ -58,6 +59,7 @@ export function resolveDatabaseUrl(environment: Environment, config: GatewayConf
 export function configureApp(app: NestExpressApplication, options: { rootLogger: PinoLogger; maxBodyBytes: number }): void {
   const { MAX_REQUEST_JSON_DEPTH, MAX_REQUEST_JSON_MEMBERS } = app.get(GatewaySettings).environment;
   const limits = { maxDepth: MAX_REQUEST_JSON_DEPTH, maxMembers: MAX_REQUEST_JSON_MEMBERS };
+  answerClientErrorsAsJson(app.getHttpServer());
   app.use(requestContextMiddleware(options.rootLogger, app.get(MetricsService)));
   // The request boundary: malformed queries, bodies and encodings are refused here, on every route (public
   // ones included) and before authentication, so no route, pipe or log event ever sees them.
