@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { AppException } from '../errors';
 import { assertJsonWithinLimits, findJsonLimitViolation, type JsonLimits } from './json-limits';
 
@@ -56,6 +57,35 @@ describe(findJsonLimitViolation.name, () => {
     expect(scan('"unterminated [[[[[[[')).toBeNull();
     expect(scan(']]]]]]' + nested(4))).toBeNull();
     expect(scan(nested(10).slice(0, 7))).toEqual({ kind: 'depth', offset: 4 });
+  });
+
+  it('skips long strings (past the byte-by-byte stretch) with escapes on either side of it', () => {
+    for (const at of [60, 62, 63, 64, 65, 66, 127, 128, 129]) {
+      const text = `${'a'.repeat(at)}\\"[[[[[[\\\\${'b'.repeat(70)}\\"]]]`;
+      expect([at, scan(JSON.stringify({ text, next: [[1]] }))]).toEqual([at, null]);
+      expect([at, scan(`${JSON.stringify([text])}`.replace(/]$/, `,${nested(4)}]`))]).toEqual([at, expect.objectContaining({ kind: 'depth' })]);
+    }
+  });
+
+  it('agrees with the parsed value on any JSON (property: generated values, fixed seed)', () => {
+    const measured = (value: unknown, depth = 0): { depth: number; members: number } => {
+      if (value === null || typeof value !== 'object') return { depth, members: 0 };
+      const children = Object.values(value as Record<string, unknown>);
+      return children.map((child) => measured(child, depth + 1)).reduce((a, b) => ({ depth: Math.max(a.depth, b.depth), members: Math.max(a.members, b.members) }), { depth: depth + 1, members: children.length });
+    };
+    const text = fc.string({ unit: fc.constantFrom('"', '\\', '[', ']', '{', '}', ',', '#', 'a', ' ', 'é', '\n'), maxLength: 140 });
+    const value = fc.letrec<{ value: unknown }>((tie) => ({
+      value: fc.oneof({ depthSize: 'medium' }, fc.oneof(text, fc.integer(), fc.boolean(), fc.constant(null)), fc.array(tie('value'), { maxLength: 6 }), fc.dictionary(text, tie('value'), { maxKeys: 6 })),
+    })).value;
+    fc.assert(
+      fc.property(value, fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 7 }), (generated, maxDepth, maxMembers) => {
+        const { depth, members } = measured(generated);
+        const violation = findJsonLimitViolation(Buffer.from(JSON.stringify(generated)), { maxDepth, maxMembers });
+        expect(violation === null).toBe(depth <= maxDepth && members <= maxMembers);
+        if (violation?.kind === 'depth') expect(depth).toBeGreaterThan(maxDepth);
+      }),
+      { seed: 23, numRuns: 2000 },
+    );
   });
 
   it('finds 5,000 levels in the first bytes of a 100 kB body', () => {

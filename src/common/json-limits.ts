@@ -28,12 +28,15 @@ const COMMA = 0x2c;
 const HASH = 0x23;
 const NEWLINE = 0x0a;
 
+/** Bytes of a string looked at one by one before `indexOf` takes over: below this a native call costs more than it saves. */
+const INLINE_STRING_BYTES = 64;
+
 /**
  * One pass over the raw bytes, without parsing: brackets open and close containers, commas separate members,
- * and string contents are skipped with `indexOf` (memchr), so a chat body made mostly of message text costs
- * little more than finding its quotes. UTF-8 never uses bytes below 0x80 inside a multi-byte character, so
- * every structural byte seen is one. `#` comments (which only the lenient retry accepts) are skipped too, so
- * a bracket inside one counts as nothing here either.
+ * and string contents are skipped (byte by byte while short, then with `indexOf`, which is memchr, so a long
+ * message costs almost nothing). UTF-8 never uses bytes below 0x80 inside a multi-byte character, so every
+ * structural byte seen is one. `#` comments (which only the lenient retry accepts) are skipped too, so a bracket
+ * inside one counts as nothing here either.
  *
  * The bytes need not be valid JSON: for malformed input the answer is a bound, and the parser rejects the body
  * anyway.
@@ -45,36 +48,34 @@ export function findJsonLimitViolation(bytes: Buffer, limits: JsonLimits): JsonL
   let depth = 0;
   const length = bytes.length;
   for (let i = 0; i < length; i++) {
-    switch (bytes[i]) {
-      case QUOTE:
-        i = closingQuote(bytes, i);
-        break;
-      case OPEN_ARRAY:
-      case OPEN_OBJECT:
-        if (++depth > maxDepth) return { kind: 'depth', offset: i };
-        commas[depth] = 0;
-        break;
-      case CLOSE_ARRAY:
-      case CLOSE_OBJECT:
-        if (depth > 0) depth--;
-        break;
-      case COMMA:
-        // n commas separate n + 1 members.
-        if (++commas[depth] >= maxMembers) return { kind: 'members', offset: i };
-        break;
-      case HASH: {
-        const newline = bytes.indexOf(NEWLINE, i + 1);
-        i = newline === -1 ? length : newline;
-        break;
+    const byte = bytes[i];
+    if (byte === QUOTE) {
+      const inlineEnd = i + INLINE_STRING_BYTES < length ? i + INLINE_STRING_BYTES : length;
+      for (i++; i < inlineEnd; i++) {
+        const inner = bytes[i];
+        if (inner === QUOTE) break;
+        if (inner === BACKSLASH) i++;
       }
+      if (i >= inlineEnd && i < length) i = closingQuote(bytes, i);
+    } else if (byte === OPEN_ARRAY || byte === OPEN_OBJECT) {
+      if (++depth > maxDepth) return { kind: 'depth', offset: i };
+      commas[depth] = 0;
+    } else if (byte === CLOSE_ARRAY || byte === CLOSE_OBJECT) {
+      if (depth > 0) depth--;
+    } else if (byte === COMMA) {
+      // n commas separate n + 1 members.
+      if (++commas[depth] >= maxMembers) return { kind: 'members', offset: i };
+    } else if (byte === HASH) {
+      const newline = bytes.indexOf(NEWLINE, i + 1);
+      i = newline === -1 ? length : newline;
     }
   }
   return null;
 }
 
-/** Index of the quote that closes the string opened at `open` (the end of the bytes if none does). */
-function closingQuote(bytes: Buffer, open: number): number {
-  let at = open;
+/** Index of the first unescaped quote at or after `from` (the end of the bytes if there is none). */
+function closingQuote(bytes: Buffer, from: number): number {
+  let at = from - 1;
   for (;;) {
     at = bytes.indexOf(QUOTE, at + 1);
     if (at === -1) return bytes.length;
