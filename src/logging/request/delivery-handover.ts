@@ -223,9 +223,19 @@ export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown
     });
   }
 
+  /** Runs in a timer: a thread that cannot even be created (new Worker throws) is tried again later, not thrown. */
   private restart(): void {
     if (this.stopping) return;
-    this.start().then(
+    let started: Promise<void>;
+    try {
+      started = this.start();
+    } catch (error) {
+      this.logger.error(`the delivery thread could not be created: ${(error as Error).message}`);
+      this.restartDelayMs = Math.min(MAX_RESTART_DELAY_MS, this.restartDelayMs * 2);
+      setTimeout(() => this.restart(), this.restartDelayMs).unref();
+      return;
+    }
+    started.then(
       () => (this.restartDelayMs = 500),
       (error: Error) => {
         this.logger.error(error.message);
