@@ -2,6 +2,7 @@
 // A/B of two gateway builds on the same mock, sink and load generator, interleaved, one paused while the other runs.
 //   node bench/ab.js <main.js of build A> <main.js of build B>       e.g. a copy of dist/ from another commit
 // Env: C (connections, default 10), SECS (per run, 5), REPS (4), MODES (on = 3 destinations, off = logging off; "on,off"),
+// BODY_BYTES (pad the chat body with a conversation to about this size, default: one short message),
 // NODES (one Node binary per build, comma-separated; default the one running this script), e.g. the same build on two
 // runtimes: NODES=/usr/bin/node,node_modules/.bin/node node bench/ab.js dist/src/main.js dist/src/main.js
 // Prints req/s, p99 and CPU µs/request (the gateway process, including delivering the run's events) per build and mode.
@@ -25,6 +26,17 @@ const REPS = Number(process.env.REPS || 4);
 const MODES = (process.env.MODES || 'on,off').split(',');
 const NODES = process.env.NODES ? process.env.NODES.split(',').map((path) => resolve(path)) : [];
 
+/** One short message, or a conversation of ordinary turns up to about `bytes`. */
+function chatBody(bytes) {
+  const messages = [{ role: 'user', content: 'Hello, how are you today?' }];
+  let body = JSON.stringify({ model: MODEL, messages });
+  for (let i = 0; body.length < bytes; i++) {
+    messages.unshift({ role: i % 2 ? 'user' : 'assistant', content: `Turn ${i}: the "quarterly report" [draft 3] says revenue grew 4.2 %, costs {opex} fell; please check.` });
+    body = JSON.stringify({ model: MODEL, messages });
+  }
+  return body;
+}
+
 runMain(async () => {
   const tmpDir = mkdtempSync(join(os.tmpdir(), 'gatehouse-ab-'));
   const mock = startProcess('mock upstream', process.execPath, [join(__dirname, 'servers', 'mock-upstream.js')], { readyLine: /READY (\d+)/ });
@@ -33,7 +45,8 @@ runMain(async () => {
   const [, sinkPort, sinkDownPort] = await sink.ready;
   const gateways = [];
   for (const [i, mainJs] of builds.entries()) gateways.push(await startGatehouse({ label: `ab${i}`, tmpDir, mockPort, sinkPort, sinkDownPort, mainJs, node: NODES[i] }));
-  const body = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'Hello, how are you today?' }] });
+  const body = chatBody(Number(process.env.BODY_BYTES || 0));
+  console.log(`chat body: ${Buffer.byteLength(body)} bytes`);
   const results = {};
   for (let rep = 0; rep < REPS; rep++) {
     for (const mode of MODES) {

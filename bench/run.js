@@ -15,6 +15,7 @@ const { median, percentile, summary } = require('./lib/stats');
 const { renderReport, renderSoak } = require('./lib/report');
 const { summarizeProfile } = require('./lib/cpuprofile');
 const { measureMasking } = require('./lib/masking-cost');
+const { runFuzz, renderFuzz } = require('./lib/fuzz');
 
 const PORTKEY_VERSION = '1.15.2';
 const HELP = `npm run bench [-- options]
@@ -32,6 +33,8 @@ const HELP = `npm run bench [-- options]
   --soak-concurrency C default 10
   --soak-minutes M     stop a soak that has not sent N requests after M minutes (default 20) and report it
   --profile            instead: scenario 4 under node --cpu-prof at the highest concurrency, top self-time functions
+  --fuzz [N]           instead: the suite's fuzz spec with N generated malformed requests per phase (default 10000),
+                       in process and against the real process; counts by status (--fuzz-seed S, default 23)
   --out DIR            results directory (default bench/results)
   --no-build           use dist/ as it is
   --render FILE.json   only re-render FILE.md from a results JSON
@@ -51,6 +54,8 @@ function parseArgs(argv) {
     soakConcurrency: 10,
     soakMinutes: 20,
     profile: false,
+    fuzz: 0,
+    fuzzSeed: 23,
     out: join(ROOT, 'bench', 'results'),
     build: true,
   };
@@ -95,6 +100,13 @@ function parseArgs(argv) {
         break;
       case '--profile':
         opts.profile = true;
+        break;
+      case '--fuzz':
+        // The count is optional: `--fuzz` alone runs 10,000.
+        opts.fuzz = inline !== undefined ? Number(inline) : /^\d+$/.test(argv[i + 1] ?? '') ? Number(argv[++i]) : 10_000;
+        break;
+      case '--fuzz-seed':
+        opts.fuzzSeed = Number(value());
         break;
       case '--out':
         opts.out = value();
@@ -815,7 +827,12 @@ async function main() {
   let result;
   let markdown;
   let suffix = '';
-  if (opts.soak > 0) {
+  if (opts.fuzz > 0) {
+    result = { machine, ...runFuzz({ requests: opts.fuzz, seed: opts.fuzzSeed, reportFile: join(opts.out, `${stamp}-fuzz.raw.json`) }) };
+    rmSync(join(opts.out, `${stamp}-fuzz.raw.json`), { force: true });
+    markdown = renderFuzz(result);
+    suffix = '-fuzz';
+  } else if (opts.soak > 0) {
     result = await mainSoak(opts, machine);
     markdown = renderSoak(result);
     suffix = '-soak';

@@ -2,11 +2,15 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger as PinoLogger } from 'pino';
+import { answerClientErrorsAsJson } from './common/client-errors';
+import { jsonBodyParser } from './common/json-body';
+import { rejectRepeatedQueryParameters } from './common/query-parameters';
 import { requestContextMiddleware } from './common/request-context';
 import { SecretRedactor } from './common/secret-redactor';
 import { resolveEnvReference } from './config/env-reference';
 import type { Environment } from './config/environment';
 import type { GatewayConfig } from './config/gateway-config.types';
+import { GatewaySettings } from './config/gateway-settings';
 import { bodyParserErrorMiddleware } from './http-exception.filter';
 import { MetricsService } from './metrics/metrics.service';
 
@@ -68,9 +72,15 @@ export function resolveDatabaseUrl(environment: Environment, config: GatewayConf
  * both run the same app.
  */
 export function configureApp(app: NestExpressApplication, options: { rootLogger: PinoLogger; maxBodyBytes: number }): void {
+  const { MAX_REQUEST_JSON_DEPTH, MAX_REQUEST_JSON_MEMBERS } = app.get(GatewaySettings).environment;
+  const limits = { maxDepth: MAX_REQUEST_JSON_DEPTH, maxMembers: MAX_REQUEST_JSON_MEMBERS };
+  answerClientErrorsAsJson(app.getHttpServer());
   app.use(requestContextMiddleware(options.rootLogger, app.get(MetricsService)));
-  app.useBodyParser('json', { limit: options.maxBodyBytes });
-  app.use(bodyParserErrorMiddleware(new Logger('BodyParser'), app.get(SecretRedactor)));
+  // The request boundary: malformed queries, bodies and encodings are refused here, on every route (public
+  // ones included) and before authentication, so no route, pipe or log event ever sees them.
+  app.use(rejectRepeatedQueryParameters);
+  app.use(jsonBodyParser({ maxBodyBytes: options.maxBodyBytes, limits }));
+  app.use(bodyParserErrorMiddleware(new Logger('BodyParser'), limits, app.get(SecretRedactor)));
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   setupSwagger(app);

@@ -1,6 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject, Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
+import { unsupportedMediaType } from './common/json-body';
+import type { JsonLimits } from './common/json-limits';
 import { parseLenientJson } from './common/lenient-json';
 import type { RequestWithId } from './common/request-context';
 import { SecretRedactor } from './common/secret-redactor';
@@ -20,23 +22,33 @@ export class HttpExceptionFilter implements ExceptionFilter {
 }
 
 /**
- * Errors raised by express middleware (the body parser) before Nest's pipeline: same rendering. A body
- * that failed strict JSON parsing gets one lenient retry (see `parseLenientJson`) before it is a 400.
+ * Errors raised by express middleware (the body parser, the query check) before Nest's pipeline: same
+ * rendering. A body that failed strict JSON parsing gets one lenient retry (see `parseLenientJson`), under the
+ * same depth and member limits, before it is a 400.
  */
-export function bodyParserErrorMiddleware(logger: Logger, redactor: SecretRedactor) {
+export function bodyParserErrorMiddleware(logger: Logger, limits: JsonLimits, redactor: SecretRedactor) {
   return (error: unknown, request: Request & RequestWithId, response: Response, next: NextFunction): void => {
     const failed = error as BodyParserError | null;
     if (failed?.type === 'entity.parse.failed' && typeof failed.body === 'string') {
       try {
-        request.body = parseLenientJson(failed.body);
+        request.body = parseLenientJson(failed.body, limits);
         next();
         return;
-      } catch {
-        // Not JSON even leniently: report the original parse failure.
+      } catch (retryError) {
+        // Past the limits: that is the answer. Not JSON even leniently: report the original parse failure.
+        if (retryError instanceof AppException) error = retryError;
       }
+    } else if (isDecompressionError(failed)) {
+      const encoding = String(request.headers['content-encoding']).slice(0, 32);
+      error = new AppException('invalid_content_encoding', `The request body is not valid ${JSON.stringify(encoding)} data, as its Content-Encoding header says`);
     }
     renderError(error, request, response, logger, redactor);
   };
+}
+
+/** zlib's, brotli's and zstd's errors, as the body parser passes them on: a code and an errno, no body-parser type. */
+function isDecompressionError(error: BodyParserError | null): boolean {
+  return error !== null && error.type === undefined && typeof error.code === 'string' && typeof error.errno === 'number';
 }
 
 function renderError(exception: unknown, request: Request & RequestWithId, response: Response, logger: Logger, redactor: SecretRedactor): void {
@@ -62,6 +74,8 @@ function renderError(exception: unknown, request: Request & RequestWithId, respo
 interface BodyParserError {
   type?: string;
   status?: number;
+  code?: unknown;
+  errno?: unknown;
   /** The raw text of a body that failed to parse. */
   body?: unknown;
 }
@@ -75,17 +89,21 @@ export function toAppException(exception: unknown): AppException {
     case 'entity.too.large':
       return new AppException('payload_too_large', 'The request body is too large');
     case 'encoding.unsupported':
+      return new AppException('unsupported_media_type', 'Unsupported Content-Encoding: send the body uncompressed, or as gzip, deflate, br or zstd');
     case 'charset.unsupported':
-      return new AppException('unsupported_media_type', 'Unsupported request body encoding');
+      return unsupportedMediaType();
     case 'request.aborted':
     case 'request.size.invalid':
       return new AppException('invalid_json', 'The request body was incomplete');
   }
   if (exception instanceof HttpException) return fromHttpException(exception);
   if (exception instanceof QueryFailedError) {
-    const code = (exception.driverError as { code?: string } | undefined)?.code;
+    const code = (exception.driverError as { code?: string } | undefined)?.code ?? '';
     if (code === '23505') return new AppException('conflict', 'The resource already exists');
-    if (code === '22001' || code === '22P02' || code === '22021') {
+    // The backstop for values the routes' own checks let through: class 22 is PostgreSQL's "data exception"
+    // (a NUL in text or JSONB: 22021, 22P05; too long: 22001; malformed: 22P02, ...), class 54 "program limit
+    // exceeded" (too large or too deeply nested to store). Caused by the request's values, not by the server.
+    if (code.startsWith('22') || code.startsWith('54')) {
       return new AppException('validation_failed', 'A value in the request is not acceptable');
     }
   }

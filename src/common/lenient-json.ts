@@ -1,10 +1,13 @@
+import { assertJsonWithinLimits, type JsonLimits } from './json-limits';
+
 /**
  * The curl examples in LiteLLM's docs (our contract) carry `# comments` inside their JSON bodies and a
  * trailing comma here and there. Strict JSON rejects them, so a body that fails strict parsing gets one
  * more try with those two things removed. Anything else that is not JSON stays a 400.
- * Only ever runs on bodies that already failed: valid JSON pays nothing.
+ * Only ever runs on bodies that already failed: valid JSON pays nothing. What it would parse is held to the
+ * same depth and member limits as a strict body (an AppException when past them).
  */
-export function parseLenientJson(text: string): unknown {
+export function parseLenientJson(text: string, limits: JsonLimits): unknown {
   let out = '';
   for (let i = 0; i < text.length; i++) {
     const char = text[i];
@@ -20,6 +23,7 @@ export function parseLenientJson(text: string): unknown {
       out += char;
     }
   }
+  assertJsonWithinLimits(Buffer.from(out, 'utf8'), limits);
   return JSON.parse(out);
 }
 

@@ -12,6 +12,8 @@ describe('loadEnvironment', () => {
       configFileExplicit: false,
       LOG_LEVEL: 'info',
       MAX_REQUEST_BODY_BYTES: 10 * 1024 * 1024,
+      MAX_REQUEST_JSON_DEPTH: 128,
+      MAX_REQUEST_JSON_MEMBERS: 100_000,
       SHUTDOWN_GRACE_MS: 10000,
     });
     // No default host: where to listen depends on the master key's strength (bootstrap's listenHost).
@@ -33,6 +35,8 @@ describe('loadEnvironment', () => {
       SALT_KEY: 'salt',
       LOG_LEVEL: 'DEBUG',
       MAX_REQUEST_BODY_BYTES: '1024',
+      MAX_REQUEST_JSON_DEPTH: '64',
+      MAX_REQUEST_JSON_MEMBERS: '5000',
       SHUTDOWN_GRACE_MS: '0',
       LANGFUSE_HOST: 'http://langfuse:3000',
     });
@@ -46,6 +50,8 @@ describe('loadEnvironment', () => {
       SALT_KEY: 'salt',
       LOG_LEVEL: 'debug',
       MAX_REQUEST_BODY_BYTES: 1024,
+      MAX_REQUEST_JSON_DEPTH: 64,
+      MAX_REQUEST_JSON_MEMBERS: 5000,
       SHUTDOWN_GRACE_MS: 0,
       LANGFUSE_HOST: 'http://langfuse:3000',
     });
@@ -94,6 +100,10 @@ describe('loadEnvironment', () => {
     [{ DB_POOL_SIZE: '0' }, /DB_POOL_SIZE must be an integer between 1 and 1000/],
     [{ LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
     [{ MAX_REQUEST_BODY_BYTES: '-1' }, /MAX_REQUEST_BODY_BYTES must be a positive integer/],
+    [{ MAX_REQUEST_JSON_DEPTH: '5000' }, /MAX_REQUEST_JSON_DEPTH must be an integer between 16 and 1000 \(got "5000"\)/],
+    [{ MAX_REQUEST_JSON_DEPTH: '8' }, /MAX_REQUEST_JSON_DEPTH must be an integer between 16 and 1000/],
+    [{ MAX_REQUEST_JSON_MEMBERS: 'many' }, /MAX_REQUEST_JSON_MEMBERS must be an integer between 100 and 10000000/],
+    [{ MAX_REQUEST_JSON_MEMBERS: '10' }, /MAX_REQUEST_JSON_MEMBERS must be an integer between 100 and 10000000/],
     [{ SHUTDOWN_GRACE_MS: 'soon' }, /SHUTDOWN_GRACE_MS must be a non-negative integer/],
     [{ LANGFUSE_HOST: 'langfuse:3000' }, /LANGFUSE_HOST must be an http\(s\) URL/],
     [{ DATABASE_URL: 'mysql://db/x' }, /DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/],

@@ -112,6 +112,28 @@ export class Environment {
   @Min(1, { message: 'MAX_REQUEST_BODY_BYTES must be a positive integer' })
   readonly MAX_REQUEST_BODY_BYTES: number = 10 * 1024 * 1024;
 
+  /**
+   * How deeply a JSON body may nest objects and arrays. 128 is several times what a real body needs (a chat
+   * body with a tool schema nested 20 levels, each an array of objects, is about 65 deep) and far below where
+   * recursion over the parsed body runs out of stack (about 3,500 levels). Above 1,000 that margin is gone.
+   */
+  @Transform(toInteger)
+  @IsInt({ message: 'MAX_REQUEST_JSON_DEPTH must be an integer between 16 and 1000' })
+  @Min(16, { message: 'MAX_REQUEST_JSON_DEPTH must be an integer between 16 and 1000' })
+  @Max(1000, { message: 'MAX_REQUEST_JSON_DEPTH must be an integer between 16 and 1000' })
+  readonly MAX_REQUEST_JSON_DEPTH: number = 128;
+
+  /**
+   * How many members one JSON object or array of a body may have. 100,000 is 12 times the largest array a
+   * real body carries (an embedding input of 8,191 tokens; a conversation of thousands of messages) and
+   * bounds the per-element work of one container.
+   */
+  @Transform(toInteger)
+  @IsInt({ message: 'MAX_REQUEST_JSON_MEMBERS must be an integer between 100 and 10000000' })
+  @Min(100, { message: 'MAX_REQUEST_JSON_MEMBERS must be an integer between 100 and 10000000' })
+  @Max(10_000_000, { message: 'MAX_REQUEST_JSON_MEMBERS must be an integer between 100 and 10000000' })
+  readonly MAX_REQUEST_JSON_MEMBERS: number = 100_000;
+
   @Transform(toInteger)
   @IsInt({ message: 'SHUTDOWN_GRACE_MS must be a non-negative integer' })
   @Min(0, { message: 'SHUTDOWN_GRACE_MS must be a non-negative integer' })
@@ -272,6 +294,8 @@ export function loadEnvironment(env: NodeJS.ProcessEnv, argv: readonly string[] 
     SALT_KEY_PREVIOUS: read(env, 'SALT_KEY_PREVIOUS', 'LITELLM_SALT_KEY_PREVIOUS'),
     LOG_LEVEL: read(env, 'LOG_LEVEL'),
     MAX_REQUEST_BODY_BYTES: read(env, 'MAX_REQUEST_BODY_BYTES'),
+    MAX_REQUEST_JSON_DEPTH: read(env, 'MAX_REQUEST_JSON_DEPTH'),
+    MAX_REQUEST_JSON_MEMBERS: read(env, 'MAX_REQUEST_JSON_MEMBERS'),
     SHUTDOWN_GRACE_MS: read(env, 'SHUTDOWN_GRACE_MS'),
     LANGFUSE_HOST: read(env, 'LANGFUSE_HOST'),
     STORAGE_EMULATOR_HOST: read(env, 'STORAGE_EMULATOR_HOST'),

@@ -21,13 +21,18 @@ const plainKey: Principal = {
 };
 
 function contextFor(handler: () => void, headers: Record<string, string>): { context: ExecutionContext; request: Record<string, unknown> } {
-  const request: Record<string, unknown> = { headers };
+  const request: Record<string, unknown> = { headers, headersDistinct: distinct(headers) };
   const context = {
     getHandler: () => handler,
     getClass: () => class {},
     switchToHttp: () => ({ getRequest: () => request }),
   } as unknown as ExecutionContext;
   return { context, request };
+}
+
+/** `request.headersDistinct` of a request with these headers, each sent once. */
+function distinct(headers: Record<string, string>): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]]));
 }
 
 describe(ApiKeyGuard.name, () => {
@@ -83,8 +88,10 @@ describe(extractKey.name, () => {
     [{ 'x-api-key': 'sk-abc' }, 'sk-abc'],
     [{ 'api-key': 'sk-abc' }, 'sk-abc'],
     [{ 'x-litellm-api-key': 'sk-abc' }, 'sk-abc'],
+    [{ authorization: 'Bearer sk-abc', 'x-api-key': 'sk-abc' }, 'sk-abc'],
+    [{ authorization: 'Bearer sk-abc', 'api-key': '' }, 'sk-abc'],
   ])('reads %j', (headers, expected) => {
-    expect(extractKey(headers)).toBe(expected);
+    expect(extractKey(distinct(headers))).toBe(expected);
   });
 
   it.each([
@@ -97,11 +104,29 @@ describe(extractKey.name, () => {
     [{ 'x-api-key': 'sk-\u00e9' }, 'invalid_api_key'],
   ])('refuses %j with %s', (headers, code) => {
     try {
-      extractKey(headers);
+      extractKey(distinct(headers));
       throw new Error('expected a refusal');
     } catch (error) {
       expect(error).toBeInstanceOf(AppException);
       expect((error as AppException).code).toBe(code);
+    }
+  });
+
+  it.each([
+    ['two Authorization headers, the valid one first', { authorization: ['Bearer sk-valid', 'Bearer sk-other'] }, 'authorization', /the authorization header is sent 2 times/],
+    ['the same Authorization header twice', { authorization: ['Bearer sk-a', 'Bearer sk-a'] }, 'authorization', /sent 2 times/],
+    ['two x-api-key headers', { 'x-api-key': ['sk-a', 'sk-b'] }, 'x-api-key', /sent 2 times/],
+    ['Authorization and x-api-key disagreeing', { authorization: ['Bearer sk-a'], 'x-api-key': ['sk-b'] }, 'x-api-key', /authorization and x-api-key carry different keys/],
+    ['api-key and x-litellm-api-key disagreeing', { 'api-key': ['sk-a'], 'x-litellm-api-key': ['sk-b'] }, 'x-litellm-api-key', /api-key and x-litellm-api-key/],
+  ])('refuses %s with a 400 duplicate_api_key naming the header', (_name, headers, param, message) => {
+    try {
+      extractKey(headers);
+      throw new Error('expected a refusal');
+    } catch (error) {
+      expect(error).toBeInstanceOf(AppException);
+      expect(error).toMatchObject({ code: 'duplicate_api_key', status: 400, type: 'invalid_request_error', param });
+      expect((error as AppException).message).toMatch(/^Duplicate API key found: /);
+      expect((error as AppException).message).toMatch(message);
     }
   });
 });

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { AppException } from '../errors';
 import { ACCESS_LEVEL, type AccessLevel, type AuthenticatedRequest } from './auth.decorators';
 import { KeysService } from './keys.service';
@@ -28,8 +28,8 @@ export class ApiKeyGuard implements CanActivate {
     const level = this.levelOf(context);
     if (level === 'public') return true;
 
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest & { headers: IncomingHttpHeaders }>();
-    const key = extractKey(request.headers);
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest & Pick<IncomingMessage, 'headersDistinct'>>();
+    const key = extractKey(request.headersDistinct);
     // A cached key is answered without a promise: this runs on every LLM call.
     const cached = this.keys.authenticateCached(key);
     if (cached !== undefined) return authorize(request, cached, level);
@@ -64,29 +64,48 @@ function authorize(request: AuthenticatedRequest, principal: Principal, level: A
   return true;
 }
 
-/** `Authorization: Bearer <key>`, or LiteLLM's alternatives `x-api-key`, `api-key`, `x-litellm-api-key`. */
-export function extractKey(headers: IncomingHttpHeaders): string {
-  const authorization = headers.authorization;
+/** Where a key may come from: `Authorization: Bearer <key>`, or LiteLLM's alternatives. */
+const KEY_HEADERS = ['authorization', 'x-api-key', 'api-key', 'x-litellm-api-key'] as const;
+
+/**
+ * The key of a request, from every value of every key header (`request.headersDistinct`: Node keeps only the
+ * first of two `Authorization` headers in `headers`, so a second one would go unseen). Two values of one
+ * header, or two key headers that disagree, are refused: which one is meant cannot be told, and a proxy in
+ * front may have checked the other one (Kong answers "Duplicate API key found" too).
+ */
+export function extractKey(headers: Readonly<Record<string, readonly string[] | undefined>>): string {
   let key: string | undefined;
-  if (authorization !== undefined) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (!match) {
-      throw new AppException('invalid_api_key', 'Authentication Error - the Authorization header must be "Bearer <key>"');
+  let keyHeader: string | undefined;
+  for (const name of KEY_HEADERS) {
+    const values = headers[name];
+    if (values === undefined || values.length === 0) continue;
+    if (values.length > 1) throw duplicateKey(`the ${name} header is sent ${values.length} times`, name);
+    const value = name === 'authorization' ? bearerToken(values[0]) : values[0].trim();
+    if (value === '') continue;
+    if (key === undefined) {
+      key = value;
+      keyHeader = name;
+    } else if (value !== key) {
+      throw duplicateKey(`${keyHeader} and ${name} carry different keys`, name);
     }
-    key = match[1];
-  } else {
-    key = firstHeader(headers['x-api-key']) ?? firstHeader(headers['api-key']) ?? firstHeader(headers['x-litellm-api-key']);
   }
-  if (key === undefined || key.trim() === '') {
+  if (key === undefined) {
     throw new AppException('missing_api_key', 'Authentication Error - no API key passed in (use "Authorization: Bearer <key>")');
   }
-  key = key.trim();
   if (key.length > MAX_KEY_LENGTH || !KEY_CHARSET.test(key)) {
     throw new AppException('invalid_api_key', 'Authentication Error - Invalid proxy server token passed');
   }
   return key;
 }
 
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+function bearerToken(authorization: string): string {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  if (!match) {
+    throw new AppException('invalid_api_key', 'Authentication Error - the Authorization header must be "Bearer <key>"');
+  }
+  return match[1];
+}
+
+function duplicateKey(detail: string, header: string): AppException {
+  return new AppException('duplicate_api_key', `Duplicate API key found: ${detail}. Send one key, in one header`, { param: header });
 }

@@ -158,9 +158,10 @@ export class LoggingEntryPolicy {
     }
     const vars: Record<string, string> = {};
     for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
-      // LiteLLM coerces scalars to strings; nested values have no meaning for any destination.
-      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-        throw invalid(`${param}.${name}`, `${name} must be a string`);
+      // Text, except LiteLLM's one switch (`turn_off_message_logging: true`, as the README shows). A number or
+      // another boolean was silently made a string, so a typo'd `0.5` or `true` looked accepted.
+      if (typeof value !== 'string' && !(typeof value === 'boolean' && name === 'turn_off_message_logging')) {
+        throw invalid(`${param}.${name}`, `${param}.${name} must be a string`);
       }
       const text = String(value);
       if (text.length > MAX_VAR_LENGTH) throw invalid(`${param}.${name}`, `${name} is longer than ${MAX_VAR_LENGTH} characters`);

@@ -31,6 +31,12 @@ export class MetricsService {
     labelNames: ['kind', 'team', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly logHandoverFailures = new Counter({
+    name: 'gatehouse_log_handover_failures_total',
+    help: 'Log events that could not be copied to the delivery thread as they were: sent with their content replaced, or dropped',
+    labelNames: ['kind', 'team', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly outboxDepth = new Gauge({ name: 'gatehouse_log_outbox_events', help: 'Events in the outbox', labelNames: ['kind', 'status'] as const, registers: [this.registry] });
   readonly outboxOldestAge = new Gauge({
     name: 'gatehouse_log_outbox_oldest_event_age_seconds',

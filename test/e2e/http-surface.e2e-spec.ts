@@ -71,9 +71,10 @@ describe('HTTP surface: auth on every route, errors, ids, health, docs', () => {
     expect(res.status).toBe(401);
   });
 
-  it('headers beyond Node’s 16 KB limit are refused by the HTTP server itself (431), not by a 500', async () => {
+  it('headers beyond Node’s 16 KB limit are refused by the HTTP server itself (431, in the OpenAI error shape), not by a 500', async () => {
     const res = await gw.http().get('/key/info').set('Authorization', `Bearer sk-${'a'.repeat(20 * 1024)}`);
     expect(res.status).toBe(431);
+    expect(errorOf(res)).toMatchObject({ type: 'invalid_request_error', code: 'headers_too_large' });
   });
 
   it('unknown routes → 404 in the OpenAI error shape', async () => {

@@ -128,9 +128,15 @@ async function runThread(port: MessagePort, data: DeliveryThreadData): Promise<v
   let handle: ((message: ToThread) => void) | null = null;
   // Listening before Nest starts: the DeliveryWorker's first SQL runs during start-up.
   port.on('message', (message: ToThread) => {
-    if (message.type === 'sqlResult') relayedSql?.answer(message);
-    else if (handle) handle(message);
-    else early.push(message);
+    // A throw here is uncaught and ends the thread; the main thread would restart it and hand the same events
+    // over again, so one bad message would crash it over and over.
+    try {
+      if (message.type === 'sqlResult') relayedSql?.answer(message);
+      else if (handle) handle(message);
+      else early.push(message);
+    } catch (error) {
+      post(port, { type: 'log', level: 'error', message: `a ${message.type} message could not be handled: ${(error as Error).stack ?? String(error)}`, context: 'DeliveryThread' });
+    }
   });
 
   let dataSource: DataSource | null = null;
@@ -154,7 +160,9 @@ async function runThread(port: MessagePort, data: DeliveryThreadData): Promise<v
     const increments = await counters.increments();
     if (settled.length > 0 || increments.length > 0) post(port, { type: 'report', settled, counters: increments });
   };
-  const reporter = setInterval(() => void report(), Math.min(100, settings.environment.OUTBOX_WRITE_INTERVAL_MS));
+  const logFailure = (what: string) => (error: unknown) =>
+    post(port, { type: 'log', level: 'error', message: `${what} failed: ${(error as Error).stack ?? String(error)}`, context: 'DeliveryThread' });
+  const reporter = setInterval(() => void report().catch(logFailure('a report to the main thread')), Math.min(100, settings.environment.OUTBOX_WRITE_INTERVAL_MS));
 
   const answer = async (request: ThreadRequest): Promise<unknown> => {
     if (request.name === 'poll') {
@@ -177,9 +185,9 @@ async function runThread(port: MessagePort, data: DeliveryThreadData): Promise<v
     } else if (message.type === 'shutdown') {
       clearInterval(reporter);
       void (async () => {
-        await app.close();
-        await report();
-        await dataSource?.destroy();
+        await app.close().catch(logFailure('closing the delivery module'));
+        await report().catch(logFailure('the last report'));
+        await dataSource?.destroy().catch(logFailure('closing the database pool'));
         post(port, { type: 'closed' });
       })();
     }

@@ -180,11 +180,16 @@ export class LogBuffer implements OnModuleInit, BeforeApplicationShutdown {
     return this.writeUpTo(Number.POSITIVE_INFINITY);
   }
 
+  /** Runs in a timer, where a throw would end the delivery thread: failures are logged, and the events written to the outbox. */
   private tick(): void {
     this.generation++;
     const fresh = this.takePending();
-    if (fresh.length > 0) this.consumer?.deliver(fresh);
-    void this.writeUpTo(this.generation - 1);
+    try {
+      if (fresh.length > 0) this.consumer?.deliver(fresh);
+    } catch (error) {
+      this.logger.error(`${fresh.length} log event(s) could not be handed to delivery, the outbox keeps them: ${(error as Error).message}`);
+    }
+    this.writeUpTo(this.generation - 1).catch((error: Error) => this.warnThrottled(`writing to the outbox failed (${error.message}); will retry`));
   }
 
   /** Moves the events enqueued since the last tick to `unwritten`, stamped with the current generation. */

@@ -13,6 +13,7 @@ import { LogBuffer } from '../delivery/log-buffer';
 import { OutboxStore } from '../delivery/outbox.store';
 import { maskedRows } from '../privacy/mask-events';
 import { PiiMaskerCache } from '../privacy/pii-masker';
+import { handOverRows } from './clone-safe-handover';
 
 /** Rows per message when a restarted thread gets the held events again. */
 const ROWS_PER_MESSAGE = 1_000;
@@ -134,19 +135,54 @@ export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown
     const rows = this.fresh;
     this.fresh = [];
     for (const row of rows) this.held.set(row.eventId, row);
-    if (this.ready) this.post({ type: 'events', rows });
+    if (this.ready) this.postRows(rows);
+  }
+
+  /**
+   * Runs in a setImmediate or a thread's 'message' handler, where a throw would end the process: rows that
+   * cannot be copied to the thread are sent with their content replaced, or dropped, logged and counted.
+   */
+  private postRows(rows: HandedOverEvent[]): void {
+    const thread = this.thread;
+    if (thread === null) return;
+    const { replaced, dropped, error } = handOverRows(rows, (batch) => thread.postMessage({ type: 'events', rows: batch } satisfies ToThread));
+    if (error === null) return;
+    for (const row of replaced) {
+      this.held.set(row.eventId, row);
+      this.metrics.logHandoverFailures.inc({ kind: row.entry.callback_name, team: row.teamId ?? 'none', outcome: 'content_replaced' });
+    }
+    for (const row of dropped) {
+      this.held.delete(row.eventId);
+      const labels = { kind: row.entry.callback_name, team: row.teamId ?? 'none' };
+      this.metrics.logHandoverFailures.inc({ ...labels, outcome: 'dropped' });
+      this.metrics.logDropped.inc({ ...labels, reason: 'not_copyable' });
+    }
+    this.logger.error(
+      `${replaced.length + dropped.length} of ${rows.length} log event(s) could not be copied to the delivery thread (${error.name}: ${error.message}): ` +
+        `${replaced.length} sent with their content replaced, ${dropped.length} dropped (${replaced.map((row) => row.eventId).concat(dropped.map((row) => row.eventId)).slice(0, 5).join(', ')})`,
+    );
   }
 
   private request(request: ThreadRequest): Promise<unknown> {
     const id = this.nextRequestId++;
     return new Promise((resolveRequest, reject) => {
       this.requests.set(id, { request, resolve: resolveRequest, reject });
-      if (this.ready) this.post({ type: 'request', id, request });
+      if (this.ready && !this.post({ type: 'request', id, request })) {
+        this.requests.delete(id);
+        reject(new Error('the request could not be sent to the delivery thread'));
+      }
     });
   }
 
-  private post(message: ToThread): void {
-    this.thread?.postMessage(message);
+  /** Messages other than events (requests, SQL results, shutdown): a failure is logged and reported to the caller. */
+  private post(message: Exclude<ToThread, { type: 'events' }>): boolean {
+    try {
+      this.thread?.postMessage(message);
+      return true;
+    } catch (error) {
+      this.logger.error(`a ${message.type} message could not be sent to the delivery thread: ${(error as Error).message}`);
+      return false;
+    }
   }
 
   private start(): Promise<void> {
@@ -159,14 +195,19 @@ export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown
     this.ready = false;
     return new Promise((resolveStarted, rejectStarted) => {
       thread.on('message', (message: FromThread) => {
-        if (message.type === 'ready') {
-          this.onReady();
-          resolveStarted();
-        } else if (message.type === 'failed') {
-          rejectStarted(new Error(`the delivery thread did not start: ${message.error}`));
-          void thread.terminate();
-        } else {
-          this.onMessage(message);
+        // A throw in a 'message' handler is uncaught: it would end the process.
+        try {
+          if (message.type === 'ready') {
+            this.onReady();
+            resolveStarted();
+          } else if (message.type === 'failed') {
+            rejectStarted(new Error(`the delivery thread did not start: ${message.error}`));
+            void thread.terminate();
+          } else {
+            this.onMessage(message);
+          }
+        } catch (error) {
+          this.logger.error(`a ${message.type} message from the delivery thread could not be handled: ${(error as Error).stack ?? String(error)}`);
         }
       });
       thread.on('error', (error: Error) => this.logger.error(`delivery thread failed: ${error.stack ?? error.message}`));
@@ -182,9 +223,19 @@ export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown
     });
   }
 
+  /** Runs in a timer: a thread that cannot even be created (new Worker throws) is tried again later, not thrown. */
   private restart(): void {
     if (this.stopping) return;
-    this.start().then(
+    let started: Promise<void>;
+    try {
+      started = this.start();
+    } catch (error) {
+      this.logger.error(`the delivery thread could not be created: ${(error as Error).message}`);
+      this.restartDelayMs = Math.min(MAX_RESTART_DELAY_MS, this.restartDelayMs * 2);
+      setTimeout(() => this.restart(), this.restartDelayMs).unref();
+      return;
+    }
+    started.then(
       () => (this.restartDelayMs = 500),
       (error: Error) => {
         this.logger.error(error.message);
@@ -197,7 +248,7 @@ export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown
   private onReady(): void {
     this.ready = true;
     const rows = [...this.held.values()];
-    for (let start = 0; start < rows.length; start += ROWS_PER_MESSAGE) this.post({ type: 'events', rows: rows.slice(start, start + ROWS_PER_MESSAGE) });
+    for (let start = 0; start < rows.length; start += ROWS_PER_MESSAGE) this.postRows(rows.slice(start, start + ROWS_PER_MESSAGE));
     for (const [id, { request }] of this.requests) this.post({ type: 'request', id, request });
   }
 
@@ -216,7 +267,9 @@ export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown
       }
       case 'sql':
         this.db.query(message.sql, message.params).then(
-          (result: unknown) => this.post({ type: 'sqlResult', id: message.id, result }),
+          (result: unknown) => {
+            if (!this.post({ type: 'sqlResult', id: message.id, result })) this.post({ type: 'sqlResult', id: message.id, error: 'the result could not be copied to the delivery thread' });
+          },
           (error: Error) => this.post({ type: 'sqlResult', id: message.id, error: error.message }),
         );
         return;
