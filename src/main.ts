@@ -9,7 +9,7 @@ import { SecretRedactor } from './common/secret-redactor';
 import { loadEnvironment } from './config/environment';
 import { ConfigValidationError, loadGatewayConfig } from './config/gateway-config';
 import { GatewaySettings } from './config/gateway-settings';
-import { DataDirLockedError, startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedded-postgres';
+import { DataDirError, startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedded-postgres';
 
 async function main(): Promise<void> {
   let logger: Logger = createRootLogger('info');
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     );
     handleShutdown(app, embedded, logger, environment.SHUTDOWN_GRACE_MS);
   } catch (error) {
-    const known = error instanceof StartupError || error instanceof ConfigValidationError || error instanceof DataDirLockedError;
+    const known = error instanceof StartupError || error instanceof ConfigValidationError || error instanceof DataDirError;
     logger.fatal(known ? error.message : { err: error }, known ? undefined : 'start-up failed');
     // Also plainly on stderr: a person at a terminal should not have to read escaped JSON to fix a typo.
     if (known) process.stderr.write(`\n${error.message}\n\n`);

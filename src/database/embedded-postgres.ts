@@ -33,7 +33,9 @@ const SOCKET_NAME = `.s.PGSQL.${SOCKET_PORT}`;
 /** sun_path holds 108 bytes on Linux (104 on macOS), terminator included. */
 const MAX_SOCKET_PATH_BYTES = 103;
 
-export class DataDirLockedError extends Error {}
+/** The data directory cannot be used: a problem for the operator, reported without a stack trace. */
+export class DataDirError extends Error {}
+export class DataDirLockedError extends DataDirError {}
 
 /**
  * The worker's code, evaluated as CommonJS (so one source serves ts-jest and the built app); the packages
@@ -127,7 +129,11 @@ interface SocketDirectory {
 
 function privateSocketDirectory(dataDir: string | null): SocketDirectory {
   if (dataDir !== null) {
-    chmodSync(dataDir, 0o700);
+    try {
+      chmodSync(dataDir, 0o700);
+    } catch (error) {
+      throw unusableDataDir(dataDir, 'make private (chmod 0700)', error);
+    }
     if (Buffer.byteLength(join(dataDir, SOCKET_NAME)) <= MAX_SOCKET_PATH_BYTES) {
       return { path: dataDir, remove: () => rmSync(join(dataDir, SOCKET_NAME), { force: true }) };
     }
@@ -168,7 +174,11 @@ function nextMessage(worker: Worker): Promise<WorkerMessage> {
  * power loss) is taken over; a lock held by a live process refuses start-up.
  */
 export function acquireDataDirLock(dataDir: string): () => void {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw unusableDataDir(dataDir, 'create', error);
+  }
   const lockPath = join(dataDir, 'gatehouse.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -182,7 +192,7 @@ export function acquireDataDirLock(dataDir: string): () => void {
         rmSync(lockPath, { force: true });
       };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw unusableDataDir(dataDir, 'write the lock file in', error);
       const holder = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
       if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
         throw new DataDirLockedError(
@@ -203,4 +213,12 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+function unusableDataDir(dataDir: string, action: string, error: unknown): DataDirError {
+  const reason = (error as NodeJS.ErrnoException | null)?.code ?? String(error);
+  return new DataDirError(
+    `Cannot ${action} the data directory ${dataDir} (${reason}). It holds the embedded database's files, lock and socket: ` +
+      'run the gateway as its owner, or point DATA_DIR at a directory of its own.',
+  );
 }

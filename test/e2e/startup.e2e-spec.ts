@@ -121,6 +121,17 @@ describe('start-up, configuration and shutdown of the real process', () => {
     expect(await third.waitForExit()).toBe(0);
   });
 
+  it('refuses a data directory it cannot use with a plain message, not a stack trace', async () => {
+    const config = writeConfig('unusable-dir.yaml', 'model_list: []\n');
+    // A directory under a regular file cannot exist, whoever asks (root included).
+    const dataUnderFile = join(writeConfig('not-a-directory', ''), 'data');
+    const gateway = await spawnGateway({ env: { DATA_DIR: dataUnderFile, CONFIG_FILE: config, MASTER_KEY: strongKey } });
+    running.push(gateway);
+    expect(await gateway.waitForExit()).toBe(1);
+    expect(gateway.output()).toContain(`Cannot create the data directory ${dataUnderFile} (ENOTDIR)`);
+    expect(gateway.output()).not.toMatch(/\n\s+at /);
+  });
+
   it('takes over a lock left by a process that died (SIGKILL)', async () => {
     writeFileSync(join(dataDir, 'gatehouse.lock'), '999999');
     const config = writeConfig('ok2.yaml', 'model_list: []\n');
