@@ -9,6 +9,7 @@ import { SecretRedactor } from './common/secret-redactor';
 import { loadEnvironment } from './config/environment';
 import { ConfigValidationError, loadGatewayConfig } from './config/gateway-config';
 import { GatewaySettings } from './config/gateway-settings';
+import { DeploymentConfigError, DeploymentTable } from './completions/deployment-table';
 import { DataDirError, startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedded-postgres';
 
 async function main(): Promise<void> {
@@ -37,6 +38,9 @@ async function main(): Promise<void> {
       );
     }
 
+    // Every deployment's problems (an unset variable, a missing credential) stop start-up here, before anything runs.
+    DeploymentTable.check(config.modelList, process.env);
+
     const databaseUrl = resolveDatabaseUrl(environment, config, process.env);
     if (databaseUrl === null) {
       embedded = await startEmbeddedPostgres({ dataDir: environment.DATA_DIR });
@@ -59,7 +63,7 @@ async function main(): Promise<void> {
     );
     handleShutdown(app, embedded, logger, environment.SHUTDOWN_GRACE_MS);
   } catch (error) {
-    const known = error instanceof StartupError || error instanceof ConfigValidationError || error instanceof DataDirError;
+    const known = error instanceof StartupError || error instanceof ConfigValidationError || error instanceof DataDirError || error instanceof DeploymentConfigError;
     logger.fatal(known ? error.message : { err: error }, known ? undefined : 'start-up failed');
     // Also plainly on stderr: a person at a terminal should not have to read escaped JSON to fix a typo.
     if (known) process.stderr.write(`\n${error.message}\n\n`);

@@ -7,7 +7,7 @@ import { SecretRedactor } from '../common/secret-redactor';
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
 import { CallTracker, CLIENT_GONE, type TrackedRequest } from './call-tracker';
-import { DeploymentTable, type CompiledDeployment, type ModelGroup } from './deployment-table';
+import { DeploymentTable, withRequestDefaults, type CompiledDeployment, type ModelGroup } from './deployment-table';
 import { mockChatCompletion, mockChatStream, mockEmbeddings } from './mock-provider';
 import {
   asRequestBody,
@@ -17,12 +17,12 @@ import {
   requireEmbeddingInput,
   requireMessages,
   requireModel,
-  upstreamBody,
   type RequestBody,
 } from './request-body';
+import type { Endpoint, ProviderCall, UpstreamRequest } from './providers/provider';
 import { SSE_HEADERS } from './sse-relay';
-import { forwardOnce, type Endpoint, type RememberAnswer } from './upstream-forwarder';
-import type { UpstreamFailure } from './upstream-errors';
+import { forwardOnce, type RememberAnswer } from './upstream-forwarder';
+import { requestFailure, type UpstreamFailure } from './upstream-errors';
 
 export interface ModelListResponse {
   object: 'list';
@@ -212,32 +212,39 @@ export class CompletionsService implements OnModuleDestroy {
     const count = deployments.length;
     const start = DeploymentTable.nextStart(group);
     let last: UpstreamFailure | null = null;
-    let payload = '';
-    let payloadModel: string | null = null;
 
     for (let k = 0; k < count; k++) {
       const deployment = deployments[(start + k) % count];
       call.deployment = deployment;
-      if (deployment.provider === 'mock') {
+      const target = deployment.target;
+      if (target === null) {
         this.answerLocally(call, res, deployment, endpoint, messages);
         return;
       }
-      if (deployment.provider === 'unsupported' || deployment.pool === null) {
+      if (!target.endpoints.has(endpoint)) {
         last = {
-          exception: new AppException(
-            'upstream_error',
-            `Provider '${deployment.providerLabel}' of model '${group.name}' is not supported by this gateway`,
-          ),
+          exception: new AppException('validation_failed', `Model '${group.name}' (${deployment.providerLabel}) does not offer ${endpoint}`, { param: 'model' }),
           retryable: true,
         };
         continue;
       }
-      if (payloadModel !== deployment.upstreamModel) {
-        payload = upstreamBody(body, deployment.upstreamModel, call.stream);
-        payloadModel = deployment.upstreamModel;
+      const providerCall: ProviderCall = {
+        endpoint,
+        stream: call.stream,
+        body: withRequestDefaults(body, deployment.requestDefaults),
+        upstreamModel: deployment.upstreamModel,
+        callId: call.callId,
+      };
+      let request: UpstreamRequest;
+      try {
+        const prepared = target.request(providerCall);
+        request = prepared instanceof Promise ? await prepared : prepared;
+      } catch (error) {
+        last = requestFailure(error, deployment.providerLabel, this.redactor);
+        continue;
       }
       for (let attempt = 0; attempt <= deployment.maxRetries; attempt++) {
-        const failure = await forwardOnce(call, res, deployment, endpoint, payload, this.remember, this.redactor);
+        const failure = await forwardOnce(call, res, deployment, providerCall, request, this.remember, this.redactor);
         if (failure === null) {
           return;
         }

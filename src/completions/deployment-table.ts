@@ -1,35 +1,68 @@
 import { createHash } from 'node:crypto';
 import { Pool } from 'undici';
-import { resolveEnvReference } from '../config/env-reference';
 import type { ModelDeployment } from '../config/gateway-config.types';
+import { listPrice } from './prices/price-list';
+import { DeploymentSource } from './providers/deployment-source';
+import type { ProviderDeployment } from './providers/provider';
+import { MOCK_PREFIX, providerFor, SUPPORTED_PREFIXES } from './providers/registry';
+import type { RequestBody } from './request-body';
 
-export type ProviderKind = 'openai' | 'mock' | 'unsupported';
-
-/** LiteLLM spellings of "any server that speaks the OpenAI wire format". */
-const OPENAI_COMPATIBLE_PREFIXES = new Set(['openai', 'custom_openai', 'openai_like', 'hosted_vllm']);
-
-export const DEFAULT_API_BASE = 'https://api.openai.com/v1';
 export const DEFAULT_TIMEOUT_SECONDS = 600;
 export const DEFAULT_MAX_RETRIES = 0;
 export const DEFAULT_MOCK_RESPONSE = 'This is a mock response from Gatehouse.';
 
+/**
+ * OpenAI request parameters a deployment may set in `litellm_params` as defaults (LiteLLM passes them to every
+ * call; a value in the request wins). `extra_body` is merged in field by field.
+ */
+export const REQUEST_DEFAULT_PARAMS: readonly string[] = [
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'max_completion_tokens',
+  'n',
+  'stop',
+  'presence_penalty',
+  'frequency_penalty',
+  'logit_bias',
+  'logprobs',
+  'top_logprobs',
+  'seed',
+  'response_format',
+  'user',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'reasoning_effort',
+  'service_tier',
+  'modalities',
+  'audio',
+  'prediction',
+  'store',
+  'verbosity',
+  'web_search_options',
+  'dimensions',
+  'encoding_format',
+];
+
+/** Settings the table itself reads; the rest belong to the provider (or are warned about as unused). */
+const TABLE_PARAMS = ['timeout', 'stream_timeout', 'max_retries', 'mock_response', 'custom_llm_provider', 'input_cost_per_token', 'output_cost_per_token', 'extra_body'];
+
 /** One `model_list` entry, compiled once at boot so the request path only reads fields. */
 export interface CompiledDeployment {
   readonly modelName: string;
-  readonly provider: ProviderKind;
-  /** The provider prefix as written (`openai`, `mock`, `azure`, ...), for the record and error messages. */
+  /** LiteLLM's `custom_llm_provider`, for the record and error messages (`openai`, `azure`, `groq`, `mock`, ...). */
   readonly providerLabel: string;
   /** Model name sent upstream: `litellm_params.model` without its provider prefix. */
   readonly upstreamModel: string;
   readonly modelId: string;
-  /** For the record: origin + path, no credentials, no query, no trailing slash. Null for local providers. */
+  /** For the record: origin + path, no credentials, no query, no trailing slash. Null for the offline provider. */
   readonly apiBaseForLog: string | null;
+  /** How to call the upstream; null for the offline provider, which the gateway answers itself. */
+  readonly target: ProviderDeployment | null;
   readonly pool: Pool | null;
-  /** Path prefix on the pool's origin (e.g. `/v1`), and the query string of api_base kept for every call. */
-  readonly chatPath: string;
-  readonly embeddingsPath: string;
-  /** Pre-built so no per-request header object is assembled. */
-  readonly headers: Readonly<Record<string, string>>;
+  /** Request parameters from `litellm_params` that a call gets unless it sets them; null when there are none. */
+  readonly requestDefaults: Readonly<RequestBody> | null;
   readonly timeoutMs: number;
   readonly streamTimeoutMs: number;
   readonly maxRetries: number;
@@ -50,11 +83,22 @@ export interface DeploymentTableOptions {
   /** Upper bound on sockets per upstream origin. */
   readonly connectionsPerOrigin?: number;
   readonly onWarning?: (message: string) => void;
+  /** False for a dry run (`DeploymentTable.check`): compiled, but no connection pool is made. */
+  readonly pools?: boolean;
+}
+
+/** Deployments that cannot be used as configured: every problem, each naming its deployment. */
+export class DeploymentConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid model_list (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+    this.name = 'DeploymentConfigError';
+  }
 }
 
 /**
- * Routing table for `model_list`: model name → deployments, plus one keep-alive undici Pool per upstream
- * origin shared by every deployment on it.
+ * Routing table for `model_list`: model name → deployments, each compiled by its provider, plus one keep-alive undici
+ * Pool per upstream origin shared by every deployment on it. Problems (an unknown provider, a missing credential or
+ * base URL, an unset variable) stop start-up together; settings nobody reads are named in a warning.
  */
 export class DeploymentTable {
   private readonly groups = new Map<string, ModelGroup>();
@@ -64,8 +108,10 @@ export class DeploymentTable {
 
   constructor(modelList: readonly ModelDeployment[], private readonly options: DeploymentTableOptions) {
     const names: string[] = [];
+    const problems: string[] = [];
     modelList.forEach((entry, index) => {
-      const compiled = this.compile(entry, index);
+      const compiled = this.compile(entry, index, problems);
+      if (compiled === null) return;
       let group = this.groups.get(entry.model_name);
       if (!group) {
         group = { name: entry.model_name, deployments: [], cursor: 0 };
@@ -74,7 +120,19 @@ export class DeploymentTable {
       }
       (group.deployments as CompiledDeployment[]).push(compiled);
     });
+    if (problems.length > 0) {
+      void this.close();
+      throw new DeploymentConfigError(problems);
+    }
     this.modelNames = names;
+  }
+
+  /**
+   * Compiles `modelList` without making any connection pool, so start-up can stop on a problem before the database
+   * and the HTTP server start. Throws DeploymentConfigError.
+   */
+  static check(modelList: readonly ModelDeployment[], env: NodeJS.ProcessEnv): void {
+    new DeploymentTable(modelList, { env, pools: false });
   }
 
   group(modelName: string): ModelGroup | undefined {
@@ -94,78 +152,63 @@ export class DeploymentTable {
     await Promise.all(pools.map((pool) => pool.close().catch(() => undefined)));
   }
 
-  private compile(entry: ModelDeployment, index: number): CompiledDeployment {
-    const params = entry.litellm_params;
-    const slash = params.model.indexOf('/');
-    const prefix = slash === -1 ? 'openai' : params.model.slice(0, slash);
-    const upstreamModel = slash === -1 ? params.model : params.model.slice(slash + 1);
-    const mockResponse = typeof params.mock_response === 'string' ? params.mock_response : null;
+  private compile(entry: ModelDeployment, index: number, problems: string[]): CompiledDeployment | null {
+    const model = entry.litellm_params.model;
+    const slash = model.indexOf('/');
+    const prefix = slash === -1 ? 'openai' : model.slice(0, slash);
+    const upstreamModel = slash === -1 ? model : model.slice(slash + 1);
+    const source = new DeploymentSource(index, entry, prefix, upstreamModel, this.options.env, problems);
+    const problemsBefore = problems.length;
 
-    let provider: ProviderKind;
-    if (prefix === 'mock' || mockResponse !== null) {
-      provider = 'mock';
-    } else if (OPENAI_COMPATIBLE_PREFIXES.has(prefix)) {
-      provider = 'openai';
-    } else {
-      provider = 'unsupported';
-      this.options.onWarning?.(
-        `model_list[${index}] (${entry.model_name}): provider '${prefix}' is not supported; calls to it will fail`,
-      );
+    const mockResponse = source.string('mock_response');
+    const provider = prefix === MOCK_PREFIX || mockResponse !== undefined ? null : providerFor(prefix);
+    if (provider === undefined) {
+      source.problem(`provider \`${prefix}\` is not supported (supported: ${SUPPORTED_PREFIXES.join(', ')})`);
+      return null;
     }
-
-    const timeoutSeconds = positiveNumber(params.timeout) ?? DEFAULT_TIMEOUT_SECONDS;
-    const streamTimeoutSeconds = positiveNumber(params.stream_timeout) ?? timeoutSeconds;
-    const maxRetries =
-      typeof params.max_retries === 'number' && Number.isInteger(params.max_retries) && params.max_retries >= 0
-        ? params.max_retries
-        : DEFAULT_MAX_RETRIES;
+    const target = provider === null ? null : provider.compile(source);
+    const timeoutSeconds = positive(source.number('timeout')) ?? DEFAULT_TIMEOUT_SECONDS;
+    const streamTimeoutSeconds = positive(source.number('stream_timeout')) ?? timeoutSeconds;
+    const retries = source.number('max_retries');
     const info: Readonly<Record<string, unknown>> = entry.model_info ?? {};
+    const prices = this.prices(source, info, provider?.name ?? MOCK_PREFIX);
+    const requestDefaults = readRequestDefaults(source);
+    for (const name of TABLE_PARAMS) source.raw(name);
+    const unread = source.unread();
+    if (unread.length > 0) {
+      this.options.onWarning?.(`${source.label}: litellm_params ${unread.join(', ')} ${unread.length === 1 ? 'is' : 'are'} not used by Gatehouse and ignored`);
+    }
+    if (problems.length > problemsBefore) return null;
 
-    const base = {
+    return {
       modelName: entry.model_name,
-      provider,
-      providerLabel: provider === 'mock' ? 'mock' : prefix,
+      providerLabel: provider === null ? MOCK_PREFIX : prefix,
       upstreamModel,
       modelId: typeof info.id === 'string' && info.id !== '' ? info.id : generatedModelId(entry, index),
+      apiBaseForLog: target?.apiBaseForLog ?? null,
+      target,
+      pool: target === null || this.options.pools === false ? null : this.poolFor(target.origin),
+      requestDefaults,
       timeoutMs: timeoutSeconds * 1000,
       streamTimeoutMs: streamTimeoutSeconds * 1000,
-      maxRetries,
-      mockResponse: provider === 'mock' ? (mockResponse ?? DEFAULT_MOCK_RESPONSE) : null,
-      inputCostPerToken: nonNegativeNumber(info.input_cost_per_token),
-      outputCostPerToken: nonNegativeNumber(info.output_cost_per_token),
+      maxRetries: retries !== undefined && Number.isInteger(retries) && retries >= 0 ? retries : DEFAULT_MAX_RETRIES,
+      mockResponse: provider === null ? (mockResponse ?? DEFAULT_MOCK_RESPONSE) : null,
+      ...prices,
     };
-    if (provider !== 'openai') {
-      return { ...base, apiBaseForLog: null, pool: null, chatPath: '', embeddingsPath: '', headers: {} };
-    }
+  }
 
-    const apiBase = params.api_base ?? DEFAULT_API_BASE;
-    let url: URL;
-    try {
-      url = new URL(apiBase);
-    } catch {
-      throw new Error(`model_list[${index}] (${entry.model_name}): api_base is not a valid URL`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new Error(`model_list[${index}] (${entry.model_name}): api_base must be http(s)`);
-    }
-    const basePath = url.pathname.replace(/\/+$/, '');
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-    const apiKey = params.api_key === undefined ? undefined : resolveEnvReference(params.api_key, this.options.env);
-    if (params.api_key !== undefined && apiKey === undefined) {
-      this.options.onWarning?.(
-        `model_list[${index}] (${entry.model_name}): api_key references an unset environment variable; calls go without a key`,
-      );
-    }
-    if (apiKey) {
-      headers.authorization = `Bearer ${apiKey}`;
-    }
+  /**
+   * Per-token prices: `litellm_params` wins over `model_info` (LiteLLM reads both), which wins over the list
+   * price of the model (`model_info.base_model` for deployments whose name is not the model's, as on Azure).
+   */
+  private prices(source: DeploymentSource, info: Readonly<Record<string, unknown>>, providerName: string): { inputCostPerToken: number; outputCostPerToken: number } {
+    const baseModel = typeof info.base_model === 'string' && info.base_model !== '' ? info.base_model : source.upstreamModel;
+    const listed = listPrice(providerName, baseModel);
+    const pick = (name: 'input_cost_per_token' | 'output_cost_per_token', fallback: number): number =>
+      nonNegative(source.number(name)) ?? nonNegative(info[name]) ?? fallback;
     return {
-      ...base,
-      apiBaseForLog: url.origin + basePath,
-      pool: this.poolFor(url.origin),
-      chatPath: `${basePath}/chat/completions${url.search}`,
-      embeddingsPath: `${basePath}/embeddings${url.search}`,
-      headers,
+      inputCostPerToken: pick('input_cost_per_token', listed?.inputCostPerToken ?? 0),
+      outputCostPerToken: pick('output_cost_per_token', listed?.outputCostPerToken ?? 0),
     };
   }
 
@@ -183,18 +226,42 @@ export class DeploymentTable {
   }
 }
 
-function positiveNumber(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+/** The request parameters `litellm_params` sets, `extra_body`'s fields first; null when there are none. */
+function readRequestDefaults(source: DeploymentSource): RequestBody | null {
+  const defaults: RequestBody = {};
+  const extraBody = source.raw('extra_body');
+  if (extraBody !== undefined && extraBody !== null) {
+    if (typeof extraBody === 'object' && !Array.isArray(extraBody)) Object.assign(defaults, extraBody);
+    else source.problem('litellm_params.extra_body must be a mapping');
+  }
+  for (const name of REQUEST_DEFAULT_PARAMS) {
+    if (!source.has(name)) continue;
+    const value = source.raw(name);
+    defaults[name] = typeof value === 'string' ? source.resolve(name, value) : value;
+  }
+  return Object.keys(defaults).length > 0 ? defaults : null;
 }
 
-function nonNegativeNumber(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
+/** The call's body with the deployment's defaults under it: the caller's own values win. */
+export function withRequestDefaults(body: RequestBody, defaults: Readonly<RequestBody> | null): RequestBody {
+  if (defaults === null) return body;
+  const merged: RequestBody = { ...defaults };
+  for (const key in body) merged[key] = body[key];
+  return merged;
+}
+
+function positive(value: number | undefined): number | undefined {
+  return value !== undefined && value > 0 ? value : undefined;
+}
+
+function nonNegative(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
 /** Stable across restarts for an unchanged config, so logs of one deployment group together; never hashes the key. */
 function generatedModelId(entry: ModelDeployment, index: number): string {
   return createHash('sha256')
-    .update(`${index}\0${entry.model_name}\0${entry.litellm_params.model}\0${entry.litellm_params.api_base ?? ''}`)
+    .update(`${index}\0${entry.model_name}\0${entry.litellm_params.model}\0${typeof entry.litellm_params.api_base === 'string' ? entry.litellm_params.api_base : ''}`)
     .digest('hex')
     .slice(0, 16);
 }

@@ -1,5 +1,5 @@
 import { REDACTION_MARKER, SecretRedactor } from '../common/secret-redactor';
-import { errorCode, failureFromStatus, failureFromTransport, midStreamFailure, notAnEventStream, streamFaultFailure } from './upstream-errors';
+import { errorCode, failureFromStatus, failureFromTransport, midStreamFailure, notAStream, streamFaultFailure } from './upstream-errors';
 
 describe('upstream error mapping', () => {
   const providerKey = 'configured-provider-key-0042';
@@ -74,10 +74,10 @@ describe('upstream error mapping', () => {
     expect(error.message).toBe(`openai upstream error in the stream: key ${REDACTION_MARKER} revoked`);
     const malformed = streamFaultFailure({ kind: 'malformed' }, 'openai', redactor);
     expect([malformed.code, malformed.status, malformed.type]).toEqual(['upstream_protocol_error', 502, 'api_error']);
-    const wrongType = notAnEventStream('openai', 'application/json; charset=utf-8');
+    const wrongType = notAStream('openai', 'application/json; charset=utf-8', ['text/event-stream']);
     expect([wrongType.exception.code, wrongType.retryable]).toEqual(['upstream_protocol_error', true]);
     expect(wrongType.exception.message).toContain('application/json');
-    expect(notAnEventStream('openai', `x ${providerKey}`).exception.message).not.toContain(providerKey);
+    expect(notAStream('openai', `x ${providerKey}`, ['text/event-stream']).exception.message).not.toContain(providerKey);
   });
 
   it('finds the code inside AggregateErrors', () => {

@@ -1,5 +1,6 @@
 import type { SecretRedactor } from '../common/secret-redactor';
 import { AppException } from '../errors';
+import { UpstreamErrorEvent, UpstreamProtocolError } from './providers/provider';
 import { MAX_EVENT_CHARS, type StreamFault } from './sse-relay';
 
 /**
@@ -19,13 +20,15 @@ export function failureFromStatus(params: {
   retryAfter: string | undefined;
   contentType: string | undefined;
   body: string;
+  /** The message as the provider's own reading of the body found it (see ProviderDeployment.readError). */
+  message?: string | null;
   provider: string;
   /** The upstream's text may quote a credential (OpenAI's 401 does): it is redacted before it goes anywhere. */
   redactor: SecretRedactor;
 }): UpstreamFailure {
   const { status, provider, redactor } = params;
   const parsed = parseErrorBody(params.body);
-  const raw = parsed.message ?? nonJsonSnippet(params.body, params.contentType);
+  const raw = params.message ?? parsed.message ?? nonJsonSnippet(params.body, params.contentType);
   const detail = raw === null ? null : redactor.redact(raw);
   const param = parsed.param === null ? null : redactor.redact(parsed.param);
   const message = clip(
@@ -139,12 +142,33 @@ export function streamFaultFailure(fault: StreamFault, provider: string, redacto
   return new AppException('upstream_error', clip(`${provider} upstream error in the stream: ${detail}`));
 }
 
-/** A streamed 2xx that is not an event stream: nothing was sent yet, so another deployment may still answer. */
-export function notAnEventStream(provider: string, contentType: string): UpstreamFailure {
+/** A streamed 2xx in another format than the provider streams in: nothing was sent yet, so another deployment may still answer. */
+export function notAStream(provider: string, contentType: string, expected: readonly string[]): UpstreamFailure {
   const mediaType = contentType.split(';')[0].trim().toLowerCase();
   const shown = /^[a-z0-9.+-]{1,64}\/[a-z0-9.+-]{1,64}$/.test(mediaType) ? mediaType : 'another content type';
   return {
-    exception: new AppException('upstream_protocol_error', `The ${provider} upstream answered a streaming request with ${shown}, not text/event-stream`),
+    exception: new AppException('upstream_protocol_error', `The ${provider} upstream answered a streaming request with ${shown}, not ${expected.join(' or ')}`),
+    retryable: true,
+  };
+}
+
+/**
+ * What a provider's translation threw: the provider's own error event (its message redacted) or an answer that is
+ * not in the provider's format. The format error's text is the gateway's own (it never quotes the upstream's bytes).
+ */
+export function translationFailure(error: unknown, provider: string, redactor: SecretRedactor): AppException {
+  if (error instanceof UpstreamErrorEvent) {
+    return new AppException('upstream_error', clip(`${provider} upstream error in the stream: ${redactor.redact(error.message)}`));
+  }
+  const reason = error instanceof UpstreamProtocolError ? error.message : 'its answer could not be read';
+  return new AppException('upstream_protocol_error', clip(`The ${provider} upstream answered in an unexpected format: ${reason}`));
+}
+
+/** The deployment could not even build its request (an Entra ID or OAuth token refused, say): the next deployment may. */
+export function requestFailure(error: unknown, provider: string, redactor: SecretRedactor): UpstreamFailure {
+  const reason = error instanceof Error ? error.message : String(error);
+  return {
+    exception: new AppException('upstream_error', clip(`The ${provider} upstream call could not be prepared: ${redactor.redact(reason)}`)),
     retryable: true,
   };
 }

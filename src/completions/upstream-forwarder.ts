@@ -4,19 +4,20 @@ import { CachedAnswer, isReplayableStream } from '../cache/cached-answer';
 import type { SecretRedactor } from '../common/secret-redactor';
 import { toErrorBody, type AppException } from '../errors';
 import { CLIENT_GONE, type CallTracker } from './call-tracker';
+import { ChunkRelay } from './chunk-relay';
 import type { CompiledDeployment } from './deployment-table';
+import type { ProviderCall, ProviderDeployment, StreamTranslator, Translation, UpstreamRequest } from './providers/provider';
 import { callerWantsUsageChunk, type RequestBody } from './request-body';
 import { SSE_HEADERS, SseRelay } from './sse-relay';
 import {
   failureFromStatus,
   failureFromTransport,
   midStreamFailure,
-  notAnEventStream,
+  notAStream,
   streamFaultFailure,
+  translationFailure,
   type UpstreamFailure,
 } from './upstream-errors';
-
-export type Endpoint = 'chat' | 'embeddings';
 
 /** Offers the answer just sent to the response cache, which decides whether to keep it. */
 export type RememberAnswer = (call: CallTracker, answer: () => CachedAnswer | null) => void;
@@ -24,31 +25,33 @@ export type RememberAnswer = (call: CallTracker, answer: () => CachedAnswer | nu
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 /**
- * One upstream call to one deployment, with undici: the answer goes back to the client as it arrives (plain
- * JSON as the upstream's bytes, streams through an SseRelay) and the call's tracker is told how it ended.
- * Resolves null once the client has been answered, or the failure for the router to retry or answer with.
- * Upstream error text passes `redactor` before it reaches anyone.
+ * One upstream call to one deployment, with undici: the answer goes back to the client as it arrives and the call's
+ * tracker is told how it ended. An upstream that speaks OpenAI is relayed as its bytes (plain JSON, or events through
+ * an SseRelay); any other goes through its provider's Translation (answers parsed and rebuilt, streams turned into
+ * OpenAI chunks by a StreamTranslator and written by a ChunkRelay). Resolves null once the client has been answered,
+ * or the failure for the router to retry or answer with. Upstream error text passes `redactor` before it reaches anyone.
  */
 export async function forwardOnce(
   call: CallTracker,
   res: ServerResponse,
   deployment: CompiledDeployment,
-  endpoint: Endpoint,
-  payload: string,
+  providerCall: ProviderCall,
+  request: UpstreamRequest,
   remember: RememberAnswer,
   redactor: SecretRedactor,
 ): Promise<UpstreamFailure | null> {
   const stream = call.stream;
   const timeoutMs = stream ? deployment.streamTimeoutMs : deployment.timeoutMs;
   const provider = deployment.providerLabel;
+  const target = deployment.target as ProviderDeployment;
   let upstream: Dispatcher.ResponseData;
   try {
     call.dispatched();
     upstream = await (deployment.pool as NonNullable<CompiledDeployment['pool']>).request({
-      path: endpoint === 'chat' ? deployment.chatPath : deployment.embeddingsPath,
+      path: request.path,
       method: 'POST',
-      headers: deployment.headers,
-      body: payload,
+      headers: request.headers,
+      body: request.body,
       signal: call.upstreamAbort,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
@@ -70,15 +73,18 @@ export async function forwardOnce(
       }
       text = '';
     }
+    const reading = target.readError?.({ status: upstream.statusCode, headers: upstream.headers, body: text });
     return failureFromStatus({
-      status: upstream.statusCode,
+      status: reading?.status ?? upstream.statusCode,
       retryAfter: headerValue(upstream.headers['retry-after']),
       contentType: headerValue(upstream.headers['content-type']),
       body: text,
+      message: reading?.message,
       provider,
       redactor,
     });
   }
+  const translation = target.translation;
 
   if (!stream) {
     let bytes: Buffer;
@@ -90,25 +96,45 @@ export async function forwardOnce(
       }
       return failureFromTransport({ error, provider, timeoutMs });
     }
-    call.answeredWithBytes(bytes);
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length });
-    res.end(bytes);
+    let answer = bytes;
+    if (translation !== null) {
+      let translated: Record<string, unknown>;
+      try {
+        translated = translation.answer(bytes, providerCall);
+      } catch (error) {
+        return { exception: translationFailure(error, provider, redactor), retryable: false };
+      }
+      answer = Buffer.from(JSON.stringify(translated));
+      call.answeredWithObject(translated);
+    } else {
+      call.answeredWithBytes(bytes);
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': answer.length });
+    res.end(answer);
     // Only a plain 200 is cached: other 2xx answers are unusual enough not to replay.
     if (upstream.statusCode === 200) {
-      remember(call, () => CachedAnswer.fromJson(bytes));
+      remember(call, () => CachedAnswer.fromJson(answer));
     }
     return null;
   }
 
   const contentType = headerValue(upstream.headers['content-type']);
+  const streamTypes = translation?.streamContentTypes ?? OPENAI_STREAM_TYPES;
   // An absent type claims nothing (the event checks still apply); another type is not a stream at all.
-  if (contentType !== undefined && !contentType.toLowerCase().includes('text/event-stream')) {
+  if (contentType !== undefined && !streamTypes.some((type) => contentType.toLowerCase().includes(type))) {
     upstream.body.destroy();
-    return notAnEventStream(provider, contentType);
+    return notAStream(provider, contentType, streamTypes);
   }
-  await relayStream(call, res, upstream.body, { provider, timeoutMs, remember, redactor });
+  const options = { provider, timeoutMs, remember, redactor };
+  if (translation === null) {
+    await relayStream(call, res, upstream.body, options);
+  } else {
+    await relayTranslatedStream(call, res, upstream.body, translation.stream(providerCall), options);
+  }
   return null;
 }
+
+const OPENAI_STREAM_TYPES: Translation['streamContentTypes'] = ['text/event-stream'];
 
 interface RelayOptions {
   provider: string;
@@ -189,6 +215,91 @@ function relayStream(call: CallTracker, res: ServerResponse, source: Dispatcher.
       }
       // The relay forwards complete events only, so the error event never lands inside a half-sent one.
       endWithError('', midStreamFailure(error, provider, timeoutMs));
+    });
+  });
+}
+
+/**
+ * A provider's stream turned into OpenAI's as it arrives: each upstream piece goes through the translator, the
+ * chunks it completes are written at once. A piece the translator cannot read, or an error event of the provider's,
+ * ends the stream with one error event (the upstream's message redacted) and the call is a failure.
+ */
+function relayTranslatedStream(
+  call: CallTracker,
+  res: ServerResponse,
+  source: Dispatcher.ResponseData['body'],
+  translator: StreamTranslator,
+  options: RelayOptions,
+): Promise<void> {
+  const { provider, timeoutMs, remember, redactor } = options;
+  const relay = new ChunkRelay(callerWantsUsageChunk(call.body as RequestBody));
+  call.streamStarted(relay);
+  res.writeHead(200, SSE_HEADERS);
+  res.flushHeaders();
+
+  return new Promise<void>((resolve) => {
+    let settled = false;
+    const fail = (error: AppException): void => {
+      settled = true;
+      source.destroy();
+      call.streamEnded(error);
+      if (!res.writableEnded && !res.destroyed) {
+        res.end(`data: ${JSON.stringify(toErrorBody(error))}\n\n`);
+      }
+      resolve();
+    };
+    const resume = (): void => {
+      source.resume();
+    };
+    source.on('data', (chunk: Buffer) => {
+      if (settled) {
+        return;
+      }
+      let out: string;
+      try {
+        out = relay.write(translator.push(chunk));
+      } catch (error) {
+        fail(translationFailure(error, provider, redactor));
+        return;
+      }
+      if (out.length > 0 && !res.write(out)) {
+        source.pause();
+        res.once('drain', resume);
+      }
+    });
+    source.once('end', () => {
+      if (settled) {
+        return;
+      }
+      let tail: string;
+      try {
+        tail = relay.write(translator.end());
+      } catch (error) {
+        fail(translationFailure(error, provider, redactor));
+        return;
+      }
+      settled = true;
+      call.streamEnded(null);
+      res.end(`${tail}data: [DONE]\n\n`);
+      remember(call, () => (isReplayableStream(relay.dataEvents) ? CachedAnswer.fromEvents(relay.dataEvents) : null));
+      resolve();
+    });
+    source.on('error', (error: Error) => {
+      if (settled) {
+        return;
+      }
+      settled = true;
+      if (call.upstreamAbort.aborted) {
+        call.streamEnded(CLIENT_GONE);
+        resolve();
+        return;
+      }
+      const failure = midStreamFailure(error, provider, timeoutMs);
+      call.streamEnded(failure);
+      if (!res.writableEnded && !res.destroyed) {
+        res.end(`data: ${JSON.stringify(toErrorBody(failure))}\n\n`);
+      }
+      resolve();
     });
   });
 }

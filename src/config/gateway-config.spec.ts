@@ -1,3 +1,4 @@
+import { SUPPORTED_PREFIXES } from '../completions/providers/registry';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -298,17 +299,17 @@ describe('parseGatewayConfig', () => {
       ],
       [
         'an unsupported provider',
-        yaml('model_list:', '  - model_name: gpt-4o', '    litellm_params:', '      model: azure/gpt-4o'),
+        yaml('model_list:', '  - model_name: gpt-4o', '    litellm_params:', '      model: nosuch/gpt-4o'),
         'model_list[0].litellm_params.model',
         4,
-        'provider `azure` is not supported by Gatehouse (supported: openai, mock)',
+        `provider \`nosuch\` is not supported by Gatehouse (supported: ${SUPPORTED_PREFIXES.join(', ')})`,
       ],
       [
         'an unsupported custom_llm_provider',
-        yaml('model_list:', '  - model_name: m', '    litellm_params:', '      model: m', '      custom_llm_provider: bedrock'),
+        yaml('model_list:', '  - model_name: m', '    litellm_params:', '      model: m', '      custom_llm_provider: nosuch'),
         'model_list[0].litellm_params.custom_llm_provider',
         5,
-        'provider `bedrock` is not supported',
+        'provider `nosuch` is not supported',
       ],
       [
         'a deployment without a model',

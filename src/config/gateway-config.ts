@@ -11,7 +11,7 @@ import { describeKind, isMapping, Issues, PositionIndex, pyYamlCompatibleTags, r
 import { DEFAULT_CONFIG_FILE } from './environment';
 import type { ConfigIssue, GatewayConfig } from './gateway-config.types';
 
-export { KNOWN_CALLBACK_VARS, KNOWN_CONFIG_KEYS, SUPPORTED_PROVIDERS } from './config-file/known-keys';
+export { KNOWN_CALLBACK_VARS, KNOWN_CONFIG_KEYS } from './config-file/known-keys';
 
 /*
  * Reading config.yaml: this file is the entry point (load, parse, the top level); each section has its module in

@@ -8,8 +8,6 @@ import { reportUnknownKey, type Issues } from './problems';
 // ---------------------------------------------------------------------------------------------------------------
 
 /** Upstream providers Gatehouse can call. `mock` answers offline. */
-export const SUPPORTED_PROVIDERS = ['openai', 'mock'] as const;
-export type SupportedProvider = (typeof SUPPORTED_PROVIDERS)[number];
 
 export const TOP_LEVEL_USED = ['model_list', 'litellm_settings', 'general_settings', 'environment_variables'] as const;
 

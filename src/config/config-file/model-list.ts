@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { isEnvReference } from '../env-reference';
 import type { LitellmParams, ModelDeployment } from '../gateway-config.types';
-import { DEPLOYMENT_KEYS, LITELLM_PARAMS_CHECKED, MODEL_INFO_CHECKED, SUPPORTED_PROVIDERS, type SupportedProvider } from './known-keys';
+import { SUPPORTED_PREFIXES } from '../../completions/providers/registry';
+import { DEPLOYMENT_KEYS, LITELLM_PARAMS_CHECKED, MODEL_INFO_CHECKED } from './known-keys';
 import { checkEnvReference, closestKey, describeKind, isMapping, Issues, joinPath, Mapping, readMapping, readNumber, readString, reportUnknownKey } from './problems';
 
 /** config.yaml's `model_list`: deployments, their `litellm_params` and `model_info`. */
@@ -165,12 +166,12 @@ export function readModel(issues: Issues, path: string, params: Mapping): string
   return `${provider}/${upstream}`;
 }
 
-export function isSupportedProvider(provider: string): provider is SupportedProvider {
-  return (SUPPORTED_PROVIDERS as readonly string[]).includes(provider);
+export function isSupportedProvider(provider: string): boolean {
+  return SUPPORTED_PREFIXES.includes(provider);
 }
 
 export function unsupportedProviderMessage(provider: string): string {
-  return `provider \`${provider}\` is not supported by Gatehouse (supported: ${SUPPORTED_PROVIDERS.join(', ')})`;
+  return `provider \`${provider}\` is not supported by Gatehouse (supported: ${SUPPORTED_PREFIXES.join(', ')})`;
 }
 
 /** The URL is never echoed: people paste credentials into query strings. */

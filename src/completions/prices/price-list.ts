@@ -1,0 +1,37 @@
+import type { TokenPrices } from '../usage';
+import { LIST_PRICES, type ListPrices } from './list-prices';
+
+/**
+ * The public list price of a model, so a call logs its cost without the config pricing it. Looked up by the
+ * provider's name and the model as the provider calls it; date suffixes and regional prefixes fall back to the
+ * family (`claude-sonnet-4-5-20250929` → `claude-sonnet-4-5`, `us.anthropic.claude-…` → `anthropic.claude-…`).
+ * Deployments override it with `input_cost_per_token` / `output_cost_per_token` in `litellm_params` or `model_info`.
+ */
+export function listPrice(provider: string, model: string, table: ListPrices = LIST_PRICES): TokenPrices | null {
+  const prices = table.models[provider] ?? table.models[ALIASES[provider] ?? ''];
+  if (prices === undefined) return null;
+  for (const candidate of candidates(model)) {
+    const found = prices[candidate];
+    if (found !== undefined) {
+      return { inputCostPerToken: found[0] / 1_000_000, outputCostPerToken: found[1] / 1_000_000 };
+    }
+  }
+  return null;
+}
+
+/** Providers that sell the same models at the same list prices under another name. */
+const ALIASES: Readonly<Record<string, string>> = { azure: 'openai', text_completion_openai: 'openai' };
+
+function candidates(model: string): string[] {
+  const lower = model.toLowerCase();
+  const out = [lower];
+  // Cross-region inference profiles (Bedrock): us., eu., apac., global.
+  const regional = /^(?:us|eu|apac|global|us-gov)\.(.+)$/.exec(lower);
+  if (regional) out.push(regional[1]);
+  for (const name of [...out]) {
+    // Version suffixes: -20250929, -2024-08-06, @20240620, -v1:0, -latest, -001.
+    const family = name.replace(/(?:[-@](?:\d{8}|\d{4}-\d{2}-\d{2})|-v\d+(?::\d+)?|-latest|-\d{3})$/, '');
+    if (family !== name) out.push(family);
+  }
+  return out;
+}

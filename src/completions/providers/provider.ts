@@ -1,0 +1,107 @@
+import type { CacheEndpoint } from '../../cache/cache-key';
+import type { RequestBody } from '../request-body';
+import type { DeploymentSource } from './deployment-source';
+
+/**
+ * The one interface every upstream provider implements (one folder each under `providers/`). A provider reads a
+ * `model_list` entry once at boot (`compile`) and answers with a `ProviderDeployment`: how to make the HTTP call for
+ * a request, and — unless the upstream already speaks OpenAI — how to turn its answers, streams and errors into
+ * OpenAI's. Everything else (routing, cache, privacy, the call record, logging) never sees a provider's format.
+ */
+export interface Provider {
+  /** The name logged as `custom_llm_provider` when the prefix is an alias (`ollama_chat` → `ollama`). */
+  readonly name: string;
+  /** LiteLLM's `model:` prefixes this provider answers to (`anthropic`, `groq`, ...). */
+  readonly prefixes: readonly string[];
+  /** Reads the deployment's `litellm_params`; problems go to `source.problem()`, naming the setting or variable. */
+  compile(source: DeploymentSource): ProviderDeployment;
+}
+
+/** The OpenAI routes a deployment may serve (the same union the response cache keys by). */
+export type Endpoint = CacheEndpoint;
+
+/** What one call asks of a deployment. */
+export interface ProviderCall {
+  readonly endpoint: Endpoint;
+  readonly stream: boolean;
+  /** The caller's OpenAI body with the deployment's request defaults filled in; gateway-only fields still in it. */
+  readonly body: RequestBody;
+  /** Model name the upstream knows (the `model:` value without its prefix). */
+  readonly upstreamModel: string;
+  readonly callId: string;
+}
+
+/** One HTTP request to the deployment's origin. */
+export interface UpstreamRequest {
+  /** Path and query on `ProviderDeployment.origin`. */
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | Buffer;
+}
+
+/** A deployment as its provider compiled it at boot. */
+export interface ProviderDeployment {
+  /** `scheme://host:port`: deployments on one origin share one keep-alive connection pool. */
+  readonly origin: string;
+  /** For the call record: origin and base path, never a credential or a query string. */
+  readonly apiBaseForLog: string;
+  readonly endpoints: ReadonlySet<Endpoint>;
+  /** The request for one call; async where a credential must be fetched (OAuth) or the body signed (SigV4). */
+  request(call: ProviderCall): UpstreamRequest | Promise<UpstreamRequest>;
+  /** Null when the upstream speaks OpenAI: answers and event streams are relayed byte for byte (the fast path). */
+  readonly translation: Translation | null;
+  /**
+   * What a non-2xx answer means where the provider differs from OpenAI's conventions (a status to answer with
+   * instead, e.g. Anthropic's 529; a message in another place). Absent: the status is kept and the message is read
+   * from `{"error": {"message"}}`, `{"message"}` or `{"detail"}`.
+   */
+  readError?(answer: FailedAnswer): ErrorReading;
+}
+
+export interface ErrorReading {
+  /** The status the caller gets (before the gateway's own mapping: 401/403 → 502, 5xx retried, ...). */
+  readonly status?: number;
+  readonly message?: string | null;
+}
+
+export interface FailedAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** At most 64 kB of the body. */
+  readonly body: string;
+}
+
+/** How a provider that does not speak OpenAI is translated back. */
+export interface Translation {
+  /** A 2xx answer as OpenAI's `chat.completion` (or embeddings list). Throws `UpstreamProtocolError` when it is not the provider's format. */
+  answer(bytes: Buffer, call: ProviderCall): OpenAiAnswer;
+  /** A fresh translator for one streamed answer. */
+  stream(call: ProviderCall): StreamTranslator;
+  /** Media types a streamed 2xx may carry (e.g. `text/event-stream`, `application/vnd.amazon.eventstream`). */
+  readonly streamContentTypes: readonly string[];
+}
+
+export type OpenAiAnswer = Record<string, unknown>;
+
+/**
+ * An OpenAI `chat.completion.chunk`. Translators end with a chunk carrying `usage` and empty `choices` (what OpenAI
+ * sends with `stream_options.include_usage`): it is recorded always and shown only to callers who asked for it.
+ */
+export type OpenAiChunk = Record<string, unknown>;
+
+export interface StreamTranslator {
+  /** The chunks this piece of the upstream stream completes (often none). Throws `UpstreamProtocolError`. */
+  push(bytes: Buffer): readonly OpenAiChunk[];
+  /** The upstream ended: the remaining chunks. Throws `UpstreamProtocolError` when it ended before the provider said it was done. */
+  end(): readonly OpenAiChunk[];
+}
+
+/** The upstream answered 2xx in something that is not its provider's format (bad JSON, an unknown event). */
+export class UpstreamProtocolError extends Error {
+  override readonly name = 'UpstreamProtocolError';
+}
+
+/** The upstream reported an error inside a 2xx stream (Anthropic's `event: error`, say): its message, to be redacted. */
+export class UpstreamErrorEvent extends Error {
+  override readonly name = 'UpstreamErrorEvent';
+}
