@@ -46,7 +46,7 @@ export const REQUEST_DEFAULT_PARAMS: readonly string[] = [
 ];
 
 /** Settings the table itself reads; the rest belong to the provider (or are warned about as unused). */
-const TABLE_PARAMS = ['timeout', 'stream_timeout', 'max_retries', 'mock_response', 'custom_llm_provider', 'input_cost_per_token', 'output_cost_per_token', 'extra_body'];
+export const TABLE_PARAMS = ['timeout', 'stream_timeout', 'max_retries', 'mock_response', 'custom_llm_provider', 'input_cost_per_token', 'output_cost_per_token', 'extra_body'];
 
 /** One `model_list` entry, compiled once at boot so the request path only reads fields. */
 export interface CompiledDeployment {

@@ -13,6 +13,8 @@ export interface Provider {
   readonly name: string;
   /** LiteLLM's `model:` prefixes this provider answers to (`anthropic`, `groq`, ...). */
   readonly prefixes: readonly string[];
+  /** The `litellm_params` names it reads (config validation knows them, so a near miss is reported as a typo). */
+  readonly settings: readonly string[];
   /** Reads the deployment's `litellm_params`; problems go to `source.problem()`, naming the setting or variable. */
   compile(source: DeploymentSource): ProviderDeployment;
 }

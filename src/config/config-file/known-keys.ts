@@ -1,3 +1,5 @@
+import { REQUEST_DEFAULT_PARAMS, TABLE_PARAMS } from '../../completions/deployment-table';
+import { PROVIDERS } from '../../completions/providers/registry';
 import { PRIVACY_FIELDS } from '../../logging/privacy/privacy-settings';
 import { reportUnknownKey, type Issues } from './problems';
 
@@ -207,18 +209,37 @@ export const GENERAL_SETTINGS_IGNORED = [
 
 export const DEPLOYMENT_KEYS = ['model_name', 'litellm_params', 'model_info'] as const;
 
+/**
+ * LiteLLM `litellm_params` Gatehouse knows by name, used or not: a key one or two letters away from one of them is
+ * reported as a typo, any other unknown key is accepted here and named in the deployment table's start-up warning.
+ * LiteLLM settings Gatehouse does not act on are listed too, so `top_k` is never "corrected" to `top_p`.
+ */
+const LITELLM_PARAMS_NOT_USED = [
+  'rpm',
+  'tpm',
+  'weight',
+  'order',
+  'tags',
+  'top_k',
+  'num_retries',
+  'drop_params',
+  'additional_drop_params',
+  'input_cost_per_second',
+  'output_cost_per_second',
+  'litellm_credential_name',
+  'use_in_pass_through',
+  'merge_reasoning_content_in_choices',
+  'cache_control_injection_points',
+  'region_name',
+  'max_budget',
+  'budget_duration',
+  'model_info',
+];
+
 /** `model` is left out of the typo check: `mode` is a legitimate model_info key people misplace here. */
-export const LITELLM_PARAMS_CHECKED = [
-  'api_base',
-  'api_key',
-  'timeout',
-  'stream_timeout',
-  'max_retries',
-  'mock_response',
-  'custom_llm_provider',
-  'input_cost_per_token',
-  'output_cost_per_token',
-] as const;
+export const LITELLM_PARAMS_CHECKED: readonly string[] = [
+  ...new Set([...TABLE_PARAMS, ...REQUEST_DEFAULT_PARAMS, ...PROVIDERS.flatMap((provider) => provider.settings), ...LITELLM_PARAMS_NOT_USED]),
+];
 
 export const MODEL_INFO_CHECKED = ['input_cost_per_token', 'output_cost_per_token'] as const;
 

@@ -72,7 +72,7 @@ export function readLitellmParams(issues: Issues, path: string, value: unknown):
   const errorsBefore = issues.errors.length;
   for (const [key, raw] of Object.entries(params)) {
     const keyPath = joinPath(path, key);
-    if (key !== 'model' && !(LITELLM_PARAMS_CHECKED as readonly string[]).includes(key)) {
+    if (key !== 'model' && !(LITELLM_PARAMS_CHECKED).includes(key)) {
       const suggestion = closestKey(key, LITELLM_PARAMS_CHECKED);
       if (suggestion !== undefined) {
         issues.error(keyPath, `unknown key; did you mean \`${suggestion}\`?`);

@@ -18,6 +18,7 @@ const BOTH: ReadonlySet<Endpoint> = new Set(['chat', 'embeddings']);
 export const azureProvider: Provider = {
   name: 'azure',
   prefixes: ['azure'],
+  settings: ['api_base', 'api_key', 'api_version', 'azure_ad_token', 'tenant_id', 'client_id', 'client_secret', 'azure_authority_host', 'extra_headers'],
   compile(source: DeploymentSource): ProviderDeployment {
     const base = readBaseUrl(source, { fallbackEnv: ['AZURE_API_BASE', 'AZURE_OPENAI_ENDPOINT'], what: 'the Azure OpenAI endpoint' });
     const apiVersion = source.string('api_version', ['AZURE_API_VERSION', 'OPENAI_API_VERSION']) ?? DEFAULT_AZURE_API_VERSION;

@@ -13,6 +13,7 @@ const BOTH: ReadonlySet<Endpoint> = new Set(['chat', 'embeddings']);
 export const openAiProvider: Provider = {
   name: 'openai',
   prefixes: Object.keys(COMPATIBLE_HOSTS),
+  settings: ['api_base', 'api_key', 'organization', 'extra_headers'],
   compile(source: DeploymentSource): ProviderDeployment {
     const host = COMPATIBLE_HOSTS[source.prefix];
     const configuredBase = source.string('api_base', host.baseEnv);
