@@ -56,6 +56,9 @@ export function failureFromStatus(params: {
   if (status === 413) {
     return { exception: new AppException('payload_too_large', message), retryable: false };
   }
+  if (status === 400 && parsed.code === 'content_filter') {
+    return { exception: new AppException('content_filter', message, { param }), retryable: false };
+  }
   if (status === 400 || status === 422) {
     return {
       exception: new AppException('validation_failed', message, { status, param }),
@@ -173,7 +176,7 @@ export function requestFailure(error: unknown, provider: string, redactor: Secre
   };
 }
 
-function parseErrorBody(body: string): { message: string | null; param: string | null } {
+function parseErrorBody(body: string): { message: string | null; param: string | null; code?: string } {
   const first = body.trimStart().charCodeAt(0);
   if (first !== 123 /* { */) {
     return { message: null, param: null };
@@ -189,6 +192,7 @@ function parseErrorBody(body: string): { message: string | null; param: string |
       return {
         message: typeof e.message === 'string' ? e.message : null,
         param: typeof e.param === 'string' ? e.param : null,
+        code: typeof e.code === 'string' ? e.code : undefined,
       };
     }
     if (typeof parsed.message === 'string') {
