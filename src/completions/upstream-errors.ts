@@ -169,6 +169,11 @@ export function translationFailure(error: unknown, provider: string, redactor: S
 
 /** The deployment could not even build its request (an Entra ID or OAuth token refused, say): the next deployment may. */
 export function requestFailure(error: unknown, provider: string, redactor: SecretRedactor): UpstreamFailure {
+  // The provider cannot express this request (an image URL where it takes data only, say): the caller's 4xx, unless
+  // another deployment of the group can.
+  if (error instanceof AppException) {
+    return { exception: error, retryable: true };
+  }
   const reason = error instanceof Error ? error.message : String(error);
   return {
     exception: new AppException('upstream_error', clip(`The ${provider} upstream call could not be prepared: ${redactor.redact(reason)}`)),
