@@ -72,6 +72,10 @@ export const COMPATIBLE_HOSTS: Readonly<Record<string, CompatibleHost>> = {
   ai21_chat: { ...hosted('https://api.ai21.com/studio/v1', 'AI21_API_BASE', 'AI21_API_KEY'), endpoints: ['chat'] },
   empower: { ...hosted('https://app.empower.dev/api/v1', 'EMPOWER_API_BASE', 'EMPOWER_API_KEY'), endpoints: ['chat'] },
   parasail: hosted('https://api.parasail.io/v1', 'PARASAIL_API_BASE', 'PARASAIL_API_KEY'),
+  siliconflow: hosted('https://api.siliconflow.com/v1', 'SILICONFLOW_API_BASE', 'SILICONFLOW_API_KEY'),
+  // Servers of one's own: the config says where.
+  lemonade: { defaultBase: null, baseEnv: ['LEMONADE_API_BASE'], keyEnv: ['LEMONADE_API_KEY'], keyRequired: false },
+  xinference: { defaultBase: null, baseEnv: ['XINFERENCE_API_BASE'], keyEnv: ['XINFERENCE_API_KEY'], keyRequired: false },
   // Hugging Face's router (Inference Providers) or a dedicated endpoint given as api_base; chat only (its
   // embeddings are not OpenAI's format).
   huggingface: {
