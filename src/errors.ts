@@ -15,6 +15,8 @@ export type OpenAiErrorType =
 export const ERROR_CATALOGUE = {
   invalid_json: { status: 400, type: 'invalid_request_error' },
   validation_failed: { status: 400, type: 'invalid_request_error' },
+  /** The upstream's content filter refused the prompt (Azure OpenAI's `code: content_filter`), kept so clients can tell. */
+  content_filter: { status: 400, type: 'invalid_request_error' },
   unrecognized_field: { status: 400, type: 'invalid_request_error' },
   model_not_found: { status: 400, type: 'invalid_request_error' },
   duplicate_callback: { status: 400, type: 'invalid_request_error' },

@@ -164,7 +164,9 @@ function resolveOutcome(s: CallSnapshot, provider: string): ResolvedOutcome {
         usage = assembled.completion.usage;
         malformed = assembled.malformedEvents;
       }
-      if (!usage && !o.completed && s.body) {
+      // An abandoned stream never receives its usage chunk, and some upstreams never send one (Azure before API
+      // version 2024-09-01 refuses stream_options): the upstream still bills the tokens, so they are estimated.
+      if (!usage && s.body) {
         usage = estimatePartialUsage(s.body, response);
       }
       if (o.completed && !s.clientDisconnected) {
@@ -245,6 +247,8 @@ function errorClass(error: AppException): string {
       return 'AuthenticationError';
     case 'model_not_found':
       return 'NotFoundError';
+    case 'content_filter':
+      return 'ContentPolicyViolationError';
     default:
       return error.status >= 500 ? 'APIError' : 'BadRequestError';
   }

@@ -171,7 +171,8 @@ export class DeploymentTable {
     const streamTimeoutSeconds = positive(source.number('stream_timeout')) ?? timeoutSeconds;
     const retries = source.number('max_retries');
     const info: Readonly<Record<string, unknown>> = entry.model_info ?? {};
-    const prices = this.prices(source, info, provider?.name ?? MOCK_PREFIX);
+    // Priced by the prefix first: the OpenAI-compatible hosts share one provider but not their models or prices.
+    const prices = this.prices(source, info, provider === null ? [MOCK_PREFIX] : [prefix, provider.name]);
     const requestDefaults = readRequestDefaults(source);
     for (const name of TABLE_PARAMS) source.raw(name);
     const unread = source.unread();
@@ -201,9 +202,10 @@ export class DeploymentTable {
    * Per-token prices: `litellm_params` wins over `model_info` (LiteLLM reads both), which wins over the list
    * price of the model (`model_info.base_model` for deployments whose name is not the model's, as on Azure).
    */
-  private prices(source: DeploymentSource, info: Readonly<Record<string, unknown>>, providerName: string): { inputCostPerToken: number; outputCostPerToken: number } {
+  private prices(source: DeploymentSource, info: Readonly<Record<string, unknown>>, providerNames: readonly string[]): { inputCostPerToken: number; outputCostPerToken: number } {
     const baseModel = typeof info.base_model === 'string' && info.base_model !== '' ? info.base_model : source.upstreamModel;
-    const listed = listPrice(providerName, baseModel);
+    let listed: ReturnType<typeof listPrice> = null;
+    for (const name of providerNames) listed ??= listPrice(name, baseModel);
     const pick = (name: 'input_cost_per_token' | 'output_cost_per_token', fallback: number): number =>
       nonNegative(source.number(name)) ?? nonNegative(info[name]) ?? fallback;
     return {

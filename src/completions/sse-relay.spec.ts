@@ -31,6 +31,15 @@ describe(SseRelay.name, () => {
     expect(relay.firstTokenAt).toBeGreaterThan(0);
   });
 
+  it("passes Azure's choice-less first chunk through without taking it for the first token", () => {
+    const relay = new SseRelay(true);
+    const azureFirst = `data: ${JSON.stringify({ choices: [], created: 0, id: '', model: '', object: '', prompt_filter_results: [] })}\n\n`;
+    expect(run(relay, [azureFirst])).toBe(azureFirst);
+    expect(relay.firstTokenAt).toBe(0);
+    run(relay, [chunk('Hi')]);
+    expect(relay.firstTokenAt).toBeGreaterThan(0);
+  });
+
   it('drops only the usage-only chunk when the caller did not ask for it', () => {
     const relay = new SseRelay(true);
     const out = run(relay, [chunk('Hel'), chunk('lo'), usageChunk, done]);

@@ -198,7 +198,8 @@ export class SseRelay {
     }
     this.dataEvents.push(data);
     const usageOnly = isUsageOnlyChunk(data);
-    if (!usageOnly && this.firstTokenAt === 0) {
+    // Only a chunk with a choice counts (Azure's first chunk carries prompt filter results and no choices).
+    if (!usageOnly && this.firstTokenAt === 0 && !EMPTY_CHOICES.test(data)) {
       this.firstTokenAt = Date.now();
     }
     if (!(usageOnly && this.stripUsageChunk)) {

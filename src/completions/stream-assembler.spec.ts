@@ -3,6 +3,14 @@ import { assembleStream } from './stream-assembler';
 const ev = (value: unknown) => JSON.stringify(value);
 
 describe(assembleStream.name, () => {
+  it("skips the empty id, model and created of Azure's first chunk (prompt filter results, no choices)", () => {
+    const { completion } = assembleStream([
+      ev({ choices: [], created: 0, id: '', model: '', object: '', prompt_filter_results: [{ prompt_index: 0, content_filter_results: {} }] }),
+      ev({ id: 'chatcmpl-az', created: 9, model: 'gpt-4o-2024-08-06', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hi' } }] }),
+    ]);
+    expect(completion).toMatchObject({ id: 'chatcmpl-az', created: 9, model: 'gpt-4o-2024-08-06', choices: [{ message: { content: 'Hi' } }] });
+  });
+
   it('rebuilds text, finish reason, ids and usage into a chat.completion', () => {
     const { completion, malformedEvents } = assembleStream([
       ev({ id: 'c1', created: 5, model: 'm', system_fingerprint: 'fp', choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] }),

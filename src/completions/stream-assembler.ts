@@ -65,13 +65,14 @@ export function assembleStream(dataEvents: readonly string[]): AssemblyResult {
       malformed++;
       continue;
     }
-    if (completion.id === null && typeof chunk.id === 'string') {
+    // Azure's first chunk (prompt_filter_results, no choices) has an empty id and model and `created: 0`.
+    if (completion.id === null && typeof chunk.id === 'string' && chunk.id !== '') {
       completion.id = chunk.id;
     }
-    if (completion.created === null && typeof chunk.created === 'number') {
+    if (completion.created === null && typeof chunk.created === 'number' && chunk.created > 0) {
       completion.created = chunk.created;
     }
-    if (completion.model === null && typeof chunk.model === 'string') {
+    if (completion.model === null && typeof chunk.model === 'string' && chunk.model !== '') {
       completion.model = chunk.model;
     }
     if (completion.system_fingerprint === undefined && typeof chunk.system_fingerprint === 'string') {

@@ -56,6 +56,9 @@ export function failureFromStatus(params: {
   if (status === 413) {
     return { exception: new AppException('payload_too_large', message), retryable: false };
   }
+  if (status === 400 && parsed.code === 'content_filter') {
+    return { exception: new AppException('content_filter', message, { param }), retryable: false };
+  }
   if (status === 400 || status === 422) {
     return {
       exception: new AppException('validation_failed', message, { status, param }),
@@ -166,6 +169,11 @@ export function translationFailure(error: unknown, provider: string, redactor: S
 
 /** The deployment could not even build its request (an Entra ID or OAuth token refused, say): the next deployment may. */
 export function requestFailure(error: unknown, provider: string, redactor: SecretRedactor): UpstreamFailure {
+  // The provider cannot express this request (an image URL where it takes data only, say): the caller's 4xx, unless
+  // another deployment of the group can.
+  if (error instanceof AppException) {
+    return { exception: error, retryable: true };
+  }
   const reason = error instanceof Error ? error.message : String(error);
   return {
     exception: new AppException('upstream_error', clip(`The ${provider} upstream call could not be prepared: ${redactor.redact(reason)}`)),
@@ -173,7 +181,7 @@ export function requestFailure(error: unknown, provider: string, redactor: Secre
   };
 }
 
-function parseErrorBody(body: string): { message: string | null; param: string | null } {
+function parseErrorBody(body: string): { message: string | null; param: string | null; code?: string } {
   const first = body.trimStart().charCodeAt(0);
   if (first !== 123 /* { */) {
     return { message: null, param: null };
@@ -189,6 +197,7 @@ function parseErrorBody(body: string): { message: string | null; param: string |
       return {
         message: typeof e.message === 'string' ? e.message : null,
         param: typeof e.param === 'string' ? e.param : null,
+        code: typeof e.code === 'string' ? e.code : undefined,
       };
     }
     if (typeof parsed.message === 'string') {

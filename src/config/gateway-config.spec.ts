@@ -412,7 +412,14 @@ describe('parseGatewayConfig', () => {
       ],
       ['a near-miss top-level section', yaml('model_lists:', '  - model_name: m'), 'model_lists', 1, 'did you mean `model_list`?'],
       ['model_list as a mapping', yaml('model_list:', '  gpt-4: mock/gpt-4'), 'model_list', 1, 'must be a list of deployments'],
-      ['a duplicate YAML key', yaml('general_settings:', '  master_key: a', '  master_key: b'), 'general_settings.master_key', 3, 'unique'],
+      ['a duplicate YAML key', yaml('general_settings:', '  master_key: a', '  master_key: b'), 'general_settings.master_key', 3, 'appears twice in the same mapping (LiteLLM would silently keep only the last one)'],
+      [
+        'a litellm_credential_name credential_list does not define',
+        yaml('model_list:', '  - model_name: m', '    litellm_params:', '      model: azure/d', '      litellm_credential_name: nope', 'credential_list:', '  - credential_name: eu', '    credential_values: {api_key: k}'),
+        'model_list[0].litellm_params.litellm_credential_name',
+        5,
+        'refers to credential `nope`, which credential_list does not define (defined: eu)',
+      ],
     ])('%s', (_name, text, issuePath, line, fragment) => {
       const issues = fatalIssues(text);
       expect(issues).toContainEqual({ path: issuePath, line, message: expect.stringContaining(fragment) as unknown });
@@ -452,6 +459,42 @@ describe('parseGatewayConfig', () => {
         'config.yaml:2  litellm_settings.success_callbacks: unknown key; did you mean `success_callback`?',
       );
       expect(error?.message).toContain('config.yaml:5  litellm_settings.default_team_settings[1].team_id: missing');
+    });
+  });
+
+  describe('credentials and keys as LiteLLM configs write them', () => {
+    it("gives a deployment its credential_list entry's values (its own win) and drops litellm_credential_name", () => {
+      const { config, warnings } = parseGatewayConfig(
+        yaml(
+          'model_list:',
+          '  - model_name: gpt-4o',
+          '    litellm_params:',
+          '      model: azure/gpt-4o',
+          '      litellm_credential_name: default_azure_credential',
+          '      api_version: "2024-10-21"',
+          'credential_list:',
+          '  - credential_name: default_azure_credential',
+          '    credential_values:',
+          '      api_key: os.environ/AZURE_API_KEY',
+          '      api_base: os.environ/AZURE_API_BASE',
+          '      api_version: "2023-05-15"',
+          '    credential_info:',
+          '      description: "Production credentials for EU region"',
+        ),
+        null,
+      );
+      expect(config.modelList[0].litellm_params).toEqual({
+        model: 'azure/gpt-4o',
+        api_key: 'os.environ/AZURE_API_KEY',
+        api_base: 'os.environ/AZURE_API_BASE',
+        api_version: '2024-10-21',
+      });
+      expect(warnings.map((w) => w.path)).not.toContain('credential_list');
+    });
+
+    it('reads `api_key: ""` as no key (vLLM configs write it so), not as an error', () => {
+      const { config } = parseGatewayConfig(yaml('model_list:', '  - model_name: m', '    litellm_params:', '      model: hosted_vllm/q', '      api_base: http://h:8000/v1', '      api_key: ""'), null);
+      expect(config.modelList[0].litellm_params).not.toHaveProperty('api_key');
     });
   });
 

@@ -6,6 +6,7 @@ import { checkTeamSettingsReferences } from './config-file/logging-references';
 import { emptyGeneralSettings, readGeneralSettings } from './config-file/general-settings';
 import { reportMisplaced, TOP_LEVEL_IGNORED, TOP_LEVEL_USED } from './config-file/known-keys';
 import { emptyLitellmSettings, readLitellmSettings } from './config-file/litellm-settings';
+import { readCredentialList } from './config-file/credential-list';
 import { readModelList } from './config-file/model-list';
 import { describeKind, isMapping, Issues, PositionIndex, pyYamlCompatibleTags, reportUnknownKey } from './config-file/problems';
 import { DEFAULT_CONFIG_FILE } from './environment';
@@ -93,7 +94,9 @@ export function parseGatewayConfig(text: string, source: string | null): LoadedG
 
   let syntaxBroken = false;
   for (const error of doc.errors) {
-    issues.error(positions.pathAt(error.pos[0]) ?? '', error.message, lineCounter.linePos(error.pos[0]).line);
+    // PyYAML keeps the last of two equal keys without a word; the first one's setting would be lost unseen.
+    const message = error.code === 'DUPLICATE_KEY' ? 'this key appears twice in the same mapping (LiteLLM would silently keep only the last one): remove one' : error.message;
+    issues.error(positions.pathAt(error.pos[0]) ?? '', message, lineCounter.linePos(error.pos[0]).line);
     syntaxBroken ||= error.code !== 'DUPLICATE_KEY';
   }
   for (const warning of doc.warnings) {
@@ -157,7 +160,7 @@ function readRoot(issues: Issues, root: unknown, source: string | null): Gateway
   }
   const config: GatewayConfig = {
     source,
-    modelList: readModelList(issues, root.model_list),
+    modelList: readModelList(issues, root.model_list, readCredentialList(issues, root.credential_list)),
     litellmSettings: readLitellmSettings(issues, root.litellm_settings),
     generalSettings: readGeneralSettings(issues, root.general_settings),
     environmentVariables: readEnvironmentVariables(issues, root.environment_variables),

@@ -11,12 +11,128 @@ export interface ListPrices {
 export const LIST_PRICES: ListPrices = {
   taken: '2026-12-07',
   models: {
+    // openai.com/api/pricing (Azure deployments are priced from `model_info.base_model` through this table).
     openai: {
+      'gpt-5': [1.25, 10],
+      'gpt-5-mini': [0.25, 2],
+      'gpt-5-nano': [0.05, 0.4],
+      'gpt-5-chat': [1.25, 10],
+      'gpt-5-codex': [1.25, 10],
+      'gpt-5-pro': [15, 120],
+      'gpt-5.1': [1.25, 10],
+      'gpt-4.1': [2, 8],
+      'gpt-4.1-mini': [0.4, 1.6],
+      'gpt-4.1-nano': [0.1, 0.4],
       'gpt-4o': [2.5, 10],
+      'gpt-4o-2024-05-13': [5, 15],
       'gpt-4o-mini': [0.15, 0.6],
+      'chatgpt-4o': [5, 15],
+      o1: [15, 60],
+      'o1-mini': [1.1, 4.4],
+      'o1-pro': [150, 600],
+      o3: [2, 8],
+      'o3-mini': [1.1, 4.4],
+      'o3-pro': [20, 80],
+      'o4-mini': [1.1, 4.4],
+      'gpt-4-turbo': [10, 30],
+      'gpt-4-turbo-preview': [10, 30],
+      'gpt-4-1106-preview': [10, 30],
+      'gpt-4-0125-preview': [10, 30],
+      'gpt-4': [30, 60],
+      'gpt-3.5-turbo': [0.5, 1.5],
+      // Azure's name for it.
+      'gpt-35-turbo': [0.5, 1.5],
       'text-embedding-3-small': [0.02, 0],
       'text-embedding-3-large': [0.13, 0],
+      'text-embedding-ada-002': [0.1, 0],
     },
+    // groq.com/pricing
+    groq: {
+      'llama-3.3-70b-versatile': [0.59, 0.79],
+      'llama-3.1-8b-instant': [0.05, 0.08],
+      'llama3-70b-8192': [0.59, 0.79],
+      'llama3-8b-8192': [0.05, 0.08],
+      'meta-llama/llama-4-scout-17b-16e-instruct': [0.11, 0.34],
+      'meta-llama/llama-4-maverick-17b-128e-instruct': [0.2, 0.6],
+      'mixtral-8x7b-32768': [0.24, 0.24],
+      'gemma2-9b-it': [0.2, 0.2],
+      'deepseek-r1-distill-llama-70b': [0.75, 0.99],
+      'qwen/qwen3-32b': [0.29, 0.59],
+      'moonshotai/kimi-k2-instruct': [1, 3],
+      'openai/gpt-oss-120b': [0.15, 0.75],
+      'openai/gpt-oss-20b': [0.1, 0.5],
+    },
+    // mistral.ai/pricing (the `-latest` aliases and dated versions fall back to these names).
+    mistral: {
+      'mistral-large': [2, 6],
+      'mistral-medium': [0.4, 2],
+      'mistral-small': [0.1, 0.3],
+      codestral: [0.3, 0.9],
+      'pixtral-large': [2, 6],
+      'open-mistral-nemo': [0.15, 0.15],
+      'ministral-8b': [0.1, 0.1],
+      'ministral-3b': [0.04, 0.04],
+      'magistral-medium': [2, 5],
+      'magistral-small': [0.5, 1.5],
+      'devstral-medium': [0.4, 2],
+      'devstral-small': [0.1, 0.3],
+      'mistral-embed': [0.1, 0],
+    },
+    codestral: {
+      codestral: [0.3, 0.9],
+    },
+    // api-docs.deepseek.com/quick_start/pricing (input at the cache-miss price; both names serve DeepSeek-V3.2).
+    deepseek: {
+      'deepseek-chat': [0.28, 0.42],
+      'deepseek-reasoner': [0.28, 0.42],
+    },
+    // docs.x.ai/docs/models
+    xai: {
+      'grok-4': [3, 15],
+      'grok-4-fast-reasoning': [0.2, 0.5],
+      'grok-4-fast-non-reasoning': [0.2, 0.5],
+      'grok-code-fast-1': [0.2, 1.5],
+      'grok-3': [3, 15],
+      'grok-3-mini': [0.3, 0.5],
+      'grok-2': [2, 10],
+      'grok-2-vision': [2, 10],
+    },
+    // docs.perplexity.ai/getting-started/pricing (token prices only; its per-request search fees are not counted).
+    perplexity: {
+      sonar: [1, 1],
+      'sonar-pro': [3, 15],
+      'sonar-reasoning': [1, 5],
+      'sonar-reasoning-pro': [2, 8],
+      'sonar-deep-research': [2, 8],
+    },
+    // cerebras.ai/pricing
+    cerebras: {
+      'llama3.1-8b': [0.1, 0.1],
+      'llama-3.3-70b': [0.85, 1.2],
+      'qwen-3-32b': [0.4, 0.8],
+    },
+    // together.ai/pricing
+    together_ai: {
+      'meta-llama/llama-3.3-70b-instruct-turbo': [0.88, 0.88],
+      'meta-llama/meta-llama-3.1-8b-instruct-turbo': [0.18, 0.18],
+      'meta-llama/meta-llama-3.1-70b-instruct-turbo': [0.88, 0.88],
+      'meta-llama/meta-llama-3.1-405b-instruct-turbo': [3.5, 3.5],
+      'deepseek-ai/deepseek-v3': [1.25, 1.25],
+      'deepseek-ai/deepseek-r1': [3, 7],
+      'qwen/qwen2.5-72b-instruct-turbo': [1.2, 1.2],
+      'mistralai/mixtral-8x7b-instruct-v0.1': [0.6, 0.6],
+    },
+    // fireworks.ai/pricing (by the name after accounts/fireworks/models/)
+    fireworks_ai: {
+      'llama-v3p3-70b-instruct': [0.9, 0.9],
+      'llama-v3p1-8b-instruct': [0.2, 0.2],
+      'llama-v3p1-405b-instruct': [3, 3],
+      'deepseek-v3': [0.9, 0.9],
+      'deepseek-r1': [3, 8],
+      'qwen2p5-72b-instruct': [0.9, 0.9],
+    },
+    // Models on one's own Ollama server cost nothing per token.
+    ollama: {},
     anthropic: {
       'claude-sonnet-4-5': [3, 15],
     },

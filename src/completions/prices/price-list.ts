@@ -28,9 +28,12 @@ function candidates(model: string): string[] {
   // Cross-region inference profiles (Bedrock): us., eu., apac., global.
   const regional = /^(?:us|eu|apac|global|us-gov)\.(.+)$/.exec(lower);
   if (regional) out.push(regional[1]);
+  // A path's last segment: `azure/gpt-4o` (how LiteLLM configs write base_model), `accounts/fireworks/models/x`.
+  const slash = lower.lastIndexOf('/');
+  if (slash !== -1 && slash < lower.length - 1) out.push(lower.slice(slash + 1));
   for (const name of [...out]) {
-    // Version suffixes: -20250929, -2024-08-06, @20240620, -v1:0, -latest, -001.
-    const family = name.replace(/(?:[-@](?:\d{8}|\d{4}-\d{2}-\d{2})|-v\d+(?::\d+)?|-latest|-\d{3})$/, '');
+    // Version suffixes: -20250929, -2024-08-06, @20240620, -v1:0, -latest, -001, and four digits (-2411, -0613, -1212).
+    const family = name.replace(/(?:[-@](?:\d{8}|\d{4}-\d{2}-\d{2})|-v\d+(?::\d+)?|-latest|-\d{3,4})$/, '');
     if (family !== name) out.push(family);
   }
   return out;

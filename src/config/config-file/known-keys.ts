@@ -11,13 +11,12 @@ import { reportUnknownKey, type Issues } from './problems';
 
 /** Upstream providers Gatehouse can call. `mock` answers offline. */
 
-export const TOP_LEVEL_USED = ['model_list', 'litellm_settings', 'general_settings', 'environment_variables'] as const;
+export const TOP_LEVEL_USED = ['model_list', 'litellm_settings', 'general_settings', 'environment_variables', 'credential_list'] as const;
 
 export const TOP_LEVEL_IGNORED = [
   'router_settings',
   'callback_settings',
   'guardrails',
-  'credential_list',
   'mcp_servers',
   'mcp_aliases',
   'files_settings',
@@ -226,6 +225,7 @@ const LITELLM_PARAMS_NOT_USED = [
   'additional_drop_params',
   'input_cost_per_second',
   'output_cost_per_second',
+  // Taken from credential_list before this check (see credential-list.ts).
   'litellm_credential_name',
   'use_in_pass_through',
   'merge_reasoning_content_in_choices',

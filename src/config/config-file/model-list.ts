@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { isEnvReference } from '../env-reference';
 import type { LitellmParams, ModelDeployment } from '../gateway-config.types';
 import { SUPPORTED_PREFIXES } from '../../completions/providers/registry';
+import { withCredential } from './credential-list';
 import { DEPLOYMENT_KEYS, LITELLM_PARAMS_CHECKED, MODEL_INFO_CHECKED } from './known-keys';
 import { checkEnvReference, closestKey, describeKind, isMapping, Issues, joinPath, Mapping, readMapping, readNumber, readString, reportUnknownKey } from './problems';
 
 /** config.yaml's `model_list`: deployments, their `litellm_params` and `model_info`. */
 
-export function readModelList(issues: Issues, value: unknown): ModelDeployment[] {
+export function readModelList(issues: Issues, value: unknown, credentials: ReadonlyMap<string, Mapping> = new Map()): ModelDeployment[] {
   const path = 'model_list';
   if (value === null || value === undefined) {
     return [];
@@ -20,7 +21,7 @@ export function readModelList(issues: Issues, value: unknown): ModelDeployment[]
   const idOwners = new Map<string, number>();
   value.forEach((entry, index) => {
     const entryPath = `${path}[${index}]`;
-    const deployment = readDeployment(issues, entryPath, entry, index);
+    const deployment = readDeployment(issues, entryPath, entry, index, credentials);
     if (deployment === undefined) {
       return;
     }
@@ -36,7 +37,13 @@ export function readModelList(issues: Issues, value: unknown): ModelDeployment[]
   return deployments;
 }
 
-export function readDeployment(issues: Issues, path: string, entry: unknown, index: number): ModelDeployment | undefined {
+export function readDeployment(
+  issues: Issues,
+  path: string,
+  entry: unknown,
+  index: number,
+  credentials: ReadonlyMap<string, Mapping> = new Map(),
+): ModelDeployment | undefined {
   if (!isMapping(entry)) {
     issues.error(path, `must be a mapping with model_name and litellm_params, got ${describeKind(entry)}`);
     return undefined;
@@ -52,7 +59,9 @@ export function readDeployment(issues: Issues, path: string, entry: unknown, ind
   if (entry.litellm_params === undefined || entry.litellm_params === null) {
     issues.error(joinPath(path, 'litellm_params'), 'missing: every deployment needs litellm_params with at least `model`');
   } else {
-    params = readLitellmParams(issues, joinPath(path, 'litellm_params'), entry.litellm_params);
+    const paramsPath = joinPath(path, 'litellm_params');
+    const written = entry.litellm_params;
+    params = readLitellmParams(issues, paramsPath, isMapping(written) ? withCredential(issues, paramsPath, written, credentials) : written);
   }
   const modelInfo = readModelInfo(issues, joinPath(path, 'model_info'), entry.model_info, modelName ?? '', index);
   if (modelName === undefined || params === undefined || modelInfo === undefined || issues.errors.length > errorsBefore) {
@@ -101,7 +110,8 @@ export function readLitellmParams(issues: Issues, path: string, value: unknown):
       numbers.push(['max_retries', parsed]);
     }
   }
-  if (params.api_key !== undefined && params.api_key !== null) {
+  // `api_key: ""` is how LiteLLM configs say "no key" for a server of one's own: absent, as LiteLLM reads it.
+  if (params.api_key !== undefined && params.api_key !== null && params.api_key !== '') {
     readString(issues, joinPath(path, 'api_key'), params.api_key, ' (quote it if it looks like a number)');
   }
   if (params.mock_response !== undefined && params.mock_response !== null && typeof params.mock_response !== 'string') {
@@ -114,7 +124,7 @@ export function readLitellmParams(issues: Issues, path: string, value: unknown):
     return undefined;
   }
   // `api_key:` left empty is YAML null; the typed fields promise a value or absence, never null.
-  const kept = Object.entries(params).filter(([key, raw]) => !(raw === null && TYPED_PARAMS.has(key)));
+  const kept = Object.entries(params).filter(([key, raw]) => !(raw === null && TYPED_PARAMS.has(key)) && !(key === 'api_key' && raw === ''));
   return { ...Object.fromEntries(kept), ...Object.fromEntries(numbers), model };
 }
 

@@ -1,8 +1,8 @@
 import { upstreamBody } from '../../request-body';
 import type { DeploymentSource } from '../deployment-source';
 import type { Endpoint, Provider, ProviderCall, ProviderDeployment, UpstreamRequest } from '../provider';
-import { readBaseUrl, withExtraHeaders } from '../provider-support';
-import { COMPATIBLE_HOSTS } from './compatible-hosts';
+import { readBaseUrl, withExtraHeaders, type BaseUrl } from '../provider-support';
+import { COMPATIBLE_HOSTS, type CompatibleHost } from './compatible-hosts';
 
 const BOTH: ReadonlySet<Endpoint> = new Set(['chat', 'embeddings']);
 
@@ -17,14 +17,15 @@ export const openAiProvider: Provider = {
   compile(source: DeploymentSource): ProviderDeployment {
     const host = COMPATIBLE_HOSTS[source.prefix];
     const configuredBase = source.string('api_base', host.baseEnv);
-    const base = readBaseUrl(source, { fallback: configuredBase ?? host.defaultBase, what: `the ${source.prefix} server address` });
+    const parsed = readBaseUrl(source, { fallback: configuredBase ?? host.defaultBase, what: `the ${source.prefix} server address` });
+    const base = parsed !== null && host.v1Base ? withV1(parsed) : parsed;
     // The provider's own API refuses calls without a key; a server of one's own behind `api_base` may want none.
     const apiKey =
       host.keyRequired && configuredBase === undefined
         ? source.required('api_key', host.keyEnv, `the ${source.prefix} API key`)
         : source.string('api_key', host.keyEnv);
     const organization = source.string('organization', source.prefix === 'openai' ? ['OPENAI_ORGANIZATION'] : []);
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...headersFromEnv(host, source.env) };
     if (apiKey) headers.authorization = `Bearer ${apiKey}`;
     if (organization) headers['openai-organization'] = organization;
     const allHeaders = withExtraHeaders(source, headers);
@@ -32,18 +33,35 @@ export const openAiProvider: Provider = {
     const search = base?.search ?? '';
     const chatPath = `${path}/chat/completions${search}`;
     const embeddingsPath = `${path}/embeddings${search}`;
+    const chatModel = host.chatModel?.(source.upstreamModel, configuredBase !== undefined) ?? source.upstreamModel;
     return {
       origin: base?.origin ?? 'http://invalid',
       apiBaseForLog: (base?.origin ?? '') + path,
-      endpoints: BOTH,
+      endpoints: host.endpoints === undefined ? BOTH : new Set(host.endpoints),
       translation: null,
       request(call: ProviderCall): UpstreamRequest {
+        const chat = call.endpoint === 'chat';
         return {
-          path: call.endpoint === 'chat' ? chatPath : embeddingsPath,
+          path: chat ? chatPath : embeddingsPath,
           headers: allHeaders,
-          body: upstreamBody(call.body, call.upstreamModel, call.stream),
+          body: upstreamBody(call.body, chat ? chatModel : call.upstreamModel, call.stream),
         };
       },
     };
   },
 };
+
+/** `https://h` and `https://h/v1/chat/completions` both as `https://h/v1` (LiteLLM's reading for hosts that need it). */
+function withV1(base: BaseUrl): BaseUrl {
+  const path = base.path.replace(/\/chat\/completions$/, '');
+  return { ...base, path: path.endsWith('/v1') ? path : `${path}/v1` };
+}
+
+function headersFromEnv(host: CompatibleHost, env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [header, variable] of Object.entries(host.headersFromEnv ?? {})) {
+    const value = env[variable];
+    if (value !== undefined && value.trim() !== '') out[header] = value;
+  }
+  return out;
+}
