@@ -240,6 +240,10 @@ export class CompletionsService implements OnModuleDestroy {
         const prepared = target.request(providerCall);
         request = prepared instanceof Promise ? await prepared : prepared;
       } catch (error) {
+        if (error instanceof AppException) {
+          // The caller's request cannot be put in the provider's format (a 400 naming the field): no deployment is tried.
+          throw error;
+        }
         last = requestFailure(error, deployment.providerLabel, this.redactor);
         continue;
       }
