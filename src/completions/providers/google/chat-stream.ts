@@ -1,5 +1,5 @@
 import type { OpenAiChunk, ProviderCall, StreamTranslator } from '../provider';
-import { UpstreamProtocolError } from '../provider';
+import { UpstreamErrorEvent, UpstreamProtocolError } from '../provider';
 import { answerIdentity, finishReasonOf, parseResponse, readParts, usageOf, type OpenAiUsage } from './chat-answer';
 import { ServerSentEvents } from './server-sent-events';
 import type { GenerateContentResponse } from './wire';
@@ -57,11 +57,16 @@ export class GenerateContentStream implements StreamTranslator {
 
   private translate(events: readonly string[]): OpenAiChunk[] {
     const chunks: OpenAiChunk[] = [];
-    for (const data of events) {
-      const response = parseResponse(data);
-      this.identity ??= answerIdentity(response, this.call);
-      const choices = this.choicesOf(response);
-      if (choices.length > 0) chunks.push(this.chunk(this.identity, choices));
+    try {
+      for (const data of events) {
+        const response = parseResponse(data);
+        this.identity ??= answerIdentity(response, this.call);
+        const choices = this.choicesOf(response);
+        if (choices.length > 0) chunks.push(this.chunk(this.identity, choices));
+      }
+    } catch (error) {
+      if (error instanceof UpstreamProtocolError || error instanceof UpstreamErrorEvent) error.chunksBefore = chunks;
+      throw error;
     }
     return chunks;
   }
