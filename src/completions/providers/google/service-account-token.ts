@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DefaultTransporter, JWT } from 'google-auth-library';
 import type { ServiceAccount } from './vertex-credentials';
 
@@ -16,11 +17,24 @@ type TokenRequest = Parameters<DefaultTransporter['request']>[0];
  * pointed at `token_uri` — the only request this client ever makes — and the assertion names it as audience.
  */
 export class ServiceAccountToken {
+  /** One token per service account, whichever deployments (models, regions) use it. */
+  private static readonly shared = new Map<string, ServiceAccountToken>();
+
+  static for(account: ServiceAccount): ServiceAccountToken {
+    const key = createHash('sha256').update(`${account.clientEmail}\0${account.tokenUri}\0${account.privateKey}`).digest('hex');
+    let source = ServiceAccountToken.shared.get(key);
+    if (source === undefined) {
+      source = new ServiceAccountToken(account);
+      ServiceAccountToken.shared.set(key, source);
+    }
+    return source;
+  }
+
   private readonly client: JWT;
   private cached: { value: string; renewAt: number } | null = null;
   private pending: Promise<string> | null = null;
 
-  constructor(account: ServiceAccount) {
+  private constructor(account: ServiceAccount) {
     const transporter = new DefaultTransporter();
     this.client = new JWT({
       email: account.clientEmail,

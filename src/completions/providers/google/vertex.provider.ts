@@ -58,7 +58,7 @@ export const vertexProvider: Provider = {
     const paths = modelPaths(modelPath, base?.search ?? '', 'predict');
     const headers = withExtraHeaders(source, { 'content-type': 'application/json', accept: 'application/json' });
     const defaults = readGoogleDefaults(source);
-    const tokens = account === null ? null : new ServiceAccountToken(account);
+    const tokens = account === null ? null : ServiceAccountToken.for(account);
 
     const requestWith = (call: ProviderCall, body: string, token: string): UpstreamRequest => ({
       path: pathFor(paths, call),
