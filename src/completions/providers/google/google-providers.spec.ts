@@ -5,7 +5,7 @@ import { FakeGemini, makeServiceAccount } from '../../../../test/support/fakes/f
 import type { ModelDeployment } from '../../../config/gateway-config.types';
 import { DeploymentConfigError, DeploymentTable } from '../../deployment-table';
 import { listPrice } from '../../prices/price-list';
-import type { ProviderCall, ProviderDeployment, UpstreamRequest } from '../provider';
+import type { ProviderCall, ProviderDeployment } from '../provider';
 
 const entry = (params: Record<string, unknown>, name = 'm'): ModelDeployment => ({ model_name: name, litellm_params: params as ModelDeployment['litellm_params'], model_info: {} });
 const call = (stream = false): ProviderCall => ({ endpoint: 'chat', stream, body: { messages: [{ role: 'user', content: 'hi' }] }, upstreamModel: '', callId: 'c' });
