@@ -107,6 +107,16 @@ describe('vertex_ai/ deployments', () => {
     expect(request.path).toBe('/v1/projects/env-project/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent');
   });
 
+  it('the key file\'s fields may be written as a YAML mapping', async () => {
+    const fields = JSON.parse(account.json(fake.tokenUri)) as Record<string, unknown>;
+    const warnings: string[] = [];
+    const deployment = target([entry({ model: 'vertex_ai/gemini-2.5-flash', vertex_credentials: fields })], {}, warnings);
+    expect(warnings).toEqual([]);
+    const request = (await deployment.request({ ...call(), upstreamModel: 'gemini-2.5-flash' })) as { path: string; headers: Record<string, string> };
+    expect(request.path).toBe('/v1/projects/key-project/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent');
+    expect(request.headers.authorization).toMatch(/^Bearer /);
+  });
+
   it('a caller\'s malformed request is its 400 before any token is fetched', () => {
     const deployment = target([entry({ model: 'vertex_ai/gemini-2.5-flash', vertex_credentials: account.json('http://127.0.0.1:1/token'), vertex_project: 'p' })]);
     expect(() => deployment.request({ ...call(), body: { messages: [{ role: 'robot' }] }, upstreamModel: 'gemini-2.5-flash' })).toThrow(/messages\[0\]\.role/);

@@ -16,11 +16,14 @@ export interface ServiceAccount {
 
 /**
  * The deployment's service account, as LiteLLM finds it: `vertex_credentials` (or `vertex_ai_credentials`, or
- * VERTEXAI_CREDENTIALS) holding the key file's JSON text or a path to the file, an `os.environ/` reference to
- * either; else the file GOOGLE_APPLICATION_CREDENTIALS names. Read once at boot. A missing, unreadable or
- * malformed key is a start-up problem naming where it came from, never quoting it.
+ * VERTEXAI_CREDENTIALS) holding the key file's JSON text, its fields as a mapping, or a path to the file, an
+ * `os.environ/` reference to either; else the file GOOGLE_APPLICATION_CREDENTIALS names. Read once at boot. A
+ * missing, unreadable or malformed key is a start-up problem naming where it came from, never quoting it.
  */
 export function readServiceAccount(source: DeploymentSource): ServiceAccount | null {
+  // The key file's fields written out as a YAML mapping (LiteLLM takes a dict too).
+  const mapping = ['vertex_credentials', 'vertex_ai_credentials'].map((name) => source.has(name) && source.raw(name)).find(isMapping);
+  if (mapping !== undefined) return parseServiceAccount(source, JSON.stringify(mapping), 'litellm_params.vertex_credentials');
   const configured = source.string('vertex_credentials') ?? source.string('vertex_ai_credentials', ['VERTEXAI_CREDENTIALS']);
   let where: string;
   let text: string | null;
@@ -83,6 +86,10 @@ function parseServiceAccount(source: DeploymentSource, text: string, where: stri
     tokenUri,
     projectId: typeof key.project_id === 'string' && key.project_id !== '' ? key.project_id : undefined,
   };
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function isPrivateKey(pem: string): boolean {
