@@ -6,7 +6,7 @@ import { toErrorBody, type AppException } from '../errors';
 import { CLIENT_GONE, type CallTracker } from './call-tracker';
 import { ChunkRelay } from './chunk-relay';
 import type { CompiledDeployment } from './deployment-table';
-import type { ProviderCall, ProviderDeployment, StreamTranslator, Translation, UpstreamRequest } from './providers/provider';
+import { UpstreamErrorEvent, UpstreamProtocolError, type ProviderCall, type ProviderDeployment, type StreamTranslator, type Translation, type UpstreamRequest } from './providers/provider';
 import { callerWantsUsageChunk, type RequestBody } from './request-body';
 import { SSE_HEADERS, SseRelay } from './sse-relay';
 import {
@@ -239,12 +239,15 @@ function relayTranslatedStream(
 
   return new Promise<void>((resolve) => {
     let settled = false;
-    const fail = (error: AppException): void => {
+    const fail = (thrown: unknown): void => {
       settled = true;
       source.destroy();
+      const error = translationFailure(thrown, provider, redactor);
+      // The good events before the faulty one still reach the client (and the record), then the error event.
+      const before = thrown instanceof UpstreamProtocolError || thrown instanceof UpstreamErrorEvent ? relay.write(thrown.chunksBefore) : '';
       call.streamEnded(error);
       if (!res.writableEnded && !res.destroyed) {
-        res.end(`data: ${JSON.stringify(toErrorBody(error))}\n\n`);
+        res.end(`${before}data: ${JSON.stringify(toErrorBody(error))}\n\n`);
       }
       resolve();
     };
@@ -259,7 +262,7 @@ function relayTranslatedStream(
       try {
         out = relay.write(translator.push(chunk));
       } catch (error) {
-        fail(translationFailure(error, provider, redactor));
+        fail(error);
         return;
       }
       if (out.length > 0 && !res.write(out)) {
@@ -275,7 +278,7 @@ function relayTranslatedStream(
       try {
         tail = relay.write(translator.end());
       } catch (error) {
-        fail(translationFailure(error, provider, redactor));
+        fail(error);
         return;
       }
       settled = true;

@@ -101,9 +101,16 @@ export interface StreamTranslator {
 /** The upstream answered 2xx in something that is not its provider's format (bad JSON, an unknown event). */
 export class UpstreamProtocolError extends Error {
   override readonly name = 'UpstreamProtocolError';
+  /**
+   * Thrown by `StreamTranslator.push`: the chunks of the good events that came before the faulty one in the same
+   * piece of the stream. The client still gets them, before the error event, as with an OpenAI stream.
+   */
+  chunksBefore: readonly OpenAiChunk[] = [];
 }
 
 /** The upstream reported an error inside a 2xx stream (Anthropic's `event: error`, say): its message, to be redacted. */
 export class UpstreamErrorEvent extends Error {
   override readonly name = 'UpstreamErrorEvent';
+  /** As UpstreamProtocolError's. */
+  chunksBefore: readonly OpenAiChunk[] = [];
 }
