@@ -240,6 +240,10 @@ export class CompletionsService implements OnModuleDestroy {
         const prepared = target.request(providerCall);
         request = prepared instanceof Promise ? await prepared : prepared;
       } catch (error) {
+        // A request the provider cannot express (an image by URL for Bedrock, say) is the caller's to fix: a 4xx now.
+        if (error instanceof AppException) {
+          throw error;
+        }
         last = requestFailure(error, deployment.providerLabel, this.redactor);
         continue;
       }

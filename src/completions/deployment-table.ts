@@ -167,11 +167,12 @@ export class DeploymentTable {
       return null;
     }
     const target = provider === null ? null : provider.compile(source);
+    const modelName = target?.upstreamModel ?? upstreamModel;
     const timeoutSeconds = positive(source.number('timeout')) ?? DEFAULT_TIMEOUT_SECONDS;
     const streamTimeoutSeconds = positive(source.number('stream_timeout')) ?? timeoutSeconds;
     const retries = source.number('max_retries');
     const info: Readonly<Record<string, unknown>> = entry.model_info ?? {};
-    const prices = this.prices(source, info, provider?.name ?? MOCK_PREFIX);
+    const prices = this.prices(source, info, provider?.name ?? MOCK_PREFIX, modelName);
     const requestDefaults = readRequestDefaults(source);
     for (const name of TABLE_PARAMS) source.raw(name);
     const unread = source.unread();
@@ -183,7 +184,7 @@ export class DeploymentTable {
     return {
       modelName: entry.model_name,
       providerLabel: provider === null ? MOCK_PREFIX : prefix,
-      upstreamModel,
+      upstreamModel: modelName,
       modelId: typeof info.id === 'string' && info.id !== '' ? info.id : generatedModelId(entry, index),
       apiBaseForLog: target?.apiBaseForLog ?? null,
       target,
@@ -201,8 +202,13 @@ export class DeploymentTable {
    * Per-token prices: `litellm_params` wins over `model_info` (LiteLLM reads both), which wins over the list
    * price of the model (`model_info.base_model` for deployments whose name is not the model's, as on Azure).
    */
-  private prices(source: DeploymentSource, info: Readonly<Record<string, unknown>>, providerName: string): { inputCostPerToken: number; outputCostPerToken: number } {
-    const baseModel = typeof info.base_model === 'string' && info.base_model !== '' ? info.base_model : source.upstreamModel;
+  private prices(
+    source: DeploymentSource,
+    info: Readonly<Record<string, unknown>>,
+    providerName: string,
+    upstreamModel: string,
+  ): { inputCostPerToken: number; outputCostPerToken: number } {
+    const baseModel = typeof info.base_model === 'string' && info.base_model !== '' ? info.base_model : upstreamModel;
     const listed = listPrice(providerName, baseModel);
     const pick = (name: 'input_cost_per_token' | 'output_cost_per_token', fallback: number): number =>
       nonNegative(source.number(name)) ?? nonNegative(info[name]) ?? fallback;
