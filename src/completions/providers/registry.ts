@@ -1,9 +1,10 @@
 import { azureProvider } from './azure/azure.provider';
+import { bedrockProvider } from './bedrock/bedrock.provider';
 import { openAiProvider } from './openai/openai.provider';
 import type { Provider } from './provider';
 
 /** Every upstream provider; a new one is a folder under `providers/` and a line here. */
-export const PROVIDERS: readonly Provider[] = [openAiProvider, azureProvider];
+export const PROVIDERS: readonly Provider[] = [openAiProvider, azureProvider, bedrockProvider];
 
 /** The built-in offline provider: answered by the gateway itself (`mock/<anything>`, or any entry with `mock_response`). */
 export const MOCK_PREFIX = 'mock';
