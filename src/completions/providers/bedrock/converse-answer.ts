@@ -82,14 +82,15 @@ export function completionId(call: ProviderCall): string {
   return `chatcmpl-${call.callId}`;
 }
 
-export function parseObject(bytes: Buffer | Uint8Array, problem: string): Json {
+/** The bytes as a JSON object; `problem` (made only when needed) names what they should have been. */
+export function parseObject(bytes: Buffer | Uint8Array, problem: string | (() => string)): Json {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch {
-    throw new UpstreamProtocolError(problem);
+    parsed = null;
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UpstreamProtocolError(problem);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UpstreamProtocolError(typeof problem === 'string' ? problem : problem());
   return parsed as Json;
 }
 

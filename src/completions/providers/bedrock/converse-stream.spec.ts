@@ -24,12 +24,16 @@ const frames = [
   eventFrame('metadata', { usage: { inputTokens: 20, outputTokens: 9, totalTokens: 35, cacheReadInputTokens: 6 }, metrics: { latencyMs: 5 } }),
 ];
 
+/** The chunks, without `created` (a second may tick between two translations). */
 function translate(pieces: Buffer[]): OpenAiChunk[] {
   const translator = new ConverseStreamTranslator(call);
   const out: OpenAiChunk[] = [];
   for (const piece of pieces) out.push(...translator.push(piece));
   out.push(...translator.end());
-  return out;
+  return out.map(({ created, ...chunk }) => {
+    expect(typeof created).toBe('number');
+    return chunk;
+  });
 }
 
 describe(ConverseStreamTranslator.name, () => {

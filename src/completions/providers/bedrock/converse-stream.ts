@@ -39,20 +39,20 @@ export class ConverseStreamTranslator implements StreamTranslator {
   }
 
   private translate(frame: EventFrame, chunks: OpenAiChunk[]): void {
-    const kind = frame.headers[':message-type'];
+    const kind = frame.messageType;
     if (kind === 'exception') {
-      const type = frame.headers[':exception-type'] ?? 'exception';
+      const type = frame.exceptionType ?? 'exception';
       const message = readMessage(frame.body);
       throw new UpstreamErrorEvent(message === null ? type : `${type}: ${message}`);
     }
     if (kind === 'error') {
-      const code = frame.headers[':error-code'] ?? 'error';
-      const message = frame.headers[':error-message'];
+      const code = frame.errorCode ?? 'error';
+      const message = frame.errorMessage;
       throw new UpstreamErrorEvent(message === undefined ? code : `${code}: ${message}`);
     }
     if (kind !== 'event') throw new UpstreamProtocolError(`an event-stream message of type ${quoted(kind)}`);
-    const type = frame.headers[':event-type'];
-    const event = parseObject(frame.body, `the ${quoted(type)} event is not a JSON object`);
+    const type = frame.eventType;
+    const event = parseObject(frame.body, () => `the ${quoted(type)} event is not a JSON object`);
     switch (type) {
       case 'messageStart':
         chunks.push(this.chunk({ role: 'assistant', content: '' }));
@@ -128,7 +128,7 @@ function blockIndex(event: Json): number {
 /** An exception's `{"message": …}` (AWS writes `Message` in some services). */
 function readMessage(body: Uint8Array): string | null {
   try {
-    const parsed = parseObject(body, 'exception');
+    const parsed = parseObject(body, () => 'exception');
     const message = parsed.message ?? parsed.Message;
     return typeof message === 'string' ? message : null;
   } catch {

@@ -2,9 +2,15 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { UpstreamProtocolError } from '../provider';
 
-/** One decoded `application/vnd.amazon.eventstream` message: its string headers and its payload. */
+/** One decoded `application/vnd.amazon.eventstream` message: the headers Bedrock's streams are read by, and its payload. */
 export interface EventFrame {
-  readonly headers: Readonly<Record<string, string>>;
+  /** `event`, `exception` or `error`. */
+  readonly messageType: string | undefined;
+  /** The event's name (`contentBlockDelta`, …) or the exception's (`throttlingException`, …). */
+  readonly eventType: string | undefined;
+  readonly exceptionType: string | undefined;
+  readonly errorCode: string | undefined;
+  readonly errorMessage: string | undefined;
   readonly body: Uint8Array;
 }
 
@@ -68,9 +74,17 @@ function decode(message: Buffer): EventFrame {
     // The codec's text names checksums, never the payload: still, the gateway says it in its own words.
     throw new UpstreamProtocolError('an event-stream message failed its checksum or could not be decoded');
   }
-  const headers: Record<string, string> = {};
-  for (const [name, header] of Object.entries(decoded.headers)) {
-    if (header.type === 'string') headers[name] = header.value;
-  }
-  return { headers, body: decoded.body };
+  const headers = decoded.headers;
+  const text = (name: string): string | undefined => {
+    const header = headers[name];
+    return header?.type === 'string' ? header.value : undefined;
+  };
+  return {
+    messageType: text(':message-type'),
+    eventType: text(':event-type'),
+    exceptionType: text(':exception-type'),
+    errorCode: text(':error-code'),
+    errorMessage: text(':error-message'),
+    body: decoded.body,
+  };
 }
