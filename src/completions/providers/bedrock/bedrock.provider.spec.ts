@@ -80,6 +80,15 @@ describe('bedrock provider', () => {
     expect(parseBedrockModel(arn).family).toBe(SONNET);
   });
 
+  it("calls LiteLLM's model_id (a provisioned-throughput ARN) while logging and pricing the model it names", async () => {
+    const arn = 'arn:aws:bedrock:us-west-2:123456789012:provisioned-model/abc123xyz';
+    const d = compile({ model: `bedrock/${SONNET}`, model_id: arn, aws_access_key_id: KEYS.aws_access_key_id, aws_secret_access_key: KEYS.aws_secret_access_key });
+    expect(d.upstreamModel).toBe(SONNET);
+    expect(d.inputCostPerToken).toBeCloseTo(3 / 1e6, 12);
+    expect(d.target!.origin).toBe('https://bedrock-runtime.us-west-2.amazonaws.com');
+    expect((await request(d, { messages: [{ role: 'user', content: 'hi' }] })).path).toBe(`/model/${encodeURIComponent(arn)}/converse`);
+  });
+
   it('reads the standard AWS environment, aws_bedrock_runtime_endpoint (with a base path) and extra_headers', async () => {
     const env = { AWS_ACCESS_KEY_ID: 'AKIAFROMENV000000001', AWS_SECRET_ACCESS_KEY: 'env-secret', AWS_SESSION_TOKEN: 'env-token', AWS_DEFAULT_REGION: 'eu-central-1' };
     const d = compile({ model: `bedrock/${SONNET}`, aws_bedrock_runtime_endpoint: 'http://127.0.0.1:4566/proxy', extra_headers: { 'X-Team': 'a' } }, env);

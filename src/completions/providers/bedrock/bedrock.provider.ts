@@ -24,18 +24,21 @@ const EMBEDDINGS: ReadonlySet<Endpoint> = new Set(['embeddings']);
 export const bedrockProvider: Provider = {
   name: 'bedrock',
   prefixes: ['bedrock'],
-  settings: [...AWS_SETTINGS, 'extra_headers', 'guardrailConfig', 'performanceConfig'],
+  settings: [...AWS_SETTINGS, 'model_id', 'extra_headers', 'guardrailConfig', 'performanceConfig', 'top_k'],
   compile(source: DeploymentSource): ProviderDeployment {
     const model = parseBedrockModel(source.upstreamModel);
+    // LiteLLM's `model_id`: the ARN to call (provisioned throughput, a custom model) while `model:` names the model.
+    const modelId = source.string('model_id');
+    const target = modelId === undefined ? model : parseBedrockModel(modelId);
     const auth = readAuth(source);
-    const region = readRegion(source, model);
+    const region = readRegion(source, target);
     const endpoint = region === null ? null : readEndpoint(source, region);
     const headers = withExtraHeaders(source, { 'content-type': 'application/json' });
-    const defaults: ConverseDefaults = { guardrailConfig: source.raw('guardrailConfig'), performanceConfig: source.raw('performanceConfig') };
+    const defaults: ConverseDefaults = { guardrailConfig: source.raw('guardrailConfig'), performanceConfig: source.raw('performanceConfig'), topK: source.number('top_k') };
     const family = embeddingFamily(model);
     const origin = endpoint?.origin ?? 'http://invalid';
     const basePath = endpoint?.path ?? '';
-    const modelPath = `${basePath}/model/${model.pathSegment}`;
+    const modelPath = `${basePath}/model/${target.pathSegment}`;
     const authorize = authorizer(auth, region, origin);
 
     return {

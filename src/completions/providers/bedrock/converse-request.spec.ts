@@ -123,6 +123,9 @@ describe('converseRequest (OpenAI chat → Bedrock Converse)', () => {
     expect(claude.additionalModelRequestFields).toEqual({ top_k: 40, thinking: { type: 'enabled', budget_tokens: 1024 } });
     expect(claude.guardrailConfig).toEqual({ guardrailIdentifier: 'g', guardrailVersion: '1' });
     expect(converseRequest({ messages: [{ role: 'user', content: 'x' }], top_k: 40 }, NOVA, {}).additionalModelRequestFields).toEqual({ inferenceConfig: { topK: 40 } });
+    // A deployment's top_k (litellm_params) applies unless the caller sets one.
+    expect(converseRequest({ messages: [{ role: 'user', content: 'x' }] }, CLAUDE, { topK: 5 }).additionalModelRequestFields).toEqual({ top_k: 5 });
+    expect(converseRequest({ messages: [{ role: 'user', content: 'x' }], top_k: 9 }, CLAUDE, { topK: 5 }).additionalModelRequestFields).toEqual({ top_k: 9 });
     expect(converseRequest({ messages: [{ role: 'user', content: 'x' }], top_k: 40 }, parseBedrockModel('meta.llama3-1-70b-instruct-v1:0'), {}).additionalModelRequestFields).toBeUndefined();
     expect(converseRequest({ messages: [{ role: 'user', content: 'x' }], guardrailConfig: { guardrailIdentifier: 'mine' } }, CLAUDE, { guardrailConfig: { guardrailIdentifier: 'g' } }).guardrailConfig).toEqual({ guardrailIdentifier: 'mine' });
   });

@@ -14,6 +14,8 @@ interface Turn {
 export interface ConverseDefaults {
   readonly guardrailConfig?: unknown;
   readonly performanceConfig?: unknown;
+  /** Not an OpenAI parameter, so not among the table's request defaults; LiteLLM users set it per deployment. */
+  readonly topK?: number;
 }
 
 /** LiteLLM's budgets for `reasoning_effort` on Claude. */
@@ -60,7 +62,7 @@ export function converseRequest(body: RequestBody, model: BedrockModel, defaults
   if (Object.keys(inference).length > 0) request.inferenceConfig = inference;
   const toolConfig = readToolConfig(body, turns);
   if (toolConfig !== null) request.toolConfig = toolConfig;
-  const additional = additionalFields(body, model);
+  const additional = additionalFields(body, model, defaults.topK);
   if (Object.keys(additional).length > 0) request.additionalModelRequestFields = additional;
   for (const name of ['guardrailConfig', 'performanceConfig'] as const) {
     const value = body[name] ?? defaults[name];
@@ -235,10 +237,10 @@ function readToolConfig(body: RequestBody, turns: readonly Turn[]): Json | null 
 }
 
 /** What Converse has no field for, placed where the model family reads it (LiteLLM's choices). */
-function additionalFields(body: RequestBody, model: BedrockModel): Json {
+function additionalFields(body: RequestBody, model: BedrockModel, defaultTopK: number | undefined): Json {
   const fields: Json = {};
   const claude = model.family.startsWith('anthropic.');
-  const topK = numberParam(body, 'top_k');
+  const topK = numberParam(body, 'top_k') ?? defaultTopK;
   if (topK !== undefined) {
     if (claude) fields.top_k = topK;
     else if (model.family.startsWith('amazon.nova')) fields.inferenceConfig = { topK };
