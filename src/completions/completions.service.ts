@@ -235,19 +235,20 @@ export class CompletionsService implements OnModuleDestroy {
         upstreamModel: deployment.upstreamModel,
         callId: call.callId,
       };
-      let request: UpstreamRequest;
-      try {
-        const prepared = target.request(providerCall);
-        request = prepared instanceof Promise ? await prepared : prepared;
-      } catch (error) {
-        // A request the provider cannot express (an image by URL for Bedrock, say) is the caller's to fix: a 4xx now.
-        if (error instanceof AppException) {
-          throw error;
-        }
-        last = requestFailure(error, deployment.providerLabel, this.redactor);
-        continue;
-      }
+      // Each attempt gets its own request: a signed one (Bedrock's SigV4) carries its time and would go stale.
       for (let attempt = 0; attempt <= deployment.maxRetries; attempt++) {
+        let request: UpstreamRequest;
+        try {
+          const prepared = target.request(providerCall);
+          request = prepared instanceof Promise ? await prepared : prepared;
+        } catch (error) {
+          // A request the provider cannot express (an image by URL for Bedrock, say) is the caller's to fix: a 4xx now.
+          if (error instanceof AppException) {
+            throw error;
+          }
+          last = requestFailure(error, deployment.providerLabel, this.redactor);
+          break;
+        }
         const failure = await forwardOnce(call, res, deployment, providerCall, request, this.remember, this.redactor);
         if (failure === null) {
           return;
