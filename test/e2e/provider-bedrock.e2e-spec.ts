@@ -20,7 +20,7 @@ const weather: OpenAI.Chat.Completions.ChatCompletionTool = {
   function: { name: 'get_weather', description: 'The weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
 };
 
-function deployment(name: string, model: string, endpoint: string, secret = CREDENTIALS.secretAccessKey): string {
+function deployment(name: string, model: string, endpoint: string, secret = CREDENTIALS.secretAccessKey, extra: string[] = []): string {
   return [
     `  - model_name: ${name}`,
     '    litellm_params:',
@@ -30,6 +30,7 @@ function deployment(name: string, model: string, endpoint: string, secret = CRED
     `      aws_session_token: "${CREDENTIALS.sessionToken}"`,
     '      aws_region_name: us-east-1',
     `      aws_bedrock_runtime_endpoint: ${endpoint}`,
+    ...extra,
   ].join('\n');
 }
 
@@ -57,6 +58,7 @@ describe('Bedrock provider through the gateway', () => {
         deployment('titan-embed', 'bedrock/amazon.titan-embed-text-v2:0', bedrock.url),
         deployment('cohere-embed', 'bedrock/cohere.embed-english-v3', bedrock.url),
         deployment('claude-wrong-secret', `bedrock/${SONNET}`, bedrock.url, 'not-the-secret'),
+        deployment('claude-retry', `bedrock/${SONNET}`, bedrock.url, CREDENTIALS.secretAccessKey, ['      max_retries: 1']),
       ].join('\n'),
     });
     const teamId = await newTeam(gw, { team_alias: 'bedrock-team' });
@@ -236,6 +238,16 @@ describe('Bedrock provider through the gateway', () => {
     bedrock.failNext('ModelNotReadyException', 429, 'Model is not ready for inference.', { times: 5 });
     const error = await client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
+  });
+
+  it('a retry is signed anew: ServiceUnavailableException after a second, then the retry with its own X-Amz-Date answers', async () => {
+    bedrock.failNext('ServiceUnavailableException', 503, 'Bedrock is unavailable.', { delayMs: 1100 });
+    const answer = await client.chat.completions.create({ model: 'claude-retry', messages: [{ role: 'user', content: 'try again' }] });
+    expect(answer.choices[0].message.content).toBe('Echo: try again');
+    const dates = bedrock.requests.map((req) => req.headers['x-amz-date']);
+    expect(dates).toHaveLength(2);
+    expect(dates[1]).not.toBe(dates[0]);
+    expect(bedrock.calls).toHaveLength(1);
   });
 
   it('an image by URL is a 400 before any call (Bedrock takes images inline); a data-URL image reaches Bedrock as bytes', async () => {

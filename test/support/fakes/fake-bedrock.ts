@@ -77,12 +77,13 @@ export class FakeBedrock {
   }
 
   /** The next `times` calls (matching `operation`, if given) fail with this AWS error. */
-  failNext(errorType: string, status: number, message: string, options: { times?: number; operation?: BedrockCall['operation'] } = {}): void {
+  failNext(errorType: string, status: number, message: string, options: { times?: number; operation?: BedrockCall['operation']; delayMs?: number } = {}): void {
     this.http.addFailure({
       status,
       body: { message },
       headers: { 'x-amzn-errortype': `${errorType}:http://internal.amazon.com/coral/com.amazon.bedrock/`, 'x-amzn-requestid': randomUUID() },
       times: options.times ?? 1,
+      delayMs: options.delayMs,
       match: options.operation === undefined ? undefined : (req) => req.path.endsWith(`/${options.operation}`),
     });
   }

@@ -131,6 +131,18 @@ describe('bedrock provider', () => {
     );
   });
 
+  it('builds InvokeModel bodies per embedding family; Titan takes one text per call', async () => {
+    const titan = compile({ model: 'bedrock/amazon.titan-embed-text-v2:0', ...KEYS });
+    const one = await request(titan, { input: ['only one'], dimensions: 512, normalize: false }, { endpoint: 'embeddings' });
+    expect(one.path).toBe('/model/amazon.titan-embed-text-v2%3A0/invoke');
+    expect(JSON.parse(one.body as string)).toEqual({ inputText: 'only one', dimensions: 512, normalize: false });
+    await expect(request(titan, { input: ['a', 'b'] }, { endpoint: 'embeddings' })).rejects.toMatchObject({ status: 400, param: 'input' });
+    await expect(request(titan, { input: [1, 2, 3] }, { endpoint: 'embeddings' })).rejects.toMatchObject({ status: 400, param: 'input' });
+    const cohere = compile({ model: 'bedrock/cohere.embed-multilingual-v3', ...KEYS });
+    const batch = await request(cohere, { input: ['a', 'b'], input_type: 'search_query', dimensions: 256 }, { endpoint: 'embeddings' });
+    expect(JSON.parse(batch.body as string)).toEqual({ texts: ['a', 'b'], input_type: 'search_query', output_dimension: 256 });
+  });
+
   it('refuses what Converse cannot express with a 400 before any call', async () => {
     const d = compile({ model: `bedrock/${SONNET}`, ...KEYS });
     const image = { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }] };
