@@ -363,4 +363,14 @@ describe('Bedrock provider through the gateway', () => {
       expect(await gateway.waitForExit()).toBe(0);
     });
   });
+
+  describe('after every call above', () => {
+    it('no AWS credential reached the log destination, successes and failures alike (LiteLLM #11150 leaked Bedrock keys to Langfuse)', () => {
+      const received = langfuse.requests.map((req) => req.text).join('\n');
+      expect(received).toContain('"level":"ERROR"');
+      for (const value of [CREDENTIALS.secretAccessKey, CREDENTIALS.sessionToken, CREDENTIALS.accessKeyId, 'not-the-secret']) {
+        expect(received).not.toContain(value);
+      }
+    });
+  });
 });
