@@ -235,15 +235,17 @@ export class CompletionsService implements OnModuleDestroy {
         upstreamModel: deployment.upstreamModel,
         callId: call.callId,
       };
-      let request: UpstreamRequest;
-      try {
-        const prepared = target.request(providerCall);
-        request = prepared instanceof Promise ? await prepared : prepared;
-      } catch (error) {
-        last = requestFailure(error, deployment.providerLabel, this.redactor);
-        continue;
-      }
+      // Each attempt gets its own request: a signed one (Bedrock's SigV4) carries its time and would go stale.
       for (let attempt = 0; attempt <= deployment.maxRetries; attempt++) {
+        let request: UpstreamRequest;
+        try {
+          const prepared = target.request(providerCall);
+          request = prepared instanceof Promise ? await prepared : prepared;
+        } catch (error) {
+          // A token refused, or a request this provider cannot express (a 4xx for the caller, unless another deployment can).
+          last = requestFailure(error, deployment.providerLabel, this.redactor);
+          break;
+        }
         const failure = await forwardOnce(call, res, deployment, providerCall, request, this.remember, this.redactor);
         if (failure === null) {
           return;

@@ -167,12 +167,13 @@ export class DeploymentTable {
       return null;
     }
     const target = provider === null ? null : provider.compile(source);
+    const modelName = target?.upstreamModel ?? upstreamModel;
     const timeoutSeconds = positive(source.number('timeout')) ?? DEFAULT_TIMEOUT_SECONDS;
     const streamTimeoutSeconds = positive(source.number('stream_timeout')) ?? timeoutSeconds;
     const retries = source.number('max_retries');
     const info: Readonly<Record<string, unknown>> = entry.model_info ?? {};
     // Priced by the prefix first: the OpenAI-compatible hosts share one provider but not their models or prices.
-    const prices = this.prices(source, info, provider === null ? [MOCK_PREFIX] : [prefix, provider.name]);
+    const prices = this.prices(source, info, provider === null ? [MOCK_PREFIX] : [prefix, provider.name], modelName);
     const requestDefaults = readRequestDefaults(source);
     for (const name of TABLE_PARAMS) source.raw(name);
     const unread = source.unread();
@@ -184,7 +185,7 @@ export class DeploymentTable {
     return {
       modelName: entry.model_name,
       providerLabel: provider === null ? MOCK_PREFIX : prefix,
-      upstreamModel,
+      upstreamModel: modelName,
       modelId: typeof info.id === 'string' && info.id !== '' ? info.id : generatedModelId(entry, index),
       apiBaseForLog: target?.apiBaseForLog ?? null,
       target,
@@ -202,8 +203,13 @@ export class DeploymentTable {
    * Per-token prices: `litellm_params` wins over `model_info` (LiteLLM reads both), which wins over the list
    * price of the model (`model_info.base_model` for deployments whose name is not the model's, as on Azure).
    */
-  private prices(source: DeploymentSource, info: Readonly<Record<string, unknown>>, providerNames: readonly string[]): { inputCostPerToken: number; outputCostPerToken: number } {
-    const baseModel = typeof info.base_model === 'string' && info.base_model !== '' ? info.base_model : source.upstreamModel;
+  private prices(
+    source: DeploymentSource,
+    info: Readonly<Record<string, unknown>>,
+    providerNames: readonly string[],
+    upstreamModel: string,
+  ): { inputCostPerToken: number; outputCostPerToken: number } {
+    const baseModel = typeof info.base_model === 'string' && info.base_model !== '' ? info.base_model : upstreamModel;
     let listed: ReturnType<typeof listPrice> = null;
     for (const name of providerNames) listed ??= listPrice(name, baseModel);
     const pick = (name: 'input_cost_per_token' | 'output_cost_per_token', fallback: number): number =>

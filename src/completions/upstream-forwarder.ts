@@ -100,7 +100,7 @@ export async function forwardOnce(
     if (translation !== null) {
       let translated: Record<string, unknown>;
       try {
-        translated = translation.answer(bytes, providerCall);
+        translated = translation.answer(bytes, providerCall, upstream.headers);
       } catch (error) {
         return { exception: translationFailure(error, provider, redactor), retryable: false };
       }

@@ -47,6 +47,11 @@ export interface ProviderDeployment {
   readonly origin: string;
   /** For the call record: origin and base path, never a credential or a query string. */
   readonly apiBaseForLog: string;
+  /**
+   * The model as the upstream names it, when the provider takes a route marker off the `model:` value
+   * (Bedrock's `converse/`): logged and priced under this name. Absent: the value without its prefix.
+   */
+  readonly upstreamModel?: string;
   readonly endpoints: ReadonlySet<Endpoint>;
   /** The request for one call; async where a credential must be fetched (OAuth) or the body signed (SigV4). */
   request(call: ProviderCall): UpstreamRequest | Promise<UpstreamRequest>;
@@ -75,8 +80,11 @@ export interface FailedAnswer {
 
 /** How a provider that does not speak OpenAI is translated back. */
 export interface Translation {
-  /** A 2xx answer as OpenAI's `chat.completion` (or embeddings list). Throws `UpstreamProtocolError` when it is not the provider's format. */
-  answer(bytes: Buffer, call: ProviderCall): OpenAiAnswer;
+  /**
+   * A 2xx answer as OpenAI's `chat.completion` (or embeddings list). Throws `UpstreamProtocolError` when it is not
+   * the provider's format. `headers` are the answer's, for what a provider reports there (Bedrock's token counts).
+   */
+  answer(bytes: Buffer, call: ProviderCall, headers?: Readonly<Record<string, string | string[] | undefined>>): OpenAiAnswer;
   /** A fresh translator for one streamed answer. */
   stream(call: ProviderCall): StreamTranslator;
   /** Media types a streamed 2xx may carry (e.g. `text/event-stream`, `application/vnd.amazon.eventstream`). */

@@ -1,4 +1,5 @@
 import { azureProvider } from './azure/azure.provider';
+import { bedrockProvider } from './bedrock/bedrock.provider';
 import { geminiProvider } from './google/gemini.provider';
 import { vertexProvider } from './google/vertex.provider';
 import { ollamaProvider } from './ollama/ollama.provider';
@@ -6,7 +7,7 @@ import { openAiProvider } from './openai/openai.provider';
 import type { Provider } from './provider';
 
 /** Every upstream provider; a new one is a folder under `providers/` and a line here. */
-export const PROVIDERS: readonly Provider[] = [openAiProvider, azureProvider, geminiProvider, vertexProvider, ollamaProvider];
+export const PROVIDERS: readonly Provider[] = [openAiProvider, azureProvider, bedrockProvider, geminiProvider, vertexProvider, ollamaProvider];
 
 /** The built-in offline provider: answered by the gateway itself (`mock/<anything>`, or any entry with `mock_response`). */
 export const MOCK_PREFIX = 'mock';
