@@ -4,6 +4,7 @@ import { CachedAnswer, isReplayableStream } from '../cache/cached-answer';
 import type { SecretRedactor } from '../common/secret-redactor';
 import { toErrorBody, type AppException } from '../errors';
 import { CLIENT_GONE, type CallTracker } from './call-tracker';
+import type { RecordedStream } from './call-payload';
 import { ChunkRelay } from './chunk-relay';
 import type { CompiledDeployment } from './deployment-table';
 import { UpstreamErrorEvent, UpstreamProtocolError, type ProviderCall, type ProviderDeployment, type StreamTranslator, type Translation, type UpstreamRequest } from './providers/provider';
@@ -125,28 +126,94 @@ export async function forwardOnce(
     upstream.body.destroy();
     return notAStream(provider, contentType, streamTypes);
   }
-  const options = { provider, timeoutMs, remember, redactor };
-  if (translation === null) {
-    await relayStream(call, res, upstream.body, options);
-  } else {
-    await relayTranslatedStream(call, res, upstream.body, translation.stream(providerCall), options);
-  }
+  const pipe = translation === null ? openAiPipe(call, provider, redactor) : translatedPipe(call, translation.stream(providerCall), provider, redactor);
+  await relay(call, res, upstream.body, pipe, { provider, timeoutMs, remember });
   return null;
 }
 
 const OPENAI_STREAM_TYPES: Translation['streamContentTypes'] = ['text/event-stream'];
 
-interface RelayOptions {
-  provider: string;
-  timeoutMs: number;
-  remember: RememberAnswer;
-  redactor: SecretRedactor;
+/** The upstream stream broke off: the events before the faulty one, and the failure its error event reports. */
+interface StreamFault {
+  readonly before: string;
+  readonly failure: AppException;
 }
 
-function relayStream(call: CallTracker, res: ServerResponse, source: Dispatcher.ResponseData['body'], options: RelayOptions): Promise<void> {
-  const { provider, timeoutMs, remember, redactor } = options;
+/** How one streamed answer's pieces become the client's server-sent events (and the call's record of them). */
+interface StreamPipe {
+  readonly recorded: RecordedStream;
+  /** What to send for this piece of the upstream stream (possibly nothing yet), or the fault that ends it. */
+  push(chunk: Buffer): Buffer | string | StreamFault;
+  /** The upstream ended: the last events, `[DONE]` included, or a fault. */
+  end(): string | StreamFault;
+}
+
+/** An OpenAI upstream: its events relayed as they are (SseRelay), the usage chunk removed unless asked for. */
+function openAiPipe(call: CallTracker, provider: string, redactor: SecretRedactor): StreamPipe {
   const relay = new SseRelay(!callerWantsUsageChunk(call.body as RequestBody));
-  call.streamStarted(relay);
+  const faultAfter = (before: Buffer | string): StreamFault => ({
+    before: before.toString(),
+    failure: streamFaultFailure(relay.fault as NonNullable<SseRelay['fault']>, provider, redactor),
+  });
+  return {
+    recorded: relay,
+    push: (chunk) => {
+      const out = relay.push(chunk);
+      return relay.fault === null ? out : faultAfter(out);
+    },
+    end: () => {
+      const tail = relay.end();
+      if (relay.fault !== null) return faultAfter(tail);
+      return relay.sawDone ? tail : `${tail}data: [DONE]\n\n`;
+    },
+  };
+}
+
+/** Another provider's stream: each piece through its StreamTranslator, the chunks written by a ChunkRelay. */
+function translatedPipe(call: CallTracker, translator: StreamTranslator, provider: string, redactor: SecretRedactor): StreamPipe {
+  const relay = new ChunkRelay(callerWantsUsageChunk(call.body as RequestBody));
+  const faultOf = (thrown: unknown): StreamFault => ({
+    // The good events before the faulty one still reach the client (and the record), then the error event.
+    before: thrown instanceof UpstreamProtocolError || thrown instanceof UpstreamErrorEvent ? relay.write(thrown.chunksBefore) : '',
+    failure: translationFailure(thrown, provider, redactor),
+  });
+  return {
+    recorded: relay,
+    push: (chunk) => {
+      try {
+        return relay.write(translator.push(chunk));
+      } catch (error) {
+        return faultOf(error);
+      }
+    },
+    end: () => {
+      try {
+        return `${relay.write(translator.end())}data: [DONE]\n\n`;
+      } catch (error) {
+        return faultOf(error);
+      }
+    },
+  };
+}
+
+function isFault(out: Buffer | string | StreamFault): out is StreamFault {
+  return typeof out === 'object' && !Buffer.isBuffer(out);
+}
+
+/**
+ * Relays an upstream stream to the client as it arrives, with back-pressure. Headers are out once it starts, so a
+ * failure can no longer be a status: the client gets the complete events before it, then one `error` data event
+ * (which OpenAI clients raise), and the call is recorded as failed. Only complete events are ever written, so the
+ * error event never lands inside a half-sent one.
+ */
+function relay(
+  call: CallTracker,
+  res: ServerResponse,
+  source: Dispatcher.ResponseData['body'],
+  pipe: StreamPipe,
+  options: { provider: string; timeoutMs: number; remember: RememberAnswer },
+): Promise<void> {
+  call.streamStarted(pipe.recorded);
   res.writeHead(200, SSE_HEADERS);
   res.flushHeaders();
 
@@ -155,28 +222,23 @@ function relayStream(call: CallTracker, res: ServerResponse, source: Dispatcher.
     const resume = (): void => {
       source.resume();
     };
-    /** Headers are out, so the filter cannot answer; OpenAI clients raise on an `error` data event. */
     const endWithError = (before: string, failure: AppException): void => {
+      settled = true;
       call.streamEnded(failure);
       if (!res.writableEnded && !res.destroyed) {
         res.end(`${before}data: ${JSON.stringify(toErrorBody(failure))}\n\n`);
       }
       resolve();
     };
-    /** The upstream broke the protocol or sent an error event: the client gets what came before, then the error. */
-    const stopAtFault = (before: Buffer | string): void => {
-      settled = true;
-      // Nothing more of this answer is wanted: the connection is given up rather than drained.
-      source.destroy();
-      endWithError(before.toString(), streamFaultFailure(relay.fault as NonNullable<SseRelay['fault']>, provider, redactor));
-    };
     source.on('data', (chunk: Buffer) => {
       if (settled) {
         return;
       }
-      const out = relay.push(chunk);
-      if (relay.fault !== null) {
-        stopAtFault(out);
+      const out = pipe.push(chunk);
+      if (isFault(out)) {
+        // Nothing more of this answer is wanted: the connection is given up rather than drained.
+        source.destroy();
+        endWithError(out.before, out.failure);
         return;
       }
       if (out.length > 0 && !res.write(out)) {
@@ -188,121 +250,30 @@ function relayStream(call: CallTracker, res: ServerResponse, source: Dispatcher.
       if (settled) {
         return;
       }
-      settled = true;
-      let tail = relay.end();
-      if (relay.fault !== null) {
-        stopAtFault(tail);
+      const tail = pipe.end();
+      if (isFault(tail)) {
+        endWithError(tail.before, tail.failure);
         return;
       }
-      if (!relay.sawDone) {
-        tail += 'data: [DONE]\n\n';
-      }
+      settled = true;
       call.streamEnded(null);
       res.end(tail);
       // After the client has its last bytes; a stream with a broken or error event is not worth replaying.
-      remember(call, () => (isReplayableStream(relay.dataEvents) ? CachedAnswer.fromEvents(relay.dataEvents) : null));
+      const events = pipe.recorded.dataEvents;
+      options.remember(call, () => (isReplayableStream(events) ? CachedAnswer.fromEvents(events) : null));
       resolve();
     });
     source.on('error', (error: Error) => {
       if (settled) {
         return;
       }
-      settled = true;
       if (call.upstreamAbort.aborted) {
+        settled = true;
         call.streamEnded(CLIENT_GONE);
         resolve();
         return;
       }
-      // The relay forwards complete events only, so the error event never lands inside a half-sent one.
-      endWithError('', midStreamFailure(error, provider, timeoutMs));
-    });
-  });
-}
-
-/**
- * A provider's stream turned into OpenAI's as it arrives: each upstream piece goes through the translator, the
- * chunks it completes are written at once. A piece the translator cannot read, or an error event of the provider's,
- * ends the stream with one error event (the upstream's message redacted) and the call is a failure.
- */
-function relayTranslatedStream(
-  call: CallTracker,
-  res: ServerResponse,
-  source: Dispatcher.ResponseData['body'],
-  translator: StreamTranslator,
-  options: RelayOptions,
-): Promise<void> {
-  const { provider, timeoutMs, remember, redactor } = options;
-  const relay = new ChunkRelay(callerWantsUsageChunk(call.body as RequestBody));
-  call.streamStarted(relay);
-  res.writeHead(200, SSE_HEADERS);
-  res.flushHeaders();
-
-  return new Promise<void>((resolve) => {
-    let settled = false;
-    const fail = (thrown: unknown): void => {
-      settled = true;
-      source.destroy();
-      const error = translationFailure(thrown, provider, redactor);
-      // The good events before the faulty one still reach the client (and the record), then the error event.
-      const before = thrown instanceof UpstreamProtocolError || thrown instanceof UpstreamErrorEvent ? relay.write(thrown.chunksBefore) : '';
-      call.streamEnded(error);
-      if (!res.writableEnded && !res.destroyed) {
-        res.end(`${before}data: ${JSON.stringify(toErrorBody(error))}\n\n`);
-      }
-      resolve();
-    };
-    const resume = (): void => {
-      source.resume();
-    };
-    source.on('data', (chunk: Buffer) => {
-      if (settled) {
-        return;
-      }
-      let out: string;
-      try {
-        out = relay.write(translator.push(chunk));
-      } catch (error) {
-        fail(error);
-        return;
-      }
-      if (out.length > 0 && !res.write(out)) {
-        source.pause();
-        res.once('drain', resume);
-      }
-    });
-    source.once('end', () => {
-      if (settled) {
-        return;
-      }
-      let tail: string;
-      try {
-        tail = relay.write(translator.end());
-      } catch (error) {
-        fail(error);
-        return;
-      }
-      settled = true;
-      call.streamEnded(null);
-      res.end(`${tail}data: [DONE]\n\n`);
-      remember(call, () => (isReplayableStream(relay.dataEvents) ? CachedAnswer.fromEvents(relay.dataEvents) : null));
-      resolve();
-    });
-    source.on('error', (error: Error) => {
-      if (settled) {
-        return;
-      }
-      settled = true;
-      if (call.upstreamAbort.aborted) {
-        call.streamEnded(CLIENT_GONE);
-        resolve();
-        return;
-      }
-      const failure = midStreamFailure(error, provider, timeoutMs);
-      call.streamEnded(failure);
-      if (!res.writableEnded && !res.destroyed) {
-        res.end(`data: ${JSON.stringify(toErrorBody(failure))}\n\n`);
-      }
-      resolve();
+      endWithError('', midStreamFailure(error, options.provider, options.timeoutMs));
     });
   });
 }
