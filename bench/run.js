@@ -9,7 +9,7 @@ const { join } = require('node:path');
 const { runLoad, toolName } = require('./lib/load');
 const { cpuSeconds, memory, rssSampler, threadCpuSeconds } = require('./lib/procstat');
 const { freePort, sleep, startProcess, findDescendant, pause, resume, stop, killAllNow } = require('./lib/processes');
-const { startGatehouse, ROOT, MODEL } = require('./lib/gatehouse');
+const { startGatehouse, ROOT, MODEL, ANTHROPIC_MODEL } = require('./lib/gatehouse');
 const { streamLoop } = require('./lib/stream-probe');
 const { median, percentile, summary } = require('./lib/stats');
 const { renderReport, renderSoak } = require('./lib/report');
@@ -25,7 +25,7 @@ const HELP = `npm run bench [-- options]
   --warmup S           seconds of unrecorded warm-up before each run (default 1)
   --reps N             interleaved repetitions (default 5)
   --concurrency LIST   default 1,10,50
-  --scenarios LIST     default 1,2,3,4,5,6,7,9,10,11 (+8 with BENCH_PEERS=portkey); 9 and 10 are yardsticks
+  --scenarios LIST     default 1,2,3,4,5,6,7,9,10,11,12 (+8 with BENCH_PEERS=portkey); 9 and 10 are yardsticks
                        served by the bare forwarder (a static-JSON Nest route; the forwarder + a no-op interceptor);
                        11 is PII masking per event on the built masker, in process
   --stream-seconds S   seconds per streaming measurement (default 2)
@@ -222,6 +222,8 @@ async function waitForDelivery(sinkUrl, before, live, expected, timeoutMs = 20_0
 // Scenarios
 
 const CHAT_BODY = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'Say hello' }], max_tokens: 16 });
+/** The same request for the deployment behind the Anthropic provider (scenario 12). */
+const CLAUDE_BODY = JSON.stringify({ model: ANTHROPIC_MODEL, messages: [{ role: 'user', content: 'Say hello' }], max_tokens: 16 });
 
 function defineScenarios(env) {
   const json = { 'content-type': 'application/json' };
@@ -256,6 +258,15 @@ function defineScenarios(env) {
       url: `${env.forwarderUrl}/v1/static/chat/completions`,
       headers: json,
       noUpstream: true,
+    },
+    {
+      id: 12,
+      name: 'gateway: Anthropic upstream (Messages API), logging off',
+      short: 'gw claude',
+      proc: env.gw[3]?.anthropic ? env.gw[3].proc : undefined,
+      url: `${env.gw[3]?.baseUrl}/v1/chat/completions`,
+      headers: { ...json, authorization: `Bearer ${env.gw[3]?.keys.loggingOff}` },
+      body: CLAUDE_BODY,
     },
     { id: 10, name: 'bare forwarder + one no-op Nest interceptor', short: 'bare+intc', proc: env.forwarder, url: `${env.forwarderUrl}/v1/intercepted/chat/completions`, headers: json },
     {
@@ -303,7 +314,7 @@ async function measure(env, scenario, c, opts) {
 async function measureOnce(env, scenario, c, opts) {
   isolate(env, scenario.proc);
   await sleep(100);
-  const target = { url: scenario.url, method: 'POST', headers: scenario.headers, body: CHAT_BODY };
+  const target = { url: scenario.url, method: 'POST', headers: scenario.headers, body: scenario.body ?? CHAT_BODY };
   if (opts.warmup > 0) {
     const beforeWarm = scenario.live ? await sinkStats(env.sinkUrl) : null;
     const warm = await runLoad({ target, connections: c, seconds: Math.max(1, opts.warmupWhole), tmpDir: env.tmpDir });
@@ -364,11 +375,22 @@ async function measureOnce(env, scenario, c, opts) {
 
 async function measureStreams(env, opts) {
   const chunkCounts = [8, 64];
+  const openAi = (chunks) => JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'Say hello' }], stream: true, bench_chunks: chunks });
+  // Anthropic's stream length is picked by max_tokens (the provider passes it on; it drops unknown fields).
+  const claude = (model) => (chunks) => JSON.stringify({ model, messages: [{ role: 'user', content: 'Say hello' }], stream: true, max_tokens: chunks });
   const targets = [
-    { id: 'direct', proc: env.mock, url: `${env.mockUrl}/v1/chat/completions`, headers: { authorization: 'Bearer sk-bench-upstream' } },
-    { id: 'gateway, logging off', proc: env.gw[3].proc, url: `${env.gw[3].baseUrl}/v1/chat/completions`, headers: { authorization: `Bearer ${env.gw[3].keys.loggingOff}` } },
-    { id: 'gateway, 3 destinations', proc: env.gw[4].proc, url: `${env.gw[4].baseUrl}/v1/chat/completions`, headers: { authorization: `Bearer ${env.gw[4].keys.loggingOn}` }, live: ['langfuse', 'gcs', 'otel'] },
+    { id: 'direct', proc: env.mock, url: `${env.mockUrl}/v1/chat/completions`, headers: { authorization: 'Bearer sk-bench-upstream' }, body: openAi },
+    { id: 'gateway, logging off', baseline: 'direct', proc: env.gw[3].proc, url: `${env.gw[3].baseUrl}/v1/chat/completions`, headers: { authorization: `Bearer ${env.gw[3].keys.loggingOff}` }, body: openAi },
+    { id: 'gateway, 3 destinations', baseline: 'direct', proc: env.gw[4].proc, url: `${env.gw[4].baseUrl}/v1/chat/completions`, headers: { authorization: `Bearer ${env.gw[4].keys.loggingOn}` }, live: ['langfuse', 'gcs', 'otel'], body: openAi },
   ];
+  if (env.gw[3].anthropic) {
+    // Issue 24: the Anthropic provider's stream translation, against the same mock speaking the Messages API.
+    targets.push(
+      { id: 'direct, Messages API', proc: env.mock, url: `${env.mockUrl}/v1/messages`, headers: { 'x-api-key': 'sk-bench-upstream', 'anthropic-version': '2023-06-01' }, body: claude('claude-sonnet-4-5') },
+      { id: 'gateway, Anthropic upstream, logging off', baseline: 'direct, Messages API', issue: 'issue 24', proc: env.gw[3].proc, url: `${env.gw[3].baseUrl}/v1/chat/completions`, headers: { authorization: `Bearer ${env.gw[3].keys.loggingOff}` }, body: claude(ANTHROPIC_MODEL) },
+    );
+  }
+  const gateways = targets.filter((t) => t.baseline);
   const runs = [];
   for (let rep = 1; rep <= opts.reps; rep++) {
     for (const chunks of chunkCounts) {
@@ -377,7 +399,7 @@ async function measureStreams(env, opts) {
       for (const t of order) {
         isolate(env, t.proc);
         await sleep(100);
-        const body = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'Say hello' }], stream: true, bench_chunks: chunks });
+        const body = t.body(chunks);
         const beforeWarm = t.live ? await sinkStats(env.sinkUrl) : null;
         const warm = await streamLoop({ url: t.url, headers: t.headers, body, seconds: Math.min(1, opts.streamSeconds / 2) });
         if (t.live) await waitForDelivery(env.sinkUrl, beforeWarm, t.live, warm.requests);
@@ -414,10 +436,10 @@ async function measureStreams(env, opts) {
   const extra = hi - lo;
   for (let rep = 1; rep <= opts.reps; rep++) {
     const get = (chunks, target) => runs.find((r) => r.rep === rep && r.chunks === chunks && r.target === target);
-    for (const gw of targets.slice(1).map((t) => t.id)) {
-      const d8 = get(lo, 'direct');
+    for (const { id: gw, baseline } of gateways) {
+      const d8 = get(lo, baseline);
       const g8 = get(lo, gw);
-      const d64 = get(hi, 'direct');
+      const d64 = get(hi, baseline);
       const g64 = get(hi, gw);
       if (!d8 || !g8 || !d64 || !g64) continue;
       perRep.push({
@@ -431,7 +453,15 @@ async function measureStreams(env, opts) {
       });
     }
   }
-  return { chunk_counts: chunkCounts, gateways: targets.slice(1).map((t) => t.id), runs, per_rep: perRep };
+  return {
+    chunk_counts: chunkCounts,
+    gateways: gateways.map((t) => t.id),
+    baselines: Object.fromEntries(gateways.map((t) => [t.id, t.baseline])),
+    issues: Object.fromEntries(gateways.map((t) => [t.id, t.issue ?? 'issue 13'])),
+    directs: targets.filter((t) => !t.baseline).map((t) => t.id),
+    runs,
+    per_rep: perRep,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -532,7 +562,7 @@ async function sanityCheck(env, scenarios) {
     isolate(env, s.proc);
     const before = s.live ? await sinkStats(env.sinkUrl) : null;
     const upstreamBefore = s.noUpstream ? await upstreamCount(env) : null;
-    const res = await fetch(s.url, { method: 'POST', headers: s.headers, body: CHAT_BODY });
+    const res = await fetch(s.url, { method: 'POST', headers: s.headers, body: s.body ?? CHAT_BODY });
     const text = await res.text();
     if (res.status !== 200 || !text.includes('chat.completion')) throw new Error(`scenario ${s.id} (${s.name}) answered ${res.status}: ${text.slice(0, 500)}`);
     if (s.noUpstream && (await upstreamCount(env)) !== upstreamBefore) throw new Error(`scenario ${s.id} (${s.name}): the request reached the upstream`);
@@ -557,7 +587,7 @@ async function sanityCheck(env, scenarios) {
 // Main modes
 
 async function mainBench(opts, machine) {
-  const wanted = new Set(opts.scenarios ?? [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  const wanted = new Set(opts.scenarios ?? [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   const peers = String(process.env.BENCH_PEERS || '').split(',').map((s) => s.trim()).filter(Boolean);
   const env = await startServers(opts, {
     gateways: [3, 4, 5].filter((id) => wanted.has(id) || (id !== 5 && wanted.has(7)) || (id === 3 && wanted.has(6))),

@@ -2,13 +2,20 @@
 // Starts the built gateway (dist/src/main.js) as the process under test, the way production runs it, with a
 // config.yaml of its own in a temp dir, and makes the virtual keys the scenarios use through the API.
 const { generateKeyPairSync, randomBytes } = require('node:crypto');
-const { mkdirSync, writeFileSync } = require('node:fs');
-const { join } = require('node:path');
+const { existsSync, mkdirSync, writeFileSync } = require('node:fs');
+const { dirname, join } = require('node:path');
 const { freePort, startProcess, waitForHttp } = require('./processes');
 
 const ROOT = join(__dirname, '..', '..');
 const MAIN_JS = join(ROOT, 'dist', 'src', 'main.js');
 const MODEL = 'bench-gpt';
+/** Scenario 12: the same mock answering in Anthropic's Messages API, behind the `anthropic/` provider. */
+const ANTHROPIC_MODEL = 'bench-claude';
+
+/** Whether a build has the Anthropic provider (older builds, compared in bench/ab.js, refuse the prefix at start-up). */
+function hasAnthropicProvider(mainJs) {
+  return existsSync(join(dirname(mainJs), 'completions', 'providers', 'anthropic', 'anthropic.provider.js'));
+}
 
 /** A service account that parses like a real one; the GCS emulator endpoint never asks for a token. */
 function serviceAccountJson() {
@@ -23,7 +30,13 @@ function serviceAccountJson() {
   });
 }
 
-function configYaml({ teamId, mockPort, sinkPort, langfusePort }) {
+function configYaml({ teamId, mockPort, sinkPort, langfusePort, anthropic }) {
+  const anthropicEntry = `  - model_name: ${ANTHROPIC_MODEL}
+    litellm_params:
+      model: anthropic/claude-sonnet-4-5
+      api_base: http://127.0.0.1:${mockPort}
+      api_key: os.environ/BENCH_UPSTREAM_KEY
+`;
   return `# Written by bench/run.js
 model_list:
   - model_name: ${MODEL}
@@ -34,7 +47,7 @@ model_list:
     model_info:
       input_cost_per_token: 0.00000015
       output_cost_per_token: 0.0000006
-
+${anthropic ? anthropicEntry : ''}
 litellm_settings:
   default_team_settings:
     - team_id: ${teamId}
@@ -75,7 +88,8 @@ async function startGatehouse({ label, tmpDir, mockPort, sinkPort, sinkDownPort,
   const configFile = join(dir, 'config.yaml');
   // One team per gateway: with a shared DATABASE_URL the two gateways' outbox entries stay distinguishable.
   const teamId = `bench-team-${label}`;
-  writeFileSync(configFile, configYaml({ teamId, mockPort, sinkPort, langfusePort: langfuseDown ? sinkDownPort : sinkPort }));
+  const anthropic = hasAnthropicProvider(mainJs);
+  writeFileSync(configFile, configYaml({ teamId, mockPort, sinkPort, langfusePort: langfuseDown ? sinkDownPort : sinkPort, anthropic }));
   const port = await freePort();
   const masterKey = `sk-${randomBytes(32).toString('base64url')}`;
   const env = {};
@@ -117,7 +131,7 @@ async function startGatehouse({ label, tmpDir, mockPort, sinkPort, sinkDownPort,
   } catch (error) {
     cacheError = error.message;
   }
-  return { proc, baseUrl, masterKey, teamId, keys: { loggingOn: loggingOn.key, loggingOff: loggingOff.key, cacheOn }, cacheError };
+  return { proc, baseUrl, masterKey, teamId, anthropic, keys: { loggingOn: loggingOn.key, loggingOff: loggingOff.key, cacheOn }, cacheError };
 }
 
-module.exports = { startGatehouse, serviceAccountJson, MAIN_JS, ROOT, MODEL };
+module.exports = { startGatehouse, serviceAccountJson, MAIN_JS, ROOT, MODEL, ANTHROPIC_MODEL };

@@ -41,6 +41,13 @@ describe(listPrice.name, () => {
     expect(perMillion('fireworks_ai', 'accounts/fireworks/models/llama-v3p1-8b-instruct')).toEqual([0.2, 0.2]);
   });
 
+  it("prices Bedrock's cross-region profiles as the model, unless the profile has a price of its own (global.)", () => {
+    expect(perMillion('bedrock', 'us.anthropic.claude-3-5-haiku-20241022-v1:0')).toEqual([0.8, 4]);
+    expect(perMillion('bedrock', 'jp.anthropic.claude-sonnet-4-5-20250929-v1:0')).toEqual([3.3, 16.5]);
+    expect(perMillion('bedrock', 'apac.amazon.nova-lite-v1:0')).toEqual([0.06, 0.24]);
+    expect(perMillion('bedrock', 'global.anthropic.claude-sonnet-4-5-20250929-v1:0')).toEqual([3, 15]);
+  });
+
   it('prices the OpenAI-compatible hosts by their own name, not as OpenAI', () => {
     expect(perMillion('groq', 'llama-3.3-70b-versatile')).toEqual([0.59, 0.79]);
     expect(perMillion('deepseek', 'deepseek-reasoner')).toEqual([0.28, 0.42]);

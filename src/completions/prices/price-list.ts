@@ -1,4 +1,5 @@
 import type { TokenPrices } from '../usage';
+import { PROFILE_PREFIX } from '../providers/bedrock/model-id';
 import { LIST_PRICES, type ListPrices } from './list-prices';
 
 /**
@@ -25,9 +26,9 @@ const ALIASES: Readonly<Record<string, string>> = { azure: 'openai', text_comple
 function candidates(model: string): string[] {
   const lower = model.toLowerCase();
   const out = [lower];
-  // Cross-region inference profiles (Bedrock): us., eu., apac., global.
-  const regional = /^(?:us|eu|apac|global|us-gov)\.(.+)$/.exec(lower);
-  if (regional) out.push(regional[1]);
+  // Bedrock's cross-region inference profiles (us., eu., apac., jp., global., …) cost what the model does.
+  const inRegion = lower.replace(PROFILE_PREFIX, '');
+  if (inRegion !== lower) out.push(inRegion);
   // A path's last segment: `azure/gpt-4o` (how LiteLLM configs write base_model), `accounts/fireworks/models/x`.
   const slash = lower.lastIndexOf('/');
   if (slash !== -1 && slash < lower.length - 1) out.push(lower.slice(slash + 1));

@@ -20,7 +20,7 @@ export interface BedrockModel {
 
 const ROUTE_MARKERS = /^(?:converse|invoke)\//;
 /** Cross-region inference profile prefixes (geographic and global). */
-const PROFILE_PREFIX = /^(?:us|us-gov|eu|apac|jp|au|ca|global)\./;
+export const PROFILE_PREFIX = /^(?:us|us-gov|eu|apac|jp|au|ca|global)\./;
 const REGION = /^[a-z0-9-]+$/;
 
 export function parseBedrockModel(model: string): BedrockModel {
