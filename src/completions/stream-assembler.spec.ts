@@ -31,6 +31,15 @@ describe(assembleStream.name, () => {
     });
   });
 
+  it("keeps a reasoning model's streamed thoughts (reasoning_content) beside its answer", () => {
+    const { completion } = assembleStream([
+      ev({ choices: [{ index: 0, delta: { role: 'assistant', reasoning_content: 'The user ' } }] }),
+      ev({ choices: [{ index: 0, delta: { reasoning_content: 'greets me.' } }] }),
+      ev({ choices: [{ index: 0, delta: { content: 'Hello!' }, finish_reason: 'stop' }] }),
+    ]);
+    expect(completion.choices[0]?.message).toEqual({ role: 'assistant', content: 'Hello!', reasoning_content: 'The user greets me.' });
+  });
+
   it('merges tool-call fragments by index', () => {
     const { completion } = assembleStream([
       ev({ choices: [{ index: 0, delta: { role: 'assistant', tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'get_', arguments: '' } }] } }] }),

@@ -8,7 +8,14 @@ export interface AssembledToolCall {
 
 export interface AssembledChoice {
   index: number;
-  message: { role: string; content: string | null; tool_calls?: AssembledToolCall[]; refusal?: string };
+  message: {
+    role: string;
+    content: string | null;
+    tool_calls?: AssembledToolCall[];
+    refusal?: string;
+    /** A reasoning model's thoughts, as DeepSeek, vLLM and the translating providers stream them (`delta.reasoning_content`). */
+    reasoning_content?: string;
+  };
   finish_reason: string | null;
 }
 
@@ -35,6 +42,7 @@ interface ChoiceState {
   content: string;
   hasContent: boolean;
   refusal: string;
+  reasoning: string;
   finishReason: string | null;
   toolCalls: Map<number, AssembledToolCall>;
 }
@@ -104,6 +112,9 @@ export function assembleStream(dataEvents: readonly string[]): AssemblyResult {
       if (state.refusal !== '') {
         message.refusal = state.refusal;
       }
+      if (state.reasoning !== '') {
+        message.reasoning_content = state.reasoning;
+      }
       return { index: state.index, message, finish_reason: state.finishReason };
     });
   return { completion, malformedEvents: malformed };
@@ -119,6 +130,7 @@ function applyChoiceDelta(choices: Map<number, ChoiceState>, choice: Record<stri
       content: '',
       hasContent: false,
       refusal: '',
+      reasoning: '',
       finishReason: null,
       toolCalls: new Map(),
     };
@@ -141,6 +153,9 @@ function applyChoiceDelta(choices: Map<number, ChoiceState>, choice: Record<stri
   }
   if (typeof d.refusal === 'string') {
     state.refusal += d.refusal;
+  }
+  if (typeof d.reasoning_content === 'string') {
+    state.reasoning += d.reasoning_content;
   }
   if (Array.isArray(d.tool_calls)) {
     for (const raw of d.tool_calls) {
