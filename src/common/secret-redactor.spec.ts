@@ -33,6 +33,9 @@ describe(SecretRedactor.name, () => {
     REDACTOR_SPEC_PROVIDER_KEY: 'provider-from-env-Qw8z1x',
     REDACTOR_SPEC_AWS_SECRET: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
     REDACTOR_SPEC_REDIS_PASSWORD: 'redis-pw-55k2',
+    // Read by a provider when litellm_params names no key, so no config line points at it.
+    ANTHROPIC_API_KEY: 'ant-default-key-3k9p',
+    AWS_SESSION_TOKEN: 'session-token-value-77q',
   };
   const redactor = SecretRedactor.forGateway(
     settingsFor(CONFIG, { SALT_KEY: 'salt-key-value-xyz987', SALT_KEY_PREVIOUS: 'old-salt-one-abc, old-salt-two-def' }),
@@ -48,6 +51,8 @@ describe(SecretRedactor.name, () => {
     ['a previous salt key', 'old-salt-two-def'],
     ['the database password', 'db-pass-93jf7'],
     ['the cache password', 'redis-pw-55k2'],
+    ["a provider's default key variable", 'ant-default-key-3k9p'],
+    ['an AWS session token from the environment', 'session-token-value-77q'],
   ])('replaces %s wherever it appears', (_label, secret) => {
     const text = `upstream said: bad credential "${secret}" (${encodeURIComponent(secret)})`;
     const out = redactor.redact(text);

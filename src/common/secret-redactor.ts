@@ -11,6 +11,13 @@ const MIN_LITERAL_LENGTH = 6;
 const SECRET_PARAM_NAME = /key|secret|token|password|credential/i;
 
 /**
+ * An environment variable holding a credential by its name: the providers' default variables (ANTHROPIC_API_KEY,
+ * AWS_SECRET_ACCESS_KEY, AZURE_CLIENT_SECRET, GROQ_API_KEY, ...) are used when `litellm_params` names no key, so the
+ * config alone does not list every credential a deployment sends.
+ */
+const SECRET_ENV_NAME = /(?:API_KEY|ACCESS_KEY_ID|SECRET|SECRET_KEY|SECRET_ACCESS_KEY|TOKEN|PASSWORD)$/i;
+
+/**
  * Credential shapes, whatever their owner. Groups 1 (scheme or URL up to the password) and 2 (what follows the
  * scheme) are kept; the rest of a match is the secret.
  */
@@ -95,7 +102,7 @@ export class SecretRedactor {
 
   /**
    * Every credential the gateway is configured with: each `model_list` deployment's secret `litellm_params`
-   * (resolved from `os.environ/`), the master key, the salt keys, the database's and Redis's passwords.
+   * (resolved from `os.environ/`), every environment variable named like a credential, the master key, the salt keys, the database's and Redis's passwords.
    * One instance per settings object, shared by whoever asks.
    */
   static forGateway(settings: GatewaySettings, env: NodeJS.ProcessEnv): SecretRedactor {
@@ -131,6 +138,9 @@ function gatewaySecrets(settings: GatewaySettings, env: NodeJS.ProcessEnv): stri
     for (const [name, value] of Object.entries(deployment.litellm_params)) {
       if (SECRET_PARAM_NAME.test(name)) collectStrings(value, env, add);
     }
+  }
+  for (const [name, value] of Object.entries(env)) {
+    if (SECRET_ENV_NAME.test(name)) add(value);
   }
   const general = settings.config.generalSettings;
   add(resolved(general.master_key));
