@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Pool } from 'undici';
 import type { ModelDeployment } from '../config/gateway-config.types';
 import { listPrice } from './prices/price-list';
+import { providerOfBareModel } from './providers/bare-model';
 import { DeploymentSource } from './providers/deployment-source';
 import type { ProviderDeployment } from './providers/provider';
 import { MOCK_PREFIX, providerFor, SUPPORTED_PREFIXES } from './providers/registry';
@@ -155,7 +156,7 @@ export class DeploymentTable {
   private compile(entry: ModelDeployment, index: number, problems: string[]): CompiledDeployment | null {
     const model = entry.litellm_params.model;
     const slash = model.indexOf('/');
-    const prefix = slash === -1 ? 'openai' : model.slice(0, slash);
+    const prefix = slash === -1 ? providerOfBareModel(model) : model.slice(0, slash);
     const upstreamModel = slash === -1 ? model : model.slice(slash + 1);
     const source = new DeploymentSource(index, entry, prefix, upstreamModel, this.options.env, problems);
     const problemsBefore = problems.length;

@@ -586,6 +586,11 @@ describe('parseGatewayConfig', () => {
     it.each([
       [{ model: 'gpt-4o' }, 'openai/gpt-4o'],
       [{ model: 'openai/gpt-4o' }, 'openai/gpt-4o'],
+      // A bare name goes where LiteLLM sends it, so an Anthropic or AWS key never travels to api.openai.com.
+      [{ model: 'bedrock-unrelated-name' }, 'openai/bedrock-unrelated-name'],
+      [{ model: 'anthropic.claude-3-5-sonnet-20240620-v1:0' }, 'bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0'],
+      [{ model: 'us.meta.llama3-3-70b-instruct-v1:0' }, 'bedrock/us.meta.llama3-3-70b-instruct-v1:0'],
+      [{ model: 'gemini-2.5-flash' }, 'vertex_ai/gemini-2.5-flash'],
       [{ model: 'mock/anything/with/slashes' }, 'mock/anything/with/slashes'],
       [{ model: 'meta-llama/Llama-3', custom_llm_provider: 'openai' }, 'openai/meta-llama/Llama-3'],
       [{ model: 'openai/gpt-4o', custom_llm_provider: 'openai' }, 'openai/gpt-4o'],

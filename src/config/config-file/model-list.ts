@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isEnvReference } from '../env-reference';
 import type { LitellmParams, ModelDeployment } from '../gateway-config.types';
+import { providerOfBareModel } from '../../completions/providers/bare-model';
 import { SUPPORTED_PREFIXES } from '../../completions/providers/registry';
 import { withCredential } from './credential-list';
 import { DEPLOYMENT_KEYS, LITELLM_PARAMS_CHECKED, MODEL_INFO_CHECKED } from './known-keys';
@@ -129,7 +130,8 @@ export function readLitellmParams(issues: Issues, path: string, value: unknown):
 }
 
 /**
- * `provider/upstream-model`, defaulting to `openai/` for a bare name as LiteLLM does. `custom_llm_provider`, when
+ * `provider/upstream-model`; a bare name gets the provider LiteLLM infers from it (`claude-…` → `anthropic/`,
+ * most → `openai/`). `custom_llm_provider`, when
  * set, names the provider and the model is taken whole (minus a repeated provider prefix), again as in LiteLLM.
  */
 export function readModel(issues: Issues, path: string, params: Mapping): string | undefined {
@@ -162,7 +164,7 @@ export function readModel(issues: Issues, path: string, params: Mapping): string
     upstream = model.startsWith(`${custom}/`) ? model.slice(custom.length + 1) : model;
   } else {
     const slash = model.indexOf('/');
-    provider = slash === -1 ? 'openai' : model.slice(0, slash);
+    provider = slash === -1 ? providerOfBareModel(model) : model.slice(0, slash);
     upstream = slash === -1 ? model : model.slice(slash + 1);
     if (!isSupportedProvider(provider)) {
       issues.error(modelPath, unsupportedProviderMessage(provider));

@@ -48,6 +48,7 @@ describe(ConverseStreamTranslator.name, () => {
         message: {
           role: 'assistant',
           content: 'Let me check.',
+          reasoning_content: 'hmm',
           tool_calls: [
             { id: 'tu_a', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
             { id: 'tu_b', type: 'function', function: { name: 'get_time', arguments: '{}' } },
