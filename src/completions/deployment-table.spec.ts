@@ -142,6 +142,29 @@ describe(DeploymentTable.name, () => {
     expect(warnings).toEqual(['model_list[0] (d): litellm_params rpm, tags are not used by Gatehouse and ignored']);
   });
 
+  it('resolves os.environ/ in numeric settings as LiteLLM does, and stops start-up on a value that is no number', () => {
+    const table = build(
+      [deployment('n', { model: 'openai/n', api_base: 'http://127.0.0.1:1/v1', timeout: 'os.environ/T', max_retries: 'os.environ/R', temperature: 'os.environ/TEMP' })],
+      { T: '7.5', R: '3', TEMP: '0.3' },
+    );
+    const d = table.group('n')!.deployments[0];
+    expect([d.timeoutMs, d.maxRetries, d.requestDefaults]).toEqual([7500, 3, { temperature: 0.3 }]);
+
+    let error: unknown;
+    try {
+      build([deployment('p', { model: 'openai/p', api_base: 'http://127.0.0.1:1/v1', temperature: '<your-temp>', timeout: 'os.environ/SECRETISH' })], { SECRETISH: 'sk-not-a-number' });
+    } catch (caught) {
+      error = caught;
+    }
+    const problems = (error as DeploymentConfigError).problems;
+    expect(problems).toEqual([
+      'model_list[0] (p): litellm_params.timeout must be a number, got os.environ/SECRETISH, whose value is not a number',
+      'model_list[0] (p): litellm_params.temperature must be a number, got "<your-temp>"',
+    ]);
+    // The variable's value is never quoted: it may be a secret set in the wrong place.
+    expect(problems.join('\n')).not.toContain('sk-not-a-number');
+  });
+
   it('prices a well-known model from the list, and lets litellm_params win over model_info over the list', () => {
     const table = build(
       [

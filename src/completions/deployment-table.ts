@@ -236,6 +236,19 @@ export class DeploymentTable {
 }
 
 /** The request parameters `litellm_params` sets, `extra_body`'s fields first; null when there are none. */
+/** Request defaults an upstream takes as numbers only: a string left there would fail every call, so it fails start-up. */
+const NUMERIC_REQUEST_DEFAULTS: ReadonlySet<string> = new Set([
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'max_completion_tokens',
+  'n',
+  'presence_penalty',
+  'frequency_penalty',
+  'seed',
+  'top_logprobs',
+]);
+
 function readRequestDefaults(source: DeploymentSource): RequestBody | null {
   const defaults: RequestBody = {};
   const extraBody = source.raw('extra_body');
@@ -245,6 +258,10 @@ function readRequestDefaults(source: DeploymentSource): RequestBody | null {
   }
   for (const name of REQUEST_DEFAULT_PARAMS) {
     if (!source.has(name)) continue;
+    if (NUMERIC_REQUEST_DEFAULTS.has(name)) {
+      defaults[name] = source.number(name);
+      continue;
+    }
     const value = source.raw(name);
     defaults[name] = typeof value === 'string' ? source.resolve(name, value) : value;
   }

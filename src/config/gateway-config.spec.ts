@@ -390,6 +390,13 @@ describe('parseGatewayConfig', () => {
         'is not a valid os.environ/ reference',
       ],
       [
+        'a misspelt os.environ/ reference (taken literally, it would be sent as the value)',
+        yaml('model_list:', '  - model_name: m', '    litellm_params:', '      model: azure/m', '      api_version: os.envrion/AZURE_API_VERSION'),
+        'model_list[0].litellm_params.api_version',
+        5,
+        '`os.envrion/` looks like a misspelt `os.environ/` reference',
+      ],
+      [
         'master_key under litellm_settings',
         yaml('litellm_settings:', '  master_key: sk-1234'),
         'litellm_settings.master_key',
@@ -597,6 +604,14 @@ describe('parseGatewayConfig', () => {
     ])('litellm_params %j means model %s', (params, expected) => {
       const { config } = parseGatewayConfig(`model_list:\n  - model_name: m\n    litellm_params: ${JSON.stringify(params)}\n`, null);
       expect(config.modelList[0].litellm_params.model).toBe(expected);
+    });
+
+    it('takes os.environ/ references in numeric litellm_params (timeout, stream_timeout, max_retries), resolved at compile time', () => {
+      const { config } = parseGatewayConfig(
+        yaml('model_list:', '  - model_name: m', '    litellm_params:', '      model: openai/m', '      timeout: os.environ/T', '      max_retries: os.environ/R'),
+        null,
+      );
+      expect(config.modelList[0].litellm_params).toMatchObject({ timeout: 'os.environ/T', max_retries: 'os.environ/R' });
     });
 
     it('keeps os.environ/ references as written everywhere', () => {

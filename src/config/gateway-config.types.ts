@@ -25,9 +25,10 @@ export interface LitellmParams {
   readonly api_base?: string;
   /** May be an `os.environ/NAME` reference. */
   readonly api_key?: string;
-  readonly timeout?: number;
-  readonly stream_timeout?: number;
-  readonly max_retries?: number;
+  /** Seconds; these three may also be `os.environ/NAME` references, resolved when the deployment is compiled. */
+  readonly timeout?: number | string;
+  readonly stream_timeout?: number | string;
+  readonly max_retries?: number | string;
   readonly mock_response?: string;
   readonly [extra: string]: unknown;
 }

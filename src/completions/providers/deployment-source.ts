@@ -83,9 +83,24 @@ export class DeploymentSource {
     return value ?? '';
   }
 
-  /** A number setting (config validation already checked the type). */
+  /**
+   * A number setting. Config validation checked literal values; a string is an `os.environ/` reference (LiteLLM
+   * resolves them in numeric settings too) or a placeholder left in the file (`<your-temp>`), a problem either way
+   * unless it reads as a number. A variable's value is never quoted back: it may be a secret set in the wrong place.
+   */
   number(name: string): number | undefined {
     const value = this.raw(name);
+    if (typeof value === 'string') {
+      const text = this.resolve(name, value);
+      if (text === undefined) return undefined;
+      const parsed = text.trim() === '' ? NaN : Number(text);
+      if (!Number.isFinite(parsed)) {
+        const written = isEnvReference(value) ? `${value}, whose value is not a number` : JSON.stringify(value);
+        this.problem(`litellm_params.${name} must be a number, got ${written}`);
+        return undefined;
+      }
+      return parsed;
+    }
     return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
   }
 

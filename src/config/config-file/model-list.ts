@@ -98,14 +98,15 @@ export function readLitellmParams(issues: Issues, path: string, value: unknown):
   const model = readModel(issues, path, params);
   const numbers: Array<[string, number]> = [];
   for (const key of ['timeout', 'stream_timeout', 'input_cost_per_token', 'output_cost_per_token'] as const) {
-    if (params[key] !== undefined && params[key] !== null) {
+    // An os.environ/ reference is resolved (and its value checked) when the deployment is compiled, as LiteLLM does.
+    if (params[key] !== undefined && params[key] !== null && !isEnvReference(params[key])) {
       const parsed = readNumber(issues, joinPath(path, key), params[key], {});
       if (parsed !== undefined) {
         numbers.push([key, parsed]);
       }
     }
   }
-  if (params.max_retries !== undefined && params.max_retries !== null) {
+  if (params.max_retries !== undefined && params.max_retries !== null && !isEnvReference(params.max_retries)) {
     const parsed = readNumber(issues, joinPath(path, 'max_retries'), params.max_retries, { integer: true });
     if (parsed !== undefined) {
       numbers.push(['max_retries', parsed]);

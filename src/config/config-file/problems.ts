@@ -230,9 +230,14 @@ export function readMapping(issues: Issues, path: string, value: unknown, what: 
   return value;
 }
 
+/** `os.envrion/X`, `os.env/X`, `OS.ENVIRON/X`: meant as a reference, and otherwise taken as the literal value. */
+const NEAR_ENV_REFERENCE = /^os\.?env[a-z_]*\//i;
+
 export function checkEnvReference(issues: Issues, path: string, value: string): void {
   if (isEnvReference(value) && envReferenceName(value) === null) {
     issues.error(path, `\`${value}\` is not a valid os.environ/ reference: the name must match [A-Za-z_][A-Za-z0-9_]*`);
+  } else if (!isEnvReference(value) && NEAR_ENV_REFERENCE.test(value)) {
+    issues.error(path, `\`${value.slice(0, value.indexOf('/') + 1)}\` looks like a misspelt \`os.environ/\` reference`);
   }
 }
 
