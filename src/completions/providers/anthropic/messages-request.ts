@@ -236,7 +236,7 @@ function stopSequences(stop: unknown): string[] {
   if (stop === undefined || stop === null) return [];
   const list = typeof stop === 'string' ? [stop] : stop;
   if (!Array.isArray(list) || !list.every((item) => typeof item === 'string')) throw invalid('stop', 'must be a string or an array of strings');
-  return (list as string[]).filter((item) => item.trim() !== '');
+  return list.filter((item) => item.trim() !== '');
 }
 
 function readTools(tools: unknown): Block[] {
