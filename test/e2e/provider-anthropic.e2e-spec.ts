@@ -7,7 +7,7 @@ import { FakeAnthropic, sseEvent } from '../support/fakes/fake-anthropic';
 import { FakeLangfuse, type StoredObject } from '../support/fakes/fake-langfuse';
 import { spawnGateway, type GatewayProcess } from '../support/gateway-process';
 import { langfuseProject } from '../support/logging/fixtures';
-import { addCallback, EnvScope, langfuseEntry, LogCapture, LOGGING_ENV, newKey, newTeam, sleep, waitFor } from '../support/logging/harness';
+import { addCallback, EnvScope, expectCostOf, langfuseCallGenerations, langfuseEntry, LogCapture, LOGGING_ENV, newKey, newTeam, rawChatStream } from '../support/logging/harness';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 const ANTHROPIC_KEY = 'sk-ant-api03-gatehouse-e2e-key-0123456789abcdef';
@@ -91,24 +91,11 @@ model_list:
 
   beforeEach(() => fake.reset());
 
-  /** The Langfuse generation of one call (its trace id is the call id). */
-  const generationOf = (callId: string): Promise<StoredObject> => waitFor(`the Langfuse generation of ${callId}`, () => langfuse.generations(project.publicKey, callId)[0]);
-
-  /** After the dust settled, exactly one generation for the call. */
-  async function onlyGeneration(callId: string): Promise<StoredObject> {
-    const generation = await generationOf(callId);
-    await sleep(500);
-    expect(langfuse.generations(project.publicKey, callId)).toHaveLength(1);
-    return generation;
-  }
-
-  function expectCost(generation: StoredObject, usage: { prompt_tokens: number; completion_tokens: number }, model = SONNET): void {
-    const price = listPrice('anthropic', model)!;
-    const cost = (generation.costDetails as { total: number }).total;
-    expect(cost).toBeGreaterThan(0);
-    expect(cost).toBeCloseTo(usage.prompt_tokens * price.inputCostPerToken + usage.completion_tokens * price.outputCostPerToken, 12);
-    expect(generation.usageDetails).toMatchObject({ input: usage.prompt_tokens, output: usage.completion_tokens });
-  }
+  const { onlyGeneration } = langfuseCallGenerations(() => langfuse, project.publicKey);
+  const expectCost = (generation: StoredObject, usage: { prompt_tokens: number; completion_tokens: number }): void => {
+    const price = listPrice('anthropic', SONNET)!;
+    expectCostOf(generation, usage, { input: price.inputCostPerToken, output: price.outputCostPerToken });
+  };
 
   it('plain: a Messages request Anthropic accepts, an OpenAI chat.completion back, logged with provider, model, usage and cost', async () => {
     const { data, response } = await client.chat.completions
@@ -333,17 +320,7 @@ model_list:
   });
 
   describe('answers that break Anthropic\'s format', () => {
-    async function streamRaw(): Promise<{ events: string[]; callId: string }> {
-      const response = await fetch(`${gw.baseUrl}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${client.apiKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'claude', messages: [{ role: 'user', content: 'hi' }], stream: true }),
-        signal: AbortSignal.timeout(5000),
-      });
-      expect(response.status).toBe(200);
-      const text = await response.text();
-      return { events: text.split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6)), callId: response.headers.get('x-litellm-call-id')! };
-    }
+    const streamRaw = (): Promise<{ events: string[]; callId: string }> => rawChatStream(gw.baseUrl, client.apiKey ?? '', 'claude');
 
     it.each([
       ['invalid JSON', 'invalid-json', 'upstream_protocol_error', 'The anthropic upstream answered in an unexpected format: a stream event is not a JSON object'],

@@ -110,3 +110,23 @@ export function parseJsonObject(input: string | Uint8Array, problem: string | ((
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UpstreamProtocolError(typeof problem === 'string' ? problem : problem());
   return parsed as Record<string, unknown>;
 }
+
+/**
+ * A Claude-style stop reason (Anthropic's Messages API, and Bedrock's Converse, which took its vocabulary) as OpenAI's
+ * `finish_reason`; an unknown reason, or Anthropic's `pause_turn`, reads as a normal stop.
+ */
+export function finishReasonOfStop(stopReason: unknown): string {
+  switch (stopReason) {
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'length';
+    case 'tool_use':
+      return 'tool_calls';
+    case 'refusal':
+    case 'guardrail_intervened':
+    case 'content_filtered':
+      return 'content_filter';
+    default:
+      return 'stop';
+  }
+}

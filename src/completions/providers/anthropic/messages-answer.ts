@@ -1,23 +1,8 @@
 import type { OpenAiAnswer, ProviderCall } from '../provider';
 import { UpstreamProtocolError } from '../provider';
-import { parseJsonObject, usageWithPromptCache } from '../provider-support';
+import { finishReasonOfStop, parseJsonObject, usageWithPromptCache } from '../provider-support';
 
 type Json = Record<string, unknown>;
-
-/** Anthropic's `stop_reason` as OpenAI's `finish_reason` (an unknown reason, or `pause_turn`, reads as a normal stop). */
-export function finishReason(stopReason: unknown): string {
-  switch (stopReason) {
-    case 'max_tokens':
-    case 'model_context_window_exceeded':
-      return 'length';
-    case 'tool_use':
-      return 'tool_calls';
-    case 'refusal':
-      return 'content_filter';
-    default:
-      return 'stop';
-  }
-}
 
 /** Anthropic's usage (the whole message's, or a stream's running counts) as OpenAI's. */
 export function openAiUsage(usage: Json): Json {
@@ -69,7 +54,7 @@ export function chatCompletion(bytes: Buffer, call: ProviderCall): OpenAiAnswer 
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model: answeringModel(message, call),
-    choices: [{ index: 0, message: openAiMessage, logprobs: null, finish_reason: finishReason(message.stop_reason) }],
+    choices: [{ index: 0, message: openAiMessage, logprobs: null, finish_reason: finishReasonOfStop(message.stop_reason) }],
     usage: openAiUsage(usage as Json),
   };
 }

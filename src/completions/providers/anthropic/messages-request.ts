@@ -1,13 +1,8 @@
-import { AppException } from '../../../errors';
 import type { RequestBody } from '../../request-body';
+import { addTurn, invalid, messageTexts, numberParam, objectParam, type Turn } from '../request-params';
 
 type Json = Record<string, unknown>;
 type Block = Json;
-
-interface Turn {
-  role: 'user' | 'assistant';
-  content: Block[];
-}
 
 /** LiteLLM's default when the caller sets no `max_tokens`: Anthropic requires one. */
 export const DEFAULT_MAX_TOKENS = 4096;
@@ -36,7 +31,7 @@ export function messagesRequest(body: RequestBody, model: string, stream: boolea
   const turns: Turn[] = [];
   messages.forEach((raw, i) => {
     const path = `messages[${i}]`;
-    const message = object(raw, path);
+    const message = objectParam(raw, path);
     switch (message.role) {
       case 'system':
       case 'developer':
@@ -79,29 +74,11 @@ export function messagesRequest(body: RequestBody, model: string, stream: boolea
   return request;
 }
 
-function addTurn(turns: Turn[], role: Turn['role'], content: Block[]): void {
-  if (content.length === 0) return;
-  const last = turns[turns.length - 1];
-  if (last !== undefined && last.role === role) last.content.push(...content);
-  else turns.push({ role, content });
-}
-
 /** A system, developer or assistant message's text: a string or text parts. Empty text is left out (Anthropic refuses it). */
 function textBlocks(message: Json, path: string): Block[] {
-  const content = message.content;
   const blocks: Block[] = [];
-  if (typeof content === 'string') {
-    if (content !== '') blocks.push({ type: 'text', text: content });
-  } else if (Array.isArray(content)) {
-    content.forEach((raw, j) => {
-      const part = object(raw, `${path}.content[${j}]`);
-      if (part.type !== 'text' && part.type !== 'refusal') throw invalid(`${path}.content[${j}].type`, 'must be text here');
-      const text = part.type === 'text' ? part.text : part.refusal;
-      if (typeof text !== 'string') throw invalid(`${path}.content[${j}].text`, 'must be a string');
-      if (text !== '') blocks.push(withCacheControl({ type: 'text', text }, part));
-    });
-  } else if (content !== undefined && content !== null) {
-    throw invalid(`${path}.content`, 'must be a string or an array of content parts');
+  for (const { text, part } of messageTexts(message, path)) {
+    if (text !== '') blocks.push(part === null ? { type: 'text', text } : withCacheControl({ type: 'text', text }, part));
   }
   return messageCacheControl(blocks, message);
 }
@@ -112,7 +89,7 @@ function userBlocks(message: Json, path: string): Block[] {
   const blocks: Block[] = [];
   content.forEach((raw, j) => {
     const at = `${path}.content[${j}]`;
-    const part = object(raw, at);
+    const part = objectParam(raw, at);
     if (part.type === 'text') {
       if (typeof part.text !== 'string') throw invalid(`${at}.text`, 'must be a string');
       if (part.text !== '') blocks.push(withCacheControl({ type: 'text', text: part.text }, part));
@@ -146,7 +123,7 @@ function assistantBlocks(message: Json, path: string): Block[] {
   const thinking = message.thinking_blocks;
   if (Array.isArray(thinking)) {
     thinking.forEach((raw, j) => {
-      const block = object(raw, `${path}.thinking_blocks[${j}]`);
+      const block = objectParam(raw, `${path}.thinking_blocks[${j}]`);
       if (block.type !== 'thinking' && block.type !== 'redacted_thinking') throw invalid(`${path}.thinking_blocks[${j}].type`, 'must be thinking or redacted_thinking');
       blocks.push(block);
     });
@@ -157,8 +134,8 @@ function assistantBlocks(message: Json, path: string): Block[] {
   if (!Array.isArray(calls)) throw invalid(`${path}.tool_calls`, 'must be an array');
   calls.forEach((raw, j) => {
     const at = `${path}.tool_calls[${j}]`;
-    const call = object(raw, at);
-    const fn = object(call.function, `${at}.function`);
+    const call = objectParam(raw, at);
+    const fn = objectParam(call.function, `${at}.function`);
     if (typeof call.id !== 'string' || call.id === '') throw invalid(`${at}.id`, 'must be a non-empty string');
     if (typeof fn.name !== 'string' || fn.name === '') throw invalid(`${at}.function.name`, 'must be a non-empty string');
     blocks.push({ type: 'tool_use', id: call.id, name: fn.name, input: toolInput(fn.arguments, `${at}.function.arguments`) });
@@ -188,7 +165,7 @@ function toolResult(message: Json, path: string): Block {
     result.content = content;
   } else if (Array.isArray(content)) {
     result.content = content.map((raw, j) => {
-      const part = object(raw, `${path}.content[${j}]`);
+      const part = objectParam(raw, `${path}.content[${j}]`);
       if (part.type === 'image_url') return imageBlock(part.image_url, `${path}.content[${j}].image_url`);
       if (part.type !== 'text' || typeof part.text !== 'string') throw invalid(`${path}.content[${j}]`, 'must be a text or image_url part');
       return { type: 'text', text: part.text };
@@ -215,7 +192,7 @@ function messageCacheControl(blocks: Block[], message: Json): Block[] {
 
 function readThinking(body: RequestBody): Json | undefined {
   const thinking = body.thinking;
-  if (thinking !== undefined && thinking !== null) return object(thinking, 'thinking');
+  if (thinking !== undefined && thinking !== null) return objectParam(thinking, 'thinking');
   const effort = body.reasoning_effort;
   if (effort === undefined || effort === null || effort === 'none') return undefined;
   const budget = typeof effort === 'string' ? THINKING_BUDGETS[effort] : undefined;
@@ -243,11 +220,11 @@ function readTools(tools: unknown): Block[] {
   if (tools === undefined || tools === null) return [];
   if (!Array.isArray(tools)) throw invalid('tools', 'must be an array');
   return tools.map((raw, i) => {
-    const tool = object(raw, `tools[${i}]`);
+    const tool = objectParam(raw, `tools[${i}]`);
     if (tool.type !== 'function') throw invalid(`tools[${i}].type`, 'must be "function"');
-    const fn = object(tool.function, `tools[${i}].function`);
+    const fn = objectParam(tool.function, `tools[${i}].function`);
     if (typeof fn.name !== 'string' || fn.name === '') throw invalid(`tools[${i}].function.name`, 'must be a non-empty string');
-    const parameters = fn.parameters === undefined || fn.parameters === null ? { type: 'object', properties: {} } : object(fn.parameters, `tools[${i}].function.parameters`);
+    const parameters = fn.parameters === undefined || fn.parameters === null ? { type: 'object', properties: {} } : objectParam(fn.parameters, `tools[${i}].function.parameters`);
     const out: Block = { name: fn.name, input_schema: parameters };
     if (typeof fn.description === 'string' && fn.description !== '') out.description = fn.description;
     return withCacheControl(out, tool);
@@ -292,20 +269,4 @@ function refuseUnsupported(body: RequestBody): void {
 function setNumber(request: Json, field: string, body: RequestBody, name: string): void {
   const value = numberParam(body, name);
   if (value !== undefined) request[field] = value;
-}
-
-function numberParam(body: RequestBody, name: string): number | undefined {
-  const value = body[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(name, 'must be a number');
-  return value;
-}
-
-function object(value: unknown, path: string): Json {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid(path, 'must be an object');
-  return value as Json;
-}
-
-function invalid(param: string, problem: string): AppException {
-  return new AppException('validation_failed', `\`${param}\` ${problem}`, { param });
 }

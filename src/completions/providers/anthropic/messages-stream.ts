@@ -1,8 +1,8 @@
 import type { OpenAiChunk, ProviderCall, StreamTranslator } from '../provider';
 import { UpstreamErrorEvent, UpstreamProtocolError } from '../provider';
-import { parseJsonObject } from '../provider-support';
+import { finishReasonOfStop, parseJsonObject } from '../provider-support';
 import { ServerSentEvents } from '../server-sent-events';
-import { answeringModel, finishReason, messageId, openAiUsage } from './messages-answer';
+import { answeringModel, messageId, openAiUsage } from './messages-answer';
 
 type Json = Record<string, unknown>;
 
@@ -72,7 +72,7 @@ export class MessagesStreamTranslator implements StreamTranslator {
       case 'message_delta': {
         this.mergeUsage(event.usage);
         const stopReason = (event.delta as Json | undefined)?.stop_reason;
-        if (stopReason !== undefined && stopReason !== null) chunks.push(this.chunk({}, finishReason(stopReason)));
+        if (stopReason !== undefined && stopReason !== null) chunks.push(this.chunk({}, finishReasonOfStop(stopReason)));
         return;
       }
       case 'message_stop':

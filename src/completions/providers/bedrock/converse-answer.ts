@@ -1,24 +1,8 @@
 import type { OpenAiAnswer, ProviderCall } from '../provider';
 import { UpstreamProtocolError } from '../provider';
-import { parseJsonObject, usageWithPromptCache } from '../provider-support';
+import { finishReasonOfStop, parseJsonObject, usageWithPromptCache } from '../provider-support';
 
 type Json = Record<string, unknown>;
-
-/** Converse's `stopReason` as OpenAI's `finish_reason` (an unknown reason reads as a normal stop). */
-export function finishReason(stopReason: unknown): string {
-  switch (stopReason) {
-    case 'max_tokens':
-    case 'model_context_window_exceeded':
-      return 'length';
-    case 'tool_use':
-      return 'tool_calls';
-    case 'guardrail_intervened':
-    case 'content_filtered':
-      return 'content_filter';
-    default:
-      return 'stop';
-  }
-}
 
 /** Converse's token usage as OpenAI's (the prompt cache counted LiteLLM's way, see usageWithPromptCache). */
 export function openAiUsage(value: unknown): Json {
@@ -59,7 +43,7 @@ export function chatCompletion(bytes: Buffer, call: ProviderCall): OpenAiAnswer 
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model: call.upstreamModel,
-    choices: [{ index: 0, message: openAiMessage, finish_reason: finishReason(answer.stopReason) }],
+    choices: [{ index: 0, message: openAiMessage, finish_reason: finishReasonOfStop(answer.stopReason) }],
     usage: openAiUsage(answer.usage),
   };
 }

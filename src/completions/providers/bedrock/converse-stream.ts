@@ -1,7 +1,7 @@
 import type { OpenAiChunk, ProviderCall, StreamTranslator } from '../provider';
 import { UpstreamErrorEvent, UpstreamProtocolError } from '../provider';
-import { parseJsonObject } from '../provider-support';
-import { completionId, finishReason, openAiUsage } from './converse-answer';
+import { finishReasonOfStop, parseJsonObject } from '../provider-support';
+import { completionId, openAiUsage } from './converse-answer';
 import { EventStreamFrames, type EventFrame } from './event-stream-frames';
 
 type Json = Record<string, unknown>;
@@ -68,7 +68,7 @@ export class ConverseStreamTranslator implements StreamTranslator {
         return;
       case 'messageStop':
         this.stopped = true;
-        chunks.push(this.chunk({}, finishReason(event.stopReason)));
+        chunks.push(this.chunk({}, finishReasonOfStop(event.stopReason)));
         return;
       case 'metadata':
         this.finished = true;
