@@ -55,6 +55,7 @@ describe(messagesRequest.name, () => {
   it('an email address or phone number as `user` is not sent (Anthropic wants an opaque id)', () => {
     expect(build({ messages: [user('hi')], user: 'jane@example.com' })).not.toHaveProperty('metadata');
     expect(build({ messages: [user('hi')], user: '+44 20 7946 0958' })).not.toHaveProperty('metadata');
+    expect(build({ messages: [user('hi')], user: '20250929' }).metadata).toEqual({ user_id: '20250929' });
   });
 
   it('leaves out what the caller sent that is not Anthropic\'s: stream_options, gateway metadata, seed, n: 1', () => {

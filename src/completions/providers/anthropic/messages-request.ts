@@ -11,10 +11,11 @@ const THINKING_BUDGETS: Readonly<Record<string, number>> = { low: 1024, medium: 
 const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
 const DATA_URL = /^data:([a-z]+\/[a-z0-9.+-]+);base64,([A-Za-z0-9+/=\s]*)$/i;
 /**
- * Anthropic may refuse a `metadata.user_id` that carries personal data; an email address or a phone number is
- * therefore not sent (as LiteLLM does): the id only serves Anthropic's abuse detection.
+ * Anthropic may refuse a `metadata.user_id` that carries personal data; an email address or an international phone
+ * number is therefore not sent (as LiteLLM does): the id only serves Anthropic's abuse detection. Digits alone are
+ * a database id far more often than a phone number, and are sent.
  */
-const PERSONAL_ID = /@|^\+?[\d\s().-]{7,}$/;
+const PERSONAL_ID = /@|^\+[\d\s().-]{7,}$/;
 
 /**
  * An OpenAI chat body as an Anthropic Messages request, as LiteLLM builds it: system and developer messages become
