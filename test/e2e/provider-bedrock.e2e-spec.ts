@@ -7,7 +7,7 @@ import { FakeBedrock } from '../support/fakes/fake-bedrock';
 import { FakeLangfuse, type StoredObject } from '../support/fakes/fake-langfuse';
 import { spawnGateway, type GatewayProcess } from '../support/gateway-process';
 import { langfuseProject } from '../support/logging/fixtures';
-import { addCallback, langfuseEntry, LOGGING_ENV, newKey, newTeam, sleep, waitFor } from '../support/logging/harness';
+import { addCallback, expectCostOf, langfuseCallGenerations, langfuseEntry, LOGGING_ENV, newKey, newTeam, rawChatStream, waitFor } from '../support/logging/harness';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 const CREDENTIALS = { accessKeyId: 'AKIAGATEWAYBEDROCK01', secretAccessKey: 'gateway+bedrock/secret0123456789abcdefghij', sessionToken: 'IQoJb3JpZ2luX2VjEGatewaySessionToken/+=' };
@@ -75,23 +75,8 @@ describe('Bedrock provider through the gateway', () => {
 
   beforeEach(() => bedrock.reset());
 
-  /** The Langfuse generation of one call (its trace id is the call id). */
-  const generationOf = (callId: string): Promise<StoredObject> => waitFor(`the Langfuse generation of ${callId}`, () => langfuse.generations(project.publicKey, callId)[0]);
-
-  /** After the dust settled, exactly one generation for the call. */
-  async function onlyGeneration(callId: string): Promise<StoredObject> {
-    const generation = await generationOf(callId);
-    await sleep(500);
-    expect(langfuse.generations(project.publicKey, callId)).toHaveLength(1);
-    return generation;
-  }
-
-  function expectCost(generation: StoredObject, usage: { prompt_tokens: number; completion_tokens: number }, prices = SONNET_PRICES): void {
-    const cost = (generation.costDetails as { total: number }).total;
-    expect(cost).toBeGreaterThan(0);
-    expect(cost).toBeCloseTo(usage.prompt_tokens * prices.input + usage.completion_tokens * prices.output, 12);
-    expect(generation.usageDetails).toMatchObject({ input: usage.prompt_tokens, output: usage.completion_tokens });
-  }
+  const { generationOf, onlyGeneration } = langfuseCallGenerations(() => langfuse, project.publicKey);
+  const expectCost = (generation: StoredObject, usage: { prompt_tokens: number; completion_tokens: number }, prices = SONNET_PRICES): void => expectCostOf(generation, usage, prices);
 
   it('plain: a signed Converse call (the ":" of the model id sent as %3A), the answer and usage in OpenAI form, logged with provider, model and cost', async () => {
     const { data, response } = await client.chat.completions
@@ -269,17 +254,7 @@ describe('Bedrock provider through the gateway', () => {
     const start = eventFrame('messageStart', { role: 'assistant' });
     const hello = eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Hello' } });
 
-    async function streamRaw(): Promise<{ events: string[]; callId: string }> {
-      const response = await fetch(`${gw.baseUrl}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${client.apiKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'claude', messages: [{ role: 'user', content: 'hi' }], stream: true }),
-        signal: AbortSignal.timeout(5000),
-      });
-      expect(response.status).toBe(200);
-      const text = await response.text();
-      return { events: text.split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6)), callId: response.headers.get('x-litellm-call-id')! };
-    }
+    const streamRaw = (): Promise<{ events: string[]; callId: string }> => rawChatStream(gw.baseUrl, client.apiKey ?? '', 'claude');
 
     it.each([
       ['an unknown event', eventFrame('somethingNew', { x: 1 }), 'The bedrock upstream answered in an unexpected format: an unknown event "somethingNew"'],

@@ -153,8 +153,23 @@ export const LIST_PRICES: ListPrices = {
     },
     // Models on one's own Ollama server cost nothing per token.
     ollama: {},
+    // anthropic.com/pricing, base input and output (Anthropic bills prompt-cache reads at 0.1× and writes at 1.25×
+    // input; Gatehouse's cost has no cache tiers and counts them as input at this price). Dated ids
+    // (claude-sonnet-4-5-20250929) and `-latest` fall back to these; `-4-0` is Anthropic's alias of the 4 models.
     anthropic: {
+      'claude-opus-4-5': [5, 25],
       'claude-sonnet-4-5': [3, 15],
+      'claude-haiku-4-5': [1, 5],
+      'claude-opus-4-1': [15, 75],
+      'claude-opus-4': [15, 75],
+      'claude-opus-4-0': [15, 75],
+      'claude-sonnet-4': [3, 15],
+      'claude-sonnet-4-0': [3, 15],
+      'claude-3-7-sonnet': [3, 15],
+      'claude-3-5-sonnet': [3, 15],
+      'claude-3-5-haiku': [0.8, 4],
+      'claude-3-haiku': [0.25, 1.25],
+      'claude-3-opus': [15, 75],
     },
     gemini: GEMINI,
     vertex_ai: GEMINI,

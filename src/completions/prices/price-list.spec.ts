@@ -68,3 +68,24 @@ describe(listPrice.name, () => {
     }
   });
 });
+
+describe('Anthropic list prices', () => {
+  it.each([
+    ['claude-opus-4-5-20251101', [5, 25]],
+    ['claude-sonnet-4-5-20250929', [3, 15]],
+    ['claude-haiku-4-5-20251001', [1, 5]],
+    ['claude-opus-4-1-20250805', [15, 75]],
+    ['claude-opus-4-20250514', [15, 75]],
+    ['claude-opus-4-0', [15, 75]],
+    ['claude-sonnet-4-20250514', [3, 15]],
+    ['claude-sonnet-4-0', [3, 15]],
+    ['claude-3-7-sonnet-20250219', [3, 15]],
+    ['claude-3-7-sonnet-latest', [3, 15]],
+    ['claude-3-5-sonnet-20241022', [3, 15]],
+    ['claude-3-5-haiku-20241022', [0.8, 4]],
+    ['claude-3-haiku-20240307', [0.25, 1.25]],
+    ['claude-3-opus-20240229', [15, 75]],
+  ] as const)('prices %s by its family', (model, expected) => {
+    expect(perMillion('anthropic', model)).toEqual(expected);
+  });
+});

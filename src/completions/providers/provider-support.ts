@@ -1,3 +1,4 @@
+import { UpstreamProtocolError } from './provider';
 import type { DeploymentSource } from './deployment-source';
 
 /** An upstream base URL split the way the pool and the paths need it. */
@@ -64,4 +65,68 @@ export function withExtraHeaders(source: DeploymentSource, headers: Record<strin
     out[name.toLowerCase()] = String(resolved);
   }
   return out;
+}
+
+/** Token counts as a provider with a prompt cache reports them (Anthropic's Messages API, Bedrock's Converse). */
+export interface PromptCacheTokens {
+  readonly input: unknown;
+  readonly output: unknown;
+  readonly cacheRead: unknown;
+  readonly cacheWrite: unknown;
+}
+
+/**
+ * Such counts as OpenAI's usage, LiteLLM's way: tokens read from and written to the prompt cache count as prompt
+ * tokens (they were sent), the read ones also as `prompt_tokens_details.cached_tokens`. A count that is missing or
+ * not a non-negative number reads as 0.
+ */
+export function usageWithPromptCache(tokens: PromptCacheTokens): Record<string, unknown> {
+  const input = tokenCount(tokens.input);
+  const output = tokenCount(tokens.output);
+  const cacheRead = tokenCount(tokens.cacheRead);
+  const cacheWrite = tokenCount(tokens.cacheWrite);
+  const prompt = input + cacheRead + cacheWrite;
+  const usage: Record<string, unknown> = { prompt_tokens: prompt, completion_tokens: output, total_tokens: prompt + output };
+  if (cacheRead > 0 || cacheWrite > 0) {
+    usage.prompt_tokens_details = { cached_tokens: cacheRead };
+    usage.cache_read_input_tokens = cacheRead;
+    usage.cache_creation_input_tokens = cacheWrite;
+  }
+  return usage;
+}
+
+function tokenCount(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
+}
+
+/** The bytes (or text) as a JSON object; `problem` (made only when needed) names what they should have been. */
+export function parseJsonObject(input: string | Uint8Array, problem: string | (() => string)): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8'));
+  } catch {
+    parsed = null;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UpstreamProtocolError(typeof problem === 'string' ? problem : problem());
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * A Claude-style stop reason (Anthropic's Messages API, and Bedrock's Converse, which took its vocabulary) as OpenAI's
+ * `finish_reason`; an unknown reason, or Anthropic's `pause_turn`, reads as a normal stop.
+ */
+export function finishReasonOfStop(stopReason: unknown): string {
+  switch (stopReason) {
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'length';
+    case 'tool_use':
+      return 'tool_calls';
+    case 'refusal':
+    case 'guardrail_intervened':
+    case 'content_filtered':
+      return 'content_filter';
+    default:
+      return 'stop';
+  }
 }

@@ -1,3 +1,4 @@
+import { anthropicProvider } from './anthropic/anthropic.provider';
 import { azureProvider } from './azure/azure.provider';
 import { bedrockProvider } from './bedrock/bedrock.provider';
 import { geminiProvider } from './google/gemini.provider';
@@ -7,7 +8,7 @@ import { openAiProvider } from './openai/openai.provider';
 import type { Provider } from './provider';
 
 /** Every upstream provider; a new one is a folder under `providers/` and a line here. */
-export const PROVIDERS: readonly Provider[] = [openAiProvider, azureProvider, bedrockProvider, geminiProvider, vertexProvider, ollamaProvider];
+export const PROVIDERS: readonly Provider[] = [openAiProvider, azureProvider, anthropicProvider, bedrockProvider, geminiProvider, vertexProvider, ollamaProvider];
 
 /** The built-in offline provider: answered by the gateway itself (`mock/<anything>`, or any entry with `mock_response`). */
 export const MOCK_PREFIX = 'mock';

@@ -282,6 +282,50 @@ export async function waitForLangfuse(
   });
 }
 
+/**
+ * A call's Langfuse generation, found by its call id (the trace id): the first one, or exactly one once the dust
+ * settled. `fake` is read at each call, so a spec can make this before its fake starts.
+ */
+export function langfuseCallGenerations(
+  fake: () => FakeLangfuse,
+  publicKey: string,
+): { generationOf: (callId: string) => Promise<StoredObject>; onlyGeneration: (callId: string) => Promise<StoredObject> } {
+  const generationOf = (callId: string): Promise<StoredObject> => waitFor(`the Langfuse generation of ${callId}`, () => fake().generations(publicKey, callId)[0]);
+  return {
+    generationOf,
+    onlyGeneration: async (callId: string): Promise<StoredObject> => {
+      const generation = await generationOf(callId);
+      await sleep(500);
+      expect(fake().generations(publicKey, callId)).toHaveLength(1);
+      return generation;
+    },
+  };
+}
+
+/** A generation's logged cost is usage × the per-token prices, and more than nothing; its usage is the call's. */
+export function expectCostOf(generation: StoredObject, usage: { prompt_tokens: number; completion_tokens: number }, prices: { input: number; output: number }): void {
+  const cost = (generation.costDetails as { total: number }).total;
+  expect(cost).toBeGreaterThan(0);
+  expect(cost).toBeCloseTo(usage.prompt_tokens * prices.input + usage.completion_tokens * prices.output, 12);
+  expect(generation.usageDetails).toMatchObject({ input: usage.prompt_tokens, output: usage.completion_tokens });
+}
+
+/**
+ * A streamed chat call read as raw server-sent events (the `data` of each, `[DONE]` included), for streams that end
+ * in an error event, which the openai client would throw on; with the call's id.
+ */
+export async function rawChatStream(baseUrl: string, apiKey: string, model: string): Promise<{ events: string[]; callId: string }> {
+  const response = await fetch(`${baseUrl}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], stream: true }),
+    signal: AbortSignal.timeout(5000),
+  });
+  expect(response.status).toBe(200);
+  const text = await response.text();
+  return { events: text.split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6)), callId: response.headers.get('x-litellm-call-id')! };
+}
+
 export interface GcsEvent {
   objectName: string;
   event: Record<string, unknown>;

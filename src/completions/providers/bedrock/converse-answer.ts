@@ -1,48 +1,19 @@
 import type { OpenAiAnswer, ProviderCall } from '../provider';
 import { UpstreamProtocolError } from '../provider';
+import { finishReasonOfStop, parseJsonObject, usageWithPromptCache } from '../provider-support';
 
 type Json = Record<string, unknown>;
 
-/** Converse's `stopReason` as OpenAI's `finish_reason` (an unknown reason reads as a normal stop). */
-export function finishReason(stopReason: unknown): string {
-  switch (stopReason) {
-    case 'max_tokens':
-    case 'model_context_window_exceeded':
-      return 'length';
-    case 'tool_use':
-      return 'tool_calls';
-    case 'guardrail_intervened':
-    case 'content_filtered':
-      return 'content_filter';
-    default:
-      return 'stop';
-  }
-}
-
-/**
- * Converse's token usage as OpenAI's, LiteLLM's way: tokens read from and written to the prompt cache count as
- * prompt tokens (they were sent), the read ones also as `prompt_tokens_details.cached_tokens`.
- */
+/** Converse's token usage as OpenAI's (the prompt cache counted LiteLLM's way, see usageWithPromptCache). */
 export function openAiUsage(value: unknown): Json {
   if (value === null || typeof value !== 'object') throw new UpstreamProtocolError('the usage is missing');
   const usage = value as Json;
-  const input = count(usage.inputTokens);
-  const output = count(usage.outputTokens);
-  const cacheRead = count(usage.cacheReadInputTokens);
-  const cacheWrite = count(usage.cacheWriteInputTokens);
-  const prompt = input + cacheRead + cacheWrite;
-  const out: Json = { prompt_tokens: prompt, completion_tokens: output, total_tokens: prompt + output };
-  if (cacheRead > 0 || cacheWrite > 0) {
-    out.prompt_tokens_details = { cached_tokens: cacheRead };
-    out.cache_read_input_tokens = cacheRead;
-    out.cache_creation_input_tokens = cacheWrite;
-  }
-  return out;
+  return usageWithPromptCache({ input: usage.inputTokens, output: usage.outputTokens, cacheRead: usage.cacheReadInputTokens, cacheWrite: usage.cacheWriteInputTokens });
 }
 
 /** A Converse answer (`output.message`, `stopReason`, `usage`) as OpenAI's `chat.completion`. */
 export function chatCompletion(bytes: Buffer, call: ProviderCall): OpenAiAnswer {
-  const answer = parseObject(bytes, 'the answer is not a JSON object');
+  const answer = parseJsonObject(bytes, 'the answer is not a JSON object');
   const output = answer.output;
   const message = output !== null && typeof output === 'object' ? (output as Json).message : undefined;
   const content = message !== null && typeof message === 'object' ? (message as Json).content : undefined;
@@ -72,7 +43,7 @@ export function chatCompletion(bytes: Buffer, call: ProviderCall): OpenAiAnswer 
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model: call.upstreamModel,
-    choices: [{ index: 0, message: openAiMessage, finish_reason: finishReason(answer.stopReason) }],
+    choices: [{ index: 0, message: openAiMessage, finish_reason: finishReasonOfStop(answer.stopReason) }],
     usage: openAiUsage(answer.usage),
   };
 }
@@ -80,20 +51,4 @@ export function chatCompletion(bytes: Buffer, call: ProviderCall): OpenAiAnswer 
 /** Converse answers carry no id; the gateway's call id names the completion, as stable as OpenAI's. */
 export function completionId(call: ProviderCall): string {
   return `chatcmpl-${call.callId}`;
-}
-
-/** The bytes as a JSON object; `problem` (made only when needed) names what they should have been. */
-export function parseObject(bytes: Buffer | Uint8Array, problem: string | (() => string)): Json {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-  } catch {
-    parsed = null;
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UpstreamProtocolError(typeof problem === 'string' ? problem : problem());
-  return parsed as Json;
-}
-
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
 }

@@ -1,14 +1,9 @@
-import { AppException } from '../../../errors';
 import type { RequestBody } from '../../request-body';
+import { addTurn, invalid, messageTexts, numberParam, objectParam, type Turn } from '../request-params';
 import type { BedrockModel } from './model-id';
 
 type Json = Record<string, unknown>;
 type Block = Json;
-
-interface Turn {
-  role: 'user' | 'assistant';
-  content: Block[];
-}
 
 /** Converse settings a deployment may fix in `litellm_params` (LiteLLM passes them through); the caller's win. */
 export interface ConverseDefaults {
@@ -36,7 +31,7 @@ export function converseRequest(body: RequestBody, model: BedrockModel, defaults
   const system: Block[] = [];
   const turns: Turn[] = [];
   messages.forEach((raw, i) => {
-    const message = object(raw, `messages[${i}]`);
+    const message = objectParam(raw, `messages[${i}]`);
     switch (message.role) {
       case 'system':
       case 'developer':
@@ -72,30 +67,12 @@ export function converseRequest(body: RequestBody, model: BedrockModel, defaults
   return request;
 }
 
-function addTurn(turns: Turn[], role: Turn['role'], content: Block[]): void {
-  if (content.length === 0) return;
-  const last = turns[turns.length - 1];
-  if (last !== undefined && last.role === role) last.content.push(...content);
-  else turns.push({ role, content });
-}
-
 /** Text of a system, developer or assistant message: a string or text parts. Blank text is left out (Converse refuses it). */
 function textBlocks(message: Json, path: string): Block[] {
   const blocks: Block[] = [];
-  const content = message.content;
-  if (typeof content === 'string') {
-    if (content !== '') blocks.push({ text: content });
-  } else if (Array.isArray(content)) {
-    content.forEach((raw, j) => {
-      const part = object(raw, `${path}.content[${j}]`);
-      if (part.type !== 'text' && part.type !== 'refusal') throw invalid(`${path}.content[${j}].type`, 'must be text here');
-      const text = part.type === 'text' ? part.text : part.refusal;
-      if (typeof text !== 'string') throw invalid(`${path}.content[${j}].text`, 'must be a string');
-      if (text !== '') blocks.push({ text });
-      cachePoint(blocks, part);
-    });
-  } else if (content !== undefined && content !== null) {
-    throw invalid(`${path}.content`, 'must be a string or an array of content parts');
+  for (const { text, part } of messageTexts(message, path)) {
+    if (text !== '') blocks.push({ text });
+    if (part !== null) cachePoint(blocks, part);
   }
   cachePoint(blocks, message);
   return blocks;
@@ -106,7 +83,7 @@ function userBlocks(message: Json, path: string): Block[] {
   if (!Array.isArray(content)) return textBlocks(message, path);
   const blocks: Block[] = [];
   content.forEach((raw, j) => {
-    const part = object(raw, `${path}.content[${j}]`);
+    const part = objectParam(raw, `${path}.content[${j}]`);
     if (part.type === 'text') {
       if (typeof part.text !== 'string') throw invalid(`${path}.content[${j}].text`, 'must be a string');
       if (part.text !== '') blocks.push({ text: part.text });
@@ -138,8 +115,8 @@ function assistantBlocks(message: Json, path: string): Block[] {
   if (calls === undefined || calls === null) return blocks;
   if (!Array.isArray(calls)) throw invalid(`${path}.tool_calls`, 'must be an array');
   calls.forEach((raw, j) => {
-    const call = object(raw, `${path}.tool_calls[${j}]`);
-    const fn = object(call.function, `${path}.tool_calls[${j}].function`);
+    const call = objectParam(raw, `${path}.tool_calls[${j}]`);
+    const fn = objectParam(call.function, `${path}.tool_calls[${j}].function`);
     if (typeof call.id !== 'string' || call.id === '') throw invalid(`${path}.tool_calls[${j}].id`, 'must be a non-empty string');
     if (typeof fn.name !== 'string' || fn.name === '') throw invalid(`${path}.tool_calls[${j}].function.name`, 'must be a non-empty string');
     blocks.push({ toolUse: { toolUseId: call.id, name: fn.name, input: toolInput(fn.arguments, `${path}.tool_calls[${j}].function.arguments`) } });
@@ -166,7 +143,7 @@ function toolResult(message: Json, path: string): Block {
   } else if (Array.isArray(content)) {
     text = content
       .map((raw, j) => {
-        const part = object(raw, `${path}.content[${j}]`);
+        const part = objectParam(raw, `${path}.content[${j}]`);
         if (part.type !== 'text' || typeof part.text !== 'string') throw invalid(`${path}.content[${j}]`, 'must be a text part');
         return part.text;
       })
@@ -216,9 +193,9 @@ function readToolConfig(body: RequestBody, turns: readonly Turn[]): Json | null 
     throw invalid('tool_choice', '"none" cannot be expressed for Bedrock in a conversation that used tools');
   }
   const specs = tools.map((raw, i) => {
-    const tool = object(raw, `tools[${i}]`);
+    const tool = objectParam(raw, `tools[${i}]`);
     if (tool.type !== 'function') throw invalid(`tools[${i}].type`, 'must be function for Bedrock');
-    const fn = object(tool.function, `tools[${i}].function`);
+    const fn = objectParam(tool.function, `tools[${i}].function`);
     if (typeof fn.name !== 'string' || fn.name === '') throw invalid(`tools[${i}].function.name`, 'must be a non-empty string');
     const spec: Json = { name: fn.name, inputSchema: { json: fn.parameters ?? { type: 'object', properties: {} } } };
     if (typeof fn.description === 'string' && fn.description !== '') spec.description = fn.description;
@@ -228,7 +205,7 @@ function readToolConfig(body: RequestBody, turns: readonly Turn[]): Json | null 
   if (choice === 'auto') config.toolChoice = { auto: {} };
   else if (choice === 'required') config.toolChoice = { any: {} };
   else if (choice !== undefined && choice !== null) {
-    const named = object(choice, 'tool_choice');
+    const named = objectParam(choice, 'tool_choice');
     const name = named.function !== null && typeof named.function === 'object' ? (named.function as Json).name : undefined;
     if (typeof name !== 'string' || name === '') throw invalid('tool_choice', 'must be auto, required, none or {"type": "function", "function": {"name": …}}');
     config.toolChoice = { tool: { name } };
@@ -262,20 +239,4 @@ function refuseUnsupported(body: RequestBody): void {
     const type = typeof format === 'object' ? (format as Json).type : undefined;
     if (type !== 'text') throw invalid('response_format', 'only "text" is supported for Bedrock models in Gatehouse');
   }
-}
-
-function numberParam(body: RequestBody, name: string): number | undefined {
-  const value = body[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(name, 'must be a number');
-  return value;
-}
-
-function object(value: unknown, path: string): Json {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid(path, 'must be an object');
-  return value as Json;
-}
-
-function invalid(param: string, problem: string): AppException {
-  return new AppException('validation_failed', `\`${param}\` ${problem}`, { param });
 }

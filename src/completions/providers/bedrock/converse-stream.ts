@@ -1,6 +1,7 @@
 import type { OpenAiChunk, ProviderCall, StreamTranslator } from '../provider';
 import { UpstreamErrorEvent, UpstreamProtocolError } from '../provider';
-import { completionId, finishReason, openAiUsage, parseObject } from './converse-answer';
+import { finishReasonOfStop, parseJsonObject } from '../provider-support';
+import { completionId, openAiUsage } from './converse-answer';
 import { EventStreamFrames, type EventFrame } from './event-stream-frames';
 
 type Json = Record<string, unknown>;
@@ -52,7 +53,7 @@ export class ConverseStreamTranslator implements StreamTranslator {
     }
     if (kind !== 'event') throw new UpstreamProtocolError(`an event-stream message of type ${quoted(kind)}`);
     const type = frame.eventType;
-    const event = parseObject(frame.body, () => `the ${quoted(type)} event is not a JSON object`);
+    const event = parseJsonObject(frame.body, () => `the ${quoted(type)} event is not a JSON object`);
     switch (type) {
       case 'messageStart':
         chunks.push(this.chunk({ role: 'assistant', content: '' }));
@@ -67,7 +68,7 @@ export class ConverseStreamTranslator implements StreamTranslator {
         return;
       case 'messageStop':
         this.stopped = true;
-        chunks.push(this.chunk({}, finishReason(event.stopReason)));
+        chunks.push(this.chunk({}, finishReasonOfStop(event.stopReason)));
         return;
       case 'metadata':
         this.finished = true;
@@ -128,7 +129,7 @@ function blockIndex(event: Json): number {
 /** An exception's `{"message": …}` (AWS writes `Message` in some services). */
 function readMessage(body: Uint8Array): string | null {
   try {
-    const parsed = parseObject(body, () => 'exception');
+    const parsed = parseJsonObject(body, () => 'exception');
     const message = parsed.message ?? parsed.Message;
     return typeof message === 'string' ? message : null;
   } catch {

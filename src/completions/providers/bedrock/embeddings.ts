@@ -2,7 +2,7 @@ import { AppException } from '../../../errors';
 import type { RequestBody } from '../../request-body';
 import type { OpenAiAnswer, ProviderCall } from '../provider';
 import { UpstreamProtocolError } from '../provider';
-import { parseObject } from './converse-answer';
+import { parseJsonObject } from '../provider-support';
 import type { BedrockModel } from './model-id';
 
 type Json = Record<string, unknown>;
@@ -49,7 +49,7 @@ export function embeddingRequest(body: RequestBody, family: EmbeddingFamily): Js
  * (what the openai SDK asks for by default) each vector is sent as OpenAI does: little-endian float32, base64.
  */
 export function embeddingList(bytes: Buffer, call: ProviderCall, headers: Readonly<Record<string, string | string[] | undefined>> | undefined): OpenAiAnswer {
-  const answer = parseObject(bytes, 'the answer is not a JSON object');
+  const answer = parseJsonObject(bytes, 'the answer is not a JSON object');
   const vectors = readVectors(answer);
   const headerCount = Number(headerValue(headers?.['x-amzn-bedrock-input-token-count']));
   const bodyCount = answer.inputTextTokenCount;

@@ -1,7 +1,7 @@
 import type { OpenAiChunk, ProviderCall, StreamTranslator } from '../provider';
 import { UpstreamErrorEvent, UpstreamProtocolError } from '../provider';
 import { answerIdentity, finishReasonOf, parseResponse, readParts, usageOf, type OpenAiUsage } from './chat-answer';
-import { ServerSentEvents } from './server-sent-events';
+import { ServerSentEvents } from '../server-sent-events';
 import type { GenerateContentResponse } from './wire';
 
 interface CandidateState {

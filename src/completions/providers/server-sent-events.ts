@@ -1,11 +1,12 @@
 import { StringDecoder } from 'node:string_decoder';
-import { UpstreamProtocolError } from '../provider';
-import { MAX_EVENT_CHARS } from '../../sse-relay';
+import { UpstreamProtocolError } from './provider';
+import { MAX_EVENT_CHARS } from '../sse-relay';
 
 /**
- * Splits an event stream into the `data` of its events as the bytes arrive: lines end in LF, CRLF or CR (Google
- * ends its events with CRLF CRLF), an event ends at a blank line, several `data:` lines of one event are joined
- * with a newline, other fields and comments are skipped. An event that grows past MAX_EVENT_CHARS is not a chat
+ * Splits a provider's event stream (Google's, Anthropic's) into the `data` of its events as the bytes arrive:
+ * lines end in LF, CRLF or CR (Google ends its events with CRLF CRLF), an event ends at a blank line, several
+ * `data:` lines of one event are joined with a newline, other fields and comments are skipped (Anthropic's
+ * `event:` name is repeated as the `type` of its data). An event that grows past MAX_EVENT_CHARS is not a chat
  * event: the stream is refused rather than buffered without end.
  */
 export class ServerSentEvents {
