@@ -71,6 +71,7 @@ describe(MessagesStreamTranslator.name, () => {
         message: {
           role: 'assistant',
           content: 'Let me check.',
+          reasoning_content: 'Hmm.',
           tool_calls: [
             { id: 'toolu_a', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
             { id: 'toolu_b', type: 'function', function: { name: 'now', arguments: '{}' } },
