@@ -1,11 +1,12 @@
 import { GoogleGenAI, type GoogleGenAIOptions } from '@google/genai';
-import { DefaultTransporter, JWT } from 'google-auth-library';
+import { DefaultTransporter, JWT, UserRefreshClient } from 'google-auth-library';
 import { getGlobalDispatcher } from 'undici';
-import { DEFAULT_TEXT, DEFAULT_USAGE, FakeGemini, makeServiceAccount, vector } from '../support/fakes/fake-gemini';
+import { DEFAULT_TEXT, DEFAULT_USAGE, FakeGemini, makeServiceAccount, makeUserCredential, vector } from '../support/fakes/fake-gemini';
 
 const API_KEY = 'AIzaFakeGeminiKey0123456789abcdefghijkl';
 const account = makeServiceAccount('vertex-caller');
 const stranger = makeServiceAccount('stranger');
+const user = makeUserCredential('gcloud-user');
 
 type TokenRequest = Parameters<DefaultTransporter['request']>[0];
 
@@ -39,7 +40,7 @@ describe('the Gemini/Vertex fake, driven by @google/genai and google-auth-librar
     // @google/genai sends through the undici global dispatcher Node's fetch keeps on the real global; Jest's test
     // context is another global, where loading undici puts one.
     expect(getGlobalDispatcher()).toBeDefined();
-    fake = await FakeGemini.start({ apiKeys: [API_KEY], serviceAccounts: [account] });
+    fake = await FakeGemini.start({ apiKeys: [API_KEY], serviceAccounts: [account], users: [user] });
   });
   afterAll(() => fake?.close());
   beforeEach(() => fake.reset());
@@ -174,6 +175,25 @@ describe('the Gemini/Vertex fake, driven by @google/genai and google-auth-librar
       const embedded = await vertex(token).models.embedContent({ model: 'text-embedding-005', contents: ['alpha'], config: { outputDimensionality: 4 } });
       expect(embedded.embeddings?.[0].values).toEqual(vector('alpha', 4));
       expect(fake.modelCalls[2].request.path).toBe('/v1/projects/gatehouse-test/locations/europe-west4/publishers/google/models/text-embedding-005:predict');
+    });
+
+    it('a gcloud user credential (authorized_user): UserRefreshClient pointed at the file\'s token_uri exchanges the refresh token; Vertex accepts the token', async () => {
+      const client = new UserRefreshClient({ clientId: user.clientId, clientSecret: user.clientSecret, refreshToken: user.refreshToken, endpoints: { oauth2TokenUrl: fake.tokenUri } });
+      const { token } = await client.getAccessToken();
+      expect(fake.refreshedClients).toEqual([user.clientId]);
+      expect(Object.fromEntries(new URLSearchParams(fake.tokenRequests[0].text))).toEqual({
+        refresh_token: user.refreshToken,
+        client_id: user.clientId,
+        client_secret: user.clientSecret,
+        grant_type: 'refresh_token',
+      });
+      const answer = await vertex(token as string).models.generateContent({ model: 'gemini-2.5-pro', contents: 'Hello' });
+      expect(answer.text).toBe(DEFAULT_TEXT);
+
+      const wrongSecret = new UserRefreshClient({ clientId: user.clientId, clientSecret: 'nope', refreshToken: user.refreshToken, endpoints: { oauth2TokenUrl: fake.tokenUri } });
+      await expect(wrongSecret.getAccessToken()).rejects.toMatchObject({ response: { status: 401, data: { error: 'invalid_client' } } });
+      const revoked = new UserRefreshClient({ clientId: user.clientId, clientSecret: user.clientSecret, refreshToken: '1//revoked', endpoints: { oauth2TokenUrl: fake.tokenUri } });
+      await expect(revoked.getAccessToken()).rejects.toMatchObject({ response: { status: 400, data: { error: 'invalid_grant' } } });
     });
 
     it('an assertion signed with another key is refused (invalid_grant), and a token it never issued is 401', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { listPrice } from '../../src/completions/prices/price-list';
+import { FakeGceMetadata } from '../support/fakes/fake-gce-metadata';
 import { FakeGemini, makeServiceAccount, vector } from '../support/fakes/fake-gemini';
 import { FakeLangfuse, type KeyPair } from '../support/fakes/fake-langfuse';
 import { EnvScope, LOGGING_ENV, marker, newKey, sleep, waitForLangfuse } from '../support/logging/harness';
@@ -41,12 +42,14 @@ function keyLines(pem: string): string[] {
  * account (JSON in an `os.environ/` variable, or a file) signs an RS256 assertion that the fake's token endpoint —
  * the key file's own `token_uri` — verifies; the token is cached and sent as `Authorization: Bearer`; the model's
  * URL is `api_base` + `:generateContent` / `:streamGenerateContent?alt=sse` / `:predict`. A refused token is a 502
- * naming the reason, with the private key in no answer, log line or log event.
+ * naming the reason, with the private key in no answer, log line or log event. A deployment with no key at all uses
+ * Application Default Credentials: here (no gcloud ADC file) the metadata server, the GCE fake at GCE_METADATA_HOST.
  */
 describe('vertex_ai/ provider through the gateway', () => {
   const env = new EnvScope();
   const logLines: string[] = [];
   let fake: FakeGemini;
+  let metadata: FakeGceMetadata;
   let langfuse: FakeLangfuse;
   let gw: TestApp;
   let client: OpenAI;
@@ -56,8 +59,13 @@ describe('vertex_ai/ provider through the gateway', () => {
 
   beforeAll(async () => {
     fake = await FakeGemini.start({ serviceAccounts: [account, fileAccount, expiringAccount] });
+    metadata = await FakeGceMetadata.start();
+    fake.trustTokensFrom(metadata);
     langfuse = await FakeLangfuse.start({ keys: [project] });
     keyDir = mkdtempSync(join(tmpdir(), 'gatehouse-vertex-'));
+    for (const name of ['GOOGLE_APPLICATION_CREDENTIALS', 'VERTEXAI_CREDENTIALS', 'GCE_METADATA_IP']) env.unset(name);
+    // For the deployment without a key: no gcloud ADC file (an empty config folder), the metadata server at the fake.
+    env.set({ CLOUDSDK_CONFIG: keyDir, HOME: keyDir, GCE_METADATA_HOST: metadata.host });
     const keyFile = join(keyDir, 'service-account.json');
     writeFileSync(keyFile, fileAccount.json(fake.tokenUri), { mode: 0o600 });
     env.set({ VERTEX_SA_JSON: account.json(fake.tokenUri), VERTEX_EXPIRING_SA_JSON: expiringAccount.json(fake.tokenUri), VERTEX_UNKNOWN_SA_JSON: unknownAccount.json(fake.tokenUri) });
@@ -91,6 +99,12 @@ model_list:
       model: vertex_ai/gemini-2.5-pro
       vertex_credentials: os.environ/VERTEX_UNKNOWN_SA_JSON
       api_base: ${modelUrl('gemini-2.5-pro')}
+  - model_name: adc
+    litellm_params:
+      model: vertex_ai/gemini-2.5-flash
+      vertex_project: gatehouse-test
+      vertex_location: europe-west4
+      api_base: ${modelUrl('gemini-2.5-flash')}
 litellm_settings:
   default_team_settings:
     - team_id: vertex-team
@@ -110,7 +124,7 @@ litellm_settings:
 
   afterAll(async () => {
     await gw?.close();
-    await Promise.all([fake?.close(), langfuse?.close()]);
+    await Promise.all([fake?.close(), metadata?.close(), langfuse?.close()]);
     rmSync(keyDir, { recursive: true, force: true });
     env.restore();
   });
@@ -223,7 +237,7 @@ litellm_settings:
     const mark = marker('vertex-refused');
     const error = await failure(client.chat.completions.create({ model: 'refused', messages: [{ role: 'user', content: `hi ${mark}` }] }));
     expect([error.status, error.code]).toEqual([502, 'upstream_error']);
-    expect(error.message).toBe("502 The vertex_ai upstream call could not be prepared: the service account's token endpoint refused it (invalid_grant: Invalid grant: account not found)");
+    expect(error.message).toBe("502 The vertex_ai upstream call could not be prepared: the service account's token endpoint refused the token request (invalid_grant: Invalid grant: account not found)");
     expect(fake.modelCalls).toHaveLength(0);
 
     const { generation } = await waitForLangfuse(langfuse, project.publicKey, mark);
@@ -233,5 +247,75 @@ litellm_settings:
     for (const line of [...keyLines(unknownAccount.privateKeyPem), ...keyLines(account.privateKeyPem), ...keyLines(fileAccount.privateKeyPem)]) {
       expect(everything).not.toContain(line);
     }
+  });
+
+  describe('with no key: Application Default Credentials from the metadata server', () => {
+    const adc = (content: string): Promise<OpenAI.ChatCompletion> => client.chat.completions.create({ model: 'adc', messages: [{ role: 'user', content }] });
+
+    it('start-up asked nothing of the metadata server; the first call fetches the token for the cloud-platform scope and Vertex sees it as Bearer', async () => {
+      expect(metadata.requests).toHaveLength(0);
+      // Tokens living one second are always within the renewal margin: every call fetches one.
+      metadata.tokenLifetimeSeconds = 1;
+      const answer = await adc('one');
+      expect(answer.choices[0].message.content).toBe('Hello from the fake Gemini!');
+      expect(metadata.tokenRequests).toHaveLength(1);
+      const [tokenRequest] = metadata.tokenRequests;
+      expect(tokenRequest.path).toBe('/computeMetadata/v1/instance/service-accounts/default/token');
+      expect(tokenRequest.headers['metadata-flavor']).toBe('Google');
+      expect(tokenRequest.query.get('scopes')).toBe('https://www.googleapis.com/auth/cloud-platform');
+      expect(fake.modelCalls[0].request.headers.authorization).toBe(`Bearer ${metadata.issuedTokens[0]}`);
+      expect(fake.modelCalls[0].request.url).toBe('/v1/projects/gatehouse-test/locations/europe-west4/publishers/google/models/gemini-2.5-flash:generateContent');
+    });
+
+    it('a metadata server that refuses is a 502 naming it and its status, one failure log; the next call fetches again', async () => {
+      // The token of the first call lived one second: this call asks the server again.
+      metadata.reset();
+      fake.reset();
+      metadata.setFailure({ status: 403, body: 'Forbidden: the instance has no service account scopes', headers: { 'metadata-flavor': 'Google' } });
+      const mark = marker('vertex-adc-refused');
+      const error = await failure(adc(`hi ${mark}`));
+      expect([error.status, error.code]).toEqual([502, 'upstream_error']);
+      expect(error.message).toBe('502 The vertex_ai upstream call could not be prepared: the GCE metadata server refused the token request (HTTP 403)');
+      expect(fake.modelCalls).toHaveLength(0);
+
+      const { generation } = await waitForLangfuse(langfuse, project.publicKey, mark);
+      expect(generation.level).toBe('ERROR');
+      await sleep(300);
+      expect(langfuse.generations(project.publicKey).filter((item) => JSON.stringify(item).includes(mark))).toHaveLength(1);
+
+      expect(logLines.join('\n')).toContain('could not be prepared');
+
+      metadata.setFailure(null);
+      await expect(adc('recovered')).resolves.toMatchObject({ choices: [{ message: { content: 'Hello from the fake Gemini!' } }] });
+      expect(metadata.tokenRequests).toHaveLength(2);
+    });
+
+    it('a token near its expiry is fetched again; a fresh one is reused across calls, streamed ones included', async () => {
+      metadata.reset();
+      fake.reset();
+      await adc('two');
+      expect(metadata.tokenRequests).toHaveLength(1);
+      metadata.tokenLifetimeSeconds = 3600;
+      await adc('three');
+      await adc('four');
+      const pieces: string[] = [];
+      for await (const chunk of await client.chat.completions.create({ model: 'adc', messages: [{ role: 'user', content: 'five' }], stream: true })) {
+        pieces.push(chunk.choices[0]?.delta?.content ?? '');
+      }
+      expect(pieces.join('')).toBe('Hello from the fake Gemini!');
+      expect(metadata.tokenRequests).toHaveLength(2);
+      const sent = fake.modelCalls.map((call) => call.request.headers.authorization);
+      const fresh = metadata.issuedTokens[metadata.issuedTokens.length - 1];
+      expect(sent.slice(1)).toEqual([`Bearer ${fresh}`, `Bearer ${fresh}`, `Bearer ${fresh}`]);
+    });
+
+    it('no token the metadata server gave out is in any log line or log event', async () => {
+      await sleep(300);
+      const everything = [...logLines, ...langfuse.ingestionRequests.map((request) => request.text)].join('\n');
+      expect(everything).toContain('vertex_ai');
+      expect(metadata.issuedTokens.length).toBeGreaterThanOrEqual(3);
+      for (const token of metadata.issuedTokens) expect(everything).not.toContain(token);
+      expect(everything).not.toContain('ya29.c.metadata-');
+    });
   });
 });

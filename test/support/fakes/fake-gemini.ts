@@ -10,8 +10,10 @@ import { checkGenerateContentRequest } from './gemini-request-checks';
  *   a wrong key is Google's 400 API_KEY_INVALID, a missing one 403.
  * - Vertex AI: `POST {prefix}/v1/projects/{p}/locations/{l}/publishers/google/models/{m}:generateContent |
  *   :streamGenerateContent | :predict` with `Authorization: Bearer` a token this fake issued; else 401 UNAUTHENTICATED.
- * - An OAuth2 token endpoint (`POST /token`, the JWT-bearer grant) that verifies the assertion's RS256 signature
- *   with the registered service account's public key, its audience (this endpoint), expiry and scope.
+ * - An OAuth2 token endpoint (`POST /token`): the JWT-bearer grant, verifying the assertion's RS256 signature with
+ *   the registered service account's public key, its audience (this endpoint), expiry and scope; and the
+ *   refresh-token grant of a registered gcloud user credential (`gcloud auth application-default login`).
+ *   Vertex also accepts the tokens of another issuer it is told to trust (the GCE metadata fake).
  * Streams are `alt=sse` events ending in CRLF CRLF, as Google sends them (without `alt=sse`: one JSON array).
  * Request bodies are checked as Google checks them (gemini-request-checks.ts): an unknown field is a 400.
  * What the model answers is scripted with `next()`; by default a short text with fixed usage.
@@ -49,6 +51,42 @@ export function makeServiceAccount(label: string, projectId = 'gatehouse-test'):
   };
 }
 
+/** A gcloud user credential (`type: authorized_user`, what `gcloud auth application-default login` writes). */
+export interface FakeUserCredential {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly refreshToken: string;
+  /** The ADC file's JSON text; `tokenUri` is written as its `token_uri` unless null (gcloud's own files name none). */
+  json(tokenUri: string | null, quotaProjectId?: string): string;
+}
+
+export function makeUserCredential(label: string): FakeUserCredential {
+  const clientId = `${label}-${randomBytes(4).toString('hex')}.apps.googleusercontent.com`;
+  const clientSecret = `d-FL95Q${randomBytes(12).toString('base64url')}`;
+  const refreshToken = `1//0g${randomBytes(30).toString('base64url')}`;
+  return {
+    clientId,
+    clientSecret,
+    refreshToken,
+    json: (tokenUri, quotaProjectId) =>
+      JSON.stringify({
+        account: '',
+        client_id: clientId,
+        client_secret: clientSecret,
+        ...(quotaProjectId === undefined ? {} : { quota_project_id: quotaProjectId }),
+        refresh_token: refreshToken,
+        ...(tokenUri === null ? {} : { token_uri: tokenUri }),
+        type: 'authorized_user',
+        universe_domain: 'googleapis.com',
+      }),
+  };
+}
+
+/** Another issuer of access tokens Vertex accepts (the GCE metadata fake). */
+export interface TokenIssuer {
+  hasIssued(token: string): boolean;
+}
+
 export interface GoogleUsage {
   promptTokenCount?: number;
   candidatesTokenCount?: number;
@@ -82,6 +120,7 @@ export const DEFAULT_USAGE: Required<Pick<GoogleUsage, 'promptTokenCount' | 'can
 const MODEL_PATH = /^(.*)\/models\/([^/:]+):([A-Za-z]+)$/;
 const VERTEX_PREFIX = /\/v1(?:beta1)?\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/google$/;
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const REFRESH_TOKEN = 'refresh_token';
 const CLOUD_PLATFORM = 'https://www.googleapis.com/auth/cloud-platform';
 
 /** One model call as the fake understood it. */
@@ -94,26 +133,37 @@ export interface ModelCall {
   readonly request: RecordedRequest;
 }
 
+export interface FakeGeminiOptions {
+  readonly apiKeys?: readonly string[];
+  readonly serviceAccounts?: readonly FakeServiceAccount[];
+  readonly users?: readonly FakeUserCredential[];
+}
+
 export class FakeGemini {
   readonly modelCalls: ModelCall[] = [];
   /** Assertions the token endpoint accepted, decoded (header and claims). */
   readonly grantedAssertions: Array<{ header: Record<string, unknown>; claims: Record<string, unknown> }> = [];
+  /** Client ids whose refresh tokens the token endpoint exchanged, in order. */
+  readonly refreshedClients: string[] = [];
   /** Seconds a token lives (`expires_in`). */
   tokenLifetimeSeconds = 3600;
   private readonly apiKeys: Set<string>;
   private readonly accounts = new Map<string, KeyObject>();
+  private readonly users: readonly FakeUserCredential[];
+  private readonly trustedIssuers: TokenIssuer[] = [];
   private readonly issuedTokens = new Set<string>();
   private readonly script: GeminiBehaviour[] = [];
 
   private constructor(
     private readonly http: FakeHttpServer,
-    options: { apiKeys?: readonly string[]; serviceAccounts?: readonly FakeServiceAccount[] },
+    options: FakeGeminiOptions,
   ) {
     this.apiKeys = new Set(options.apiKeys ?? []);
+    this.users = options.users ?? [];
     for (const account of options.serviceAccounts ?? []) this.accounts.set(account.clientEmail, account.publicKey);
   }
 
-  static async start(options: { apiKeys?: readonly string[]; serviceAccounts?: readonly FakeServiceAccount[] } = {}): Promise<FakeGemini> {
+  static async start(options: FakeGeminiOptions = {}): Promise<FakeGemini> {
     let fake: FakeGemini | null = null;
     const http = await FakeHttpServer.start((req, res) => (fake as FakeGemini).handle(req, res));
     fake = new FakeGemini(http, options);
@@ -137,6 +187,11 @@ export class FakeGemini {
     return this.http.requests.filter((request) => request.path === '/token');
   }
 
+  /** Vertex accepts the tokens `issuer` gave out too (as Google accepts a metadata server's). */
+  trustTokensFrom(issuer: TokenIssuer): void {
+    this.trustedIssuers.push(issuer);
+  }
+
   /** Queues what the next model calls answer, in order. */
   next(...behaviours: GeminiBehaviour[]): void {
     this.script.push(...behaviours);
@@ -151,6 +206,7 @@ export class FakeGemini {
     this.script.length = 0;
     this.modelCalls.length = 0;
     this.grantedAssertions.length = 0;
+    this.refreshedClients.length = 0;
     this.http.clearRequests();
     this.http.setFailure(null);
   }
@@ -191,7 +247,7 @@ export class FakeGemini {
     const headers = call.request.headers;
     if (call.api === 'vertex') {
       const token = /^Bearer (.+)$/.exec(String(headers.authorization ?? ''))?.[1];
-      if (token !== undefined && this.issuedTokens.has(token)) return true;
+      if (token !== undefined && (this.issuedTokens.has(token) || this.trustedIssuers.some((issuer) => issuer.hasIssued(token)))) return true;
       googleError(res, 401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.');
       return false;
     }
@@ -304,6 +360,7 @@ export class FakeGemini {
   private token(req: RecordedRequest, res: ServerResponse): void {
     const form = new URLSearchParams(req.text);
     const refuse = (description: string): void => sendJson(res, 400, { error: 'invalid_grant', error_description: description });
+    if (form.get('grant_type') === REFRESH_TOKEN) return this.refresh(form, res);
     if (form.get('grant_type') !== JWT_BEARER) return sendJson(res, 400, { error: 'unsupported_grant_type', error_description: 'Invalid grant_type.' });
     const parts = (form.get('assertion') ?? '').split('.');
     if (parts.length !== 3) return refuse('Invalid JWT: Token must be a short-lived token and in a reasonable timeframe.');
@@ -326,9 +383,22 @@ export class FakeGemini {
     }
     if (typeof claims.scope !== 'string' || !claims.scope.split(' ').includes(CLOUD_PLATFORM)) return refuse('Invalid OAuth scope or ID token audience provided.');
     this.grantedAssertions.push({ header, claims });
+    sendJson(res, 200, { access_token: this.issue(), expires_in: this.tokenLifetimeSeconds, token_type: 'Bearer' });
+  }
+
+  /** The refresh-token grant as Google answers it: a wrong client is 401 invalid_client, a wrong token 400 invalid_grant. */
+  private refresh(form: URLSearchParams, res: ServerResponse): void {
+    const user = this.users.find((candidate) => candidate.clientId === form.get('client_id'));
+    if (user === undefined || user.clientSecret !== form.get('client_secret')) return sendJson(res, 401, { error: 'invalid_client', error_description: 'Unauthorized' });
+    if (user.refreshToken !== form.get('refresh_token')) return sendJson(res, 400, { error: 'invalid_grant', error_description: 'Bad Request' });
+    this.refreshedClients.push(user.clientId);
+    sendJson(res, 200, { access_token: this.issue(), expires_in: this.tokenLifetimeSeconds, scope: `${CLOUD_PLATFORM} openid`, token_type: 'Bearer' });
+  }
+
+  private issue(): string {
     const accessToken = `ya29.fake-${randomBytes(24).toString('base64url')}`;
     this.issuedTokens.add(accessToken);
-    sendJson(res, 200, { access_token: accessToken, expires_in: this.tokenLifetimeSeconds, token_type: 'Bearer' });
+    return accessToken;
   }
 }
 

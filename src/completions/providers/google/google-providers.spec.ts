@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeGemini, makeServiceAccount } from '../../../../test/support/fakes/fake-gemini';
+import { FakeGemini, makeServiceAccount, makeUserCredential } from '../../../../test/support/fakes/fake-gemini';
 import type { ModelDeployment } from '../../../config/gateway-config.types';
 import { DeploymentConfigError, DeploymentTable } from '../../deployment-table';
 import { listPrice } from '../../prices/price-list';
@@ -53,11 +53,12 @@ describe('gemini/ deployments', () => {
 
 describe('vertex_ai/ deployments', () => {
   const account = makeServiceAccount('unit-vertex', 'key-project');
+  const user = makeUserCredential('unit-gcloud-user');
   let fake: FakeGemini;
   let dir: string;
 
   beforeAll(async () => {
-    fake = await FakeGemini.start({ serviceAccounts: [account] });
+    fake = await FakeGemini.start({ serviceAccounts: [account], users: [user] });
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-vertex-unit-'));
   });
   afterAll(async () => {
@@ -65,17 +66,18 @@ describe('vertex_ai/ deployments', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('without credentials or project: start-up stops naming the deployment, the settings and the variables', () => {
+  it('without a key or project: Application Default Credentials (here the metadata server), and start-up asks for the project', () => {
     expect(problems([entry({ model: 'vertex_ai/gemini-2.5-pro' }, 'pro')])).toEqual([
-      'model_list[0] (pro): the Vertex AI credentials are missing: set litellm_params.vertex_credentials (service-account JSON, or the path to its file) or the environment variable GOOGLE_APPLICATION_CREDENTIALS',
-      'model_list[0] (pro): the Google Cloud project is missing: set litellm_params.vertex_project or the environment variable VERTEXAI_PROJECT / VERTEX_PROJECT (or use a service-account key that names its project_id)',
+      "model_list[0] (pro): the Google Cloud project is missing: set litellm_params.vertex_project or the environment variable VERTEXAI_PROJECT / VERTEX_PROJECT (the metadata server's project is not asked for at start-up)",
     ]);
+    expect(problems([entry({ model: 'vertex_ai/gemini-2.5-pro', vertex_project: 'p' })])).toEqual([]);
   });
 
   it.each([
-    ['not JSON nor a file', { vertex_credentials: 'not-a-key-and-not-a-file' }, 'litellm_params.vertex_credentials is neither service-account JSON nor a readable file (ENOENT)'],
+    ['not JSON nor a file', { vertex_credentials: 'not-a-key-and-not-a-file' }, 'litellm_params.vertex_credentials is neither credential JSON nor a readable file (ENOENT)'],
     ['malformed JSON', { vertex_credentials: '{"type": "service_account", ' }, 'litellm_params.vertex_credentials is not valid JSON'],
-    ['a user credential', { vertex_credentials: '{"type": "authorized_user", "refresh_token": "1//secret-refresh"}' }, 'litellm_params.vertex_credentials is "authorized_user": Gatehouse signs in to Vertex AI with a service-account key (type "service_account")'],
+    ['a user credential without its client', { vertex_credentials: '{"type": "authorized_user", "refresh_token": "1//secret-refresh"}' }, 'litellm_params.vertex_credentials needs client_id, client_secret and refresh_token'],
+    ['a workload-identity file', { vertex_credentials: '{"type": "external_account", "audience": "secret-refresh"}' }, 'litellm_params.vertex_credentials is "external_account": Gatehouse signs in to Vertex AI with a service-account key (type "service_account") or a gcloud user credential ("authorized_user")'],
     ['no private key', { vertex_credentials: '{"type": "service_account", "client_email": "a@b", "private_key": "nope"}' }, 'litellm_params.vertex_credentials needs client_email and a PEM private_key'],
     ['a location that is no region', { vertex_credentials: account.json('https://t.example/token'), vertex_location: 'us-central1.evil.example/' }, 'litellm_params.vertex_location must be a Google Cloud region such as us-central1, or global'],
   ])('%s: a start-up problem that never quotes the value', (_label, params, message) => {
@@ -115,6 +117,41 @@ describe('vertex_ai/ deployments', () => {
     const request = (await deployment.request({ ...call(), upstreamModel: 'gemini-2.5-flash' })) as { path: string; headers: Record<string, string> };
     expect(request.path).toBe('/v1/projects/key-project/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent');
     expect(request.headers.authorization).toMatch(/^Bearer /);
+  });
+
+  it('gcloud\'s ADC file (in CLOUDSDK_CONFIG): the refresh token goes to the file\'s token_uri, the project is its quota_project_id, the token is cached', async () => {
+    const config = mkdtempSync(join(dir, 'gcloud-'));
+    writeFileSync(join(config, 'application_default_credentials.json'), user.json(fake.tokenUri, 'quota-project'));
+    const deployment = target([entry({ model: 'vertex_ai/gemini-2.5-flash' })], { CLOUDSDK_CONFIG: config });
+    fake.reset();
+    const first = await deployment.request({ ...call(), upstreamModel: 'gemini-2.5-flash' });
+    const second = await deployment.request({ ...call(true), upstreamModel: 'gemini-2.5-flash' });
+    expect(first.path).toBe('/v1/projects/quota-project/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent');
+    expect(first.headers.authorization).toMatch(/^Bearer ya29\.fake-/);
+    expect(second.headers.authorization).toBe(first.headers.authorization);
+    expect(fake.refreshedClients).toEqual([user.clientId]);
+  });
+
+  it('~/.config/gcloud under HOME; a file without quota_project_id: start-up asks for the project, naming the file', () => {
+    const home = mkdtempSync(join(dir, 'home-'));
+    mkdirSync(join(home, '.config', 'gcloud'), { recursive: true });
+    const file = join(home, '.config', 'gcloud', 'application_default_credentials.json');
+    writeFileSync(file, user.json(null));
+    expect(problems([entry({ model: 'vertex_ai/gemini-2.5-flash' })], { HOME: home })).toEqual([
+      `model_list[0] (m): the Google Cloud project is missing: set litellm_params.vertex_project or the environment variable VERTEXAI_PROJECT / VERTEX_PROJECT (or a quota_project_id in the gcloud ADC file ${file}: gcloud auth application-default set-quota-project)`,
+    ]);
+    expect(problems([entry({ model: 'vertex_ai/gemini-2.5-flash' })], { HOME: home, VERTEXAI_PROJECT: 'p' })).toEqual([]);
+  });
+
+  it('a user credential in GOOGLE_APPLICATION_CREDENTIALS works too; a refused refresh token is the caller\'s error naming the endpoint, never a secret', async () => {
+    const file = join(dir, 'revoked-user.json');
+    const revokedToken = '1//0g-revoked-refresh-token';
+    writeFileSync(file, JSON.stringify({ ...(JSON.parse(user.json(fake.tokenUri)) as object), refresh_token: revokedToken }));
+    const deployment = target([entry({ model: 'vertex_ai/gemini-2.5-flash', vertex_project: 'p' })], { GOOGLE_APPLICATION_CREDENTIALS: file });
+    const refused = deployment.request({ ...call(), upstreamModel: 'gemini-2.5-flash' }) as Promise<unknown>;
+    await expect(refused).rejects.toThrow("the user credential's token endpoint refused the token request (invalid_grant: Bad Request)");
+    const message = await refused.catch((error: Error) => error.message);
+    for (const secret of [revokedToken, user.clientSecret]) expect(message).not.toContain(secret);
   });
 
   it('a caller\'s malformed request is its 400 before any token is fetched', () => {

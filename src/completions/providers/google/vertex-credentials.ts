@@ -1,8 +1,11 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { DeploymentSource } from '../deployment-source';
+import { authorizedUserToken, defaultCredentialSource, metadataServerToken, type AuthorizedUser } from './application-default-credentials';
+import type { GoogleAccessToken } from './google-access-token';
+import { serviceAccountToken } from './service-account-token';
 
-/** Google's token endpoint, for service-account files that do not name their own `token_uri`. */
+/** Google's token endpoint, for credential files that do not name their own `token_uri`. */
 export const GOOGLE_TOKEN_URI = 'https://oauth2.googleapis.com/token';
 
 /** The fields of a service-account key file the gateway uses. */
@@ -14,35 +17,43 @@ export interface ServiceAccount {
   readonly projectId?: string;
 }
 
+/** How a deployment signs in to Vertex AI, read at boot; no token is fetched until the first call. */
+export interface VertexCredentials {
+  readonly tokens: GoogleAccessToken;
+  /** The project the credential names, when it says so without a network call (a key's project_id, a quota_project_id). */
+  readonly projectId?: string;
+  /** Ends the missing-project problem: where else a project could have come from. */
+  readonly projectHint: string;
+}
+
 /**
- * The deployment's service account, as LiteLLM finds it: `vertex_credentials` (or `vertex_ai_credentials`, or
- * VERTEXAI_CREDENTIALS) holding the key file's JSON text, its fields as a mapping, or a path to the file, an
- * `os.environ/` reference to either; else the file GOOGLE_APPLICATION_CREDENTIALS names. Read once at boot. A
- * missing, unreadable or malformed key is a start-up problem naming where it came from, never quoting it.
+ * The deployment's credential, as LiteLLM finds it: `vertex_credentials` (or `vertex_ai_credentials`, or
+ * VERTEXAI_CREDENTIALS) holding a credential file's JSON text, its fields as a mapping, or a path to the file, an
+ * `os.environ/` reference to either; else the file GOOGLE_APPLICATION_CREDENTIALS names; else Application Default
+ * Credentials (gcloud's ADC file, else the metadata server: `defaultCredentialSource`). A file holds a service
+ * account's key or a gcloud user's refresh token. A missing, unreadable or malformed file is a start-up problem
+ * naming where it came from, never quoting it.
  */
-export function readServiceAccount(source: DeploymentSource): ServiceAccount | null {
+export function readVertexCredentials(source: DeploymentSource): VertexCredentials | null {
   // The key file's fields written out as a YAML mapping (LiteLLM takes a dict too).
   const mapping = ['vertex_credentials', 'vertex_ai_credentials'].map((name) => source.has(name) && source.raw(name)).find(isMapping);
-  if (mapping !== undefined) return parseServiceAccount(source, JSON.stringify(mapping), 'litellm_params.vertex_credentials');
+  if (mapping !== undefined) return parseCredentials(source, JSON.stringify(mapping), 'litellm_params.vertex_credentials');
   const configured = source.string('vertex_credentials') ?? source.string('vertex_ai_credentials', ['VERTEXAI_CREDENTIALS']);
-  let where: string;
-  let text: string | null;
   if (configured !== undefined) {
-    where = 'litellm_params.vertex_credentials';
-    text = configured.trimStart().startsWith('{') ? configured : readKeyFile(source, configured, where);
-  } else {
-    const path = source.env.GOOGLE_APPLICATION_CREDENTIALS;
-    if (path === undefined || path.trim() === '') {
-      source.problem(
-        'the Vertex AI credentials are missing: set litellm_params.vertex_credentials (service-account JSON, or the path to its file) ' +
-          'or the environment variable GOOGLE_APPLICATION_CREDENTIALS',
-      );
-      return null;
-    }
-    where = 'the file GOOGLE_APPLICATION_CREDENTIALS names';
-    text = readKeyFile(source, path, where);
+    const where = 'litellm_params.vertex_credentials';
+    return parseCredentials(source, configured.trimStart().startsWith('{') ? configured : readKeyFile(source, configured, where), where);
   }
-  return text === null ? null : parseServiceAccount(source, text, where);
+  const path = source.env.GOOGLE_APPLICATION_CREDENTIALS;
+  if (path !== undefined && path.trim() !== '') {
+    const where = 'the file GOOGLE_APPLICATION_CREDENTIALS names';
+    return parseCredentials(source, readKeyFile(source, path, where), where);
+  }
+  const fallback = defaultCredentialSource(source.env);
+  if (fallback.kind === 'gcloud-file') {
+    const where = `the gcloud ADC file ${fallback.path}`;
+    return parseCredentials(source, readKeyFile(source, fallback.path, where), where);
+  }
+  return { tokens: metadataServerToken(), projectHint: " (the metadata server's project is not asked for at start-up)" };
 }
 
 function readKeyFile(source: DeploymentSource, path: string, where: string): string | null {
@@ -51,12 +62,14 @@ function readKeyFile(source: DeploymentSource, path: string, where: string): str
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     // The value is not echoed: a mistyped secret would otherwise land in the start-up log.
-    source.problem(`${where} is neither service-account JSON nor a readable file (${typeof code === 'string' ? code : 'unreadable'})`);
+    source.problem(`${where} is neither credential JSON nor a readable file (${typeof code === 'string' ? code : 'unreadable'})`);
     return null;
   }
 }
 
-function parseServiceAccount(source: DeploymentSource, text: string, where: string): ServiceAccount | null {
+/** A credential file's text (null: it could not be read, a problem already recorded). */
+function parseCredentials(source: DeploymentSource, text: string | null, where: string): VertexCredentials | null {
+  if (text === null) return null;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -64,28 +77,61 @@ function parseServiceAccount(source: DeploymentSource, text: string, where: stri
     source.problem(`${where} is not valid JSON`);
     return null;
   }
-  const key = (parsed ?? {}) as Record<string, unknown>;
-  if (key.type !== 'service_account') {
-    const type = typeof key.type === 'string' && /^[a-z_]{1,40}$/.test(key.type) ? `"${key.type}"` : 'not a service account';
-    source.problem(`${where} is ${type}: Gatehouse signs in to Vertex AI with a service-account key (type "service_account")`);
-    return null;
+  const fields = (parsed ?? {}) as Record<string, unknown>;
+  if (fields.type === 'service_account') {
+    const account = serviceAccountFrom(source, fields, where);
+    return account === null ? null : { tokens: serviceAccountToken(account), projectId: account.projectId, projectHint: ' (or use a service-account key that names its project_id)' };
   }
+  if (fields.type === 'authorized_user') {
+    const user = authorizedUserFrom(source, fields, where);
+    const quotaProject = nonEmpty(fields.quota_project_id);
+    return user === null ? null : { tokens: authorizedUserToken(user), projectId: quotaProject, projectHint: ` (or a quota_project_id in ${where}: gcloud auth application-default set-quota-project)` };
+  }
+  const type = typeof fields.type === 'string' && /^[a-z_]{1,40}$/.test(fields.type) ? `"${fields.type}"` : 'not a credential file';
+  source.problem(`${where} is ${type}: Gatehouse signs in to Vertex AI with a service-account key (type "service_account") or a gcloud user credential ("authorized_user")`);
+  return null;
+}
+
+function serviceAccountFrom(source: DeploymentSource, key: Record<string, unknown>, where: string): ServiceAccount | null {
   if (typeof key.client_email !== 'string' || key.client_email === '' || typeof key.private_key !== 'string' || !isPrivateKey(key.private_key)) {
     source.problem(`${where} needs client_email and a PEM private_key`);
     return null;
   }
-  const tokenUri = typeof key.token_uri === 'string' && key.token_uri !== '' ? key.token_uri : GOOGLE_TOKEN_URI;
-  if (!/^https?:\/\//i.test(tokenUri) || !URL.canParse(tokenUri)) {
-    source.problem(`${where} has a token_uri that is not an http(s) URL`);
-    return null;
-  }
+  const tokenUri = readTokenUri(source, key, where);
+  if (tokenUri === null) return null;
   return {
     clientEmail: key.client_email,
     privateKey: key.private_key,
     privateKeyId: typeof key.private_key_id === 'string' ? key.private_key_id : undefined,
     tokenUri,
-    projectId: typeof key.project_id === 'string' && key.project_id !== '' ? key.project_id : undefined,
+    projectId: nonEmpty(key.project_id),
   };
+}
+
+function authorizedUserFrom(source: DeploymentSource, fields: Record<string, unknown>, where: string): AuthorizedUser | null {
+  const clientId = nonEmpty(fields.client_id);
+  const clientSecret = nonEmpty(fields.client_secret);
+  const refreshToken = nonEmpty(fields.refresh_token);
+  if (clientId === undefined || clientSecret === undefined || refreshToken === undefined) {
+    source.problem(`${where} needs client_id, client_secret and refresh_token`);
+    return null;
+  }
+  const tokenUri = readTokenUri(source, fields, where);
+  return tokenUri === null ? null : { clientId, clientSecret, refreshToken, tokenUri };
+}
+
+/** The file's own token endpoint, as Google's Python client reads it; Google's when the file names none. */
+function readTokenUri(source: DeploymentSource, fields: Record<string, unknown>, where: string): string | null {
+  const tokenUri = nonEmpty(fields.token_uri) ?? GOOGLE_TOKEN_URI;
+  if (!/^https?:\/\//i.test(tokenUri) || !URL.canParse(tokenUri)) {
+    source.problem(`${where} has a token_uri that is not an http(s) URL`);
+    return null;
+  }
+  return tokenUri;
+}
+
+function nonEmpty(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {

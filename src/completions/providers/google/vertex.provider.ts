@@ -4,8 +4,7 @@ import { parseBaseUrl, withExtraHeaders, type BaseUrl } from '../provider-suppor
 import { readGoogleError } from './google-errors';
 import { googleRequestBody, googleTranslation, readGoogleDefaults } from './google-translation';
 import { modelPaths, pathFor } from './model-paths';
-import { ServiceAccountToken } from './service-account-token';
-import { readServiceAccount } from './vertex-credentials';
+import { readVertexCredentials } from './vertex-credentials';
 
 /** LiteLLM's default region. */
 export const DEFAULT_VERTEX_LOCATION = 'us-central1';
@@ -16,8 +15,9 @@ const BOTH: ReadonlySet<Endpoint> = new Set(['chat', 'embeddings']);
  * `https://{location}-aiplatform.googleapis.com/v1/projects/{project}/locations/{location}/publishers/google/models/{model}`
  * (`global` has no region in its host) with `:generateContent`, `:streamGenerateContent?alt=sse` and, for
  * embedding models, `:predict`. A configured `api_base` is the model's whole URL, to which the method is appended
- * (LiteLLM's reading, for proxies in front of Vertex). Authenticated with a service account's OAuth2 token
- * (`Authorization: Bearer`), fetched from the account's `token_uri` and cached.
+ * (LiteLLM's reading, for proxies in front of Vertex). Authenticated with an OAuth2 token (`Authorization: Bearer`):
+ * a service account's or a gcloud user's from the credential's own `token_uri`, or — with no key configured —
+ * Application Default Credentials (gcloud's ADC file, else the metadata server); fetched on first use and cached.
  */
 export const vertexProvider: Provider = {
   name: 'vertex_ai',
@@ -35,10 +35,10 @@ export const vertexProvider: Provider = {
     'top_k',
   ],
   compile(source: DeploymentSource): ProviderDeployment {
-    const account = readServiceAccount(source);
+    const credentials = readVertexCredentials(source);
     const location = readLocation(source);
     const configuredBase = source.string('api_base');
-    const project = source.string('vertex_project') ?? source.string('vertex_ai_project', ['VERTEXAI_PROJECT', 'VERTEX_PROJECT']) ?? account?.projectId;
+    const project = source.string('vertex_project') ?? source.string('vertex_ai_project', ['VERTEXAI_PROJECT', 'VERTEX_PROJECT']) ?? credentials?.projectId;
     let base: BaseUrl | null;
     let modelPath: string;
     if (configuredBase !== undefined) {
@@ -46,10 +46,9 @@ export const vertexProvider: Provider = {
       modelPath = base?.path ?? '';
     } else {
       if (project === undefined) {
-        source.problem(
-          'the Google Cloud project is missing: set litellm_params.vertex_project or the environment variable VERTEXAI_PROJECT / VERTEX_PROJECT ' +
-            '(or use a service-account key that names its project_id)',
-        );
+        // Without a credential (a problem of its own) there is nothing to say where else a project could come from.
+        const hint = credentials?.projectHint ?? '';
+        source.problem(`the Google Cloud project is missing: set litellm_params.vertex_project or the environment variable VERTEXAI_PROJECT / VERTEX_PROJECT${hint}`);
       }
       base = { origin: location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${location}-aiplatform.googleapis.com`, path: '', search: '' };
       const segments = ['v1', 'projects', project ?? '', 'locations', location, 'publishers', 'google', 'models', source.upstreamModel];
@@ -58,7 +57,6 @@ export const vertexProvider: Provider = {
     const paths = modelPaths(modelPath, base?.search ?? '', 'predict');
     const headers = withExtraHeaders(source, { 'content-type': 'application/json', accept: 'application/json' });
     const defaults = readGoogleDefaults(source);
-    const tokens = account === null ? null : ServiceAccountToken.for(account);
 
     const requestWith = (call: ProviderCall, body: string, token: string): UpstreamRequest => ({
       path: pathFor(paths, call),
@@ -74,7 +72,8 @@ export const vertexProvider: Provider = {
       request(call: ProviderCall): UpstreamRequest | Promise<UpstreamRequest> {
         // The body first: a request Google cannot be given is the caller's 400, whatever the token endpoint says.
         const body = googleRequestBody('vertex', call, defaults);
-        const token = (tokens as ServiceAccountToken).get();
+        // Compiled only without problems, so the credential is there.
+        const token = credentials!.tokens.get();
         return typeof token === 'string' ? requestWith(call, body, token) : token.then((value) => requestWith(call, body, value));
       },
     };
