@@ -1,11 +1,10 @@
 import { request } from 'undici';
+import { CachedToken } from '../cached-token';
 
 /** Microsoft Entra ID's token endpoint host; AZURE_AUTHORITY_HOST points elsewhere (sovereign clouds, tests). */
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
 /** Azure OpenAI's resource scope; `azure_scope` / AZURE_SCOPE change it (LiteLLM's default too). */
 export const DEFAULT_SCOPE = 'https://cognitiveservices.azure.com/.default';
-/** A token is renewed this long before it expires, so no call leaves with one that lapses on the way. */
-const RENEW_BEFORE_MS = 5 * 60_000;
 
 /** The OAuth2 grant that gets the token: a service principal's secret, or a user's password (LiteLLM's `azure_username`). */
 export type EntraGrant =
@@ -22,19 +21,12 @@ export interface EntraEndpoint {
  * shortly before it expires; concurrent calls share one fetch. Hand-written rather than `@azure/identity`: that
  * package brings MSAL and a dozen dependencies for what is one request here.
  */
-export class EntraTokenSource {
-  private token: { value: string; renewAt: number } | null = null;
-  private pending: Promise<string> | null = null;
-
+export class EntraTokenSource extends CachedToken {
   constructor(
     private readonly grant: EntraGrant,
     private readonly endpoint: EntraEndpoint,
-  ) {}
-
-  get(): Promise<string> | string {
-    if (this.token !== null && Date.now() < this.token.renewAt) return this.token.value;
-    this.pending ??= this.fetch().finally(() => (this.pending = null));
-    return this.pending;
+  ) {
+    super();
   }
 
   private form(): URLSearchParams {
@@ -45,7 +37,7 @@ export class EntraTokenSource {
       : new URLSearchParams({ grant_type: 'password', client_id: grant.clientId, username: grant.username, password: grant.password, scope });
   }
 
-  private async fetch(): Promise<string> {
+  protected async fetch(): Promise<{ value: string; expiresAt: number }> {
     const url = `${this.endpoint.authorityHost.replace(/\/+$/, '')}/${encodeURIComponent(this.grant.tenantId)}/oauth2/v2.0/token`;
     const response = await request(url, {
       method: 'POST',
@@ -70,7 +62,6 @@ export class EntraTokenSource {
     if (typeof parsed.access_token !== 'string' || parsed.access_token === '') throw new Error('Microsoft Entra ID answered without an access token');
     const seconds = Number(parsed.expires_in);
     const lifetimeMs = (Number.isFinite(seconds) && seconds > 0 ? seconds : 3600) * 1000;
-    this.token = { value: parsed.access_token, renewAt: Date.now() + Math.max(0, lifetimeMs - RENEW_BEFORE_MS) };
-    return parsed.access_token;
+    return { value: parsed.access_token, expiresAt: Date.now() + lifetimeMs };
   }
 }

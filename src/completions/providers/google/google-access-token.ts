@@ -1,9 +1,10 @@
 import type { OAuth2Client } from 'google-auth-library';
+import { CachedToken, RENEW_BEFORE_MS } from '../cached-token';
+
+export { RENEW_BEFORE_MS };
 
 /** What the tokens are asked for: Vertex AI takes nothing narrower. */
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
-/** A token is renewed this long before it expires, so no call leaves with one that lapses on the way. */
-export const RENEW_BEFORE_MS = 5 * 60_000;
 /** How long one fetch may take: the metadata server's client has no deadline of its own on Google Cloud. */
 export const TOKEN_TIMEOUT_MS = 30_000;
 /** Assumed when the answer names no expiry (Google's tokens live an hour). */
@@ -15,7 +16,7 @@ const DEFAULT_LIFETIME_MS = 3_600_000;
  * fetch, and the fetch happens on the first call, never at boot. One instance per credential, shared by every
  * deployment that uses it (`shared`).
  */
-export class GoogleAccessToken {
+export class GoogleAccessToken extends CachedToken {
   private static readonly registry = new Map<string, GoogleAccessToken>();
 
   /** The instance registered under `key` (a digest of the credential, never the credential), made on first use. */
@@ -28,9 +29,6 @@ export class GoogleAccessToken {
     return token;
   }
 
-  private cached: { value: string; renewAt: number } | null = null;
-  private pending: Promise<string> | null = null;
-
   /**
    * @param client asks for a token; its own cache is bypassed by ours, which renews at the same margin.
    * @param issuer who issues the token, as the caller's error message names it ("the service account's token endpoint").
@@ -41,17 +39,11 @@ export class GoogleAccessToken {
     private readonly issuer: string,
     private readonly hint = '',
   ) {
+    super();
     client.eagerRefreshThresholdMillis = RENEW_BEFORE_MS;
   }
 
-  /** The token, at once when a fresh one is cached. Rejects with a message fit for the caller (no credential in it). */
-  get(): string | Promise<string> {
-    if (this.cached !== null && Date.now() < this.cached.renewAt) return this.cached.value;
-    this.pending ??= this.fetch().finally(() => (this.pending = null));
-    return this.pending;
-  }
-
-  private async fetch(): Promise<string> {
+  protected async fetch(): Promise<{ value: string; expiresAt: number }> {
     let token: string | null | undefined;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
@@ -68,9 +60,7 @@ export class GoogleAccessToken {
     }
     if (typeof token !== 'string' || token === '') throw new Error(`${this.issuer} answered without an access token`);
     const expiry = this.client.credentials.expiry_date;
-    const expiresAt = typeof expiry === 'number' ? expiry : Date.now() + DEFAULT_LIFETIME_MS;
-    this.cached = { value: token, renewAt: expiresAt - RENEW_BEFORE_MS };
-    return token;
+    return { value: token, expiresAt: typeof expiry === 'number' ? expiry : Date.now() + DEFAULT_LIFETIME_MS };
   }
 }
 
