@@ -12,9 +12,6 @@ const dist = join(__dirname, '..', 'dist', 'src');
 const { parseGatewayConfig } = require(join(dist, 'config', 'gateway-config.js'));
 const { DeploymentTable } = require(join(dist, 'completions', 'deployment-table.js'));
 
-/** Providers other parts of issue 24 bring: a refusal only because of them counts as "provider pending". */
-const PENDING_PROVIDERS = new Set(['anthropic', 'gemini', 'vertex_ai', 'vertex_ai_beta', 'bedrock', 'bedrock_converse']);
-
 /** What a LiteLLM deployment usually finds in its environment without naming it in the file. */
 const USUAL_ENV = {
   OPENAI_API_KEY: 'sk-placeholder',
@@ -44,6 +41,7 @@ function plausible(name) {
   if (/(BASE|ENDPOINT|URL|HOST)$/.test(name)) return 'https://placeholder.example.com';
   if (/(RPM|TPM|PORT|TIMEOUT|RETRIES|TTL)$/.test(name)) return '60';
   if (/VERSION$/.test(name)) return '2024-10-21';
+  if (/REGION(_NAME)?$/.test(name)) return 'us-east-1';
   return `placeholder-${name.toLowerCase()}`;
 }
 
@@ -74,17 +72,13 @@ function check(file) {
   const warnings = [];
   try {
     const config = loaded.config;
-    const allEnv = { ...env, ...(config.environmentVariables ?? {}) };
+    // As main.ts does: environment_variables fill what the environment leaves unset.
+    const allEnv = { ...(config.environmentVariables ?? {}), ...env };
     new DeploymentTable(config.modelList, { env: allEnv, pools: false, onWarning: (message) => warnings.push(message) });
   } catch (error) {
     return { stage: 'deployments', problems: (error.problems ?? [error.message]).map(normalize), warnings };
   }
   return { stage: 'started', problems: [], warnings: [...loaded.warnings.map((w) => `${w.path}: ${w.message}`), ...warnings] };
-}
-
-function pendingProvider(problems) {
-  const providers = problems.map((p) => /provider `([^`]+)` is not supported/.exec(p)?.[1]).filter(Boolean);
-  return providers.length > 0 && providers.length === problems.length && providers.every((p) => PENDING_PROVIDERS.has(p)) ? [...new Set(providers)] : null;
 }
 
 function main() {
@@ -96,7 +90,6 @@ function main() {
   }
   const files = readdirSync(dir).filter((name) => /\.ya?ml$/.test(name)).sort();
   const started = [];
-  const pending = new Map();
   const refused = new Map();
   const warningTexts = [];
   for (const name of files) {
@@ -107,20 +100,12 @@ function main() {
       started.push(name);
       continue;
     }
-    const providers = pendingProvider(result.problems);
-    if (providers) {
-      for (const provider of providers) pending.set(provider, [...(pending.get(provider) ?? []), name]);
-      continue;
-    }
-    for (const problem of new Set(result.problems.filter((p) => !pendingProvider([p])))) {
+    for (const problem of new Set(result.problems)) {
       refused.set(problem, [...(refused.get(problem) ?? []), basename(name)]);
     }
   }
-  const pendingFiles = new Set([...pending.values()].flat());
   const refusedFiles = new Set([...refused.values()].flat());
-  console.log(`${files.length} files: ${started.length} start, ${pendingFiles.size} refused only for a provider still pending, ${refusedFiles.size} refused for other reasons`);
-  console.log('\nProvider pending (refused only because of it):');
-  for (const [provider, names] of [...pending].sort((a, b) => b[1].length - a[1].length)) console.log(`  ${provider}: ${names.length}  (${names.join(', ')})`);
+  console.log(`${files.length} files: ${started.length} start, ${refusedFiles.size} refused`);
   console.log('\nRefused, by reason:');
   for (const [problem, names] of [...refused].sort((a, b) => b[1].length - a[1].length)) console.log(`  ${names.length}x  ${problem}\n       ${names.join(', ')}`);
   if (verbose) {
