@@ -9,6 +9,7 @@ import { spawnGateway, type GatewayProcess } from '../support/gateway-process';
 import { langfuseProject } from '../support/logging/fixtures';
 import { addCallback, EnvScope, expectCostOf, langfuseCallGenerations, langfuseEntry, LogCapture, LOGGING_ENV, newKey, newTeam, rawChatStream } from '../support/logging/harness';
 import { createTestApp, type TestApp } from '../support/test-app';
+import { apiErrorOf } from '../support/openai-client-errors';
 
 const ANTHROPIC_KEY = 'sk-ant-api03-gatehouse-e2e-key-0123456789abcdef';
 const WRONG_KEY = 'sk-ant-api03-not-known-to-anthropic-9876543210';
@@ -18,17 +19,7 @@ const weather: OpenAI.Chat.Completions.ChatCompletionTool = {
   function: { name: 'get_weather', description: 'The weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
 };
 
-type ApiError = InstanceType<typeof OpenAI.APIError>;
 
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof OpenAI.APIError) return error;
-    throw error;
-  }
-  throw new Error('the call succeeded');
-}
 
 /**
  * Issue 24, `anthropic/<model>` through the gateway with the official `openai` client, against the Anthropic fake
@@ -266,7 +257,7 @@ model_list:
     [529, 'overloaded_error', 'Overloaded', 503, 'upstream_error'],
   ])('Anthropic %i %s ("%s") is an OpenAI error with status %i (%s) carrying "type: message"', async (status, errorType, message, expected, code) => {
     fake.next({ type: 'error', status, errorType, message, retryAfter: status === 429 ? '7' : undefined });
-    const error = await failure(client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }] }));
+    const error = await apiErrorOf(client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }] }));
     expect([error.status, error.code]).toEqual([expected, code]);
     expect(error.message).toContain(`${errorType}: ${message}`);
     if (status === 429) {
@@ -283,7 +274,7 @@ model_list:
 
     fake.reset();
     fake.next({ type: 'error', status: 529, errorType: 'overloaded_error', message: 'Overloaded' }, { type: 'error', status: 529, errorType: 'overloaded_error', message: 'Overloaded' });
-    const error = await failure(client.chat.completions.create({ model: 'claude-retry', messages: [{ role: 'user', content: 'try again' }] }));
+    const error = await apiErrorOf(client.chat.completions.create({ model: 'claude-retry', messages: [{ role: 'user', content: 'try again' }] }));
     expect(fake.calls).toHaveLength(2);
     expect([error.status, error.code]).toEqual([503, 'upstream_error']);
     expect(error.message).toBe('503 anthropic upstream error (HTTP 503): overloaded_error: Overloaded');
@@ -292,7 +283,7 @@ model_list:
   });
 
   it('a key Anthropic does not know (401) is the deployment\'s credentials refused: 502, the key in no text', async () => {
-    const error = await failure(client.chat.completions.create({ model: 'claude-wrong-key', messages: [{ role: 'user', content: 'hi' }] }));
+    const error = await apiErrorOf(client.chat.completions.create({ model: 'claude-wrong-key', messages: [{ role: 'user', content: 'hi' }] }));
     expect([error.status, error.code]).toEqual([502, 'upstream_error']);
     expect(error.message).toContain('authentication_error: invalid x-api-key');
     expect(error.message).toContain("the deployment's upstream credentials were rejected");
@@ -301,9 +292,9 @@ model_list:
   });
 
   it('a request Anthropic cannot be given is the caller\'s 400 naming the field; Anthropic is not called', async () => {
-    const n = await failure(client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }], n: 2 }));
+    const n = await apiErrorOf(client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }], n: 2 }));
     expect([n.status, n.code, n.param]).toEqual([400, 'validation_failed', 'n']);
-    const args = await failure(
+    const args = await apiErrorOf(
       client.chat.completions.create({
         model: 'claude',
         messages: [
@@ -313,7 +304,7 @@ model_list:
       }),
     );
     expect([args.status, args.code, args.param]).toEqual([400, 'validation_failed', 'messages[1].tool_calls[0].function.arguments']);
-    const embeddings = await failure(client.embeddings.create({ model: 'claude', input: 'hi' }));
+    const embeddings = await apiErrorOf(client.embeddings.create({ model: 'claude', input: 'hi' }));
     expect([embeddings.status, embeddings.code]).toEqual([400, 'validation_failed']);
     expect(embeddings.message).toContain("Model 'claude' (anthropic) does not offer embeddings");
     expect(fake.requests).toHaveLength(0);
@@ -341,7 +332,7 @@ model_list:
 
     it('not streamed, a body cut off mid-JSON: a 502 upstream_protocol_error and one failure log', async () => {
       fake.next({ type: 'fault', fault: 'invalid-json' });
-      const error = await failure(client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }] }));
+      const error = await apiErrorOf(client.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }] }));
       expect([error.status, error.code]).toEqual([502, 'upstream_protocol_error']);
       expect(error.message).toBe('502 The anthropic upstream answered in an unexpected format: the answer is not a JSON object');
       const generation = await onlyGeneration(error.headers!.get('x-litellm-call-id')!);

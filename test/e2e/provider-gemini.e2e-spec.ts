@@ -4,27 +4,12 @@ import { FakeGemini, vector } from '../support/fakes/fake-gemini';
 import { FakeLangfuse, type KeyPair } from '../support/fakes/fake-langfuse';
 import { EnvScope, LOGGING_ENV, marker, newKey, sleep, waitFor, waitForLangfuse } from '../support/logging/harness';
 import { createTestApp, type TestApp } from '../support/test-app';
+import { apiErrorOf } from '../support/openai-client-errors';
 
 const GEMINI_KEY = 'AIzaGatehouseGeminiTest0123456789abcdef';
 const project: KeyPair = { publicKey: 'pk-lf-gemini-e2e', secretKey: 'sk-lf-gemini-e2e-0123456789' };
 
-/** The `openai` client's errors carry the HTTP status and the OpenAI envelope's fields. */
-interface ClientError {
-  status: number;
-  code: string | null;
-  type: string;
-  message: string;
-  headers: Headers;
-}
 
-async function failure(promise: Promise<unknown>): Promise<ClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ClientError;
-  }
-  throw new Error('the call succeeded');
-}
 
 /**
  * `gemini/<model>` through the gateway with the official `openai` client, against the Gemini fake (proven with
@@ -291,14 +276,14 @@ litellm_settings:
     [500, 'INTERNAL', 'An internal error has occurred.', 500, 'upstream_error'],
   ])('Google %i %s ("%s") is an OpenAI error with status %i (%s) carrying Google\'s message', async (status, googleStatus, message, expected, code) => {
     fake.next({ type: 'error', status, googleStatus, message, retryAfter: status === 429 ? '7' : undefined });
-    const error = await failure(client.chat.completions.create({ model: 'flash', messages: [{ role: 'user', content: 'hi' }] }));
+    const error = await apiErrorOf(client.chat.completions.create({ model: 'flash', messages: [{ role: 'user', content: 'hi' }] }));
     expect([error.status, error.code]).toEqual([expected, code]);
     expect(error.message).toContain(`${googleStatus}: ${message}`);
-    if (status === 429) expect(error.headers.get('retry-after')).toBe('7');
+    if (status === 429) expect(error.headers?.get('retry-after')).toBe('7');
   });
 
   it('a key Google does not know (its 400 API_KEY_INVALID) is the deployment\'s credentials refused: 502, the key in no text', async () => {
-    const error = await failure(client.chat.completions.create({ model: 'wrong-key', messages: [{ role: 'user', content: 'hi' }] }));
+    const error = await apiErrorOf(client.chat.completions.create({ model: 'wrong-key', messages: [{ role: 'user', content: 'hi' }] }));
     expect([error.status, error.code]).toEqual([502, 'upstream_error']);
     expect(error.message).toContain("the deployment's upstream credentials were rejected");
     expect(error.message).not.toContain('AIzaThisKeyIsNotKnownToGoogle');
@@ -309,7 +294,7 @@ litellm_settings:
   it('an answer that is not Google\'s format is a 502 and one failure log; so is a stream event that is not JSON', async () => {
     const plainMark = marker('gemini-malformed');
     fake.next({ type: 'raw', body: '{"choices": [{"message": {"content": "an OpenAI answer"}}]}' });
-    const plain = await failure(client.chat.completions.create({ model: 'flash', messages: [{ role: 'user', content: `hi ${plainMark}` }] }));
+    const plain = await apiErrorOf(client.chat.completions.create({ model: 'flash', messages: [{ role: 'user', content: `hi ${plainMark}` }] }));
     expect([plain.status, plain.code]).toEqual([502, 'upstream_protocol_error']);
     expect(plain.message).toMatch(/gemini upstream answered in an unexpected format: it is not a GenerateContentResponse/);
 
@@ -336,7 +321,7 @@ litellm_settings:
   });
 
   it('a request Google cannot be given is the caller\'s 400 naming the field; Google is not called', async () => {
-    const error = await failure(
+    const error = await apiErrorOf(
       client.chat.completions.create({
         model: 'flash',
         messages: [
@@ -345,7 +330,7 @@ litellm_settings:
         ],
       }),
     );
-    expect([error.status, error.code, (error as unknown as { param: string }).param]).toEqual([400, 'validation_failed', 'messages[1].tool_calls[0].function.arguments']);
+    expect([error.status, error.code, error.param]).toEqual([400, 'validation_failed', 'messages[1].tool_calls[0].function.arguments']);
     await waitFor('the failure to be answered', () => true);
     expect(fake.modelCalls).toHaveLength(0);
   });

@@ -8,6 +8,7 @@ import { FakeGemini, makeServiceAccount, vector } from '../support/fakes/fake-ge
 import { FakeLangfuse, type KeyPair } from '../support/fakes/fake-langfuse';
 import { EnvScope, LOGGING_ENV, marker, newKey, sleep, waitForLangfuse } from '../support/logging/harness';
 import { createTestApp, type TestApp } from '../support/test-app';
+import { apiErrorOf } from '../support/openai-client-errors';
 
 const project: KeyPair = { publicKey: 'pk-lf-vertex-e2e', secretKey: 'sk-lf-vertex-e2e-0123456789' };
 const account = makeServiceAccount('gatehouse-vertex', 'gatehouse-test');
@@ -17,20 +18,7 @@ const expiringAccount = makeServiceAccount('gatehouse-vertex-expiring', 'gatehou
 /** Not registered at the fake's token endpoint: its assertions are refused. */
 const unknownAccount = makeServiceAccount('gatehouse-unknown', 'gatehouse-test');
 
-interface ClientError {
-  status: number;
-  code: string | null;
-  message: string;
-}
 
-async function failure(promise: Promise<unknown>): Promise<ClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ClientError;
-  }
-  throw new Error('the call succeeded');
-}
 
 /** Lines of a PEM key that are long enough to be unmistakable if they leaked anywhere. */
 function keyLines(pem: string): string[] {
@@ -217,7 +205,7 @@ litellm_settings:
     [503, 'UNAVAILABLE', 503, 'upstream_error'],
   ])('Vertex %i %s is an OpenAI error with status %i (%s)', async (status, googleStatus, expected, code) => {
     fake.next({ type: 'error', status, googleStatus, message: `Vertex says ${googleStatus}` });
-    const error = await failure(client.chat.completions.create({ model: 'pro', messages: [{ role: 'user', content: 'hi' }] }));
+    const error = await apiErrorOf(client.chat.completions.create({ model: 'pro', messages: [{ role: 'user', content: 'hi' }] }));
     expect([error.status, error.code]).toEqual([expected, code]);
     expect(error.message).toContain(`${googleStatus}: Vertex says ${googleStatus}`);
   });
@@ -225,7 +213,7 @@ litellm_settings:
   it('a malformed answer is a 502 and one failure log', async () => {
     const mark = marker('vertex-malformed');
     fake.next({ type: 'raw', body: 'upstream proxy error', contentType: 'text/plain' });
-    const error = await failure(client.chat.completions.create({ model: 'pro', messages: [{ role: 'user', content: `hi ${mark}` }] }));
+    const error = await apiErrorOf(client.chat.completions.create({ model: 'pro', messages: [{ role: 'user', content: `hi ${mark}` }] }));
     expect([error.status, error.code]).toEqual([502, 'upstream_protocol_error']);
     const { generation } = await waitForLangfuse(langfuse, project.publicKey, mark);
     expect(generation.level).toBe('ERROR');
@@ -235,7 +223,7 @@ litellm_settings:
 
   it('a token endpoint that refuses the account is a 502 with its reason; the private key is in no answer, log line or log event', async () => {
     const mark = marker('vertex-refused');
-    const error = await failure(client.chat.completions.create({ model: 'refused', messages: [{ role: 'user', content: `hi ${mark}` }] }));
+    const error = await apiErrorOf(client.chat.completions.create({ model: 'refused', messages: [{ role: 'user', content: `hi ${mark}` }] }));
     expect([error.status, error.code]).toEqual([502, 'upstream_error']);
     expect(error.message).toBe("502 The vertex_ai upstream call could not be prepared: the service account's token endpoint refused the token request (invalid_grant: Invalid grant: account not found)");
     expect(fake.modelCalls).toHaveLength(0);
@@ -273,7 +261,7 @@ litellm_settings:
       fake.reset();
       metadata.setFailure({ status: 403, body: 'Forbidden: the instance has no service account scopes', headers: { 'metadata-flavor': 'Google' } });
       const mark = marker('vertex-adc-refused');
-      const error = await failure(adc(`hi ${mark}`));
+      const error = await apiErrorOf(adc(`hi ${mark}`));
       expect([error.status, error.code]).toEqual([502, 'upstream_error']);
       expect(error.message).toBe('502 The vertex_ai upstream call could not be prepared: the GCE metadata server refused the token request (HTTP 403)');
       expect(fake.modelCalls).toHaveLength(0);
