@@ -186,7 +186,7 @@ function copyNumber(from: RequestBody, name: string, to: RequestBody): void {
 
 function stopSequences(value: unknown): string[] {
   if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw invalid('stop_sequences', 'must be an array of strings');
-  return value as string[];
+  return value;
 }
 
 /** Client tools only: Anthropic's server tools (web search, code execution, ...) run at Anthropic and nowhere else. */

@@ -36,9 +36,9 @@ export class MessagesResponse {
   private readonly writeHead: WriteHead;
 
   private constructor(private readonly res: ServerResponse) {
-    this.write = res.write.bind(res) as Write;
-    this.end = res.end.bind(res) as End;
-    this.writeHead = res.writeHead.bind(res) as WriteHead;
+    this.write = res.write.bind(res);
+    this.end = res.end.bind(res);
+    this.writeHead = res.writeHead.bind(res);
     res.writeHead = ((status: number, headers?: OutgoingHttpHeaders) => this.onWriteHead(status, headers)) as WriteHead;
     res.write = ((chunk: string | Buffer) => this.onWrite(chunk)) as Write;
     res.end = ((chunk?: string | Buffer) => this.onEnd(chunk)) as End;
