@@ -6,9 +6,13 @@ import type { JsonLimits } from './common/json-limits';
 import { parseLenientJson } from './common/lenient-json';
 import type { RequestWithId } from './common/request-context';
 import { SecretRedactor } from './common/secret-redactor';
+import { MESSAGES_ROUTES, toAnthropicErrorBody } from './completions/messages-api/anthropic-error-body';
 import { AppException, toErrorBody } from './errors';
 
-/** The one place errors become HTTP: every non-2xx body is OpenAI's `{"error": {...}}`. */
+/**
+ * The one place errors become HTTP: every non-2xx body is OpenAI's `{"error": {...}}`, except on Anthropic's Messages
+ * route, whose clients read Anthropic's `{"type": "error", "error": {...}}`.
+ */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpExceptionFilter');
@@ -68,7 +72,7 @@ function renderError(exception: unknown, request: Request & RequestWithId, respo
   }
   response.status(error.status);
   for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
-  response.json(body);
+  response.json(MESSAGES_ROUTES.has(request.path.replace(/\/$/, '')) ? toAnthropicErrorBody(error, body.error.message) : body);
 }
 
 interface BodyParserError {

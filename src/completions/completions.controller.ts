@@ -48,6 +48,27 @@ export class CompletionsController {
     return this.completions.chat(req, res, req.path);
   }
 
+  @Post(['v1/messages', 'messages'])
+  @HttpCode(200)
+  @UseInterceptors(CompletionLoggingInterceptor)
+  @ApiTags('LLM (Anthropic-compatible)')
+  @ApiOperation({
+    summary: "Anthropic's Messages API, streamed or not (what Claude Code and Anthropic's SDKs call)",
+    description:
+      'The key as `x-api-key` or `Authorization: Bearer`. Sent unchanged to an `anthropic/` deployment; translated to and from chat for any other. Errors in Anthropic\'s `{"type": "error", "error": {...}}`.',
+  })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['model', 'messages', 'max_tokens'],
+      additionalProperties: true,
+      example: { model: 'claude-sonnet', max_tokens: 256, messages: [{ role: 'user', content: 'Hello' }] },
+    },
+  })
+  messages(@Req() req: LlmRequest, @Res() res: Response): Promise<void> {
+    return this.completions.messages(req, res, req.path);
+  }
+
   @Post(['v1/embeddings', 'embeddings'])
   @HttpCode(200)
   @UseInterceptors(CompletionLoggingInterceptor)

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
-import type { ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { CacheEndpoint } from '../cache/cache-key';
 import { CachedAnswer } from '../cache/cached-answer';
 import { ResponseCache } from '../cache/response-cache.service';
@@ -19,7 +19,8 @@ import {
   requireModel,
   type RequestBody,
 } from './request-body';
-import type { Endpoint, ProviderCall, UpstreamRequest } from './providers/provider';
+import { MessagesResponse } from './messages-api/messages-response';
+import type { Endpoint, NativeCall, ProviderCall, UpstreamRequest } from './providers/provider';
 import { SSE_HEADERS } from './sse-relay';
 import { forwardOnce, type RememberAnswer } from './upstream-forwarder';
 import { requestFailure, type UpstreamFailure } from './upstream-errors';
@@ -28,6 +29,9 @@ export interface ModelListResponse {
   object: 'list';
   data: Array<{ id: string; object: 'model'; created: number; owned_by: string }>;
 }
+
+/** Reads a body in another API's format as a chat body (see `chat`). */
+export type ForeignFormat = (body: RequestBody, headers: IncomingHttpHeaders) => { chatBody: RequestBody; native: NativeCall };
 
 const MAX_ECHOED_MODEL_LENGTH = 200;
 
@@ -51,10 +55,18 @@ export class CompletionsService implements OnModuleDestroy {
     await this.table.close();
   }
 
-  async chat(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string): Promise<void> {
+  /**
+   * `foreign` reads a body in another API's format (Anthropic's Messages) as a chat body, with the call as a
+   * deployment speaking that format natively gets it; the answer's translation back is the caller's writer's.
+   */
+  async chat(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string, foreign?: ForeignFormat): Promise<void> {
     const call = new CallTracker(req, res, 'acompletion', route);
     try {
-      const body = asRequestBody(req.body);
+      let body = asRequestBody(req.body);
+      let native: NativeCall | null = null;
+      if (foreign !== undefined) {
+        ({ chatBody: body, native } = foreign(body, req.headers));
+      }
       call.body = body;
       const model = requireModel(body);
       const messages = requireMessages(body);
@@ -64,13 +76,19 @@ export class CompletionsService implements OnModuleDestroy {
       if (await this.answeredFromCache(call, req, res, 'chat')) {
         return;
       }
-      await this.route(call, res, group, 'chat', messages);
+      await this.route(call, res, group, 'chat', messages, native);
     } catch (error) {
       const answer = call.failed(error);
       if (answer !== null) {
         throw answer; // for the global exception filter
       }
     }
+  }
+
+  /** Anthropic's Messages API: the chat path, its body read and its answers written by MessagesResponse. */
+  messages(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string): Promise<void> {
+    const writer = MessagesResponse.install(res);
+    return this.chat(req, res, route, (body, headers) => writer.read(body, headers));
   }
 
   async embeddings(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string): Promise<void> {
@@ -206,6 +224,7 @@ export class CompletionsService implements OnModuleDestroy {
     group: ModelGroup,
     endpoint: Endpoint,
     messages: unknown[] | null,
+    native: NativeCall | null = null,
   ): Promise<void> {
     const body = call.body as RequestBody;
     const deployments = group.deployments;
@@ -234,6 +253,7 @@ export class CompletionsService implements OnModuleDestroy {
         body: withRequestDefaults(body, deployment.requestDefaults),
         upstreamModel: deployment.upstreamModel,
         callId: call.callId,
+        ...(native !== null && target.native === native.format ? { native } : {}),
       };
       // Each attempt gets its own request: a signed one (Bedrock's SigV4) carries its time and would go stale.
       for (let attempt = 0; attempt <= deployment.maxRetries; attempt++) {

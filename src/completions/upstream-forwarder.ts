@@ -7,7 +7,7 @@ import { CLIENT_GONE, type CallTracker } from './call-tracker';
 import type { RecordedStream } from './call-payload';
 import { ChunkRelay } from './chunk-relay';
 import type { CompiledDeployment } from './deployment-table';
-import { UpstreamErrorEvent, UpstreamProtocolError, type ProviderCall, type ProviderDeployment, type StreamTranslator, type Translation, type UpstreamRequest } from './providers/provider';
+import { UpstreamErrorEvent, UpstreamProtocolError, type NativeCall, type ProviderCall, type ProviderDeployment, type StreamTranslator, type Translation, type UpstreamRequest } from './providers/provider';
 import { callerWantsUsageChunk, type RequestBody } from './request-body';
 import { SSE_HEADERS, SseRelay } from './sse-relay';
 import {
@@ -110,8 +110,12 @@ export async function forwardOnce(
     } else {
       call.answeredWithBytes(bytes);
     }
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': answer.length });
-    res.end(answer);
+    // A native caller gets the upstream's own bytes; the cache keeps the OpenAI form, as for every other call.
+    const native = providerCall.native;
+    native?.passThrough();
+    const sent = native === undefined ? answer : bytes;
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': sent.length });
+    res.end(sent);
     // Only a plain 200 is cached: other 2xx answers are unusual enough not to replay.
     if (upstream.statusCode === 200) {
       remember(call, () => CachedAnswer.fromJson(answer));
@@ -126,7 +130,12 @@ export async function forwardOnce(
     upstream.body.destroy();
     return notAStream(provider, contentType, streamTypes);
   }
-  const pipe = translation === null ? openAiPipe(call, provider, redactor) : translatedPipe(call, translation.stream(providerCall), provider, redactor);
+  const pipe =
+    translation === null
+      ? openAiPipe(call, provider, redactor)
+      : providerCall.native !== undefined
+        ? nativePipe(translation.stream(providerCall), providerCall.native, provider, redactor)
+        : translatedPipe(call, translation.stream(providerCall), provider, redactor);
   await relay(call, res, upstream.body, pipe, { provider, timeoutMs, remember });
   return null;
 }
@@ -137,6 +146,8 @@ const OPENAI_STREAM_TYPES: Translation['streamContentTypes'] = ['text/event-stre
 interface StreamFault {
   readonly before: string;
   readonly failure: AppException;
+  /** The upstream's own error event is in `before` already: no second one is added. */
+  readonly reported?: boolean;
 }
 
 /** How one streamed answer's pieces become the client's server-sent events (and the call's record of them). */
@@ -146,6 +157,8 @@ interface StreamPipe {
   push(chunk: Buffer): Buffer | string | StreamFault;
   /** The upstream ended: the last events, `[DONE]` included, or a fault. */
   end(): string | StreamFault;
+  /** The event that tells the client of a failure; absent: OpenAI's `{"error": {...}}` data event. */
+  errorEvent?(failure: AppException): string;
 }
 
 /** An OpenAI upstream: its events relayed as they are (SseRelay), the usage chunk removed unless asked for. */
@@ -196,6 +209,39 @@ function translatedPipe(call: CallTracker, translator: StreamTranslator, provide
   };
 }
 
+/**
+ * A caller that speaks the upstream's format (NativeCall): the upstream's events go to the client as they came,
+ * while its StreamTranslator reads them into OpenAI chunks for the call's record and the cache.
+ */
+function nativePipe(translator: StreamTranslator, native: NativeCall, provider: string, redactor: SecretRedactor): StreamPipe {
+  const recorded = new ChunkRelay(false);
+  native.passThrough();
+  const faultOf = (thrown: unknown, before: string): StreamFault => {
+    if (thrown instanceof UpstreamProtocolError || thrown instanceof UpstreamErrorEvent) recorded.write(thrown.chunksBefore);
+    return { before, failure: translationFailure(thrown, provider, redactor), reported: thrown instanceof UpstreamErrorEvent };
+  };
+  return {
+    recorded,
+    push: (chunk) => {
+      try {
+        recorded.write(translator.push(chunk));
+        return chunk;
+      } catch (error) {
+        return faultOf(error, chunk.toString());
+      }
+    },
+    end: () => {
+      try {
+        recorded.write(translator.end());
+        return '';
+      } catch (error) {
+        return faultOf(error, '');
+      }
+    },
+    errorEvent: (failure) => native.errorEvent(failure),
+  };
+}
+
 function isFault(out: Buffer | string | StreamFault): out is StreamFault {
   return typeof out === 'object' && !Buffer.isBuffer(out);
 }
@@ -222,11 +268,12 @@ function relay(
     const resume = (): void => {
       source.resume();
     };
-    const endWithError = (before: string, failure: AppException): void => {
+    const endWithError = (before: string, failure: AppException, reported = false): void => {
       settled = true;
       call.streamEnded(failure);
       if (!res.writableEnded && !res.destroyed) {
-        res.end(`${before}data: ${JSON.stringify(toErrorBody(failure))}\n\n`);
+        const event = reported ? '' : (pipe.errorEvent?.(failure) ?? `data: ${JSON.stringify(toErrorBody(failure))}\n\n`);
+        res.end(before + event);
       }
       resolve();
     };
@@ -238,7 +285,7 @@ function relay(
       if (isFault(out)) {
         // Nothing more of this answer is wanted: the connection is given up rather than drained.
         source.destroy();
-        endWithError(out.before, out.failure);
+        endWithError(out.before, out.failure, out.reported);
         return;
       }
       if (out.length > 0 && !res.write(out)) {
@@ -252,7 +299,7 @@ function relay(
       }
       const tail = pipe.end();
       if (isFault(tail)) {
-        endWithError(tail.before, tail.failure);
+        endWithError(tail.before, tail.failure, tail.reported);
         return;
       }
       settled = true;

@@ -8,6 +8,8 @@ interface ExpressLayer {
 /** Routes that are public on purpose: the probes and the API docs. Everything else needs a key. */
 const PUBLIC_ROUTES = [/^\/health\//, /^\/docs/, /^\/openapi\.(json|yaml)$/];
 
+
+const ANTHROPIC_ROUTES = new Set(['/v1/messages', '/messages']);
 describe('HTTP surface: auth on every route, errors, ids, health, docs', () => {
   let gw: TestApp;
 
@@ -31,7 +33,7 @@ describe('HTTP surface: auth on every route, errors, ids, health, docs', () => {
     return routes;
   }
 
-  it('refuses every non-public route without a key (401 in the OpenAI error shape)', async () => {
+  it('refuses every non-public route without a key (401 in the OpenAI error shape; Anthropic\'s on /v1/messages)', async () => {
     const routes = registeredRoutes();
     expect(routes.length).toBeGreaterThan(10);
     const guarded = routes.filter((route) => !PUBLIC_ROUTES.some((pattern) => pattern.test(route.path)));
@@ -40,6 +42,11 @@ describe('HTTP surface: auth on every route, errors, ids, health, docs', () => {
       const path = route.path.replace(/:(\w+)/g, 'sample-$1');
       const res = await gw.http()[route.method as 'get' | 'post' | 'delete'](path).send({});
       expect([route.method, route.path, res.status]).toEqual([route.method, route.path, 401]);
+      if (ANTHROPIC_ROUTES.has(route.path)) {
+        // Anthropic's clients read Anthropic's envelope on its Messages route.
+        expect(res.body).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+        continue;
+      }
       expect(errorOf(res)).toMatchObject({ type: 'authentication_error', code: 'missing_api_key' });
     }
   });

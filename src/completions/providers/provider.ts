@@ -1,4 +1,5 @@
 import type { CacheEndpoint } from '../../cache/cache-key';
+import type { AppException } from '../../errors';
 import type { RequestBody } from '../request-body';
 import type { DeploymentSource } from './deployment-source';
 
@@ -31,6 +32,28 @@ export interface ProviderCall {
   /** Model name the upstream knows (the `model:` value without its prefix). */
   readonly upstreamModel: string;
   readonly callId: string;
+  /** Set when the caller speaks this deployment's own format (`ProviderDeployment.native`): send its body instead. */
+  readonly native?: NativeCall;
+}
+
+/** A caller's API that an upstream speaks too: Anthropic's Messages (`POST /v1/messages`). */
+export type NativeFormat = 'anthropic-messages';
+
+/**
+ * A call whose caller speaks the deployment's own format: its body goes upstream as it is (with the deployment's
+ * model) and the answer comes back as the upstream sent it; the call's record still reads it through the
+ * provider's Translation, so it stays OpenAI-shaped.
+ */
+export interface NativeCall {
+  readonly format: NativeFormat;
+  /** The caller's body, the gateway's own fields removed. */
+  readonly body: RequestBody;
+  /** Caller headers the upstream should see (Anthropic's `anthropic-beta`). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Tells the client's writer that the upstream's answer goes out unchanged. */
+  passThrough(): void;
+  /** A stream that broke, as an error event in the caller's format. */
+  errorEvent(failure: AppException): string;
 }
 
 /** One HTTP request to the deployment's origin. */
@@ -53,6 +76,8 @@ export interface ProviderDeployment {
    */
   readonly upstreamModel?: string;
   readonly endpoints: ReadonlySet<Endpoint>;
+  /** A caller format the upstream speaks (its `request` then honours `ProviderCall.native`). */
+  readonly native?: NativeFormat;
   /** The request for one call; async where a credential must be fetched (OAuth) or the body signed (SigV4). */
   request(call: ProviderCall): UpstreamRequest | Promise<UpstreamRequest>;
   /** Null when the upstream speaks OpenAI: answers and event streams are relayed byte for byte (the fast path). */

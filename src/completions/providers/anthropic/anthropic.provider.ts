@@ -18,7 +18,8 @@ const ROUTE_SUFFIX = /\/v1(?:\/messages)?$/;
 /**
  * Anthropic's Messages API (`anthropic/<model>`): `POST {api_base}/v1/messages`, the key (`api_key`, else
  * ANTHROPIC_API_KEY) in `x-api-key`, the base from `api_base`, else ANTHROPIC_API_BASE, else Anthropic's. Requests,
- * answers, streams and errors are translated both ways: the caller only ever sees OpenAI's shapes.
+ * answers, streams and errors are translated both ways: an OpenAI caller only ever sees OpenAI's shapes. A Messages
+ * caller (`/v1/messages`) is sent as it came, and gets Anthropic's answer as it came.
  */
 export const anthropicProvider: Provider = {
   name: 'anthropic',
@@ -34,12 +35,24 @@ export const anthropicProvider: Provider = {
       origin: base?.origin ?? 'http://invalid',
       apiBaseForLog: (base?.origin ?? '') + root,
       endpoints: CHAT,
+      native: 'anthropic-messages',
       translation: anthropicTranslation,
       readError: readAnthropicError,
-      request: (call) => ({ path, headers, body: JSON.stringify(messagesRequest(call.body, call.upstreamModel, call.stream)) }),
+      request: (call) =>
+        call.native === undefined
+          ? { path, headers, body: JSON.stringify(messagesRequest(call.body, call.upstreamModel, call.stream)) }
+          : { path, headers: withCallerBetas(headers, call.native.headers), body: JSON.stringify({ ...call.native.body, model: call.upstreamModel }) },
     };
   },
 };
+
+/** A Messages caller's betas join the deployment's own (`extra_headers`), as Anthropic reads a comma-separated list. */
+function withCallerBetas(headers: Readonly<Record<string, string>>, caller: Readonly<Record<string, string>>): Record<string, string> {
+  const betas = caller['anthropic-beta'];
+  if (betas === undefined) return headers;
+  const own = headers['anthropic-beta'];
+  return { ...headers, 'anthropic-beta': own === undefined ? betas : `${own},${betas}` };
+}
 
 const anthropicTranslation: Translation = {
   answer: (bytes, call) => chatCompletion(bytes, call),
