@@ -1,0 +1,36 @@
+import { fillWildcards, isModelPattern, ModelPattern } from './model-pattern';
+
+describe(ModelPattern.name, () => {
+  it('matches the whole name, each `*` taking any run of characters', () => {
+    expect(new ModelPattern('*').match('gpt-4o')).toEqual(['gpt-4o']);
+    expect(new ModelPattern('anthropic/*').match('anthropic/claude-x')).toEqual(['claude-x']);
+    expect(new ModelPattern('anthropic/*').match('openai/gpt-4')).toBeNull();
+    expect(new ModelPattern('gpt-4*').match('gpt-4o-mini')).toEqual(['o-mini']);
+    expect(new ModelPattern('gpt-4*').match('gpt-4')).toEqual(['']);
+    expect(new ModelPattern('gpt-4*').match('xgpt-4o')).toBeNull();
+    expect(new ModelPattern('fo::*::static::*').match('fo::hi::static::there')).toEqual(['hi', 'there']);
+  });
+
+  it('takes the other characters literally', () => {
+    expect(new ModelPattern('gpt-4.1*').matches('gpt-4x1-mini')).toBe(false);
+    expect(new ModelPattern('a+b(*)').matches('a+b(c)')).toBe(true);
+    expect(new ModelPattern('x*').matches('x\ny')).toBe(true);
+  });
+
+  it('counts the literal characters for specificity', () => {
+    expect(new ModelPattern('*').literalLength).toBe(0);
+    expect(new ModelPattern('claude-*').literalLength).toBe(7);
+    expect(isModelPattern('claude-*')).toBe(true);
+    expect(isModelPattern('claude-3')).toBe(false);
+  });
+});
+
+describe(fillWildcards.name, () => {
+  it('fills the template as LiteLLM does', () => {
+    expect(fillWildcards('*', ['gpt-4o'], 'gpt-4o')).toBe('gpt-4o');
+    expect(fillWildcards('gpt-4*', ['o'], 'gpt-4o')).toBe('gpt-4o');
+    expect(fillWildcards('fo::*::static::*', ['a', 'b'], 'x')).toBe('fo::a::static::b');
+    expect(fillWildcards('gpt-4o', ['anything'], 'gpt-4-turbo')).toBe('gpt-4o');
+    expect(fillWildcards('meta.llama3*', ['hello-', '-70b'], 'hello-meta.llama3-70b')).toBe('hello-meta.llama3-70b');
+  });
+});
