@@ -41,7 +41,9 @@ describe('parseGatewayConfig', () => {
       expect(models.map((m) => [m.model_name, m.litellm_params.model])).toEqual([
         ['fake-openai-endpoint', 'mock/fake-openai-endpoint'],
         ['gpt-4', 'mock/gpt-4'],
+        ['mock/*', 'mock/*'],
       ]);
+      expect(example.config.modelGroupAlias).toEqual({ 'gpt-4-latest': { model: 'gpt-4', hidden: false } });
       expect(models[1].model_info).toMatchObject({ input_cost_per_token: 0.00003, output_cost_per_token: 0.00006 });
       expect(typeof models[0].model_info.id).toBe('string');
     });
