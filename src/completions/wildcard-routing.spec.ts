@@ -42,7 +42,7 @@ describe('wildcard model names', () => {
     expect(d.providerLabel).toBe('openai');
     expect(d.upstreamModel).toBe('gpt-4.1-mini');
     expect(d.inputCostPerToken).toBeGreaterThan(0);
-    expect(JSON.parse(requestOf(d).body as string).model).toBe('gpt-4.1-mini');
+    expect((JSON.parse(requestOf(d).body as string) as { model: string }).model).toBe('gpt-4.1-mini');
   });
 
   it('takes the provider off `anthropic/*` and prefers it to `*`', () => {
@@ -51,7 +51,7 @@ describe('wildcard model names', () => {
     expect(d.providerLabel).toBe('anthropic');
     expect(d.upstreamModel).toBe('claude-sonnet-4-5');
     expect(d.inputCostPerToken).toBe(0.000003);
-    expect(JSON.parse(requestOf(d).body as string).model).toBe('claude-sonnet-4-5');
+    expect((JSON.parse(requestOf(d).body as string) as { model: string }).model).toBe('claude-sonnet-4-5');
   });
 
   it('lets an exact model_name win over every pattern, and the longest pattern over shorter ones', () => {

@@ -1,9 +1,13 @@
 import OpenAI from 'openai';
+import { DeploymentTable, type RoutedModel } from '../../src/completions/deployment-table';
 import { listPrice } from '../../src/completions/prices/price-list';
+import type { UpstreamRequest } from '../../src/completions/providers/provider';
+import { deploymentFor } from '../../src/completions/wildcard-deployment';
 import { LoggingService } from '../../src/logging/request/logging.service';
 import type { GeneratedKeyJson } from '../support/api-responses';
 import { FakeUpstream } from '../support/fake-upstream';
 import { FakeAnthropic } from '../support/fakes/fake-anthropic';
+import { FakeGemini, makeServiceAccount } from '../support/fakes/fake-gemini';
 import { apiErrorOf } from '../support/openai-client-errors';
 import { RecordingLogging } from '../support/recording-logging';
 import { createTestApp, type TestApp } from '../support/test-app';
@@ -156,5 +160,33 @@ router_settings:
     expect(viaEncodedSlash.body).toMatchObject({ id: 'anthropic/claude-x' });
     const refused = await apiErrorOf(limited.models.retrieve('gpt-4'));
     expect([refused.status, refused.code]).toEqual([400, 'model_not_found']);
+  });
+
+  it('vertex_ai/*: each call names its own model in the Vertex path (the token from the fake, no upstream call)', async () => {
+    const account = makeServiceAccount('wildcards');
+    const google = await FakeGemini.start({ serviceAccounts: [account] });
+    const table = new DeploymentTable(
+      [
+        {
+          model_name: 'vertex_ai/*',
+          litellm_params: { model: 'vertex_ai/*', vertex_credentials: account.json(google.tokenUri), vertex_project: 'p1', vertex_location: 'europe-west4' },
+          model_info: {},
+        },
+      ],
+      { env: {}, pools: false },
+    );
+    try {
+      const pathOf = async (requested: string): Promise<string> => {
+        const routed = table.route(requested) as RoutedModel;
+        const d = deploymentFor(routed.group.deployments[0], routed.segments, routed.name);
+        const request: UpstreamRequest = await d.target!.request({ endpoint: 'chat', stream: false, body: { messages: [] }, upstreamModel: d.upstreamModel, callId: 'c' });
+        return request.path;
+      };
+      expect(await pathOf('vertex_ai/gemini-2.5-pro')).toBe('/v1/projects/p1/locations/europe-west4/publishers/google/models/gemini-2.5-pro:generateContent');
+      expect(await pathOf('vertex_ai/gemini-2.5-flash')).toBe('/v1/projects/p1/locations/europe-west4/publishers/google/models/gemini-2.5-flash:generateContent');
+    } finally {
+      await table.close();
+      await google.close();
+    }
   });
 });
