@@ -34,3 +34,27 @@ describe(fillWildcards.name, () => {
     expect(fillWildcards('meta.llama3*', ['hello-', '-70b'], 'hello-meta.llama3-70b')).toBe('hello-meta.llama3-70b');
   });
 });
+
+describe('ModelPattern against long names', () => {
+  it('answers in linear time for a pattern with many `*`s', () => {
+    const pattern = new ModelPattern('*a*a*a*a*a*a*a*a*b');
+    const started = process.hrtime.bigint();
+    expect(pattern.matches('a'.repeat(100_000))).toBe(false);
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(200);
+  });
+
+  it('lets each `*` take as much as it can, left first, as a greedy regex does', () => {
+    expect(new ModelPattern('*-*').match('a-b-c')).toEqual(['a-b', 'c']);
+    expect(new ModelPattern('x*y*z').match('xayby-z')).toEqual(['ayb', '-']);
+    expect(new ModelPattern('ab*ba').match('aba')).toBeNull();
+    expect(new ModelPattern('ab*ba').match('abba')).toEqual(['']);
+  });
+});
+
+describe('ModelPattern literals that would overlap', () => {
+  it('does not place two literals over each other', () => {
+    expect(new ModelPattern('*ab*ba').match('aba')).toBeNull();
+    expect(new ModelPattern('*abc*bcd').match('abcd')).toBeNull();
+    expect(new ModelPattern('*abc*bcd').match('abcbcd')).toEqual(['', '']);
+  });
+});

@@ -9,26 +9,46 @@ export function isModelPattern(name: string): boolean {
 export class ModelPattern {
   /** Characters other than `*`: the more a pattern spells out, the more specific it is. */
   readonly literalLength: number;
-  private readonly regex: RegExp;
+  /** The literal runs between the `*`s (the first and last may be empty). */
+  private readonly literals: readonly string[];
 
   constructor(readonly text: string) {
-    this.literalLength = text.replaceAll('*', '').length;
-    const body = text
-      .split('*')
-      .map((literal) => literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-      .join('(.*)');
-    // `s`: a model name with a newline in it is still one name, and must not slip past the anchors.
-    this.regex = new RegExp(`^${body}$`, 's');
+    this.literals = text.split('*');
+    this.literalLength = text.length - (this.literals.length - 1);
   }
 
-  /** The text each `*` stood for, or null when the name does not match. */
+  /**
+   * The text each `*` stood for, or null when the name does not match; each `*` takes as much as it can, left first,
+   * as LiteLLM's `(.*)` regex does. Matched without a regex: the names are the caller's, and a backtracking regex of
+   * a pattern with several `*`s could be made to take polynomial time.
+   */
   match(name: string): string[] | null {
-    const found = this.regex.exec(name);
-    return found === null ? null : found.slice(1);
+    const literals = this.literals;
+    const last = literals.length - 1;
+    const head = literals[0];
+    const tail = literals[last];
+    if (last === 0) return name === head ? [] : null;
+    if (name.length < this.literalLength || !name.startsWith(head) || !name.endsWith(tail)) return null;
+    // Each middle literal as far right as the ones after it allow: that leaves the `*` before it the most text.
+    const starts: number[] = new Array<number>(literals.length);
+    starts[last] = name.length - tail.length;
+    for (let index = last - 1; index >= 1; index--) {
+      const latest = starts[index + 1] - literals[index].length;
+      const at = latest < head.length ? -1 : name.lastIndexOf(literals[index], latest);
+      if (at < head.length) return null;
+      starts[index] = at;
+    }
+    const segments: string[] = [];
+    let from = head.length;
+    for (let index = 1; index <= last; index++) {
+      segments.push(name.slice(from, starts[index]));
+      from = starts[index] + literals[index].length;
+    }
+    return segments;
   }
 
   matches(name: string): boolean {
-    return this.regex.test(name);
+    return this.match(name) !== null;
   }
 }
 
