@@ -139,6 +139,18 @@ router_settings:
     expect((await apiErrorOf(prefix.chat.completions.create({ model: 'o3', messages: [{ role: 'user', content: 'Hi' }] }))).status).toBe(403);
   });
 
+  it('/v1/messages through `anthropic/*`: the Messages body goes to Anthropic with the model the `*` made', async () => {
+    const response = await fetch(`${gw.baseUrl}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': gw.masterKey, 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'anthropic/claude-haiku-4-5', max_tokens: 50, messages: [{ role: 'user', content: 'Hi' }] }),
+    });
+    expect(response.status).toBe(200);
+    expect(anthropic.calls[0].json).toMatchObject({ model: 'claude-haiku-4-5', max_tokens: 50 });
+    const record = await recorder.recordFor(response.headers.get('x-litellm-call-id') as string);
+    expect(record).toMatchObject({ model: 'claude-haiku-4-5', custom_llm_provider: 'anthropic' });
+  });
+
   it('/v1/models lists the configured names (patterns as written) and visible aliases, as far as the key may call them', async () => {
     const all = await admin.models.list();
     expect(all.data.map((m) => m.id)).toEqual(['*', 'anthropic/*', 'claude-*', 'gpt-4o', 'smart']);
