@@ -18,6 +18,7 @@ import { DeploymentTable } from './deployment-table';
         const logger = new Logger('Completions');
         return new DeploymentTable(settings.config.modelList, {
           env: process.env,
+          aliases: settings.config.modelGroupAlias,
           onWarning: (message) => logger.warn(message),
         });
       },

@@ -5,6 +5,7 @@ import { FakeUpstream, unusedPort, type FakeUpstreamOptions } from '../../test/s
 import { SecretRedactor } from '../common/secret-redactor';
 import type { ModelDeployment } from '../config/gateway-config.types';
 import { AppException, toErrorBody } from '../errors';
+import { ModelAccess } from '../keys/model-access';
 import type { Principal } from '../keys/principal';
 import { CALL_RECORD, type RequestWithCallRecord } from '../logging/request/call-record';
 import type { StandardLoggingPayload } from '../logging/standard-logging-payload';
@@ -115,7 +116,7 @@ function principal(allowedModels: string[] | null): Principal {
     keyAlias: 'alias-1',
     teamId: 'team-1',
     teamAlias: 'Team One',
-    allowedModels: allowedModels ? new Set(allowedModels) : null,
+    allowedModels: allowedModels ? ModelAccess.of(allowedModels, []) : null,
     keyMetadata: {},
     teamMetadata: {},
     teamLoggingDisabled: false,

@@ -7,7 +7,7 @@ import { SecretRedactor } from '../common/secret-redactor';
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
 import { CallTracker, CLIENT_GONE, type TrackedRequest } from './call-tracker';
-import { DeploymentTable, withRequestDefaults, type CompiledDeployment, type ModelGroup } from './deployment-table';
+import { DeploymentTable, withRequestDefaults, type CompiledDeployment, type RoutedModel } from './deployment-table';
 import { mockChatCompletion, mockChatStream, mockEmbeddings } from './mock-provider';
 import {
   asRequestBody,
@@ -24,6 +24,7 @@ import type { Endpoint, NativeCall, ProviderCall, UpstreamRequest } from './prov
 import { SSE_HEADERS } from './sse-relay';
 import { forwardOnce, type RememberAnswer } from './upstream-forwarder';
 import { requestFailure, type UpstreamFailure } from './upstream-errors';
+import { deploymentFor } from './wildcard-deployment';
 
 export interface ModelListResponse {
   object: 'list';
@@ -72,11 +73,11 @@ export class CompletionsService implements OnModuleDestroy {
       const messages = requireMessages(body);
       call.stream = readStreamFlag(body);
       rejectCallerOverrides(body);
-      const group = this.resolveGroup(model, req.principal);
+      const routed = this.resolveGroup(model, req.principal);
       if (await this.answeredFromCache(call, req, res, 'chat')) {
         return;
       }
-      await this.route(call, res, group, 'chat', messages, native);
+      await this.route(call, res, routed, 'chat', messages, native);
     } catch (error) {
       const answer = call.failed(error);
       if (answer !== null) {
@@ -99,11 +100,11 @@ export class CompletionsService implements OnModuleDestroy {
       const model = requireModel(body);
       requireEmbeddingInput(body);
       rejectCallerOverrides(body);
-      const group = this.resolveGroup(model, req.principal);
+      const routed = this.resolveGroup(model, req.principal);
       if (await this.answeredFromCache(call, req, res, 'embeddings')) {
         return;
       }
-      await this.route(call, res, group, 'embeddings', null);
+      await this.route(call, res, routed, 'embeddings', null);
     } catch (error) {
       const answer = call.failed(error);
       if (answer !== null) {
@@ -116,7 +117,7 @@ export class CompletionsService implements OnModuleDestroy {
     const allowed = principal?.allowedModels ?? null;
     const data: ModelListResponse['data'] = [];
     for (const id of this.table.modelNames) {
-      if (allowed === null || mayUse(allowed, id)) {
+      if (allowed === null || allowed.allows(id, this.table.aliasTarget(id))) {
         data.push({ id, object: 'model', created: this.createdAt, owned_by: 'gatehouse' });
       }
     }
@@ -125,7 +126,7 @@ export class CompletionsService implements OnModuleDestroy {
 
   retrieveModel(principal: Principal | undefined, model: string): ModelListResponse['data'][number] {
     const allowed = principal?.allowedModels ?? null;
-    if (!this.table.group(model) || (allowed !== null && !mayUse(allowed, model))) {
+    if (!this.table.route(model) || (allowed !== null && !allowed.allows(model, this.table.aliasTarget(model)))) {
       // Same answer for "missing" and "not yours", so a restricted key cannot enumerate other models.
       throw new AppException('model_not_found', `Model '${clipModel(model)}' does not exist`, { param: 'model' });
     }
@@ -193,24 +194,24 @@ export class CompletionsService implements OnModuleDestroy {
     }
   };
 
-  private resolveGroup(model: string, principal: Principal | undefined): ModelGroup {
+  private resolveGroup(model: string, principal: Principal | undefined): RoutedModel {
     if (!principal) {
       // The guard always sets it on these routes; failing closed keeps a wiring mistake from opening them.
       throw new AppException('missing_api_key', 'Authentication is required for this route');
     }
     const allowed = principal.allowedModels;
-    if (allowed !== null && !mayUse(allowed, model)) {
+    if (allowed !== null && !allowed.allows(model, this.table.aliasTarget(model))) {
       throw new AppException('model_not_allowed', `This key is not allowed to use model '${clipModel(model)}'`, {
         param: 'model',
       });
     }
-    const group = this.table.group(model);
-    if (!group) {
+    const routed = this.table.route(model);
+    if (!routed) {
       throw new AppException('model_not_found', `Model '${clipModel(model)}' is not configured on this gateway`, {
         param: 'model',
       });
     }
-    return group;
+    return routed;
   }
 
   /**
@@ -221,7 +222,7 @@ export class CompletionsService implements OnModuleDestroy {
   private async route(
     call: CallTracker,
     res: ServerResponse,
-    group: ModelGroup,
+    { group, name, segments }: RoutedModel,
     endpoint: Endpoint,
     messages: unknown[] | null,
     native: NativeCall | null = null,
@@ -233,7 +234,7 @@ export class CompletionsService implements OnModuleDestroy {
     let last: UpstreamFailure | null = null;
 
     for (let k = 0; k < count; k++) {
-      const deployment = deployments[(start + k) % count];
+      const deployment = deploymentFor(deployments[(start + k) % count], segments, name);
       call.deployment = deployment;
       const target = deployment.target;
       if (target === null) {
@@ -313,10 +314,6 @@ export class CompletionsService implements OnModuleDestroy {
     call.streamEnded(null);
     this.remember(call, () => CachedAnswer.fromJson(Buffer.from(JSON.stringify(completion))));
   }
-}
-
-function mayUse(allowed: ReadonlySet<string>, model: string): boolean {
-  return allowed.has(model) || allowed.has('*') || allowed.has('all-proxy-models');
 }
 
 function clipModel(model: string): string {

@@ -1,16 +1,19 @@
 import { createHash } from 'node:crypto';
 import { Pool } from 'undici';
-import type { ModelDeployment } from '../config/gateway-config.types';
+import type { ModelDeployment, ModelGroupAlias } from '../config/gateway-config.types';
+import { isModelPattern, ModelPattern } from './model-pattern';
 import { listPrice } from './prices/price-list';
 import { providerOfBareModel } from './providers/bare-model';
 import { DeploymentSource } from './providers/deployment-source';
-import type { ProviderDeployment } from './providers/provider';
+import type { Provider, ProviderDeployment } from './providers/provider';
 import { MOCK_PREFIX, providerFor, SUPPORTED_PREFIXES } from './providers/registry';
 import type { RequestBody } from './request-body';
+import type { WildcardModel } from './wildcard-deployment';
 
 export const DEFAULT_TIMEOUT_SECONDS = 600;
 export const DEFAULT_MAX_RETRIES = 0;
 export const DEFAULT_MOCK_RESPONSE = 'This is a mock response from Gatehouse.';
+const NO_SEGMENTS: readonly string[] = [];
 
 /**
  * OpenAI request parameters a deployment may set in `litellm_params` as defaults (LiteLLM passes them to every
@@ -70,6 +73,8 @@ export interface CompiledDeployment {
   readonly mockResponse: string | null;
   readonly inputCostPerToken: number;
   readonly outputCostPerToken: number;
+  /** Set when `model:` has a `*`: the call's model is made from the requested name (see wildcard-deployment.ts). */
+  readonly wildcard: WildcardModel | null;
 }
 
 export interface ModelGroup {
@@ -79,6 +84,15 @@ export interface ModelGroup {
   cursor: number;
 }
 
+/** Where a requested model name goes. */
+export interface RoutedModel {
+  readonly group: ModelGroup;
+  /** The name the group serves: the requested one, or the group a `model_group_alias` names. */
+  readonly name: string;
+  /** What the `*`s of the group's `model_name` matched; empty for an exact name. */
+  readonly segments: readonly string[];
+}
+
 export interface DeploymentTableOptions {
   readonly env: NodeJS.ProcessEnv;
   /** Upper bound on sockets per upstream origin. */
@@ -86,6 +100,8 @@ export interface DeploymentTableOptions {
   readonly onWarning?: (message: string) => void;
   /** False for a dry run (`DeploymentTable.check`): compiled, but no connection pool is made. */
   readonly pools?: boolean;
+  /** `model_group_alias`: a request for the alias goes to the group it names. */
+  readonly aliases?: Readonly<Record<string, ModelGroupAlias>>;
 }
 
 /** Deployments that cannot be used as configured: every problem, each naming its deployment. */
@@ -104,7 +120,10 @@ export class DeploymentConfigError extends Error {
 export class DeploymentTable {
   private readonly groups = new Map<string, ModelGroup>();
   private readonly pools = new Map<string, Pool>();
-  /** Model names in config order, for `/v1/models`. */
+  /** Groups whose `model_name` is a pattern, the most specific first (an exact name is looked up before any). */
+  private readonly patterns: Array<{ readonly pattern: ModelPattern; readonly group: ModelGroup }> = [];
+  private readonly aliases: ReadonlyMap<string, ModelGroupAlias>;
+  /** Model names in config order, then the aliases not hidden, for `/v1/models` (patterns as written, as LiteLLM lists them). */
   readonly modelNames: readonly string[];
 
   constructor(modelList: readonly ModelDeployment[], private readonly options: DeploymentTableOptions) {
@@ -118,12 +137,20 @@ export class DeploymentTable {
         group = { name: entry.model_name, deployments: [], cursor: 0 };
         this.groups.set(entry.model_name, group);
         names.push(entry.model_name);
+        if (isModelPattern(entry.model_name)) this.patterns.push({ pattern: new ModelPattern(entry.model_name), group });
       }
       (group.deployments as CompiledDeployment[]).push(compiled);
     });
     if (problems.length > 0) {
       void this.close();
       throw new DeploymentConfigError(problems);
+    }
+    // Stable: patterns equally specific keep their config order.
+    this.patterns.sort((a, b) => b.pattern.literalLength - a.pattern.literalLength);
+    this.aliases = new Map(Object.entries(options.aliases ?? {}));
+    for (const [alias, { model, hidden }] of this.aliases) {
+      if (!hidden && !this.groups.has(alias)) names.push(alias);
+      if (this.route(model) === undefined) options.onWarning?.(`model_group_alias \`${alias}\` names \`${model}\`, which no model_name serves: requests for it get model_not_found`);
     }
     this.modelNames = names;
   }
@@ -138,6 +165,23 @@ export class DeploymentTable {
 
   group(modelName: string): ModelGroup | undefined {
     return this.groups.get(modelName);
+  }
+
+  /** The group a `model_group_alias` sends this name to, if it is an alias (LiteLLM resolves aliases first). */
+  aliasTarget(requested: string): string | undefined {
+    return this.aliases.get(requested)?.model;
+  }
+
+  /** The group for a requested name: its alias's target, then an exact `model_name`, then the most specific pattern. */
+  route(requested: string): RoutedModel | undefined {
+    const name = this.aliases.get(requested)?.model ?? requested;
+    const group = this.groups.get(name);
+    if (group !== undefined) return { group, name, segments: NO_SEGMENTS };
+    for (const { pattern, group: patternGroup } of this.patterns) {
+      const segments = pattern.match(name);
+      if (segments !== null) return { group: patternGroup, name, segments };
+    }
+    return undefined;
   }
 
   /** Returns the index of the first deployment to try for this call and moves the cursor on. */
@@ -167,6 +211,11 @@ export class DeploymentTable {
       source.problem(`provider \`${prefix}\` is not supported (supported: ${SUPPORTED_PREFIXES.join(', ')})`);
       return null;
     }
+    const wildcardProblem = isModelPattern(model) ? refusedWildcard(entry, slash, prefix, provider) : null;
+    if (wildcardProblem !== null) {
+      source.problem(wildcardProblem);
+      return null;
+    }
     const target = provider === null ? null : provider.compile(source);
     const modelName = target?.upstreamModel ?? upstreamModel;
     const timeoutSeconds = positive(source.number('timeout')) ?? DEFAULT_TIMEOUT_SECONDS;
@@ -174,7 +223,8 @@ export class DeploymentTable {
     const retries = source.number('max_retries');
     const info: Readonly<Record<string, unknown>> = entry.model_info ?? {};
     // Priced by the prefix first: the OpenAI-compatible hosts share one provider but not their models or prices.
-    const prices = this.prices(source, info, provider === null ? [MOCK_PREFIX] : [prefix, provider.name], modelName);
+    const priceProviders = provider === null ? [MOCK_PREFIX] : [prefix, provider.name];
+    const { configured, ...prices } = this.prices(source, info, priceProviders, modelName);
     const requestDefaults = readRequestDefaults(source);
     for (const name of TABLE_PARAMS) source.raw(name);
     const unread = source.unread();
@@ -197,6 +247,7 @@ export class DeploymentTable {
       maxRetries: retries !== undefined && Number.isInteger(retries) && retries >= 0 ? retries : DEFAULT_MAX_RETRIES,
       mockResponse: provider === null ? (mockResponse ?? DEFAULT_MOCK_RESPONSE) : null,
       ...prices,
+      wildcard: isModelPattern(modelName) ? { template: modelName, priceProviders, configuredPrices: configured, byName: new Map() } : null,
     };
   }
 
@@ -209,15 +260,18 @@ export class DeploymentTable {
     info: Readonly<Record<string, unknown>>,
     providerNames: readonly string[],
     upstreamModel: string,
-  ): { inputCostPerToken: number; outputCostPerToken: number } {
+  ): { inputCostPerToken: number; outputCostPerToken: number; configured: { input?: number; output?: number } } {
     const baseModel = typeof info.base_model === 'string' && info.base_model !== '' ? info.base_model : upstreamModel;
     let listed: ReturnType<typeof listPrice> = null;
     for (const name of providerNames) listed ??= listPrice(name, baseModel);
-    const pick = (name: 'input_cost_per_token' | 'output_cost_per_token', fallback: number): number =>
-      nonNegative(source.number(name)) ?? nonNegative(info[name]) ?? fallback;
+    const configured = (name: 'input_cost_per_token' | 'output_cost_per_token'): number | undefined =>
+      nonNegative(source.number(name)) ?? nonNegative(info[name]);
+    const input = configured('input_cost_per_token');
+    const output = configured('output_cost_per_token');
     return {
-      inputCostPerToken: pick('input_cost_per_token', listed?.inputCostPerToken ?? 0),
-      outputCostPerToken: pick('output_cost_per_token', listed?.outputCostPerToken ?? 0),
+      inputCostPerToken: input ?? listed?.inputCostPerToken ?? 0,
+      outputCostPerToken: output ?? listed?.outputCostPerToken ?? 0,
+      configured: { input, output },
     };
   }
 
@@ -233,6 +287,25 @@ export class DeploymentTable {
     }
     return pool;
   }
+}
+
+/**
+ * Why a `model:` with a `*` cannot be served as written, or null when it can: the provider must be spelled out (LiteLLM
+ * infers one per request for a bare `*`; Gatehouse compiles one provider per deployment), the `model_name` must be a
+ * pattern for the `*` to be filled, and the provider must read the model from each call rather than at boot.
+ */
+function refusedWildcard(entry: ModelDeployment, slash: number, prefix: string, provider: Provider | null): string | null {
+  const model = entry.litellm_params.model;
+  if (slash === -1 || prefix.includes('*')) {
+    return `litellm_params.model \`${model}\` needs its provider spelled out for a wildcard (\`openai/*\`, \`anthropic/*\`, ...)`;
+  }
+  if (!isModelPattern(entry.model_name)) {
+    return `litellm_params.model \`${model}\` has a \`*\` but model_name \`${entry.model_name}\` has none to fill it: make model_name a pattern (\`*\`, \`${prefix}/*\`) or name the model`;
+  }
+  if (provider !== null && provider.servesAnyModel !== true) {
+    return `provider \`${prefix}\` cannot serve a wildcard model (it names the model in its deployment or address at start-up): list each model as its own deployment`;
+  }
+  return null;
 }
 
 /** The request parameters `litellm_params` sets, `extra_body`'s fields first; null when there are none. */

@@ -41,7 +41,9 @@ describe('parseGatewayConfig', () => {
       expect(models.map((m) => [m.model_name, m.litellm_params.model])).toEqual([
         ['fake-openai-endpoint', 'mock/fake-openai-endpoint'],
         ['gpt-4', 'mock/gpt-4'],
+        ['mock/*', 'mock/*'],
       ]);
+      expect(example.config.modelGroupAlias).toEqual({ 'gpt-4-latest': { model: 'gpt-4', hidden: false } });
       expect(models[1].model_info).toMatchObject({ input_cost_per_token: 0.00003, output_cost_per_token: 0.00006 });
       expect(typeof models[0].model_info.id).toBe('string');
     });
@@ -125,7 +127,8 @@ describe('parseGatewayConfig', () => {
           'litellm_settings.set_verbose',
           'litellm_settings.num_retries',
           'litellm_settings.request_timeout',
-          'router_settings',
+          'router_settings.routing_strategy',
+          'router_settings.redis_host',
           'general_settings.alerting',
           'general_settings.proxy_batch_write_at',
           'general_settings.database_connection_pool_limit',

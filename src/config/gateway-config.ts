@@ -9,6 +9,7 @@ import { emptyLitellmSettings, readLitellmSettings } from './config-file/litellm
 import { readCredentialList } from './config-file/credential-list';
 import { readModelList } from './config-file/model-list';
 import { describeKind, isMapping, Issues, PositionIndex, pyYamlCompatibleTags, reportUnknownKey } from './config-file/problems';
+import { readModelGroupAliases } from './config-file/router-settings';
 import { DEFAULT_CONFIG_FILE } from './environment';
 import type { ConfigIssue, GatewayConfig } from './gateway-config.types';
 
@@ -133,6 +134,7 @@ function emptyConfig(source: string | null): GatewayConfig {
     litellmSettings: emptyLitellmSettings(),
     generalSettings: emptyGeneralSettings(),
     environmentVariables: {},
+    modelGroupAlias: {},
   };
 }
 
@@ -164,6 +166,7 @@ function readRoot(issues: Issues, root: unknown, source: string | null): Gateway
     litellmSettings: readLitellmSettings(issues, root.litellm_settings),
     generalSettings: readGeneralSettings(issues, root.general_settings),
     environmentVariables: readEnvironmentVariables(issues, root.environment_variables),
+    modelGroupAlias: readModelGroupAliases(issues, root),
   };
   checkTeamSettingsReferences(issues, root, config);
   return config;

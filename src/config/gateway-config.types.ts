@@ -10,6 +10,15 @@ export interface GatewayConfig {
   readonly litellmSettings: LitellmSettings;
   readonly generalSettings: GeneralSettings;
   readonly environmentVariables: Readonly<Record<string, string>>;
+  /** `model_group_alias` of `router_settings` and `litellm_settings`: alias → the model group it calls. */
+  readonly modelGroupAlias: Readonly<Record<string, ModelGroupAlias>>;
+}
+
+export interface ModelGroupAlias {
+  /** The `model_name` (or a name a `model_name` pattern matches) the alias calls. */
+  readonly model: string;
+  /** Left out of `/v1/models`. */
+  readonly hidden: boolean;
 }
 
 export interface ModelDeployment {

@@ -15,6 +15,7 @@ import type { DeleteKeysDto, GeneratedKeyResponseDto, GenerateKeyDto, KeyInfoDto
 import { expiryFromDuration } from './duration';
 import { VirtualKey } from './key.entity';
 import { digestsEqual, displayName, generateKey, hashKey } from './key-material';
+import { ModelAccess } from './model-access';
 import type { Principal } from './principal';
 import { PrincipalCache } from './principal-cache';
 
@@ -271,20 +272,11 @@ function toPrincipal(row: VirtualKey): Principal {
     keyAlias: row.keyAlias,
     teamId: row.teamId,
     teamAlias: team?.teamAlias ?? null,
-    allowedModels: allowedModels(row.models, team?.models ?? []),
+    allowedModels: ModelAccess.of(row.models, team?.models ?? []),
     keyMetadata: row.metadata,
     teamMetadata: team?.metadata ?? {},
     teamLoggingDisabled: team?.loggingDisabled ?? false,
   });
-}
-
-/** Empty lists mean "all"; when both restrict, a model must be in both. */
-function allowedModels(keyModels: string[], teamModels: string[]): ReadonlySet<string> | null {
-  if (keyModels.length === 0 && teamModels.length === 0) return null;
-  if (keyModels.length === 0) return new Set(teamModels);
-  if (teamModels.length === 0) return new Set(keyModels);
-  const team = new Set(teamModels);
-  return new Set(keyModels.filter((model) => team.has(model)));
 }
 
 export function toKeyResponse(row: VirtualKey): KeyResponseDto {

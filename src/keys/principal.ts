@@ -1,3 +1,5 @@
+import type { ModelAccess } from './model-access';
+
 /** Roles a virtual key can carry. A key without a role is a plain key: LLM routes and its own info/health. */
 export const KEY_ROLES = ['proxy_admin', 'team_admin'] as const;
 export type KeyRole = (typeof KEY_ROLES)[number];
@@ -15,8 +17,8 @@ export interface Principal {
   readonly keyAlias: string | null;
   readonly teamId: string | null;
   readonly teamAlias: string | null;
-  /** Models this caller may use; `null` means no restriction. Key and team lists are intersected. */
-  readonly allowedModels: ReadonlySet<string> | null;
+  /** Models this caller may use (key and team lists, patterns included); `null` means no restriction. */
+  readonly allowedModels: ModelAccess | null;
   readonly keyMetadata: Readonly<Record<string, unknown>>;
   readonly teamMetadata: Readonly<Record<string, unknown>>;
   /** The team turned its logging off: nothing is logged anywhere for this caller. */

@@ -16,6 +16,12 @@ export interface Provider {
   readonly prefixes: readonly string[];
   /** The `litellm_params` names it reads (config validation knows them, so a near miss is reported as a typo). */
   readonly settings: readonly string[];
+  /**
+   * True when each request is built from `ProviderCall.upstreamModel` alone, so one compiled deployment can serve a
+   * wildcard `model:` (`anthropic/*`) for any name. Providers that fix the model at boot (in a path or a signed
+   * route) leave it unset, and a wildcard for them stops start-up.
+   */
+  readonly servesAnyModel?: boolean;
   /** Reads the deployment's `litellm_params`; problems go to `source.problem()`, naming the setting or variable. */
   compile(source: DeploymentSource): ProviderDeployment;
 }

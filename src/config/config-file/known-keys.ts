@@ -11,10 +11,9 @@ import { reportUnknownKey, type Issues } from './problems';
 
 /** Upstream providers Gatehouse can call. `mock` answers offline. */
 
-export const TOP_LEVEL_USED = ['model_list', 'litellm_settings', 'general_settings', 'environment_variables', 'credential_list'] as const;
+export const TOP_LEVEL_USED = ['model_list', 'litellm_settings', 'general_settings', 'environment_variables', 'credential_list', 'router_settings'] as const;
 
 export const TOP_LEVEL_IGNORED = [
-  'router_settings',
   'callback_settings',
   'guardrails',
   'mcp_servers',
@@ -39,6 +38,7 @@ export const LITELLM_SETTINGS_USED = [
   'turn_off_message_logging',
   'redact_user_api_key_info',
   'global_disable_no_log_param',
+  'model_group_alias',
 ] as const;
 
 export const LITELLM_SETTINGS_IGNORED = [

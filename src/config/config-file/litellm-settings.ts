@@ -55,6 +55,8 @@ export function readLitellmSettings(issues: Issues, value: unknown): LitellmSett
         if (flag !== undefined) result = { ...result, privacy: { ...result.privacy, [name]: flag } };
         break;
       }
+      case 'model_group_alias':
+        break; // read with router_settings' (router-settings.ts)
       default:
         // LiteLLM sets any litellm_settings key on its module, so an unknown one may still be real: keep it.
         if (readOtherSetting(issues, keyPath, key, 'litellm_settings')) {

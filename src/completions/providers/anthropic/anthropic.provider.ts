@@ -25,6 +25,7 @@ export const anthropicProvider: Provider = {
   name: 'anthropic',
   prefixes: ['anthropic'],
   settings: ['api_key', 'api_base', 'extra_headers'],
+  servesAnyModel: true,
   compile(source: DeploymentSource): ProviderDeployment {
     const base = readBaseUrl(source, { fallback: source.string('api_base', ['ANTHROPIC_API_BASE']) ?? DEFAULT_ANTHROPIC_API_BASE, what: 'the Anthropic API address' });
     const apiKey = source.required('api_key', ['ANTHROPIC_API_KEY'], 'the Anthropic API key');

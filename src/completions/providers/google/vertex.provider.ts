@@ -3,7 +3,7 @@ import type { Endpoint, Provider, ProviderCall, ProviderDeployment, UpstreamRequ
 import { parseBaseUrl, withExtraHeaders, type BaseUrl } from '../provider-support';
 import { readGoogleError } from './google-errors';
 import { googleRequestBody, googleTranslation, readGoogleDefaults } from './google-translation';
-import { modelPaths, pathFor } from './model-paths';
+import { modelPaths, pathFor, type ModelPaths } from './model-paths';
 import { readVertexCredentials } from './vertex-credentials';
 
 /** LiteLLM's default region. */
@@ -34,6 +34,7 @@ export const vertexProvider: Provider = {
     'safety_settings',
     'top_k',
   ],
+  servesAnyModel: true,
   compile(source: DeploymentSource): ProviderDeployment {
     const credentials = readVertexCredentials(source);
     const location = readLocation(source);
@@ -41,6 +42,8 @@ export const vertexProvider: Provider = {
     const project = source.string('vertex_project') ?? source.string('vertex_ai_project', ['VERTEXAI_PROJECT', 'VERTEX_PROJECT']) ?? credentials?.projectId;
     let base: BaseUrl | null;
     let modelPath: string;
+    // Null when `api_base` is the model's whole URL: then every call goes there, whatever model it names.
+    let modelPathOf: ((model: string) => string) | null = null;
     if (configuredBase !== undefined) {
       base = parseBaseUrl(source, 'api_base', configuredBase);
       modelPath = base?.path ?? '';
@@ -51,15 +54,19 @@ export const vertexProvider: Provider = {
         source.problem(`the Google Cloud project is missing: set litellm_params.vertex_project or the environment variable VERTEXAI_PROJECT / VERTEX_PROJECT${hint}`);
       }
       base = { origin: location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${location}-aiplatform.googleapis.com`, path: '', search: '' };
-      const segments = ['v1', 'projects', project ?? '', 'locations', location, 'publishers', 'google', 'models', source.upstreamModel];
-      modelPath = `/${segments.map(encodeURIComponent).join('/')}`;
+      const prefix = `/${['v1', 'projects', project ?? '', 'locations', location, 'publishers', 'google', 'models'].map(encodeURIComponent).join('/')}`;
+      modelPathOf = (model) => `${prefix}/${encodeURIComponent(model)}`;
+      modelPath = modelPathOf(source.upstreamModel);
     }
     const paths = modelPaths(modelPath, base?.search ?? '', 'predict');
+    // A wildcard deployment serves other models than the one compiled: their paths are made per call.
+    const pathsFor = (call: ProviderCall): ModelPaths =>
+      modelPathOf === null || call.upstreamModel === source.upstreamModel ? paths : modelPaths(modelPathOf(call.upstreamModel), base?.search ?? '', 'predict');
     const headers = withExtraHeaders(source, { 'content-type': 'application/json', accept: 'application/json' });
     const defaults = readGoogleDefaults(source);
 
     const requestWith = (call: ProviderCall, body: string, token: string): UpstreamRequest => ({
-      path: pathFor(paths, call),
+      path: pathFor(pathsFor(call), call),
       headers: { ...headers, authorization: `Bearer ${token}` },
       body,
     });

@@ -18,6 +18,7 @@ export const ollamaProvider: Provider = {
   name: 'ollama',
   prefixes: ['ollama', 'ollama_chat'],
   settings: ['api_base', 'api_key', 'extra_headers', 'keep_alive', ...OLLAMA_OPTION_NAMES],
+  servesAnyModel: true,
   compile(source: DeploymentSource): ProviderDeployment {
     const text = source.string('api_base', ['OLLAMA_API_BASE']) ?? DEFAULT_OLLAMA_BASE;
     const base = parseBaseUrl(source, 'api_base', text);

@@ -14,6 +14,7 @@ export const openAiProvider: Provider = {
   name: 'openai',
   prefixes: Object.keys(COMPATIBLE_HOSTS),
   settings: ['api_base', 'api_key', 'organization', 'extra_headers'],
+  servesAnyModel: true,
   compile(source: DeploymentSource): ProviderDeployment {
     const host = COMPATIBLE_HOSTS[source.prefix];
     const configuredBase = source.string('api_base', host.baseEnv);
@@ -33,7 +34,8 @@ export const openAiProvider: Provider = {
     const search = base?.search ?? '';
     const chatPath = `${path}/chat/completions${search}`;
     const embeddingsPath = `${path}/embeddings${search}`;
-    const chatModel = host.chatModel?.(source.upstreamModel, configuredBase !== undefined) ?? source.upstreamModel;
+    const chatModelOf = (model: string): string => host.chatModel?.(model, configuredBase !== undefined) ?? model;
+    const chatModel = chatModelOf(source.upstreamModel);
     return {
       origin: base?.origin ?? 'http://invalid',
       apiBaseForLog: (base?.origin ?? '') + path,
@@ -44,7 +46,8 @@ export const openAiProvider: Provider = {
         return {
           path: chat ? chatPath : embeddingsPath,
           headers: allHeaders,
-          body: upstreamBody(call.body, chat ? chatModel : call.upstreamModel, call.stream),
+          // A wildcard deployment serves other names than the one compiled: their host form is made per call.
+          body: upstreamBody(call.body, !chat ? call.upstreamModel : call.upstreamModel === source.upstreamModel ? chatModel : chatModelOf(call.upstreamModel), call.stream),
         };
       },
     };
