@@ -1,7 +1,7 @@
 /** Unit specs sit beside the code; end-to-end specs live in test/ and share one database started in globalSetup. */
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 // langfuse-core probes Node with an unhandled dynamic import() that Jest's VM rejects; see the file.
-const setupFiles = ['<rootDir>/test/support/preload-langfuse.ts'];
+const setupFiles = ['<rootDir>/test/support/loopback-only.ts', '<rootDir>/test/support/preload-langfuse.ts'];
 module.exports = {
   // Global, not per project: Jest ignores testTimeout inside `projects`.
   testTimeout: 60000,
