@@ -9,6 +9,7 @@ import { SecretRedactor } from './common/secret-redactor';
 import { loadEnvironment } from './config/environment';
 import { ConfigValidationError, loadGatewayConfig } from './config/gateway-config';
 import { GatewaySettings } from './config/gateway-settings';
+import { redisEnvironmentWarnings } from './config/redis-environment';
 import { DeploymentConfigError, DeploymentTable } from './completions/deployment-table';
 import { DataDirError, startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedded-postgres';
 
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   try {
     const environment = loadEnvironment(process.env, process.argv.slice(2));
     logger = createRootLogger(environment.LOG_LEVEL);
+    for (const warning of redisEnvironmentWarnings(environment)) logger.warn(warning);
     const { config, warnings } = loadGatewayConfig(environment.CONFIG_FILE, { explicit: environment.configFileExplicit });
     for (const warning of warnings) {
       logger.warn({ path: warning.path, line: warning.line, file: config.source }, `config: ${warning.message}`);

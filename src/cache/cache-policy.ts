@@ -3,8 +3,11 @@ import type { TeamDefaultSettings } from '../config/gateway-config.types';
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
 
-/** LiteLLM's `SupportedCacheControls`: what a request's `cache` object and a key's `allowed_cache_controls` name. */
-export const CACHE_CONTROLS = ['ttl', 's-maxage', 'no-cache', 'no-store', 'namespace'] as const;
+/**
+ * LiteLLM's `SupportedCacheControls`, plus `use-cache` (the opt-in of `mode: default_off`): what a request's
+ * `cache` object and a key's `allowed_cache_controls` name.
+ */
+export const CACHE_CONTROLS = ['ttl', 's-maxage', 'no-cache', 'no-store', 'namespace', 'use-cache'] as const;
 export type CacheControlName = (typeof CACHE_CONTROLS)[number];
 
 /** The team metadata value that puts a team's answers in the namespace every opted-in team shares. */
@@ -34,6 +37,8 @@ export interface RequestControls {
   readonly maxAgeSeconds: number | null;
   /** A sub-namespace inside the caller's own namespace: it narrows, never widens, what the caller can read. */
   readonly namespace: string | null;
+  /** `"use-cache": true`: the request opts in, which `mode: default_off` waits for. */
+  readonly useCache: boolean;
 }
 
 export const NO_CONTROLS: RequestControls = Object.freeze({
@@ -42,6 +47,7 @@ export const NO_CONTROLS: RequestControls = Object.freeze({
   ttlSeconds: null,
   maxAgeSeconds: null,
   namespace: null,
+  useCache: false,
 });
 
 export interface CacheDefaults {
@@ -122,6 +128,7 @@ export function readRequestControls(
     ttlSeconds: fromBody.ttlSeconds ?? fromHeader.ttlSeconds,
     maxAgeSeconds: fromBody.maxAgeSeconds,
     namespace: fromBody.namespace,
+    useCache: fromBody.useCache,
   };
 }
 
@@ -150,6 +157,7 @@ export function controlsFromObject(
   let ttlSeconds: number | null = null;
   let maxAgeSeconds: number | null = null;
   let namespace: string | null = null;
+  let useCache = false;
   for (const name in cache) {
     if (allowed !== null && !allowed.has(name)) throw notAllowed(name);
     const value = cache[name];
@@ -175,11 +183,15 @@ export function controlsFromObject(
         }
         namespace = value;
         break;
+      case 'use-cache':
+        // A key's own controls cannot opt its requests in: LiteLLM copies only the other controls from them.
+        if (!keyLevel) useCache = flag(value, `${path}.use-cache`);
+        break;
       default:
       // Unknown controls are ignored, as in LiteLLM (unless an allow-list refused them above).
     }
   }
-  return { noCache, noStore, ttlSeconds, maxAgeSeconds, namespace };
+  return { noCache, noStore, ttlSeconds, maxAgeSeconds, namespace, useCache };
 }
 
 function headerControls(header: string, allowed: ReadonlySet<string> | null): RequestControls | null {
@@ -202,7 +214,7 @@ function headerControls(header: string, allowed: ReadonlySet<string> | null): Re
     }
     // Other directives (max-age, no-transform, ...) are what HTTP libraries send on their own: ignored.
   }
-  return noCache || noStore || ttlSeconds !== null ? { noCache, noStore, ttlSeconds, maxAgeSeconds: null, namespace: null } : null;
+  return noCache || noStore || ttlSeconds !== null ? { noCache, noStore, ttlSeconds, maxAgeSeconds: null, namespace: null, useCache: false } : null;
 }
 
 function flag(value: unknown, param: string): boolean {

@@ -1,4 +1,5 @@
-import Redis, { type RedisOptions as IoRedisOptions } from 'ioredis';
+import type { Redis, RedisOptions as IoRedisOptions } from 'ioredis';
+import { createRedisClient } from '../common/redis-client';
 import { CachedAnswer } from './cached-answer';
 import type { RedisOptions } from './cache-options';
 import type { CacheStore } from './cache-store';
@@ -41,16 +42,7 @@ export class RedisCacheStore implements CacheStore {
       // socket (and so delays process exit); nothing is in flight that a shorter wait could lose.
       disconnectTimeout: 100,
     };
-    const explicit: IoRedisOptions = {
-      ...(options.password !== undefined ? { password: options.password } : {}),
-      ...(options.username !== undefined ? { username: options.username } : {}),
-      ...(options.db !== 0 ? { db: options.db } : {}),
-      ...(options.tls ? { tls: {} } : {}),
-    };
-    this.client =
-      options.url !== null
-        ? new Redis(options.url, { ...common, ...explicit })
-        : new Redis({ ...common, ...explicit, host: options.host ?? '127.0.0.1', port: options.port });
+    this.client = createRedisClient(options, common);
     // Without a listener ioredis prints every failed reconnect as an unhandled error event.
     this.client.on('error', (error: Error) => {
       if (this.wasReady) {

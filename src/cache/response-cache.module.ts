@@ -6,7 +6,7 @@ import { LocalCacheStore, type CacheStore } from './cache-store';
 import { RedisCacheStore } from './redis-cache-store';
 import { ResponseCache } from './response-cache.service';
 
-/** The response cache, built once at boot from `litellm_settings.cache`/`cache_params` and `REDIS_URL`. */
+/** The response cache, built once at boot from `litellm_settings.cache`/`cache_params` and the REDIS_* variables. */
 @Module({
   providers: [
     {

@@ -104,6 +104,9 @@ export class ResponseCache implements OnModuleInit, OnModuleDestroy {
     } else {
       controls = readRequestControls(requested, headers['cache-control'], settings.allowedControls);
     }
+    if (this.options.optIn && !(settings.keyControls === null ? controls.useCache : asksToUse(requested, settings.allowedControls))) {
+      return null;
+    }
     const read = !controls.noCache && controls.maxAgeSeconds !== 0;
     const write = !controls.noStore;
     if (!read && !write) return null;
@@ -145,11 +148,17 @@ export class ResponseCache implements OnModuleInit, OnModuleDestroy {
   /** For the start-up log line. */
   describe(): string {
     const where = this.store.kind === 'redis' ? 'Redis' : 'process memory';
-    return `response cache ${this.options.enabledByDefault ? 'on' : 'off'} by default (teams and keys may override), ${where}, ttl ${this.options.ttlSeconds}s`;
+    const optIn = this.options.optIn ? ', only for requests that ask ("use-cache": true, mode default_off)' : '';
+    return `response cache ${this.options.enabledByDefault ? 'on' : 'off'} by default (teams and keys may override)${optIn}, ${where}, ttl ${this.options.ttlSeconds}s`;
   }
 
   logState(message: string, level: 'warn' | 'log'): void {
     if (level === 'warn') this.logger.warn(message);
     else this.logger.log(message);
   }
+}
+
+/** The request's own opt-in, read (and checked) even when the key's controls replace its other controls. */
+function asksToUse(requested: unknown, allowed: ReadonlySet<string> | null): boolean {
+  return requested !== undefined && requested !== null && readRequestControls(requested, undefined, allowed).useCache;
 }

@@ -1,8 +1,10 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import Redis from 'ioredis';
+import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import { createRedisClient } from '../common/redis-client';
 import { GatewaySettings } from '../config/gateway-settings';
+import { environmentRedis, type RedisConnection } from '../config/redis-environment';
 
 export type InvalidationKind = 'key' | 'team';
 
@@ -22,8 +24,8 @@ const CHANNEL = 'gatehouse_invalidation';
 
 /**
  * Tells the other gateway instances that a key or a team changed, so their cached principals (and with
- * them resolved logging and cache settings) are dropped within a second. Redis pub/sub when REDIS_URL is
- * set, else PostgreSQL LISTEN/NOTIFY on a real server. The embedded PGlite database is single-instance by
+ * them resolved logging and cache settings) are dropped within a second. Redis pub/sub when the environment
+ * names a Redis (REDIS_URL, or REDIS_HOST with REDIS_PORT, REDIS_PASSWORD...), else PostgreSQL LISTEN/NOTIFY on a real server. The embedded PGlite database is single-instance by
  * design: there is nobody to tell.
  */
 @Injectable()
@@ -36,8 +38,8 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
   constructor(private readonly settings: GatewaySettings) {}
 
   async onModuleInit(): Promise<void> {
-    const redisUrl = this.settings.environment.REDIS_URL;
-    if (redisUrl) this.transport = new RedisTransport(redisUrl, this.logger);
+    const redis = environmentRedis(this.settings.environment);
+    if (redis) this.transport = new RedisTransport(redis, this.logger);
     else if (!this.settings.database.embedded) this.transport = new PostgresTransport(this.settings.database.url, this.logger);
     if (!this.transport) return;
     await this.transport.start((payload) => this.receive(payload));
@@ -81,12 +83,12 @@ class RedisTransport implements Transport {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
 
-  constructor(url: string, logger: Logger) {
+  constructor(connection: RedisConnection, logger: Logger) {
     // disconnectTimeout: ioredis's default 2 s close timer would otherwise keep a stopping process alive.
     const options = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, disconnectTimeout: 100 };
-    this.publisher = new Redis(url, options);
+    this.publisher = createRedisClient(connection, options);
     // The subscriber reconnects on its own and re-subscribes; it must queue its SUBSCRIBE while connecting.
-    this.subscriber = new Redis(url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.subscriber = createRedisClient(connection, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
     for (const client of [this.publisher, this.subscriber]) client.on('error', (error: Error) => logger.warn(`Redis: ${error.message}`));
   }
 

@@ -61,6 +61,11 @@ describe(SecretRedactor.name, () => {
     expect(out).toMatch(/^upstream said: bad credential/);
   });
 
+  it('knows REDIS_PASSWORD from the validated environment, whatever process environment it is given', () => {
+    const withRedis = SecretRedactor.forGateway(settingsFor(CONFIG, { REDIS_HOST: 'cache', REDIS_PASSWORD: 'env-redis-pw-4q1' }), {});
+    expect(withRedis.redact('WRONGPASS for env-redis-pw-4q1')).toBe(`WRONGPASS for ${REDACTION_MARKER}`);
+  });
+
   it('leaves the api_base and ordinary prose alone', () => {
     const text = 'The model https://api.example.com/v1 is overloaded; the token limit was reached, try again later.';
     expect(redactor.redact(text)).toBe(text);

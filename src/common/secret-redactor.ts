@@ -150,6 +150,7 @@ function gatewaySecrets(settings: GatewaySettings, env: NodeJS.ProcessEnv): stri
   add(settings.environment.SALT_KEY);
   for (const key of settings.environment.SALT_KEY_PREVIOUS) add(key);
   add(env.REDIS_PASSWORD);
+  add(settings.environment.REDIS_PASSWORD);
   add(urlPassword(settings.database.url));
   add(urlPassword(settings.environment.DATABASE_URL));
   add(urlPassword(settings.environment.REDIS_URL));

@@ -111,6 +111,44 @@ describe('loadEnvironment', () => {
     expect(() => loadEnvironment(env)).toThrow(message);
   });
 
+  it("reads LiteLLM's separate Redis variables: REDIS_HOST, REDIS_PORT, REDIS_USERNAME, REDIS_PASSWORD, REDIS_SSL", () => {
+    const environment = loadEnvironment({
+      REDIS_HOST: 'cache.internal',
+      REDIS_PORT: '6380',
+      REDIS_USERNAME: 'gatehouse',
+      REDIS_PASSWORD: 'pw-9d8s',
+      REDIS_SSL: 'True',
+    });
+    expect(environment).toMatchObject({ REDIS_HOST: 'cache.internal', REDIS_PORT: 6380, REDIS_USERNAME: 'gatehouse', REDIS_PASSWORD: 'pw-9d8s', REDIS_SSL: true });
+    expect(loadEnvironment({ REDIS_SSL: 'false' }).REDIS_SSL).toBe(false);
+    expect(loadEnvironment({ REDIS_SSL: '0' }).REDIS_SSL).toBe(false);
+    expect(loadEnvironment({}).REDIS_PORT).toBeUndefined();
+  });
+
+  it.each([
+    [{ REDIS_PORT: 'abc' }, /REDIS_PORT must be an integer between 1 and 65535 \(got "abc"\)/],
+    [{ REDIS_PORT: '0' }, /REDIS_PORT must be an integer between 1 and 65535/],
+    [{ REDIS_PORT: '70000' }, /REDIS_PORT must be an integer between 1 and 65535/],
+    [{ REDIS_SSL: 'maybe' }, /REDIS_SSL must be true or false \(got "maybe"\)/],
+    [{ REDIS_HOST: 'redis://cache:6379' }, /REDIS_HOST must be a host name or IP address \(a redis:\/\/ URL goes in REDIS_URL\)/],
+    [{ REDIS_HOST: 'two words' }, /REDIS_HOST must be a host name/],
+  ])('rejects %j', (env, message) => {
+    expect(() => loadEnvironment(env)).toThrow(message);
+  });
+
+  it('never echoes REDIS_PASSWORD or a REDIS_URL password', () => {
+    let message = '';
+    try {
+      loadEnvironment({ REDIS_PASSWORD: 'redis-pw-x7', REDIS_URL: 'http://u:url-pw-y8@cache', REDIS_PORT: 'abc' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('REDIS_URL must be a redis:// or rediss:// URL');
+    expect(message).toContain('REDIS_PORT');
+    expect(message).not.toContain('url-pw-y8');
+    expect(message).not.toContain('redis-pw-x7');
+  });
+
   it('lists every bad variable in one error', () => {
     expect(() => loadEnvironment({ PORT: 'abc', LOG_LEVEL: 'loud' })).toThrow(/Invalid environment:\n.*PORT.*\n.*LOG_LEVEL/);
   });

@@ -3,6 +3,7 @@ import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsNotEmpty,
@@ -22,7 +23,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const DEFAULT_CONFIG_FILE = './config.yaml';
 
 /** Variables whose values must never appear in an error message. */
-const SECRET_VARIABLES = new Set(['MASTER_KEY', 'SALT_KEY', 'SALT_KEY_PREVIOUS', 'DATABASE_URL', 'REDIS_URL']);
+const SECRET_VARIABLES = new Set(['MASTER_KEY', 'SALT_KEY', 'SALT_KEY_PREVIOUS', 'DATABASE_URL', 'REDIS_URL', 'REDIS_PASSWORD']);
 
 /**
  * Digits only: `Number()` would turn '' into 0 and '0x10' into 16, and a mistyped PORT should fail loudly instead.
@@ -30,6 +31,15 @@ const SECRET_VARIABLES = new Set(['MASTER_KEY', 'SALT_KEY', 'SALT_KEY_PREVIOUS',
  */
 function toInteger({ value }: { value: unknown }): unknown {
   return typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+}
+
+/** LiteLLM's docs write `REDIS_SSL="True"`; anything but a clear yes or no is left for the boolean check to refuse. */
+function toBoolean({ value }: { value: unknown }): unknown {
+  if (typeof value !== 'string') return value;
+  const word = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(word)) return true;
+  if (['false', '0', 'no', 'off'].includes(word)) return false;
+  return value;
 }
 
 /** Process settings, read once at boot. Everything else gets them from here, never from `process.env`. */
@@ -62,6 +72,31 @@ export class Environment {
   @IsOptional()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   readonly REDIS_URL?: string;
+
+  /** LiteLLM's other spelling of the same Redis (see `environmentRedis`); REDIS_URL wins when both are set. */
+  @IsOptional()
+  @Matches(/^(?!.*:\/\/)\S+$/, { message: 'REDIS_HOST must be a host name or IP address (a redis:// URL goes in REDIS_URL)' })
+  readonly REDIS_HOST?: string;
+
+  @IsOptional()
+  @Transform(toInteger)
+  @IsInt({ message: 'REDIS_PORT must be an integer between 1 and 65535' })
+  @Min(1, { message: 'REDIS_PORT must be an integer between 1 and 65535' })
+  @Max(65535, { message: 'REDIS_PORT must be an integer between 1 and 65535' })
+  readonly REDIS_PORT?: number;
+
+  @IsOptional()
+  @IsString()
+  readonly REDIS_USERNAME?: string;
+
+  @IsOptional()
+  @IsString()
+  readonly REDIS_PASSWORD?: string;
+
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'REDIS_SSL must be true or false' })
+  readonly REDIS_SSL?: boolean;
 
   /** Used only with a real server: the embedded database always runs with one connection. */
   @Transform(toInteger)
@@ -287,6 +322,11 @@ export function loadEnvironment(env: NodeJS.ProcessEnv, argv: readonly string[] 
     DATABASE_URL: read(env, 'DATABASE_URL'),
     DB_POOL_SIZE: read(env, 'DB_POOL_SIZE'),
     REDIS_URL: read(env, 'REDIS_URL'),
+    REDIS_HOST: read(env, 'REDIS_HOST'),
+    REDIS_PORT: read(env, 'REDIS_PORT'),
+    REDIS_USERNAME: read(env, 'REDIS_USERNAME'),
+    REDIS_PASSWORD: read(env, 'REDIS_PASSWORD'),
+    REDIS_SSL: read(env, 'REDIS_SSL'),
     MASTER_KEY: read(env, 'MASTER_KEY', 'LITELLM_MASTER_KEY'),
     CONFIG_FILE: configFromArgv ?? configFromEnv,
     configFileExplicit: configFromArgv !== undefined || configFromEnv !== undefined,
