@@ -3,6 +3,7 @@ import {
   UpstreamErrorEvent,
   UpstreamProtocolError,
   type Endpoint,
+  type FailedAnswer,
   type OpenAiAnswer,
   type OpenAiChunk,
   type ProviderCall,
@@ -209,7 +210,7 @@ function textCompletionsThroughChat(target: ProviderDeployment): ProviderDeploym
   return {
     ...adapted,
     ...(target.upstreamModel !== undefined ? { upstreamModel: target.upstreamModel } : {}),
-    ...(target.readError !== undefined ? { readError: target.readError } : {}),
+    ...(target.readError !== undefined ? { readError: (answer: FailedAnswer) => target.readError?.(answer) ?? {} } : {}),
   };
 }
 
