@@ -25,7 +25,7 @@ describe('text completions', () => {
     tables.push(table);
     return table.group('m')!.deployments[0];
   };
-  const call = (body: Record<string, unknown>, stream = false): ProviderCall => ({ endpoint: 'completions', stream, body, upstreamModel: 'x', callId: 'c' });
+  const call = (body: Record<string, unknown>, stream = false, upstreamModel = 'x'): ProviderCall => ({ endpoint: 'completions', stream, body, upstreamModel, callId: 'c' });
   const paramOf = (run: () => unknown): string | null | undefined => {
     try {
       run();
@@ -107,11 +107,11 @@ describe('text completions', () => {
     });
   });
 
-  it('openai/ and text-completion-openai/ relay to /completions as they are; groq/ goes through chat; an embeddings-only host has neither', () => {
+  it('openai/ and text-completion-openai/ relay to /completions as they are; groq/ goes through chat', () => {
     for (const model of ['openai/gpt-3.5-turbo-instruct', 'text-completion-openai/davinci-002', 'hosted_vllm/my-model']) {
       const deployment = compile(model);
       expect(deploymentForTextCompletions(deployment)).toBe(deployment);
-      const request = deployment.target!.request(call({ model: 'm', prompt: [1, 2], echo: true })) as UpstreamRequest;
+      const request = deployment.target!.request(call({ model: 'm', prompt: [1, 2], echo: true }, false, deployment.upstreamModel)) as UpstreamRequest;
       expect(request.path).toBe('/v1/completions');
       expect(JSON.parse(request.body as string)).toEqual({ model: deployment.upstreamModel, prompt: [1, 2], echo: true });
     }
@@ -120,7 +120,7 @@ describe('text completions', () => {
     expect(adapted).not.toBe(groq);
     expect(deploymentForTextCompletions(groq)).toBe(adapted);
     expect(adapted).toMatchObject({ providerLabel: 'groq', pool: groq.pool, modelId: groq.modelId });
-    const request = adapted.target!.request(call({ model: 'm', prompt: 'hi', temperature: 0 })) as UpstreamRequest;
+    const request = adapted.target!.request(call({ model: 'm', prompt: 'hi', temperature: 0 }, false, groq.upstreamModel)) as UpstreamRequest;
     expect(request.path).toBe('/v1/chat/completions');
     expect(JSON.parse(request.body as string)).toEqual({ model: 'llama-3.1-8b-instant', temperature: 0, messages: [{ role: 'user', content: 'hi' }] });
     expect(() => adapted.target!.request(call({ prompt: [1, 2] }))).toThrow(AppException);
