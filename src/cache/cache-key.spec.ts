@@ -63,6 +63,15 @@ describe('cacheKey', () => {
     expect(cacheKey('chat', 'team:b', body)).not.toBe(key);
     expect(cacheKey('chat', 'shared', body)).not.toBe(key);
     expect(cacheKey('embeddings', 'team:a', body)).not.toBe(key);
+    expect(cacheKey('completions', 'team:a', body)).not.toBe(key);
+  });
+
+  it('keys a text completion by its prompt', () => {
+    const text = { model: 'm', prompt: 'Say hello', max_tokens: 5 };
+    const key = cacheKey('completions', 'team:a', text);
+    expect(cacheKey('completions', 'team:a', { ...text, stream: true })).toBe(key);
+    expect(cacheKey('completions', 'team:a', { ...text, prompt: 'Say hello!' })).not.toBe(key);
+    expect(cacheKey('completions', 'team:a', { ...text, prompt: ['Say hello'] })).not.toBe(key);
   });
 
   it('cannot be forged by moving text between namespace and body', () => {

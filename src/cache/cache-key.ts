@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-export type CacheEndpoint = 'chat' | 'embeddings';
+export type CacheEndpoint = 'chat' | 'embeddings' | 'completions';
 
 /**
  * Top-level request fields that do not change the answer, so they stay out of the key: who asks (`user`),

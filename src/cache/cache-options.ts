@@ -37,14 +37,14 @@ const DEFAULT_MAX_ITEM_BYTES = 1024 * 1024;
 const DEFAULT_COMMAND_TIMEOUT_MS = 250;
 const DEFAULT_CONNECT_TIMEOUT_MS = 1000;
 
-/** LiteLLM's call type names; Gatehouse caches the two it serves. */
+/** LiteLLM's call type names; Gatehouse caches the three it serves. */
 const CALL_TYPES: Readonly<Record<string, CacheEndpoint | null>> = {
   completion: 'chat',
   acompletion: 'chat',
   embedding: 'embeddings',
   aembedding: 'embeddings',
-  text_completion: null,
-  atext_completion: null,
+  text_completion: 'completions',
+  atext_completion: 'completions',
   transcription: null,
   atranscription: null,
 };
@@ -120,7 +120,7 @@ export function readCacheOptions(
   const endpoints = new Set<CacheEndpoint>();
   const callTypes = params.supported_call_types;
   if (callTypes === undefined || callTypes === null) {
-    endpoints.add('chat').add('embeddings');
+    endpoints.add('chat').add('embeddings').add('completions');
   } else if (!Array.isArray(callTypes) || !callTypes.every((item) => typeof item === 'string' && item in CALL_TYPES)) {
     problems.push(`supported_call_types must be a list of ${Object.keys(CALL_TYPES).join(', ')}`);
   } else {

@@ -6,6 +6,7 @@ import type { CompiledDeployment } from './deployment-table';
 import { messageText } from './mock-provider';
 import { modelParameters, requesterMetadata, requestTags, type RequestBody } from './request-body';
 import { assembleStream } from './stream-assembler';
+import { assembleTextStream, promptText } from './text-completion';
 import { computeCost, estimateTokens, NO_USAGE, readUsage, type TokenUsage } from './usage';
 
 export type CallType = StandardLoggingPayload['call_type'];
@@ -121,7 +122,7 @@ export function buildStandardLoggingPayload(s: CallSnapshot): StandardLoggingPay
     end_user: endUser,
     requester_ip_address: s.ip,
     user_agent: typeof userAgent === 'string' ? userAgent : null,
-    messages: body ? (s.callType === 'aembedding' ? (body.input ?? null) : (body.messages ?? null)) : null,
+    messages: body ? (body[REQUEST_FIELD[s.callType]] ?? null) : null,
     response: outcome.response,
     model_parameters: body ? modelParameters(body) : {},
     error_str: outcome.errorStr,
@@ -134,6 +135,9 @@ export function buildStandardLoggingPayload(s: CallSnapshot): StandardLoggingPay
     },
   };
 }
+
+/** The request field logged as the call's `messages`, as LiteLLM logs each call type's input. */
+const REQUEST_FIELD: Readonly<Record<CallType, string>> = { acompletion: 'messages', aembedding: 'input', atext_completion: 'prompt' };
 
 function resolveOutcome(s: CallSnapshot, provider: string): ResolvedOutcome {
   const o = s.outcome;
@@ -159,7 +163,7 @@ function resolveOutcome(s: CallSnapshot, provider: string): ResolvedOutcome {
       let usage = readUsage((o.value as { usage?: unknown } | null)?.usage);
       let malformed = 0;
       if (o.relay) {
-        const assembled = assembleStream(o.relay.dataEvents);
+        const assembled = s.callType === 'atext_completion' ? assembleTextStream(o.relay.dataEvents) : assembleStream(o.relay.dataEvents);
         response = assembled.completion;
         usage = assembled.completion.usage;
         malformed = assembled.malformedEvents;
@@ -299,11 +303,15 @@ function embeddingDimensions(embedding: unknown): number | null {
 
 /** An abandoned stream never receives its usage chunk; the upstream still bills it, so estimate. */
 function estimatePartialUsage(body: RequestBody, response: unknown): TokenUsage {
-  const prompt = Array.isArray(body.messages) ? estimateTokens(messageText(body.messages)) : 0;
+  const prompt = Array.isArray(body.messages) ? estimateTokens(messageText(body.messages)) : estimateTokens(promptText(body.prompt));
   let text = '';
   const choices = (response as { choices?: unknown } | null)?.choices;
   if (Array.isArray(choices)) {
     for (const choice of choices) {
+      const choiceText = (choice as { text?: unknown } | null)?.text;
+      if (typeof choiceText === 'string') {
+        text += choiceText;
+      }
       const message = (choice as { message?: { content?: unknown; tool_calls?: unknown } } | null)?.message;
       if (typeof message?.content === 'string') {
         text += message.content;

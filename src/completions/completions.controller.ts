@@ -1,13 +1,36 @@
-import { Controller, Get, HttpCode, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { applyDecorators, Controller, Get, HttpCode, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Access, CurrentPrincipal } from '../keys/auth.decorators';
 import type { Principal } from '../keys/principal';
 import { CompletionLoggingInterceptor } from '../logging/request/completion-logging.interceptor';
+import { azureStyleTarget } from './azure-style-route';
 import type { TrackedRequest } from './call-tracker';
 import { CompletionsService, type ModelListResponse } from './completions.service';
 
 type LlmRequest = Request & TrackedRequest;
+
+/** `/openai/deployments/{deployment}/...`; the wildcard lets a deployment name hold slashes (`openai/gpt-4o`), as LiteLLM's `{model:path}` does. */
+const AZURE_ROUTE = (operation: string): string => `openai/deployments/*deployment/${operation}`;
+
+const AzureStyleParameters = (): MethodDecorator =>
+  applyDecorators(
+    ApiParam({ name: 'deployment', description: 'The model name (`model_name` in the config)', example: 'fake-openai-endpoint' }),
+    ApiQuery({ name: 'api-version', required: false, description: 'Accepted as Azure clients send it (e.g. 2024-10-21); not used', example: '2024-10-21' }),
+  );
+
+const TEXT_COMPLETION_BODY = {
+  type: 'object',
+  required: ['model', 'prompt'],
+  properties: {
+    model: { type: 'string' },
+    prompt: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+    stream: { type: 'boolean' },
+    max_tokens: { type: 'integer' },
+  },
+  additionalProperties: true,
+  example: { model: 'fake-openai-endpoint', prompt: 'Say hello' },
+};
 
 /**
  * OpenAI-compatible routes. The LLM calls take the raw request and response: the body stays the parsed
@@ -83,6 +106,49 @@ export class CompletionsController {
   })
   embeddings(@Req() req: LlmRequest, @Res() res: Response): Promise<void> {
     return this.completions.embeddings(req, res, req.path);
+  }
+
+  @Post(['v1/completions', 'completions'])
+  @HttpCode(200)
+  @UseInterceptors(CompletionLoggingInterceptor)
+  @ApiOperation({
+    summary: 'Legacy text completion (`prompt` in, `text_completion` out), streamed or not',
+    description:
+      'Relayed to deployments whose upstream has `/v1/completions` (`text-completion-openai/`, `openai/`, vLLM, ...); other chat deployments answer through chat, the prompt as user messages.',
+  })
+  @ApiBody({ schema: TEXT_COMPLETION_BODY })
+  textCompletions(@Req() req: LlmRequest, @Res() res: Response): Promise<void> {
+    return this.completions.textCompletions(req, res, req.path);
+  }
+
+  @Post(AZURE_ROUTE('chat/completions'))
+  @HttpCode(200)
+  @UseInterceptors(CompletionLoggingInterceptor)
+  @ApiOperation({ summary: 'Chat completion, Azure OpenAI style (AzureOpenAI clients): the deployment is the model' })
+  @AzureStyleParameters()
+  @ApiBody({ schema: { type: 'object', required: ['messages'], additionalProperties: true, example: { messages: [{ role: 'user', content: 'Hello' }] } } })
+  azureChatCompletions(@Req() req: LlmRequest, @Res() res: Response): Promise<void> {
+    return this.completions.chat(req, res, req.path, undefined, azureStyleTarget(req.params.deployment, req.query['api-version']));
+  }
+
+  @Post(AZURE_ROUTE('embeddings'))
+  @HttpCode(200)
+  @UseInterceptors(CompletionLoggingInterceptor)
+  @ApiOperation({ summary: 'Embeddings, Azure OpenAI style: the deployment is the model' })
+  @AzureStyleParameters()
+  @ApiBody({ schema: { type: 'object', required: ['input'], additionalProperties: true, example: { input: 'Hello' } } })
+  azureEmbeddings(@Req() req: LlmRequest, @Res() res: Response): Promise<void> {
+    return this.completions.embeddings(req, res, req.path, azureStyleTarget(req.params.deployment, req.query['api-version']));
+  }
+
+  @Post(AZURE_ROUTE('completions'))
+  @HttpCode(200)
+  @UseInterceptors(CompletionLoggingInterceptor)
+  @ApiOperation({ summary: 'Legacy text completion, Azure OpenAI style: the deployment is the model' })
+  @AzureStyleParameters()
+  @ApiBody({ schema: { ...TEXT_COMPLETION_BODY, required: ['prompt'], example: { prompt: 'Say hello' } } })
+  azureTextCompletions(@Req() req: LlmRequest, @Res() res: Response): Promise<void> {
+    return this.completions.textCompletions(req, res, req.path, azureStyleTarget(req.params.deployment, req.query['api-version']));
   }
 
   @Get(['v1/models', 'models'])

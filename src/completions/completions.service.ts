@@ -8,7 +8,8 @@ import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
 import { CallTracker, CLIENT_GONE, type TrackedRequest } from './call-tracker';
 import { DeploymentTable, withRequestDefaults, type CompiledDeployment, type RoutedModel } from './deployment-table';
-import { mockChatCompletion, mockChatStream, mockEmbeddings } from './mock-provider';
+import { applyAzureStyleTarget, type AzureStyleTarget } from './azure-style-route';
+import { mockChatCompletion, mockChatStream, mockEmbeddings, splitIntoPieces, STREAM_PIECES } from './mock-provider';
 import {
   asRequestBody,
   callerWantsUsageChunk,
@@ -22,6 +23,7 @@ import {
 import { MessagesResponse } from './messages-api/messages-response';
 import type { Endpoint, NativeCall, ProviderCall, UpstreamRequest } from './providers/provider';
 import { SSE_HEADERS } from './sse-relay';
+import { deploymentForTextCompletions, mockTextStreamEvents, requirePrompt, textCompletionFromChat } from './text-completion';
 import { forwardOnce, type RememberAnswer } from './upstream-forwarder';
 import { requestFailure, type UpstreamFailure } from './upstream-errors';
 import { deploymentFor } from './wildcard-deployment';
@@ -59,8 +61,9 @@ export class CompletionsService implements OnModuleDestroy {
   /**
    * `foreign` reads a body in another API's format (Anthropic's Messages) as a chat body, with the call as a
    * deployment speaking that format natively gets it; the answer's translation back is the caller's writer's.
+   * `azure`: the Azure-style route's deployment and api-version (azure-style-route.ts).
    */
-  async chat(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string, foreign?: ForeignFormat): Promise<void> {
+  async chat(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string, foreign?: ForeignFormat, azure?: AzureStyleTarget): Promise<void> {
     const call = new CallTracker(req, res, 'acompletion', route);
     try {
       let body = asRequestBody(req.body);
@@ -69,6 +72,7 @@ export class CompletionsService implements OnModuleDestroy {
         ({ chatBody: body, native } = foreign(body, req.headers));
       }
       call.body = body;
+      if (azure) applyAzureStyleTarget(body, azure);
       const model = requireModel(body);
       const messages = requireMessages(body);
       call.stream = readStreamFlag(body);
@@ -92,11 +96,12 @@ export class CompletionsService implements OnModuleDestroy {
     return this.chat(req, res, route, (body, headers) => writer.read(body, headers));
   }
 
-  async embeddings(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string): Promise<void> {
+  async embeddings(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string, azure?: AzureStyleTarget): Promise<void> {
     const call = new CallTracker(req, res, 'aembedding', route);
     try {
       const body = asRequestBody(req.body);
       call.body = body;
+      if (azure) applyAzureStyleTarget(body, azure);
       const model = requireModel(body);
       requireEmbeddingInput(body);
       rejectCallerOverrides(body);
@@ -105,6 +110,30 @@ export class CompletionsService implements OnModuleDestroy {
         return;
       }
       await this.route(call, res, routed, 'embeddings', null);
+    } catch (error) {
+      const answer = call.failed(error);
+      if (answer !== null) {
+        throw answer; // for the global exception filter
+      }
+    }
+  }
+
+  /** Legacy text completions (`prompt` in, `text_completion` out): relayed, or answered through chat (text-completion.ts). */
+  async textCompletions(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string, azure?: AzureStyleTarget): Promise<void> {
+    const call = new CallTracker(req, res, 'atext_completion', route);
+    try {
+      const body = asRequestBody(req.body);
+      call.body = body;
+      if (azure) applyAzureStyleTarget(body, azure);
+      const model = requireModel(body);
+      requirePrompt(body);
+      call.stream = readStreamFlag(body);
+      rejectCallerOverrides(body);
+      const routed = this.resolveGroup(model, req.principal);
+      if (await this.answeredFromCache(call, req, res, 'completions')) {
+        return;
+      }
+      await this.route(call, res, routed, 'completions', null);
     } catch (error) {
       const answer = call.failed(error);
       if (answer !== null) {
@@ -154,6 +183,10 @@ export class CompletionsService implements OnModuleDestroy {
     }
     const found = this.cache.lookup(plan);
     const answer = found !== null && 'then' in found ? await found : found;
+    // Text completions are replayed only in the form they were stored in (the conversions know chat's shapes only).
+    if (answer !== null && endpoint === 'completions' && (answer.kind === 'sse') !== call.stream) {
+      return false;
+    }
     return answer !== null && this.replay(call, res, answer, plan.key);
   }
 
@@ -234,8 +267,10 @@ export class CompletionsService implements OnModuleDestroy {
     let last: UpstreamFailure | null = null;
 
     for (let k = 0; k < count; k++) {
-      const deployment = deploymentFor(deployments[(start + k) % count], segments, name);
-      call.deployment = deployment;
+      const configured = deploymentFor(deployments[(start + k) % count], segments, name);
+      call.deployment = configured;
+      // A chat-only deployment answers text completions through its chat route; the record names it as configured.
+      const deployment = endpoint === 'completions' ? (deploymentForTextCompletions(configured) ?? configured) : configured;
       const target = deployment.target;
       if (target === null) {
         this.answerLocally(call, res, deployment, endpoint, messages);
@@ -289,6 +324,10 @@ export class CompletionsService implements OnModuleDestroy {
   ): void {
     const body = call.body as RequestBody;
     call.dispatched();
+    if (endpoint === 'completions') {
+      this.answerTextLocally(call, res, deployment);
+      return;
+    }
     if (endpoint === 'embeddings') {
       const response = mockEmbeddings({ model: deployment.upstreamModel, input: body.input, dimensions: body.dimensions });
       call.answeredWithObject(response);
@@ -313,6 +352,28 @@ export class CompletionsService implements OnModuleDestroy {
     res.end(mockChatStream(completion, callerWantsUsageChunk(body)));
     call.streamEnded(null);
     this.remember(call, () => CachedAnswer.fromJson(Buffer.from(JSON.stringify(completion))));
+  }
+
+  /** The offline provider's text completion: its chat answer to the prompt, as text. */
+  private answerTextLocally(call: CallTracker, res: ServerResponse, deployment: CompiledDeployment): void {
+    const body = call.body as RequestBody;
+    const prompt = body.prompt;
+    const messages = typeof prompt === 'string' ? [{ content: prompt }] : Array.isArray(prompt) ? prompt.map((content: unknown) => ({ content })) : [];
+    const chat = mockChatCompletion({ callId: call.callId, model: deployment.upstreamModel, content: deployment.mockResponse ?? '', messages });
+    const completion = textCompletionFromChat(chat as unknown as Record<string, unknown>, `cmpl-${call.callId}`);
+    if (!call.stream) {
+      call.answeredWithObject(completion);
+      const bytes = sendJson(res, completion);
+      this.remember(call, () => CachedAnswer.fromJson(bytes));
+      return;
+    }
+    const events = mockTextStreamEvents(completion, splitIntoPieces(completion.choices[0].text, STREAM_PIECES));
+    const shown = callerWantsUsageChunk(body) ? events : events.slice(0, -1);
+    call.streamStarted(null, completion);
+    res.writeHead(200, SSE_HEADERS);
+    res.end(`${shown.map((event) => `data: ${event}\n\n`).join('')}data: [DONE]\n\n`);
+    call.streamEnded(null);
+    this.remember(call, () => CachedAnswer.fromEvents(events));
   }
 }
 

@@ -46,7 +46,7 @@ export function mockChatCompletion(params: {
   };
 }
 
-const STREAM_PIECES = 4;
+export const STREAM_PIECES = 4;
 
 /** The same answer as server-sent events: role chunk, a few content chunks, a finish chunk, optional usage, [DONE]. */
 export function mockChatStream(completion: MockChatCompletion, includeUsage: boolean): string {

@@ -118,6 +118,9 @@ describe(extractKey.name, () => {
     ['two x-api-key headers', { 'x-api-key': ['sk-a', 'sk-b'] }, 'x-api-key', /sent 2 times/],
     ['Authorization and x-api-key disagreeing', { authorization: ['Bearer sk-a'], 'x-api-key': ['sk-b'] }, 'x-api-key', /authorization and x-api-key carry different keys/],
     ['api-key and x-litellm-api-key disagreeing', { 'api-key': ['sk-a'], 'x-litellm-api-key': ['sk-b'] }, 'x-litellm-api-key', /api-key and x-litellm-api-key/],
+    // What AzureOpenAI clients send: one api-key header; two of them, or one beside a different bearer, are refused.
+    ['two api-key headers', { 'api-key': ['sk-a', 'sk-a'] }, 'api-key', /the api-key header is sent 2 times/],
+    ['Authorization and api-key disagreeing', { authorization: ['Bearer sk-a'], 'api-key': ['sk-b'] }, 'api-key', /authorization and api-key carry different keys/],
   ])('refuses %s with a 400 duplicate_api_key naming the header', (_name, headers, param, message) => {
     try {
       extractKey(headers);

@@ -3,7 +3,8 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo, Socket } from 'node:net';
 
 /**
- * An OpenAI-compatible upstream on 127.0.0.1 for tests: chat (JSON and SSE), embeddings and models, plus
+ * An OpenAI-compatible upstream on 127.0.0.1 for tests: chat and legacy text completions (JSON and SSE), embeddings
+ * and models, plus
  * the failure modes a gateway must survive. It records what it received and what it sent, so a test can
  * compare the gateway's answer byte for byte with the upstream's.
  */
@@ -260,7 +261,9 @@ export class FakeUpstream {
       });
       return;
     }
-    if (req.method !== 'POST' || !path.endsWith('/chat/completions')) {
+    // `/completions` without `/chat`: the legacy text route (`text_completion` objects and chunks).
+    const textRoute = !path.endsWith('/chat/completions');
+    if (req.method !== 'POST' || !path.endsWith('/completions')) {
       record.finished = true;
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: `no route ${req.method} ${path}`, type: 'invalid_request_error' } }));
@@ -269,7 +272,7 @@ export class FakeUpstream {
 
     const model = modelName(body);
     if (body?.stream !== true) {
-      this.json(res, record, this.chatCompletion(model));
+      this.json(res, record, textRoute ? this.textCompletion(model) : this.chatCompletion(model));
       return;
     }
 
@@ -278,7 +281,7 @@ export class FakeUpstream {
       typeof body.stream_options === 'object' &&
       body.stream_options !== null &&
       (body.stream_options as Record<string, unknown>).include_usage === true;
-    const events = this.streamEvents(model, includeUsage);
+    const events = textRoute ? this.textStreamEvents(model, includeUsage) : this.streamEvents(model, includeUsage);
     const cutAfter = behaviour.type === 'close-mid-stream' ? behaviour.afterChunks : Infinity;
     let contentSent = 0;
     for (const event of events) {
@@ -348,6 +351,32 @@ export class FakeUpstream {
       usage: this.usage,
       system_fingerprint: 'fp_fake',
     };
+  }
+
+  private textCompletion(model: string): Record<string, unknown> {
+    return {
+      id: 'cmpl-fake-1',
+      object: 'text_completion',
+      created: 1700000000,
+      model,
+      choices: [{ text: this.content, index: 0, logprobs: null, finish_reason: 'stop' }],
+      usage: this.usage,
+    };
+  }
+
+  private textStreamEvents(model: string, includeUsage: boolean): Array<{ text: string; content: boolean }> {
+    const base = { id: 'cmpl-fake-1', object: 'text_completion', created: 1700000000, model };
+    const event = (text: string, finish: string | null, content: boolean) => ({
+      text: `data: ${JSON.stringify({ ...base, choices: [{ text, index: 0, logprobs: null, finish_reason: finish }] })}\n\n`,
+      content,
+    });
+    const events = (this.options.chunks ?? this.content.split(/(?<= )/)).map((piece) => event(piece, null, true));
+    events.push(event('', 'stop', false));
+    if (includeUsage) {
+      events.push({ text: `data: ${JSON.stringify({ ...base, choices: [], usage: this.usage })}\n\n`, content: false });
+    }
+    events.push({ text: 'data: [DONE]\n\n', content: false });
+    return events;
   }
 
   private streamEvents(model: string, includeUsage: boolean): Array<{ text: string; content: boolean }> {

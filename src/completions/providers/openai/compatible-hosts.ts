@@ -13,7 +13,7 @@ export interface CompatibleHost {
   readonly keyEnv: readonly string[];
   /** A hosted API refuses calls without a key, so a missing one stops start-up; a self-hosted server may need none. */
   readonly keyRequired: boolean;
-  /** The routes it has, when not both chat and embeddings. */
+  /** The routes it has, when not chat and embeddings (plus `/completions` for the hosts in LEGACY_COMPLETIONS_HOSTS). */
   readonly endpoints?: readonly Endpoint[];
   /**
    * The base must end in `/v1`: LiteLLM adds it to a configured base that lacks it (and a full
@@ -30,6 +30,8 @@ const hosted = (defaultBase: string, baseEnv: string, ...keyEnv: string[]): Comp
 
 export const COMPATIBLE_HOSTS: Readonly<Record<string, CompatibleHost>> = {
   openai: { defaultBase: 'https://api.openai.com/v1', baseEnv: ['OPENAI_BASE_URL', 'OPENAI_API_BASE'], keyEnv: ['OPENAI_API_KEY'], keyRequired: true },
+  // OpenAI's legacy text route by name (`gpt-3.5-turbo-instruct`, `davinci-002`); the same host and key as `openai/`.
+  'text-completion-openai': { defaultBase: 'https://api.openai.com/v1', baseEnv: ['OPENAI_BASE_URL', 'OPENAI_API_BASE'], keyEnv: ['OPENAI_API_KEY'], keyRequired: true },
   // LiteLLM sends these to OpenAI's own URL when no base is given; here the config must say where the server is.
   custom_openai: { defaultBase: null, baseEnv: ['OPENAI_BASE_URL', 'OPENAI_API_BASE'], keyEnv: ['OPENAI_API_KEY'], keyRequired: false },
   openai_like: { defaultBase: null, baseEnv: ['OPENAI_LIKE_API_BASE'], keyEnv: ['OPENAI_LIKE_API_KEY'], keyRequired: false },

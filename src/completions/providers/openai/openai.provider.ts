@@ -5,6 +5,24 @@ import { readBaseUrl, withExtraHeaders, type BaseUrl } from '../provider-support
 import { COMPATIBLE_HOSTS, type CompatibleHost } from './compatible-hosts';
 
 const BOTH: ReadonlySet<Endpoint> = new Set(['chat', 'embeddings']);
+const WITH_LEGACY_COMPLETIONS: ReadonlySet<Endpoint> = new Set(['chat', 'embeddings', 'completions']);
+/**
+ * Hosts that still serve OpenAI's legacy `/completions` (text in, text out): a text completion is relayed to them as
+ * it is. The other hosts answer it through their chat route, translated (text-completion.ts).
+ */
+const LEGACY_COMPLETIONS_HOSTS: ReadonlySet<string> = new Set([
+  'openai',
+  'text-completion-openai',
+  'custom_openai',
+  'openai_like',
+  'hosted_vllm',
+  'lm_studio',
+  'llamafile',
+  'litellm_proxy',
+  'together_ai',
+  'fireworks_ai',
+  'xinference',
+]);
 
 /**
  * OpenAI and every host that speaks its wire format (`compatible-hosts.ts`). The fast path: headers are built once
@@ -32,22 +50,25 @@ export const openAiProvider: Provider = {
     const allHeaders = withExtraHeaders(source, headers);
     const path = base?.path ?? '';
     const search = base?.search ?? '';
-    const chatPath = `${path}/chat/completions${search}`;
-    const embeddingsPath = `${path}/embeddings${search}`;
+    const paths: Readonly<Record<Endpoint, string>> = {
+      chat: `${path}/chat/completions${search}`,
+      embeddings: `${path}/embeddings${search}`,
+      completions: `${path}/completions${search}`,
+    };
     const chatModelOf = (model: string): string => host.chatModel?.(model, configuredBase !== undefined) ?? model;
     const chatModel = chatModelOf(source.upstreamModel);
     return {
       origin: base?.origin ?? 'http://invalid',
       apiBaseForLog: (base?.origin ?? '') + path,
-      endpoints: host.endpoints === undefined ? BOTH : new Set(host.endpoints),
+      endpoints: host.endpoints !== undefined ? new Set(host.endpoints) : LEGACY_COMPLETIONS_HOSTS.has(source.prefix) ? WITH_LEGACY_COMPLETIONS : BOTH,
       translation: null,
       request(call: ProviderCall): UpstreamRequest {
-        const chat = call.endpoint === 'chat';
+        // The chat model rewrite (Fireworks' `accounts/...`) names the model on the text route too.
         return {
-          path: chat ? chatPath : embeddingsPath,
+          path: paths[call.endpoint],
           headers: allHeaders,
           // A wildcard deployment serves other names than the one compiled: their host form is made per call.
-          body: upstreamBody(call.body, !chat ? call.upstreamModel : call.upstreamModel === source.upstreamModel ? chatModel : chatModelOf(call.upstreamModel), call.stream),
+          body: upstreamBody(call.body, call.endpoint === 'embeddings' ? call.upstreamModel : call.upstreamModel === source.upstreamModel ? chatModel : chatModelOf(call.upstreamModel), call.stream),
         };
       },
     };

@@ -173,7 +173,7 @@ export function toRun(item: DeliveryItem, project: string): Record<string, unkno
       metadata: {
         ls_provider: p.custom_llm_provider,
         ls_model_name: p.model,
-        ls_model_type: p.call_type === 'aembedding' ? 'embedding' : 'chat',
+        ls_model_type: p.call_type === 'aembedding' ? 'embedding' : p.call_type === 'atext_completion' ? 'llm' : 'chat',
         litellm_call_id: p.litellm_call_id,
         gatehouse_trace_id: p.trace_id,
         model_group: p.model_group,

@@ -180,7 +180,7 @@ export class OtelDestination implements LogDestination<OtelSettings> {
 /** One span per event; ids derive from the event id so a redelivered span has the same identity. */
 export function toSpan(item: DeliveryItem): unknown {
   const p = item.payload;
-  const operation = p.call_type === 'aembedding' ? 'embeddings' : 'chat';
+  const operation = p.call_type === 'aembedding' ? 'embeddings' : p.call_type === 'atext_completion' ? 'text_completion' : 'chat';
   const failed = p.status === 'failure';
   const params = safeModelParameters(p.model_parameters);
   const response = p.response as { model?: unknown; choices?: { finish_reason?: unknown }[] } | null;
