@@ -47,9 +47,9 @@ export class DeploymentChooser {
     if (candidates.length === 0) return null;
     switch (this.options.strategy) {
       case 'simple-shuffle':
-        return this.shuffle(group, candidates);
+        return this.shuffle(group, candidates, tried === null);
       case 'least-busy':
-        return this.leastBusy(group, candidates);
+        return this.leastBusy(group, candidates, tried === null);
       case 'latency-based-routing':
         return this.lowestLatency(candidates);
       case 'usage-based-routing-v2':
@@ -82,9 +82,9 @@ export class DeploymentChooser {
   }
 
   /** LiteLLM's simple-shuffle. Without weights it is an even spread, kept round robin as Gatehouse always did. */
-  private shuffle(group: ModelGroup, candidates: readonly CompiledDeployment[]): CompiledDeployment {
+  private shuffle(group: ModelGroup, candidates: readonly CompiledDeployment[], firstPick: boolean): CompiledDeployment {
     const spread = this.spreadOf(group);
-    if (spread.even) return inRotation(group, candidates);
+    if (spread.even) return inRotation(group, candidates, firstPick);
     let total = 0;
     for (const d of candidates) total += spread.shares.get(d) ?? 0;
     // Only deployments without a share are left: LiteLLM then picks among them at random.
@@ -107,10 +107,10 @@ export class DeploymentChooser {
   }
 
   /** Fewest calls in flight on this instance; ties go round robin. */
-  private leastBusy(group: ModelGroup, candidates: readonly CompiledDeployment[]): CompiledDeployment {
+  private leastBusy(group: ModelGroup, candidates: readonly CompiledDeployment[], firstPick: boolean): CompiledDeployment {
     let fewest = Number.POSITIVE_INFINITY;
     for (const d of candidates) fewest = Math.min(fewest, this.statsOf(d).inFlight);
-    return inRotation(group, candidates.filter((d) => this.statsOf(d).inFlight === fewest));
+    return inRotation(group, candidates.filter((d) => this.statsOf(d).inFlight === fewest), firstPick);
   }
 
   /**
@@ -170,9 +170,12 @@ function spreadOf(deployments: readonly CompiledDeployment[]): Spread {
   return { even: true };
 }
 
-/** The next deployment in the group's rotation that is a candidate. */
-function inRotation(group: ModelGroup, candidates: readonly CompiledDeployment[]): CompiledDeployment {
-  const start = DeploymentTable.nextStart(group);
+/**
+ * The next deployment in the group's rotation that is a candidate. Only a call's first pick moves the rotation on,
+ * so a call's retries do not shift where the next call starts.
+ */
+function inRotation(group: ModelGroup, candidates: readonly CompiledDeployment[], firstPick: boolean): CompiledDeployment {
+  const start = firstPick ? DeploymentTable.nextStart(group) : group.cursor;
   if (candidates.length === group.deployments.length) return group.deployments[start];
   const count = group.deployments.length;
   for (let k = 0; k < count; k++) {

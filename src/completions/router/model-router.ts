@@ -89,6 +89,11 @@ export class ModelRouter implements OnModuleInit, OnApplicationShutdown {
     await this.state.close();
   }
 
+  /** Whether this instance skips the deployment now (health and tests). */
+  isCoolingDown(modelId: string): boolean {
+    return this.state.isCoolingDown(modelId, Date.now());
+  }
+
   async route(params: RouteParams): Promise<void> {
     const { call, group } = params;
     const request = readRequestRouting(call.body ?? {});
