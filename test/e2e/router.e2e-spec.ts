@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LoggingService } from '../../src/logging/request/logging.service';
 import type { StandardLoggingPayload } from '../../src/logging/standard-logging-payload';
 import type { ChatCompletionJson, ErrorJson, FetchedAnswer, GeneratedKeyJson } from '../support/api-responses';
@@ -101,7 +103,7 @@ router_settings:
 
   /** The call's record, after checking the call produced exactly one. */
   async function onlyRecordOf(answer: FetchedAnswer): Promise<StandardLoggingPayload> {
-    const callId = answer.headers['x-litellm-call-id'] as string;
+    const callId = answer.headers['x-litellm-call-id'];
     const record = await recorder.recordFor(callId);
     await sleep(50);
     expect(recorder.records.filter((r) => r.payload.litellm_call_id === callId)).toHaveLength(1);
@@ -256,5 +258,34 @@ router_settings:
     expect(answer.status).toBe(403);
     expect((answer.json as ErrorJson).error).toMatchObject({ code: 'model_not_allowed', param: 'fallbacks' });
     expect(primary.count).toBe(0);
+  });
+});
+
+/** The README's Routing example, read from the README itself, answers its curl as the README says. */
+describe('router: the README example', () => {
+  let gw: TestApp;
+
+  beforeAll(async () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Routing\n'));
+    const configYaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    expect(configYaml).toContain('router_settings:');
+    gw = await createTestApp({ configYaml });
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('mock_testing_fallbacks answers from the fallback, with the attempt headers', async () => {
+    const response = await fetch(`${gw.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.masterKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hello' }], mock_testing_fallbacks: true }),
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as ChatCompletionJson).choices[0].message.content).toBe('from claude-sonnet');
+    expect(response.headers.get('x-litellm-attempted-fallbacks')).toBe('1');
+    expect(response.headers.get('x-litellm-attempted-retries')).toBe('0');
   });
 });
