@@ -4,6 +4,7 @@ import { LoggingService } from '../../src/logging/request/logging.service';
 import type { StandardLoggingPayload } from '../../src/logging/standard-logging-payload';
 import type { ChatCompletionJson, ErrorJson, FetchedAnswer, GeneratedKeyJson } from '../support/api-responses';
 import { FakeUpstream } from '../support/fake-upstream';
+import { postJson } from '../support/post-json';
 import { AZURE_CONTENT_FILTERED } from '../support/fakes/fake-azure-openai';
 import { FakeAnthropic } from '../support/fakes/fake-anthropic';
 import { sleep } from '../support/logging/harness';
@@ -81,20 +82,8 @@ router_settings:
     anthropic.reset();
   });
 
-  async function post(body: Record<string, unknown>, auth = gw.masterKey): Promise<FetchedAnswer> {
-    const response = await fetch(`${gw.baseUrl}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }], ...body }),
-    });
-    const text = await response.text();
-    let json: unknown = null;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = null;
-    }
-    return { status: response.status, headers: Object.fromEntries(response.headers.entries()), text, json };
+  function post(body: Record<string, unknown>, auth = gw.masterKey): Promise<FetchedAnswer> {
+    return postJson(`${gw.baseUrl}/v1/chat/completions`, auth, { messages: [{ role: 'user', content: 'Hi' }], ...body });
   }
 
   function contentOf(answer: FetchedAnswer): string | null {
@@ -278,14 +267,14 @@ describe('router: the README example', () => {
   });
 
   it('mock_testing_fallbacks answers from the fallback, with the attempt headers', async () => {
-    const response = await fetch(`${gw.baseUrl}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${gw.masterKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hello' }], mock_testing_fallbacks: true }),
+    const answer = await postJson(`${gw.baseUrl}/v1/chat/completions`, gw.masterKey, {
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'Hello' }],
+      mock_testing_fallbacks: true,
     });
-    expect(response.status).toBe(200);
-    expect(((await response.json()) as ChatCompletionJson).choices[0].message.content).toBe('from claude-sonnet');
-    expect(response.headers.get('x-litellm-attempted-fallbacks')).toBe('1');
-    expect(response.headers.get('x-litellm-attempted-retries')).toBe('0');
+    expect(answer.status).toBe(200);
+    expect((answer.json as ChatCompletionJson).choices[0].message.content).toBe('from claude-sonnet');
+    expect(answer.headers['x-litellm-attempted-fallbacks']).toBe('1');
+    expect(answer.headers['x-litellm-attempted-retries']).toBe('0');
   });
 });
