@@ -27,7 +27,7 @@ describe('router_settings', () => {
 `,
       null,
     );
-    expect(warnings).toEqual([]);
+    expect(warnings.map((w) => w.path)).toEqual(['router_settings.model_group_alias']);
     expect(config.routerSettings).toMatchObject({
       routing_strategy: 'latency-based-routing',
       routing_strategy_args: { lowest_latency_buffer: 0.5, ttl: 60 },

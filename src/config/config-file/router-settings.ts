@@ -102,9 +102,9 @@ export function readRouterSettings(issues: Issues, value: unknown, litellmOther:
     if ((ROUTER_SETTINGS_USED as readonly string[]).includes(key)) {
       sources.push([path, key, raw]);
     } else if ((ROUTER_SETTINGS_IGNORED as readonly string[]).includes(key)) {
-      // model_group_alias is read where model names are resolved; the rest are LiteLLM settings Gatehouse leaves alone.
+      // Kept in `other` for the code that resolves model names (model_group_alias); warned about until something reads it.
       if (key.startsWith('redis_')) issues.warn(path, 'not used: the router shares its state through the gateway\'s Redis (REDIS_URL); ignored');
-      else if (key !== 'model_group_alias') issues.warn(path, 'LiteLLM router setting not used by Gatehouse; ignored');
+      else issues.warn(path, 'LiteLLM router setting not used by Gatehouse; ignored');
       other[key] = raw;
     } else if (!reportUnknownKey(issues, path, key, known, 'router_settings')) {
       other[key] = raw;
