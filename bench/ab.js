@@ -5,10 +5,12 @@
 // BODY_BYTES (pad the chat body with a conversation to about this size, default: one short message),
 // NODES (one Node binary per build, comma-separated; default the one running this script), e.g. the same build on two
 // runtimes: NODES=/usr/bin/node,node_modules/.bin/node node bench/ab.js dist/src/main.js dist/src/main.js
+// EXTRA_CONFIG_0 / EXTRA_CONFIG_1: a YAML file whose sections are appended to that build's config.yaml, e.g. the same
+// build without and with router_settings: node bench/ab.js dist/src/main.js dist/src/main.js, EXTRA_CONFIG_1=bench/router-fallbacks.yaml
 // Prints req/s, p99 and CPU µs/request (the gateway process, including delivering the run's events) per build and mode.
 const { join, resolve } = require('node:path');
 const os = require('node:os');
-const { mkdtempSync } = require('node:fs');
+const { mkdtempSync, readFileSync } = require('node:fs');
 const { startGatehouse, MODEL, ROOT } = require('./lib/gatehouse');
 const { startProcess, pause, resume, sleep, runMain } = require('./lib/processes');
 const { runLoad } = require('./lib/load');
@@ -44,7 +46,11 @@ runMain(async () => {
   const [, mockPort] = await mock.ready;
   const [, sinkPort, sinkDownPort] = await sink.ready;
   const gateways = [];
-  for (const [i, mainJs] of builds.entries()) gateways.push(await startGatehouse({ label: `ab${i}`, tmpDir, mockPort, sinkPort, sinkDownPort, mainJs, node: NODES[i] }));
+  for (const [i, mainJs] of builds.entries()) {
+    const extra = process.env[`EXTRA_CONFIG_${i}`];
+    const extraConfig = extra ? `\n${readFileSync(resolve(extra), 'utf8')}` : '';
+    gateways.push(await startGatehouse({ label: `ab${i}`, tmpDir, mockPort, sinkPort, sinkDownPort, mainJs, node: NODES[i], extraConfig }));
+  }
   const body = chatBody(Number(process.env.BODY_BYTES || 0));
   console.log(`chat body: ${Buffer.byteLength(body)} bytes`);
   const results = {};

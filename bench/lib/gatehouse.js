@@ -79,17 +79,17 @@ async function api(baseUrl, key, method, path, body) {
 /**
  * Starts one gateway. `label` names its temp dir; `langfuseDown` points its Langfuse destination at the sink's
  * port that answers 503. Options: databaseUrl, nodeArgs (e.g. --cpu-prof), mainJs (another build), node (another
- * Node binary), tmpDir, ports.
+ * Node binary), tmpDir, ports, extraConfig (YAML sections appended to config.yaml).
  * Resolves { proc, baseUrl, masterKey, keys: { loggingOn, loggingOff } }.
  */
-async function startGatehouse({ label, tmpDir, mockPort, sinkPort, sinkDownPort, langfuseDown = false, databaseUrl, nodeArgs = [], mainJs = MAIN_JS, node = process.execPath }) {
+async function startGatehouse({ label, tmpDir, mockPort, sinkPort, sinkDownPort, langfuseDown = false, databaseUrl, nodeArgs = [], mainJs = MAIN_JS, node = process.execPath, extraConfig = '' }) {
   const dir = join(tmpDir, label);
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'config.yaml');
   // One team per gateway: with a shared DATABASE_URL the two gateways' outbox entries stay distinguishable.
   const teamId = `bench-team-${label}`;
   const anthropic = hasAnthropicProvider(mainJs);
-  writeFileSync(configFile, configYaml({ teamId, mockPort, sinkPort, langfusePort: langfuseDown ? sinkDownPort : sinkPort, anthropic }));
+  writeFileSync(configFile, configYaml({ teamId, mockPort, sinkPort, langfusePort: langfuseDown ? sinkDownPort : sinkPort, anthropic }) + extraConfig);
   const port = await freePort();
   const masterKey = `sk-${randomBytes(32).toString('base64url')}`;
   const env = {};

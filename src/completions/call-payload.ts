@@ -1,10 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
-import type { ErrorInformation, StandardLoggingPayload } from '../logging/standard-logging-payload';
+import type { ErrorInformation, StandardLoggingMetadata, StandardLoggingPayload } from '../logging/standard-logging-payload';
 import type { CompiledDeployment } from './deployment-table';
 import { messageText } from './mock-provider';
 import { modelParameters, requesterMetadata, requestTags, type RequestBody } from './request-body';
+import { ERROR_CLASS_BY_KIND, type RoutingRecord } from './router/routing-record';
 import { assembleStream } from './stream-assembler';
 import { assembleTextStream, promptText } from './text-completion';
 import { computeCost, estimateTokens, NO_USAGE, readUsage, type TokenUsage } from './usage';
@@ -36,6 +37,8 @@ export interface CallSnapshot {
   readonly stream: boolean;
   readonly body: RequestBody | null;
   readonly deployment: CompiledDeployment | null;
+  /** The router's failed attempts before the answer; absent or null when the first attempt answered. */
+  readonly routing?: RoutingRecord | null;
   readonly principal: Principal | null;
   readonly headers: IncomingHttpHeaders;
   readonly ip: string | null;
@@ -93,7 +96,7 @@ export function buildStandardLoggingPayload(s: CallSnapshot): StandardLoggingPay
     status: outcome.success ? 'success' : 'failure',
     custom_llm_provider: provider,
     model: d?.upstreamModel ?? (typeof body?.model === 'string' ? body.model : ''),
-    model_group: typeof body?.model === 'string' ? body.model : '',
+    model_group: s.routing?.modelGroup ?? (typeof body?.model === 'string' ? body.model : ''),
     model_id: d?.modelId ?? null,
     api_base: d?.apiBaseForLog ?? null,
     response_cost: cost.total_cost,
@@ -115,6 +118,7 @@ export function buildStandardLoggingPayload(s: CallSnapshot): StandardLoggingPay
       requester_metadata: requester,
       team_id: p?.teamId ?? null,
       team_alias: p?.teamAlias ?? null,
+      ...(s.routing ? routingMetadata(s.routing) : null),
     },
     cache_hit: s.cacheHit === true,
     cache_key: s.cacheKey ?? null,
@@ -231,6 +235,27 @@ function disconnectedFailure(provider: string): Omit<ResolvedOutcome, 'response'
     success: false,
     errorStr: message,
     error: { error_code: CLIENT_DISCONNECTED, error_class: 'ClientDisconnected', llm_provider: provider, error_message: message },
+  };
+}
+
+/**
+ * LiteLLM's `attempted_retries` / `attempted_fallbacks` counts, and the attempts before the answer: which deployment,
+ * how it failed (class and status, never the upstream's words) and how long it took.
+ */
+function routingMetadata(routing: RoutingRecord): Pick<StandardLoggingMetadata, 'attempted_retries' | 'attempted_fallbacks' | 'failed_attempts'> {
+  return {
+    attempted_retries: routing.attemptedRetries,
+    attempted_fallbacks: routing.attemptedFallbacks,
+    failed_attempts: routing.failedAttempts.map((attempt) => ({
+      model_group: attempt.modelGroup,
+      model_id: attempt.deployment.modelId,
+      model: attempt.deployment.upstreamModel,
+      custom_llm_provider: attempt.deployment.providerLabel,
+      api_base: attempt.deployment.apiBaseForLog,
+      error_class: attempt.kind === null ? errorClass(attempt.exception) : ERROR_CLASS_BY_KIND[attempt.kind],
+      error_code: String(attempt.exception.status),
+      duration_ms: attempt.durationMs,
+    })),
   };
 }
 

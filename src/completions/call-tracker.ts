@@ -16,6 +16,7 @@ import {
 } from './call-payload';
 import type { CompiledDeployment } from './deployment-table';
 import type { RequestBody } from './request-body';
+import type { RoutingRecord } from './router/routing-record';
 
 /** What the tracker needs from the incoming request; express's Request satisfies it. */
 export interface TrackedRequest extends RequestWithCallRecord {
@@ -61,6 +62,8 @@ export class CallTracker implements PendingCallRecord {
   deployment: CompiledDeployment | null = null;
   /** What the response cache decided for this call; null when caching is off for the caller. */
   cachePlan: CachePlan | null = null;
+  /** The router's failed attempts, retries and fallbacks; null while the first attempt has not failed. */
+  routing: RoutingRecord | null = null;
 
   private readonly startedAt = Date.now();
   private readonly startedPerf = performance.now();
@@ -84,6 +87,11 @@ export class CallTracker implements PendingCallRecord {
     req[CALL_RECORD] = this;
     res.setHeader('x-litellm-call-id', this.callId);
     res.once('close', this.onClose);
+  }
+
+  /** The caller, as the guard identified it. */
+  get principal(): Principal | undefined {
+    return this.req.principal;
   }
 
   /** True once the client is gone before the response finished; writing further is pointless. */
@@ -212,6 +220,7 @@ export class CallTracker implements PendingCallRecord {
       stream: this.stream,
       body: this.body,
       deployment: this.deployment,
+      routing: this.routing,
       principal: this.req.principal ?? null,
       headers: this.req.headers,
       ip: this.req.ip ?? this.req.socket.remoteAddress ?? null,

@@ -5,6 +5,7 @@ import { LoggingModule } from '../logging/logging.module';
 import { CompletionsController } from './completions.controller';
 import { CompletionsService } from './completions.service';
 import { DeploymentTable } from './deployment-table';
+import { ModelRouter } from './router/model-router';
 
 @Module({
   imports: [LoggingModule, ResponseCacheModule],
@@ -16,13 +17,17 @@ import { DeploymentTable } from './deployment-table';
       // The table (and its api keys, resolved from the environment) is compiled once at boot.
       useFactory: (settings: GatewaySettings) => {
         const logger = new Logger('Completions');
+        const router = settings.config.routerSettings;
         return new DeploymentTable(settings.config.modelList, {
           env: process.env,
           aliases: settings.config.modelGroupAlias,
           onWarning: (message) => logger.warn(message),
+          defaultTimeoutSeconds: router?.timeout,
+          defaultStreamTimeoutSeconds: router?.stream_timeout,
         });
       },
     },
+    ModelRouter,
     CompletionsService,
   ],
   exports: [CompletionsService],

@@ -211,13 +211,18 @@ describe(CompletionsService.name, () => {
     expect(records[0].error_information?.error_code).toBe('503');
   });
 
-  it('does not retry a 429 and keeps its retry-after', async () => {
-    gateway = await Harness.start([openai('m', a.url), openai('m', b.url)]);
-    a.next({ type: 'status', status: 429, body: '{"error":{"message":"rate"}}', headers: { 'retry-after': '12' } });
-    const response = await gateway.post('/v1/chat/completions', chatBody('m'));
+  it('retries a 429 on the next deployment (as LiteLLM does), and a lone 429 keeps its retry-after', async () => {
+    gateway = await Harness.start([openai('m', a.url), openai('m', b.url), openai('solo', a.url)]);
+    const rateLimited = { type: 'status' as const, status: 429, body: '{"error":{"message":"rate"}}', headers: { 'retry-after': '12' } };
+    a.next(rateLimited);
+    const retried = await gateway.post('/v1/chat/completions', chatBody('m'));
+    expect(retried.status).toBe(200);
+    expect(retried.json.choices[0].message.content).toBe('from B');
+    a.next(rateLimited);
+    const response = await gateway.post('/v1/chat/completions', chatBody('solo'));
     expect(response.status).toBe(429);
     expect(response.headers['retry-after']).toBe('12');
-    expect(b.count).toBe(0);
+    expect(b.count).toBe(1);
   });
 
   it('times out with 504 at the deployment timeout', async () => {

@@ -7,9 +7,10 @@ import { SecretRedactor } from '../common/secret-redactor';
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
 import { CallTracker, CLIENT_GONE, type TrackedRequest } from './call-tracker';
-import { DeploymentTable, withRequestDefaults, type CompiledDeployment, type RoutedModel } from './deployment-table';
+import { DeploymentTable, withRequestDefaults, type CompiledDeployment, type ModelGroup, type RoutedModel } from './deployment-table';
 import { applyAzureStyleTarget, type AzureStyleTarget } from './azure-style-route';
 import { mockChatCompletion, mockChatStream, mockEmbeddings, splitIntoPieces, STREAM_PIECES } from './mock-provider';
+import { ModelRouter } from './router/model-router';
 import {
   asRequestBody,
   callerWantsUsageChunk,
@@ -52,7 +53,13 @@ export class CompletionsService implements OnModuleDestroy {
     @Inject(SecretRedactor) private readonly redactor: SecretRedactor,
     // Optional so the service can be built without a cache (unit specs); the app always provides one.
     @Optional() @Inject(ResponseCache) private readonly cache: ResponseCache | null = null,
-  ) {}
+    // Optional for the same reason: without one, a router with LiteLLM's defaults and in-process state.
+    @Optional() @Inject(ModelRouter) router: ModelRouter | null = null,
+  ) {
+    this.router = router ?? new ModelRouter(table);
+  }
+
+  private readonly router: ModelRouter;
 
   async onModuleDestroy(): Promise<void> {
     await this.table.close();
@@ -248,71 +255,91 @@ export class CompletionsService implements OnModuleDestroy {
   }
 
   /**
-   * Round robin over the group's deployments, starting one further on each call. A deployment gets one try
-   * plus its `max_retries`; connection errors and 5xx move on, anything else is the answer. Once bytes went
-   * to the client nothing is retried.
+   * The router (router/model-router.ts) picks deployments, retries and falls back; each attempt is `tryDeployment`.
+   * A fallback group is routed by its name like a request's (an alias or a `model_name` pattern may serve it).
    */
-  private async route(
+  private route(
     call: CallTracker,
     res: ServerResponse,
-    { group, name, segments }: RoutedModel,
+    routed: RoutedModel,
     endpoint: Endpoint,
     messages: unknown[] | null,
     native: NativeCall | null = null,
   ): Promise<void> {
-    const body = call.body as RequestBody;
-    const deployments = group.deployments;
-    const count = deployments.length;
-    const start = DeploymentTable.nextStart(group);
-    let last: UpstreamFailure | null = null;
+    let fallbacks: Map<ModelGroup, RoutedModel> | null = null;
+    return this.router.route({
+      call,
+      res,
+      group: routed.group,
+      attempt: (deployment, group) => {
+        const { segments, name } = group === routed.group ? routed : (fallbacks?.get(group) ?? { segments: [], name: deployment.modelName });
+        return this.tryDeployment(call, res, deploymentFor(deployment, segments, name), endpoint, messages, native);
+      },
+      resolveGroup: (name) => {
+        const fallback = this.table.route(name);
+        if (fallback !== undefined) (fallbacks ??= new Map()).set(fallback.group, fallback);
+        return fallback?.group;
+      },
+      mayUse: (name) => {
+        const allowed = call.principal?.allowedModels ?? null;
+        return allowed === null || allowed.allows(name, this.table.aliasTarget(name));
+      },
+    });
+  }
 
-    for (let k = 0; k < count; k++) {
-      const configured = deploymentFor(deployments[(start + k) % count], segments, name);
-      call.deployment = configured;
-      // A chat-only deployment answers text completions through its chat route; the record names it as configured.
-      const deployment = endpoint === 'completions' ? (deploymentForTextCompletions(configured) ?? configured) : configured;
-      const target = deployment.target;
-      if (target === null) {
-        this.answerLocally(call, res, deployment, endpoint, messages);
-        return;
-      }
-      if (!target.endpoints.has(endpoint)) {
-        last = {
-          exception: new AppException('validation_failed', `Model '${group.name}' (${deployment.providerLabel}) does not offer ${endpoint}`, { param: 'model' }),
-          retryable: true,
-        };
-        continue;
-      }
-      const providerCall: ProviderCall = {
-        endpoint,
-        stream: call.stream,
-        body: withRequestDefaults(body, deployment.requestDefaults),
-        upstreamModel: deployment.upstreamModel,
-        callId: call.callId,
-        ...(native !== null && target.native === native.format ? { native } : {}),
-      };
-      // Each attempt gets its own request: a signed one (Bedrock's SigV4) carries its time and would go stale.
-      for (let attempt = 0; attempt <= deployment.maxRetries; attempt++) {
-        let request: UpstreamRequest;
-        try {
-          const prepared = target.request(providerCall);
-          request = prepared instanceof Promise ? await prepared : prepared;
-        } catch (error) {
-          // A token refused, or a request this provider cannot express (a 4xx for the caller, unless another deployment can).
-          last = requestFailure(error, deployment.providerLabel, this.redactor);
-          break;
-        }
-        const failure = await forwardOnce(call, res, deployment, providerCall, request, this.remember, this.redactor);
-        if (failure === null) {
-          return;
-        }
-        last = failure;
-        if (!failure.retryable) {
-          throw failure.exception;
-        }
-      }
+  /**
+   * One deployment: one try plus its `max_retries` on connection errors and 5xx. Null once the client was answered,
+   * else the failure for the router. Once bytes went to the client nothing is retried.
+   */
+  private async tryDeployment(
+    call: CallTracker,
+    res: ServerResponse,
+    configured: CompiledDeployment,
+    endpoint: Endpoint,
+    messages: unknown[] | null,
+    native: NativeCall | null,
+  ): Promise<UpstreamFailure | null> {
+    call.deployment = configured;
+    // A chat-only deployment answers text completions through its chat route; the record names it as configured.
+    const deployment = endpoint === 'completions' ? (deploymentForTextCompletions(configured) ?? configured) : configured;
+    const target = deployment.target;
+    if (target === null) {
+      this.answerLocally(call, res, deployment, endpoint, messages);
+      return null;
     }
-    throw (last as UpstreamFailure).exception;
+    if (!target.endpoints.has(endpoint)) {
+      return {
+        exception: new AppException('validation_failed', `Model '${deployment.modelName}' (${deployment.providerLabel}) does not offer ${endpoint}`, { param: 'model' }),
+        retryable: true,
+        kind: 'caller',
+      };
+    }
+    const providerCall: ProviderCall = {
+      endpoint,
+      stream: call.stream,
+      body: withRequestDefaults(call.body as RequestBody, deployment.requestDefaults),
+      upstreamModel: deployment.upstreamModel,
+      callId: call.callId,
+      ...(native !== null && target.native === native.format ? { native } : {}),
+    };
+    let last: UpstreamFailure | null = null;
+    // Each attempt gets its own request: a signed one (Bedrock's SigV4) carries its time and would go stale.
+    for (let attempt = 0; attempt <= deployment.maxRetries; attempt++) {
+      let request: UpstreamRequest;
+      try {
+        const prepared = target.request(providerCall);
+        request = prepared instanceof Promise ? await prepared : prepared;
+      } catch (error) {
+        // A token refused, or a request this provider cannot express (a 4xx for the caller, unless another deployment can).
+        return requestFailure(error, deployment.providerLabel, this.redactor);
+      }
+      const failure = await forwardOnce(call, res, deployment, providerCall, request, this.remember, this.redactor);
+      if (failure === null || !failure.retryable) {
+        return failure;
+      }
+      last = failure;
+    }
+    return last;
   }
 
   private answerLocally(

@@ -139,7 +139,7 @@ describe(DeploymentTable.name, () => {
     const d = table.group('d')!.deployments[0];
     expect(withRequestDefaults({ model: 'd', temperature: 1 }, d.requestDefaults)).toEqual({ top_k: 5, temperature: 1, max_tokens: 100, model: 'd' });
     expect(requestOf(d).headers['x-tenant']).toBe('acme');
-    expect(warnings).toEqual(['model_list[0] (d): litellm_params rpm, tags are not used by Gatehouse and ignored']);
+    expect(warnings).toEqual(['model_list[0] (d): litellm_params tags is not used by Gatehouse and ignored']);
   });
 
   it('resolves os.environ/ in numeric settings as LiteLLM does, and stops start-up on a value that is no number', () => {

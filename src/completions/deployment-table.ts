@@ -50,7 +50,7 @@ export const REQUEST_DEFAULT_PARAMS: readonly string[] = [
 ];
 
 /** Settings the table itself reads; the rest belong to the provider (or are warned about as unused). */
-export const TABLE_PARAMS = ['timeout', 'stream_timeout', 'max_retries', 'mock_response', 'custom_llm_provider', 'input_cost_per_token', 'output_cost_per_token', 'extra_body'];
+export const TABLE_PARAMS = ['timeout', 'stream_timeout', 'max_retries', 'mock_response', 'custom_llm_provider', 'input_cost_per_token', 'output_cost_per_token', 'extra_body', 'weight', 'rpm', 'tpm'];
 
 /** One `model_list` entry, compiled once at boot so the request path only reads fields. */
 export interface CompiledDeployment {
@@ -75,6 +75,10 @@ export interface CompiledDeployment {
   readonly outputCostPerToken: number;
   /** Set when `model:` has a `*`: the call's model is made from the requested name (see wildcard-deployment.ts). */
   readonly wildcard: WildcardModel | null;
+  /** Routing inputs from `litellm_params` (router/): a share for simple-shuffle, and the per-minute limits. */
+  readonly weight: number | null;
+  readonly rpm: number | null;
+  readonly tpm: number | null;
 }
 
 export interface ModelGroup {
@@ -102,6 +106,9 @@ export interface DeploymentTableOptions {
   readonly pools?: boolean;
   /** `model_group_alias`: a request for the alias goes to the group it names. */
   readonly aliases?: Readonly<Record<string, ModelGroupAlias>>;
+  /** `router_settings.timeout` / `stream_timeout`: for deployments that set none of their own (seconds). */
+  readonly defaultTimeoutSeconds?: number;
+  readonly defaultStreamTimeoutSeconds?: number;
 }
 
 /** Deployments that cannot be used as configured: every problem, each naming its deployment. */
@@ -218,8 +225,8 @@ export class DeploymentTable {
     }
     const target = provider === null ? null : provider.compile(source);
     const modelName = target?.upstreamModel ?? upstreamModel;
-    const timeoutSeconds = positive(source.number('timeout')) ?? DEFAULT_TIMEOUT_SECONDS;
-    const streamTimeoutSeconds = positive(source.number('stream_timeout')) ?? timeoutSeconds;
+    const timeoutSeconds = positive(source.number('timeout')) ?? this.options.defaultTimeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+    const streamTimeoutSeconds = positive(source.number('stream_timeout')) ?? this.options.defaultStreamTimeoutSeconds ?? timeoutSeconds;
     const retries = source.number('max_retries');
     const info: Readonly<Record<string, unknown>> = entry.model_info ?? {};
     // Priced by the prefix first: the OpenAI-compatible hosts share one provider but not their models or prices.
@@ -248,6 +255,9 @@ export class DeploymentTable {
       mockResponse: provider === null ? (mockResponse ?? DEFAULT_MOCK_RESPONSE) : null,
       ...prices,
       wildcard: isModelPattern(modelName) ? { template: modelName, priceProviders, configuredPrices: configured, byName: new Map() } : null,
+      weight: positive(source.number('weight')) ?? null,
+      rpm: positive(source.number('rpm')) ?? null,
+      tpm: positive(source.number('tpm')) ?? null,
     };
   }
 

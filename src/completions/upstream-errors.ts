@@ -1,6 +1,7 @@
 import type { SecretRedactor } from '../common/secret-redactor';
 import { AppException } from '../errors';
 import { UpstreamErrorEvent, UpstreamProtocolError } from './providers/provider';
+import { kindOfStatus, type FailureKind } from './router/failure-kind';
 import { MAX_EVENT_CHARS, type StreamFault } from './sse-relay';
 
 /**
@@ -10,6 +11,8 @@ import { MAX_EVENT_CHARS, type StreamFault } from './sse-relay';
 export interface UpstreamFailure {
   readonly exception: AppException;
   readonly retryable: boolean;
+  /** How the router treats it (router/failure-kind.ts); absent: `server` when retryable, else `caller`. */
+  readonly kind?: FailureKind;
 }
 
 const MAX_MESSAGE_LENGTH = 2000;
@@ -34,13 +37,14 @@ export function failureFromStatus(params: {
   const message = clip(
     detail ? `${provider} upstream error (HTTP ${status}): ${detail}` : `${provider} upstream returned HTTP ${status}`,
   );
+  const kind = kindOfStatus(status, parsed.code, raw);
 
   if (status === 429) {
     const headers = params.retryAfter ? { 'retry-after': params.retryAfter } : undefined;
-    return { exception: new AppException('rate_limited', message, { status: 429, headers }), retryable: false };
+    return { exception: new AppException('rate_limited', message, { status: 429, headers }), retryable: false, kind };
   }
   if (status >= 500) {
-    return { exception: new AppException('upstream_error', message, { status }), retryable: true };
+    return { exception: new AppException('upstream_error', message, { status }), retryable: true, kind };
   }
   if (status === 401 || status === 403) {
     // The caller's own key was fine; the deployment's credentials were not. A 401 would send the caller
@@ -48,24 +52,26 @@ export function failureFromStatus(params: {
     return {
       exception: new AppException('upstream_error', `${message} (the deployment's upstream credentials were rejected)`),
       retryable: false,
+      kind,
     };
   }
   if (status === 408) {
-    return { exception: new AppException('upstream_timeout', message), retryable: false };
+    return { exception: new AppException('upstream_timeout', message), retryable: false, kind };
   }
   if (status === 413) {
-    return { exception: new AppException('payload_too_large', message), retryable: false };
+    return { exception: new AppException('payload_too_large', message), retryable: false, kind };
   }
   if (status === 400 && parsed.code === 'content_filter') {
-    return { exception: new AppException('content_filter', message, { param }), retryable: false };
+    return { exception: new AppException('content_filter', message, { param }), retryable: false, kind };
   }
   if (status === 400 || status === 422) {
     return {
       exception: new AppException('validation_failed', message, { status, param }),
       retryable: false,
+      kind,
     };
   }
-  return { exception: new AppException('upstream_error', message, { status }), retryable: false };
+  return { exception: new AppException('upstream_error', message, { status }), retryable: false, kind };
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -109,6 +115,7 @@ export function failureFromTransport(params: { error: unknown; provider: string;
         `${params.provider} upstream did not answer within ${params.timeoutMs / 1000}s`,
       ),
       retryable: false,
+      kind: 'timeout',
     };
   }
   const retryable = CONNECTION_CODES.has(code);
@@ -116,7 +123,7 @@ export function failureFromTransport(params: { error: unknown; provider: string;
   const message = retryable
     ? `Could not reach the ${params.provider} upstream (${code})`
     : `The ${params.provider} upstream call failed (${code})`;
-  return { exception: new AppException('upstream_error', message), retryable };
+  return { exception: new AppException('upstream_error', message), retryable, kind: retryable ? 'connection' : 'server' };
 }
 
 /** Error for a stream the upstream broke after the gateway had started answering. */

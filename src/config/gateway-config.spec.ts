@@ -125,9 +125,6 @@ describe('parseGatewayConfig', () => {
         [
           'litellm_settings.drop_params',
           'litellm_settings.set_verbose',
-          'litellm_settings.num_retries',
-          'litellm_settings.request_timeout',
-          'router_settings.routing_strategy',
           'router_settings.redis_host',
           'general_settings.alerting',
           'general_settings.proxy_batch_write_at',

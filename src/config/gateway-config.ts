@@ -4,12 +4,12 @@ import { LineCounter, parseDocument } from 'yaml';
 import { readEnvironmentVariables } from './config-file/environment-variables';
 import { checkTeamSettingsReferences } from './config-file/logging-references';
 import { emptyGeneralSettings, readGeneralSettings } from './config-file/general-settings';
+import { readModelGroupAliases, readRouterSettings } from './config-file/router-settings';
 import { reportMisplaced, TOP_LEVEL_IGNORED, TOP_LEVEL_USED } from './config-file/known-keys';
 import { emptyLitellmSettings, readLitellmSettings } from './config-file/litellm-settings';
 import { readCredentialList } from './config-file/credential-list';
 import { readModelList } from './config-file/model-list';
 import { describeKind, isMapping, Issues, PositionIndex, pyYamlCompatibleTags, reportUnknownKey } from './config-file/problems';
-import { readModelGroupAliases } from './config-file/router-settings';
 import { DEFAULT_CONFIG_FILE } from './environment';
 import type { ConfigIssue, GatewayConfig } from './gateway-config.types';
 
@@ -160,13 +160,15 @@ function readRoot(issues: Issues, root: unknown, source: string | null): Gateway
       reportUnknownKey(issues, key, key, ALL_TOP_LEVEL, 'the top level');
     }
   }
+  const litellmSettings = readLitellmSettings(issues, root.litellm_settings);
   const config: GatewayConfig = {
     source,
     modelList: readModelList(issues, root.model_list, readCredentialList(issues, root.credential_list)),
-    litellmSettings: readLitellmSettings(issues, root.litellm_settings),
+    litellmSettings,
     generalSettings: readGeneralSettings(issues, root.general_settings),
     environmentVariables: readEnvironmentVariables(issues, root.environment_variables),
     modelGroupAlias: readModelGroupAliases(issues, root),
+    routerSettings: readRouterSettings(issues, root.router_settings, litellmSettings.other),
   };
   checkTeamSettingsReferences(issues, root, config);
   return config;

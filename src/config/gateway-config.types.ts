@@ -12,6 +12,8 @@ export interface GatewayConfig {
   readonly environmentVariables: Readonly<Record<string, string>>;
   /** `model_group_alias` of `router_settings` and `litellm_settings`: alias → the model group it calls. */
   readonly modelGroupAlias: Readonly<Record<string, ModelGroupAlias>>;
+  /** `router_settings` with its `litellm_settings` twins; absent in configs built by hand (tests): the defaults. */
+  readonly routerSettings?: RouterSettings;
 }
 
 export interface ModelGroupAlias {
@@ -19,6 +21,36 @@ export interface ModelGroupAlias {
   readonly model: string;
   /** Left out of `/v1/models`. */
   readonly hidden: boolean;
+}
+
+export type RoutingStrategy = 'simple-shuffle' | 'least-busy' | 'latency-based-routing' | 'usage-based-routing-v2';
+
+/** Model group → the groups tried, in order, when it fails. */
+export type FallbackMap = Readonly<Record<string, readonly string[]>>;
+
+/** LiteLLM's Router settings as Gatehouse reads them (times in seconds). */
+export interface RouterSettings {
+  readonly routing_strategy: RoutingStrategy;
+  readonly routing_strategy_args: { readonly lowest_latency_buffer?: number; readonly ttl?: number };
+  /** Retries within a model group; unset: every deployment of the group is tried once. */
+  readonly num_retries?: number;
+  /** Seconds to wait before retrying a deployment already tried in this call. */
+  readonly retry_after: number;
+  /** Defaults for deployments that set no `timeout` / `stream_timeout` of their own. */
+  readonly timeout?: number;
+  readonly stream_timeout?: number;
+  readonly fallbacks: FallbackMap;
+  readonly context_window_fallbacks: FallbackMap;
+  readonly content_policy_fallbacks: FallbackMap;
+  /** Tried for any group without an entry of its own in `fallbacks`. */
+  readonly default_fallbacks: readonly string[];
+  readonly max_fallbacks: number;
+  /** Failures per minute a deployment may have before it cools down; unset: LiteLLM's default. */
+  readonly allowed_fails?: number;
+  readonly cooldown_time?: number;
+  readonly disable_cooldowns: boolean;
+  /** LiteLLM router settings Gatehouse does not act on, as written (`model_group_alias` is read into `modelGroupAlias`). */
+  readonly other: Readonly<Record<string, unknown>>;
 }
 
 export interface ModelDeployment {

@@ -69,6 +69,26 @@ export interface StandardLoggingMetadata {
   requester_metadata: Record<string, unknown>;
   team_id: string | null;
   team_alias: string | null;
+  /** Set only when the router needed more than one attempt (LiteLLM's names for the two counts). */
+  attempted_retries?: number;
+  attempted_fallbacks?: number;
+  /** The attempts that failed before the answer (or before the final failure), oldest first. */
+  failed_attempts?: FailedAttemptInformation[];
+}
+
+/** One failed attempt of a call, as its log event lists it. */
+export interface FailedAttemptInformation {
+  model_group: string;
+  model_id: string;
+  /** The upstream model name. */
+  model: string;
+  custom_llm_provider: string;
+  api_base: string | null;
+  /** LiteLLM's exception class (`RateLimitError`, `ContextWindowExceededError`, `InternalServerError`, ...). */
+  error_class: string;
+  /** The HTTP status the attempt's error maps to, as a string. */
+  error_code: string;
+  duration_ms: number;
 }
 
 export interface ErrorInformation {

@@ -2,6 +2,7 @@ import { REQUEST_DEFAULT_PARAMS, TABLE_PARAMS } from '../../completions/deployme
 import { PROVIDERS } from '../../completions/providers/registry';
 import { PRIVACY_FIELDS } from '../../logging/privacy/privacy-settings';
 import { reportUnknownKey, type Issues } from './problems';
+import { LITELLM_ROUTER_TWINS } from './router-settings';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Known keys. "used" keys are typed and validated; "ignored" keys are real LiteLLM settings that load with a
@@ -39,6 +40,8 @@ export const LITELLM_SETTINGS_USED = [
   'redact_user_api_key_info',
   'global_disable_no_log_param',
   'model_group_alias',
+  // Router settings LiteLLM also reads here (router-settings.ts)
+  ...LITELLM_ROUTER_TWINS,
 ] as const;
 
 export const LITELLM_SETTINGS_IGNORED = [
@@ -62,8 +65,6 @@ export const LITELLM_SETTINGS_IGNORED = [
   'drop_params',
   'additional_drop_params',
   'modify_params',
-  'num_retries',
-  'request_timeout',
   'force_ipv4',
   'ssl_verify',
   'ssl_certificate',
@@ -84,15 +85,6 @@ export const LITELLM_SETTINGS_IGNORED = [
   'prompt_injection_params',
   'post_call_rules',
   'require_auth_for_metrics_endpoint',
-  // reliability (LiteLLM also reads router settings from here)
-  'fallbacks',
-  'default_fallbacks',
-  'content_policy_fallbacks',
-  'context_window_fallbacks',
-  'max_fallbacks',
-  'allowed_fails',
-  'cooldown_time',
-  'disable_cooldowns',
   // budgets and key defaults
   'max_budget',
   'budget_duration',
@@ -214,9 +206,6 @@ export const DEPLOYMENT_KEYS = ['model_name', 'litellm_params', 'model_info'] as
  * LiteLLM settings Gatehouse does not act on are listed too, so `top_k` is never "corrected" to `top_p`.
  */
 const LITELLM_PARAMS_NOT_USED = [
-  'rpm',
-  'tpm',
-  'weight',
   'order',
   'tags',
   'top_k',

@@ -1,6 +1,7 @@
 import { isEnvReference } from '../env-reference';
 import { readPrivacyLayer } from '../../logging/privacy/privacy-settings';
 import type { LitellmSettings, TeamDefaultSettings } from '../gateway-config.types';
+import { LITELLM_ROUTER_TWINS } from './router-settings';
 import { KNOWN_CALLBACK_VARS, readOtherSetting, TEAM_ENTRY_KEYS } from './known-keys';
 import { closestKey, checkEnvReference, describeKind, isMapping, Issues, joinPath, readBoolean, readMapping, readNumber, readString, readStringList, readSwitch, scalarToString } from './problems';
 
@@ -32,6 +33,11 @@ export function readLitellmSettings(issues: Issues, value: unknown): LitellmSett
   let result = emptyLitellmSettings();
   for (const [key, raw] of Object.entries(section)) {
     const keyPath = joinPath(path, key);
+    if ((LITELLM_ROUTER_TWINS as readonly string[]).includes(key)) {
+      // Read with router_settings (router-settings.ts), which reports their problems.
+      other.push([key, raw]);
+      continue;
+    }
     switch (key) {
       case 'success_callback':
       case 'failure_callback':
