@@ -61,6 +61,9 @@ model_list:
   - model_name: pair
     litellm_params: { model: anthropic/${SONNET}, api_base: "${anthropic.url}", api_key: ${ANTHROPIC_KEY}, weight: 1 }
     model_info: { id: pair-anthropic }
+  - model_name: "anthropic/*"
+    litellm_params: { model: "anthropic/*", api_base: "${anthropic.url}", api_key: ${ANTHROPIC_KEY} }
+    model_info: { id: any-claude }
 router_settings:
   routing_strategy: simple-shuffle
   allowed_fails: 1
@@ -238,6 +241,15 @@ router_settings:
     const bad = await post({ model: 'gpt-4o', fallbacks: 'claude-sonnet' });
     expect(bad.status).toBe(400);
     expect((bad.json as ErrorJson).error).toMatchObject({ code: 'validation_failed', param: 'fallbacks' });
+  });
+
+  it('a fallback a model_name pattern serves is routed like a request: the pattern fills in the model', async () => {
+    const answer = await post({ model: 'gpt-4o', mock_testing_fallbacks: true, fallbacks: ['anthropic/claude-haiku-4-5'] });
+    expect(answer.status).toBe(200);
+    expect(contentOf(answer)).toBe(CLAUDE_ANSWER);
+    expect(anthropic.calls.map((call) => (call.json as { model?: string }).model)).toEqual(['claude-haiku-4-5']);
+    const record = await onlyRecordOf(answer);
+    expect(record).toMatchObject({ model: 'claude-haiku-4-5', custom_llm_provider: 'anthropic', model_id: 'any-claude' });
   });
 
   it('a key may not name a fallback model it is not allowed to use', async () => {
