@@ -92,6 +92,20 @@ export class CompletionsController {
     return this.completions.messages(req, res, req.path);
   }
 
+  @Post(['v1/messages/count_tokens', 'messages/count_tokens'])
+  @HttpCode(200)
+  @ApiTags('LLM (Anthropic-compatible)')
+  @ApiOperation({
+    summary: "Anthropic's token count for a Messages request (Claude Code's context meter)",
+    description:
+      'Counted by Anthropic for an `anthropic/` deployment; estimated from the characters for any other. Not a model call: not logged, costs nothing.',
+  })
+  @ApiBody({ schema: { type: 'object', required: ['model', 'messages'], additionalProperties: true, example: { model: 'claude-sonnet', messages: [{ role: 'user', content: 'Hello' }] } } })
+  @ApiOkResponse({ schema: { example: { input_tokens: 14 } } })
+  countTokens(@Req() req: LlmRequest): Promise<Record<string, unknown>> {
+    return this.completions.countTokens(req);
+  }
+
   @Post(['v1/embeddings', 'embeddings'])
   @HttpCode(200)
   @UseInterceptors(CompletionLoggingInterceptor)

@@ -21,7 +21,8 @@ import {
   requireModel,
   type RequestBody,
 } from './request-body';
-import { MessagesResponse } from './messages-api/messages-response';
+import { countWithUpstream, estimateInputTokens, requireCountBody } from './messages-api/count-tokens';
+import { forwardedHeaders, MessagesResponse, withoutGatewayFields } from './messages-api/messages-response';
 import type { Endpoint, NativeCall, ProviderCall, UpstreamRequest } from './providers/provider';
 import { SSE_HEADERS } from './sse-relay';
 import { deploymentForTextCompletions, mockTextStreamEvents, requirePrompt, textCompletionFromChat } from './text-completion';
@@ -101,6 +102,23 @@ export class CompletionsService implements OnModuleDestroy {
   messages(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string): Promise<void> {
     const writer = MessagesResponse.install(res);
     return this.chat(req, res, route, (body, headers) => writer.read(body, headers));
+  }
+
+  /**
+   * `POST /v1/messages/count_tokens`: the model's group is resolved as for a call (the key must be allowed it), then
+   * its first deployment with a counter of its own (Anthropic's) counts exactly; any other gets an estimate.
+   */
+  async countTokens(req: TrackedRequest & { body?: unknown }): Promise<Record<string, unknown>> {
+    const body = asRequestBody(req.body);
+    rejectCallerOverrides(body);
+    requireCountBody(body);
+    const routed = this.resolveGroup(body.model as string, req.principal);
+    for (const configured of routed.group.deployments) {
+      const deployment = deploymentFor(configured, routed.segments, routed.name);
+      const request = deployment.target?.countTokens?.({ body: withoutGatewayFields({ ...body }), upstreamModel: deployment.upstreamModel, headers: forwardedHeaders(req.headers) });
+      if (request !== undefined) return countWithUpstream(deployment, request, this.redactor);
+    }
+    return estimateInputTokens(body);
   }
 
   async embeddings(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string, azure?: AzureStyleTarget): Promise<void> {

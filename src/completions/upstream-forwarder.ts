@@ -65,25 +65,11 @@ export async function forwardOnce(
   }
 
   if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
-    let text: string;
-    try {
-      text = await readCapped(upstream.body, MAX_ERROR_BODY_BYTES);
-    } catch {
-      if (call.upstreamAbort.aborted) {
-        throw CLIENT_GONE;
-      }
-      text = '';
+    const failure = await failureOfAnswer(upstream, target, provider, redactor);
+    if (call.upstreamAbort.aborted) {
+      throw CLIENT_GONE;
     }
-    const reading = target.readError?.({ status: upstream.statusCode, headers: upstream.headers, body: text });
-    return failureFromStatus({
-      status: reading?.status ?? upstream.statusCode,
-      retryAfter: headerValue(upstream.headers['retry-after']),
-      contentType: headerValue(upstream.headers['content-type']),
-      body: text,
-      message: reading?.message,
-      provider,
-      redactor,
-    });
+    return failure;
   }
   const translation = target.translation;
 
@@ -325,12 +311,32 @@ function relay(
   });
 }
 
+/** A non-2xx answer as the failure it means: its body (at most 64 kB) read by the provider, redacted. */
+export async function failureOfAnswer(upstream: Dispatcher.ResponseData, target: ProviderDeployment, provider: string, redactor: SecretRedactor): Promise<UpstreamFailure> {
+  let text = '';
+  try {
+    text = await readCapped(upstream.body, MAX_ERROR_BODY_BYTES);
+  } catch {
+    // A body that broke off says nothing more than its status.
+  }
+  const reading = target.readError?.({ status: upstream.statusCode, headers: upstream.headers, body: text });
+  return failureFromStatus({
+    status: reading?.status ?? upstream.statusCode,
+    retryAfter: headerValue(upstream.headers['retry-after']),
+    contentType: headerValue(upstream.headers['content-type']),
+    body: text,
+    message: reading?.message,
+    provider,
+    redactor,
+  });
+}
+
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Reads at most `limit` bytes of an error body, then drops the rest so the socket can be reused or closed. */
-async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
+/** Reads at most `limit` bytes of a body, then drops the rest so the socket can be reused or closed. */
+export async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

@@ -1,6 +1,6 @@
 import Anthropic, { AnthropicError, AuthenticationError, BadRequestError, InternalServerError, OverloadedError, RateLimitError } from '@anthropic-ai/sdk';
 import { getGlobalDispatcher } from 'undici';
-import { DEFAULT_TEXT, DEFAULT_USAGE, FakeAnthropic } from '../support/fakes/fake-anthropic';
+import { COUNT_OVERHEAD, DEFAULT_TEXT, DEFAULT_USAGE, FakeAnthropic } from '../support/fakes/fake-anthropic';
 
 const API_KEY = 'sk-ant-api03-fake-anthropic-key-0123456789';
 const weather: Anthropic.Tool = { name: 'get_weather', description: 'Weather in a city', input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } };
@@ -144,5 +144,15 @@ describe('the Anthropic fake, driven by @anthropic-ai/sdk', () => {
     expect(String(unparsable)).toMatch(/JSON/);
     const cut = await rejection(quiet.messages.stream(request).finalMessage());
     expect(cut).toBeInstanceOf(AnthropicError);
+  });
+
+  it('messages.countTokens: the count of the words the model reads, as Anthropic answers `{"input_tokens": n}`', async () => {
+    const counted = await client().messages.countTokens({ model: 'claude-sonnet-4-5', system: 'Be brief.', tools: [weather], messages: [{ role: 'user', content: 'Say hello' }] });
+    // "Be brief." (2) + "user" "Say hello" (3) + the fake's overhead.
+    expect(counted).toEqual({ input_tokens: COUNT_OVERHEAD + 5 });
+    expect(fake.countCalls).toHaveLength(1);
+    expect(fake.calls).toHaveLength(0);
+    const refused = await rejection(client().messages.countTokens({ model: 'claude-sonnet-4-5', messages: [{ role: 'system' as 'user', content: 'x' }] }));
+    expect(refused).toBeInstanceOf(BadRequestError);
   });
 });

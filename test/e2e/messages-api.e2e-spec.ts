@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { FakeUpstream } from '../support/fake-upstream';
-import { FakeAnthropic } from '../support/fakes/fake-anthropic';
+import { COUNT_OVERHEAD, FakeAnthropic } from '../support/fakes/fake-anthropic';
 import { FakeLangfuse, type StoredObject } from '../support/fakes/fake-langfuse';
 import { langfuseProject } from '../support/logging/fixtures';
 import { addCallback, EnvScope, langfuseCallGenerations, langfuseEntry, LogCapture, LOGGING_ENV, newKey, newTeam } from '../support/logging/harness';
@@ -229,6 +229,38 @@ model_list:
       await onlyGeneration(response.headers.get('x-litellm-call-id')!);
       const final = await client.messages.stream({ model: 'offline', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] }).finalMessage();
       expect(final.content).toEqual([{ type: 'text', text: 'Hello offline' }]);
+    });
+  });
+
+  describe('POST /v1/messages/count_tokens (messages.countTokens)', () => {
+    const request = { system: 'Be brief.', messages: [{ role: 'user' as const, content: 'Hello there, how are you?' }] };
+
+    it('an Anthropic deployment counts: the body goes to its count_tokens with the deployment’s model and key', async () => {
+      const counted = await client.messages.countTokens({ model: 'claude', ...request });
+      // The fake counts words: "Be brief." (2), "user" and "Hello there, how are you?" (6), plus its overhead.
+      expect(counted).toEqual({ input_tokens: COUNT_OVERHEAD + 8 });
+      const [call] = anthropic.countCalls.slice(-1);
+      expect(call.json).toEqual({ model: SONNET, ...request });
+      expect(call.request.headers['x-api-key']).toBe(ANTHROPIC_KEY);
+      expect(anthropic.calls).toHaveLength(0);
+    });
+
+    it('any other deployment gets an estimate from the characters the model reads, without an upstream call', async () => {
+      const requestsBefore = openai.requests.length;
+      // 38 characters ("Be brief.", "user", the question) / 4, rounded up, + 4 for the one turn.
+      expect(await client.messages.countTokens({ model: 'gpt', ...request })).toEqual({ input_tokens: 14 });
+      expect(await client.messages.countTokens({ model: 'offline', ...request })).toEqual({ input_tokens: 14 });
+      expect(openai.requests.length).toBe(requestsBefore);
+    });
+
+    it('the key must be allowed the model; a body without messages or an unknown model is a 400', async () => {
+      const { key: claudeOnly } = await newKey(gw, { models: ['claude'] });
+      const restricted = new Anthropic({ baseURL: gw.baseUrl, apiKey: claudeOnly, maxRetries: 0 });
+      await expect(restricted.messages.countTokens({ model: 'gpt', ...request })).rejects.toBeInstanceOf(Anthropic.PermissionDeniedError);
+      await expect(client.messages.countTokens({ model: 'claude' } as unknown as Anthropic.MessageCountTokensParams)).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+      await expect(client.messages.countTokens({ model: 'no-such-model', ...request })).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+      const noKey = await fetch(`${gw.baseUrl}/v1/messages/count_tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'claude', ...request }) });
+      expect([noKey.status, await noKey.json()]).toEqual([401, { type: 'error', error: { type: 'authentication_error', message: expect.any(String) as string } }]);
     });
   });
 

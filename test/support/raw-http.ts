@@ -59,6 +59,13 @@ export function rawRequest(baseUrl: string, options: RawRequest): Promise<RawAns
   });
 }
 
+/** Anthropic's error envelope (`{"type":"error","error":{"type","message"}}`), or null when the answer is not one. */
+export function anthropicEnvelopeOf(answer: RawAnswer): { type: string; message: string } | null {
+  const body = answer.json as { type?: unknown; error?: { type?: unknown; message?: unknown } | null } | null;
+  if (body?.type !== 'error' || typeof body.error?.type !== 'string' || typeof body.error.message !== 'string') return null;
+  return { type: body.error.type, message: body.error.message };
+}
+
 /** The OpenAI error envelope's fields, or null when the answer is not one. */
 export function envelopeOf(answer: RawAnswer): { message: string; type: string; param: string | null; code: string } | null {
   const error = (answer.json as { error?: unknown } | null)?.error as Record<string, unknown> | undefined;

@@ -1,7 +1,7 @@
 import type { AppException } from '../../errors';
 
 /** The routes that answer in Anthropic's format, errors included. */
-export const MESSAGES_ROUTES: ReadonlySet<string> = new Set(['/v1/messages', '/messages']);
+export const MESSAGES_ROUTES: ReadonlySet<string> = new Set(['/v1/messages', '/messages', '/v1/messages/count_tokens', '/messages/count_tokens']);
 
 export interface AnthropicErrorBody {
   type: 'error';

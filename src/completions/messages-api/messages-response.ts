@@ -14,6 +14,22 @@ const GATEWAY_ONLY_FIELDS = ['no-log', 'cache'] as const;
 /** Caller headers an Anthropic upstream should see: the betas decide what the body may contain. */
 const FORWARDED_HEADERS = ['anthropic-beta'] as const;
 
+/** The caller's headers that an Anthropic upstream should see. */
+export function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const forwarded: Record<string, string> = {};
+  for (const name of FORWARDED_HEADERS) {
+    const value = headers[name];
+    if (typeof value === 'string' && value !== '') forwarded[name] = value;
+  }
+  return forwarded;
+}
+
+/** Removes the gateway's own controls from a body bound for Anthropic as it is. */
+export function withoutGatewayFields(body: RequestBody): RequestBody {
+  for (const field of GATEWAY_ONLY_FIELDS) delete body[field];
+  return body;
+}
+
 type Write = ServerResponse['write'];
 type End = ServerResponse['end'];
 type WriteHead = ServerResponse['writeHead'];
@@ -55,22 +71,15 @@ export class MessagesResponse {
   read(body: RequestBody, headers: IncomingHttpHeaders): { chatBody: RequestBody; native: NativeCall } {
     rejectCallerOverrides(body);
     const chatBody = chatRequest(body);
-    const nativeBody: RequestBody = { ...body };
     for (const field of GATEWAY_ONLY_FIELDS) {
       if (body[field] !== undefined) chatBody[field] = body[field];
-      delete nativeBody[field];
-    }
-    const forwarded: Record<string, string> = {};
-    for (const name of FORWARDED_HEADERS) {
-      const value = headers[name];
-      if (typeof value === 'string' && value !== '') forwarded[name] = value;
     }
     return {
       chatBody,
       native: {
         format: 'anthropic-messages',
-        body: nativeBody,
-        headers: forwarded,
+        body: withoutGatewayFields({ ...body }),
+        headers: forwardedHeaders(headers),
         passThrough: () => {
           this.passing = true;
         },

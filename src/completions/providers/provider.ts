@@ -89,6 +89,11 @@ export interface ProviderDeployment {
   /** Null when the upstream speaks OpenAI: answers and event streams are relayed byte for byte (the fast path). */
   readonly translation: Translation | null;
   /**
+   * The upstream's own token counter for an Anthropic-format count request (`POST /v1/messages/count_tokens`),
+   * answering `{"input_tokens": n}`. Absent: the gateway estimates the count (messages-api/count-tokens.ts).
+   */
+  countTokens?(call: { readonly body: RequestBody; readonly upstreamModel: string; readonly headers: Readonly<Record<string, string>> }): UpstreamRequest;
+  /**
    * What a non-2xx answer means where the provider differs from OpenAI's conventions (a status to answer with
    * instead, e.g. Anthropic's 529; a message in another place). Absent: the status is kept and the message is read
    * from `{"error": {"message"}}`, `{"message"}` or `{"detail"}`.

@@ -40,7 +40,9 @@ export const DEFAULT_USAGE: Required<Pick<AnthropicUsage, 'input_tokens' | 'outp
 /** Versions the fake accepts: Anthropic's stable one, and the one @anthropic-ai/sdk 1.x sends. */
 export const KNOWN_VERSIONS = new Set(['2023-01-01', '2023-06-01', '2026-10-21']);
 
-const MESSAGES_PATH = /^(.*)\/v1\/messages$/;
+const MESSAGES_PATH = /^(.*)\/v1\/messages(\/count_tokens)?$/;
+/** What the fake's counter adds to the words of the text it counts, so a count from it is told from an estimate. */
+export const COUNT_OVERHEAD = 7;
 
 /** One Messages call as the fake understood it. */
 export interface MessagesCall {
@@ -58,6 +60,8 @@ export function sseEvent(type: string, data: Record<string, unknown>): string {
 
 export class FakeAnthropic {
   readonly calls: MessagesCall[] = [];
+  /** `POST /v1/messages/count_tokens` calls, apart from the Messages calls. */
+  readonly countCalls: MessagesCall[] = [];
   private readonly apiKeys: Set<string>;
   private readonly script: AnthropicBehaviour[] = [];
 
@@ -96,6 +100,7 @@ export class FakeAnthropic {
   reset(): void {
     this.script.length = 0;
     this.calls.length = 0;
+    this.countCalls.length = 0;
     this.http.clearRequests();
     this.http.setFailure(null);
   }
@@ -113,9 +118,15 @@ export class FakeAnthropic {
     if (typeof version !== 'string') return anthropicError(res, 400, 'invalid_request_error', 'anthropic-version: header is required');
     if (!KNOWN_VERSIONS.has(version)) return anthropicError(res, 400, 'invalid_request_error', `anthropic-version: "${version}" is not a valid version`);
     if (req.json === undefined) return anthropicError(res, 400, 'invalid_request_error', 'There was an error parsing the body of your request, please check that it is valid JSON.');
-    const problem = checkMessagesRequest(req.json);
+    const counting = match[2] !== undefined;
+    // A count takes a Messages body without `max_tokens` (and without `stream`).
+    const problem = checkMessagesRequest(counting ? { max_tokens: 1, ...(req.json as object) } : req.json);
     if (problem !== null) return anthropicError(res, 400, 'invalid_request_error', problem);
     const json = req.json as Record<string, unknown>;
+    if (counting) {
+      this.countCalls.push({ prefix: match[1], auth, json, request: req });
+      return sendJson(res, 200, { input_tokens: COUNT_OVERHEAD + wordsOf([json.system, json.messages]) });
+    }
     this.calls.push({ prefix: match[1], auth, json, request: req });
     this.answer(json, res);
   }
@@ -180,6 +191,14 @@ export class FakeAnthropic {
 }
 
 /** Anthropic's error envelope. */
+/** The words of every string in `value`: the fake's stand-in for Anthropic's tokenizer. */
+function wordsOf(value: unknown): number {
+  if (typeof value === 'string') return value.split(/\s+/).filter((word) => word !== '').length;
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + wordsOf(item), 0);
+  if (value !== null && typeof value === 'object') return wordsOf(Object.values(value));
+  return 0;
+}
+
 export function anthropicError(res: ServerResponse, status: number, type: string, message: string, retryAfter?: string): void {
   const requestId = `req_${randomBytes(12).toString('hex')}`;
   const headers: Record<string, string> = { 'request-id': requestId, ...(retryAfter === undefined ? {} : { 'retry-after': retryAfter }) };

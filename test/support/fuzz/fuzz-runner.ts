@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { envelopeOf, rawRequest, type RawAnswer } from '../raw-http';
+import { MESSAGES_ROUTES } from '../../../src/completions/messages-api/anthropic-error-body';
+import { anthropicEnvelopeOf, envelopeOf, rawRequest, type RawAnswer } from '../raw-http';
 import { malformedRequests, type FuzzContext, type FuzzRequest } from './malformed-requests';
 
 export interface FuzzOptions {
@@ -22,8 +23,8 @@ export interface FuzzSummary {
 
 /**
  * Sends `numRuns` generated requests one after another (so each database change belongs to one request) and
- * holds every answer to the boundary's promises: below 500, a 4xx in the OpenAI envelope, no row changed by a
- * 4xx, the gateway alive. The first broken promise fails the run with the request that broke it.
+ * holds every answer to the boundary's promises: below 500, a 4xx in the route's error envelope (OpenAI's, or
+ * Anthropic's on the Messages API), no row changed by a 4xx, the gateway alive. The first broken promise fails the run with the request that broke it.
  */
 export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
   const byStatus: Record<string, number> = {};
@@ -45,7 +46,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
       (byRoute[request.route] ??= {})[status] = (byRoute[request.route][status] ?? 0) + 1;
       if (options.alive && !options.alive()) throw new Error(`the gateway exited after ${describe(request)}`);
       if (answer.status >= 500) throw new Error(`${answer.status} ${answer.text.slice(0, 300)} for ${describe(request)}`);
-      if (answer.status >= 400 && envelopeOf(answer) === null) throw new Error(`${answer.status} without the error envelope (${answer.text.slice(0, 200)}) for ${describe(request)}`);
+      if (answer.status >= 400 && errorEnvelopeOf(request, answer) === null) throw new Error(`${answer.status} without the error envelope (${answer.text.slice(0, 200)}) for ${describe(request)}`);
       if (answer.status >= 400 && before !== undefined) {
         const after = await options.fingerprint?.();
         if (after !== before) throw new Error(`a ${answer.status} changed rows (${before} → ${after}) for ${describe(request)}`);
@@ -54,6 +55,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
     { seed: options.seed, numRuns: options.numRuns, endOnFailure: true },
   );
   return { requests, byStatus, byRoute, seconds: (Date.now() - started) / 1000 };
+}
+
+/** The error envelope the route promises: Anthropic's on the Messages API routes, OpenAI's everywhere else. */
+function errorEnvelopeOf(request: FuzzRequest, answer: RawAnswer): object | null {
+  const path = request.path.split('?')[0];
+  return MESSAGES_ROUTES.has(path) ? anthropicEnvelopeOf(answer) : envelopeOf(answer);
 }
 
 function describe(request: FuzzRequest): string {

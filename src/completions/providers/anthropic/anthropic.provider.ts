@@ -32,6 +32,7 @@ export const anthropicProvider: Provider = {
     const headers = withExtraHeaders(source, { 'content-type': 'application/json', accept: 'application/json', 'x-api-key': apiKey, 'anthropic-version': ANTHROPIC_VERSION });
     const root = (base?.path ?? '').replace(ROUTE_SUFFIX, '');
     const path = `${root}/v1/messages${base?.search ?? ''}`;
+    const countPath = `${root}/v1/messages/count_tokens${base?.search ?? ''}`;
     return {
       origin: base?.origin ?? 'http://invalid',
       apiBaseForLog: (base?.origin ?? '') + root,
@@ -43,6 +44,7 @@ export const anthropicProvider: Provider = {
         call.native === undefined
           ? { path, headers, body: JSON.stringify(messagesRequest(call.body, call.upstreamModel, call.stream)) }
           : { path, headers: withCallerBetas(headers, call.native.headers), body: JSON.stringify({ ...call.native.body, model: call.upstreamModel }) },
+      countTokens: (call) => ({ path: countPath, headers: withCallerBetas(headers, call.headers), body: JSON.stringify({ ...call.body, model: call.upstreamModel }) }),
     };
   },
 };
