@@ -44,7 +44,8 @@ function routerRoutes(app: TestApp['app']): FuzzRoute[] {
   for (const layer of router.stack) {
     if (!layer.route) continue;
     const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
-    for (const path of paths) for (const method of Object.keys(layer.route.methods)) routes.push({ method, path });
+    // Express 5's named wildcard (`*deployment`, which may span slashes) is a path parameter like `:deployment`.
+    for (const path of paths) for (const method of Object.keys(layer.route.methods)) routes.push({ method, path: path.replace(/\*(\w+)/g, ':$1') });
   }
   return routes;
 }

@@ -9,7 +9,7 @@ interface ExpressLayer {
 const PUBLIC_ROUTES = [/^\/health\//, /^\/docs/, /^\/openapi\.(json|yaml)$/];
 
 
-const ANTHROPIC_ROUTES = new Set(['/v1/messages', '/messages']);
+const ANTHROPIC_ROUTES = new Set(['/v1/messages', '/messages', '/v1/messages/count_tokens', '/messages/count_tokens']);
 describe('HTTP surface: auth on every route, errors, ids, health, docs', () => {
   let gw: TestApp;
 
@@ -82,6 +82,12 @@ describe('HTTP surface: auth on every route, errors, ids, health, docs', () => {
     const res = await gw.http().get('/key/info').set('Authorization', `Bearer sk-${'a'.repeat(20 * 1024)}`);
     expect(res.status).toBe(431);
     expect(errorOf(res)).toMatchObject({ type: 'invalid_request_error', code: 'headers_too_large' });
+  });
+
+  it('on the Messages API the same refusal comes in Anthropic’s envelope, as its clients read errors there', async () => {
+    const res = await gw.http().post('/v1/messages?beta=true').set('x-api-key', `sk-${'a'.repeat(20 * 1024)}`).send({});
+    expect(res.status).toBe(431);
+    expect(res.body).toEqual({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('larger than the server accepts') as string } });
   });
 
   it('unknown routes → 404 in the OpenAI error shape', async () => {
