@@ -171,7 +171,7 @@ export class CompletionsService implements OnModuleDestroy {
     const allowed = principal?.allowedModels ?? null;
     const data: ModelListResponse['data'] = [];
     for (const id of this.table.modelNames) {
-      if (allowed === null || allowed.allows(id, this.table.aliasTarget(id))) {
+      if (allowed === null || allowed.allows(id, this.table.grantsFor(id))) {
         data.push({ id, object: 'model', created: this.createdAt, owned_by: 'gatehouse' });
       }
     }
@@ -180,7 +180,7 @@ export class CompletionsService implements OnModuleDestroy {
 
   retrieveModel(principal: Principal | undefined, model: string): ModelListResponse['data'][number] {
     const allowed = principal?.allowedModels ?? null;
-    if (!this.table.route(model) || (allowed !== null && !allowed.allows(model, this.table.aliasTarget(model)))) {
+    if (!this.table.route(model) || (allowed !== null && !allowed.allows(model, this.table.grantsFor(model)))) {
       // Same answer for "missing" and "not yours", so a restricted key cannot enumerate other models.
       throw new AppException('model_not_found', `Model '${clipModel(model)}' does not exist`, { param: 'model' });
     }
@@ -258,7 +258,7 @@ export class CompletionsService implements OnModuleDestroy {
       throw new AppException('missing_api_key', 'Authentication is required for this route');
     }
     const allowed = principal.allowedModels;
-    if (allowed !== null && !allowed.allows(model, this.table.aliasTarget(model))) {
+    if (allowed !== null && !allowed.allows(model, this.table.grantsFor(model))) {
       throw new AppException('model_not_allowed', `This key is not allowed to use model '${clipModel(model)}'`, {
         param: 'model',
       });
@@ -300,7 +300,7 @@ export class CompletionsService implements OnModuleDestroy {
       },
       mayUse: (name) => {
         const allowed = call.principal?.allowedModels ?? null;
-        return allowed === null || allowed.allows(name, this.table.aliasTarget(name));
+        return allowed === null || allowed.allows(name, this.table.grantsFor(name));
       },
     });
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Pool } from 'undici';
 import type { ModelDeployment, ModelGroupAlias } from '../config/gateway-config.types';
+import type { ModelGrants } from '../keys/model-access';
 import { isModelPattern, ModelPattern } from './model-pattern';
 import { listPrice } from './prices/price-list';
 import { providerOfBareModel } from './providers/bare-model';
@@ -14,6 +15,7 @@ export const DEFAULT_TIMEOUT_SECONDS = 600;
 export const DEFAULT_MAX_RETRIES = 0;
 export const DEFAULT_MOCK_RESPONSE = 'This is a mock response from Gatehouse.';
 const NO_SEGMENTS: readonly string[] = [];
+const NO_ACCESS_GROUPS: readonly string[] = [];
 
 /**
  * OpenAI request parameters a deployment may set in `litellm_params` as defaults (LiteLLM passes them to every
@@ -84,6 +86,8 @@ export interface CompiledDeployment {
 export interface ModelGroup {
   readonly name: string;
   readonly deployments: readonly CompiledDeployment[];
+  /** LiteLLM's model access groups: `model_info.access_groups` of the group's deployments; a key naming one may call the group. */
+  readonly accessGroups: readonly string[];
   /** Index of the deployment that starts the next call; advancing it spreads load round robin. */
   cursor: number;
 }
@@ -141,12 +145,13 @@ export class DeploymentTable {
       if (compiled === null) return;
       let group = this.groups.get(entry.model_name);
       if (!group) {
-        group = { name: entry.model_name, deployments: [], cursor: 0 };
+        group = { name: entry.model_name, deployments: [], accessGroups: [], cursor: 0 };
         this.groups.set(entry.model_name, group);
         names.push(entry.model_name);
         if (isModelPattern(entry.model_name)) this.patterns.push({ pattern: new ModelPattern(entry.model_name), group });
       }
       (group.deployments as CompiledDeployment[]).push(compiled);
+      for (const accessGroup of accessGroupsOf(entry)) if (!group.accessGroups.includes(accessGroup)) (group.accessGroups as string[]).push(accessGroup);
     });
     if (problems.length > 0) {
       void this.close();
@@ -177,6 +182,13 @@ export class DeploymentTable {
   /** The group a `model_group_alias` sends this name to, if it is an alias (LiteLLM resolves aliases first). */
   aliasTarget(requested: string): string | undefined {
     return this.aliases.get(requested)?.model;
+  }
+
+  /** The names besides its own whose permission allows a key to call `requested` (see ModelAccess.allows). */
+  grantsFor(requested: string): ModelGrants {
+    const alias = this.aliasTarget(requested);
+    const accessGroups = this.route(requested)?.group.accessGroups ?? NO_ACCESS_GROUPS;
+    return alias === undefined ? { accessGroups } : { alias, accessGroups };
   }
 
   /** The group for a requested name: its alias's target, then an exact `model_name`, then the most specific pattern. */
@@ -373,4 +385,10 @@ function generatedModelId(entry: ModelDeployment, index: number): string {
     .update(`${index}\0${entry.model_name}\0${entry.litellm_params.model}\0${typeof entry.litellm_params.api_base === 'string' ? entry.litellm_params.api_base : ''}`)
     .digest('hex')
     .slice(0, 16);
+}
+
+/** `model_info.access_groups`, a list of names (config validation checked it). */
+function accessGroupsOf(entry: ModelDeployment): readonly string[] {
+  const groups = entry.model_info?.access_groups;
+  return Array.isArray(groups) ? groups.filter((group): group is string => typeof group === 'string') : NO_ACCESS_GROUPS;
 }

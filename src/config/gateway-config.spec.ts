@@ -368,6 +368,13 @@ describe('parseGatewayConfig', () => {
         'must be a non-negative number',
       ],
       [
+        'access groups that are not a list of names',
+        yaml('model_list:', '  - model_name: m', '    litellm_params: { model: mock/m }', '    model_info:', '      access_groups: beta-models'),
+        'model_list[0].model_info.access_groups',
+        5,
+        'must be a list of access group names',
+      ],
+      [
         'duplicate model_info ids',
         yaml(
           'model_list:',

@@ -31,8 +31,19 @@ describe(ModelAccess.name, () => {
 
   it('allows an alias when either the alias or its group is allowed', () => {
     const access = ModelAccess.of(['gpt-4o'], [])!;
-    expect(access.allows('smart', 'gpt-4o')).toBe(true);
-    expect(access.allows('smart', 'claude-x')).toBe(false);
-    expect(ModelAccess.of(['smart'], [])!.allows('smart', 'gpt-4o')).toBe(true);
+    expect(access.allows('smart', { alias: 'gpt-4o', accessGroups: [] })).toBe(true);
+    expect(access.allows('smart', { alias: 'claude-x', accessGroups: [] })).toBe(false);
+    expect(ModelAccess.of(['smart'], [])!.allows('smart', { alias: 'gpt-4o', accessGroups: [] })).toBe(true);
+  });
+
+  it("allows the models of an access group the list names, by the group's exact name only", () => {
+    const beta = { accessGroups: ['beta-models', 'internal'] };
+    expect(ModelAccess.of(['beta-models'], [])!.allows('gpt-5-preview', beta)).toBe(true);
+    expect(ModelAccess.of(['beta-models'], [])!.allows('gpt-4o', { accessGroups: [] })).toBe(false);
+    // A pattern grants models by their names, not groups by theirs.
+    expect(ModelAccess.of(['beta-*'], [])!.allows('gpt-5-preview', beta)).toBe(false);
+    // Key and team each by their own entry: the key by its group, the team by the model's name.
+    expect(ModelAccess.of(['internal'], ['gpt-5-preview'])!.allows('gpt-5-preview', beta)).toBe(true);
+    expect(ModelAccess.of(['internal'], ['gpt-4o'])!.allows('gpt-5-preview', beta)).toBe(false);
   });
 });

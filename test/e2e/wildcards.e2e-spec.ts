@@ -60,11 +60,15 @@ model_list:
       model: anthropic/claude-*
       api_base: ${anthropic.url}
       api_key: ${ANTHROPIC_KEY}
+    model_info:
+      access_groups: ["beta-models"]
   - model_name: gpt-4o
     litellm_params:
       model: openai/gpt-4o-2024-08-06
       api_base: ${openai.url}
       api_key: ${OPENAI_KEY}
+    model_info:
+      access_groups: ["beta-models"]
 router_settings:
   model_group_alias:
     smart: gpt-4o
@@ -137,6 +141,17 @@ router_settings:
     await chat(prefix, 'gpt-4.1');
     await chat(prefix, 'smart'); // alias of gpt-4o, which `gpt-4*` allows
     expect((await apiErrorOf(prefix.chat.completions.create({ model: 'o3', messages: [{ role: 'user', content: 'Hi' }] }))).status).toBe(403);
+  });
+
+  it('model access groups: a key naming `beta-models` may call every model in it (a pattern group and an alias too), and nothing else', async () => {
+    const beta = await keyWith(['beta-models']);
+    await chat(beta, 'claude-haiku-4-5');
+    expect(anthropic.calls[0].json).toMatchObject({ model: 'claude-haiku-4-5' });
+    await chat(beta, 'gpt-4o');
+    await chat(beta, 'smart');
+    const refused = await apiErrorOf(beta.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'Hi' }] }));
+    expect([refused.status, refused.code]).toEqual([403, 'model_not_allowed']);
+    expect((await beta.models.list()).data.map((m) => m.id)).toEqual(['claude-*', 'gpt-4o', 'smart']);
   });
 
   it('/v1/messages through `anthropic/*`: the Messages body goes to Anthropic with the model the `*` made', async () => {

@@ -8,7 +8,7 @@ function deployment(modelId: string, routing: Partial<Pick<CompiledDeployment, '
 }
 
 function group(...deployments: CompiledDeployment[]): ModelGroup {
-  return { name: 'm', deployments, cursor: 0 };
+  return { name: 'm', deployments, accessGroups: [], cursor: 0 };
 }
 
 function chooser(strategy: RoutingStrategy, state = new LocalRouterState(), latencyBuffer = 0): DeploymentChooser {

@@ -233,6 +233,10 @@ export function readModelInfo(
       }
     }
   }
+  const accessGroups = info.access_groups;
+  if (accessGroups !== undefined && accessGroups !== null && !(Array.isArray(accessGroups) && accessGroups.every((group) => typeof group === 'string' && group.trim() !== ''))) {
+    issues.error(joinPath(path, 'access_groups'), `must be a list of access group names (non-empty strings), got ${describeKind(accessGroups)}`);
+  }
   let id: string;
   if (info.id === undefined || info.id === null) {
     id = deploymentId(modelName, index);
