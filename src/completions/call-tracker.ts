@@ -16,6 +16,7 @@ import {
 } from './call-payload';
 import type { CompiledDeployment } from './deployment-table';
 import type { RequestBody } from './request-body';
+import type { RequestTimeouts } from './router/request-routing';
 import type { RoutingRecord } from './router/routing-record';
 
 /** What the tracker needs from the incoming request; express's Request satisfies it. */
@@ -64,6 +65,8 @@ export class CallTracker implements PendingCallRecord {
   cachePlan: CachePlan | null = null;
   /** The router's failed attempts, retries and fallbacks; null while the first attempt has not failed. */
   routing: RoutingRecord | null = null;
+  /** The caller's own timeouts for this call (router/request-routing.ts); null: the deployment's. */
+  timeouts: RequestTimeouts | null = null;
 
   private readonly startedAt = Date.now();
   private readonly startedPerf = performance.now();
@@ -92,6 +95,10 @@ export class CallTracker implements PendingCallRecord {
   /** The caller, as the guard identified it. */
   get principal(): Principal | undefined {
     return this.req.principal;
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return this.req.headers;
   }
 
   /** True once the client is gone before the response finished; writing further is pointless. */

@@ -42,7 +42,10 @@ export async function forwardOnce(
   redactor: SecretRedactor,
 ): Promise<UpstreamFailure | null> {
   const stream = call.stream;
-  const timeoutMs = stream ? deployment.streamTimeoutMs : deployment.timeoutMs;
+  const own = call.timeouts;
+  const timeoutMs = stream
+    ? (own?.streamTimeoutMs ?? own?.timeoutMs ?? deployment.streamTimeoutMs)
+    : (own?.timeoutMs ?? deployment.timeoutMs);
   const provider = deployment.providerLabel;
   const target = deployment.target as ProviderDeployment;
   let upstream: Dispatcher.ResponseData;

@@ -246,6 +246,23 @@ router_settings:
     expect((bad.json as ErrorJson).error).toMatchObject({ code: 'validation_failed', param: 'fallbacks' });
   });
 
+  it('a call’s own timeout (`timeout` in the body, or x-litellm-timeout) beats the deployment’s, and never goes upstream', async () => {
+    longContext.next({ type: 'hang' }, { type: 'hang' });
+    for (const [body, headers] of [[{ timeout: 0.3 }, {}], [{}, { 'x-litellm-timeout': '0.3' }]] as const) {
+      const started = performance.now();
+      const answer = await postJson(`${gw.baseUrl}/v1/chat/completions`, gw.masterKey, { model: 'long-context', messages: [{ role: 'user', content: 'Hi' }], ...body }, headers);
+      expect([answer.status, (answer.json as ErrorJson).error.code]).toEqual([504, 'upstream_timeout']);
+      expect((answer.json as ErrorJson).error.message).toContain('within 0.3s');
+      expect(performance.now() - started).toBeLessThan(3000);
+    }
+    const answered = await post({ model: 'long-context', timeout: 30, stream_timeout: 10 });
+    expect(answered.status).toBe(200);
+    expect(longContext.requests.at(-1)?.body).not.toHaveProperty('timeout');
+    expect(longContext.requests.at(-1)?.body).not.toHaveProperty('stream_timeout');
+    const refused = await post({ model: 'long-context', timeout: 'soon' });
+    expect([refused.status, (refused.json as ErrorJson).error.param]).toEqual([400, 'timeout']);
+  });
+
   it('a fallback a model_name pattern serves is routed like a request: the pattern fills in the model', async () => {
     const answer = await post({ model: 'gpt-4o', mock_testing_fallbacks: true, fallbacks: ['anthropic/claude-haiku-4-5'] });
     expect(answer.status).toBe(200);

@@ -96,8 +96,9 @@ export class ModelRouter implements OnModuleInit, OnApplicationShutdown {
 
   async route(params: RouteParams): Promise<void> {
     const { call, group } = params;
-    const request = readRequestRouting(call.body ?? {});
+    const request = readRequestRouting(call.body ?? {}, call.headers);
     if (request?.fallbacks) checkRequestFallbacks(request.fallbacks, params);
+    call.timeouts = request?.timeouts ?? null;
     const first = await this.tryGroup(params, group, request, request?.mockFailure ?? null);
     if (first === null) return;
     const kind = first.kind ?? (first.retryable ? 'server' : 'caller');
