@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { request, type Agent } from 'undici';
 import type { DeliveryResult, HealthResult } from '../../log-destination';
+import type { StandardLoggingPayload } from '../../standard-logging-payload';
 import { createGuardedAgent } from '../../ssrf-guard';
 
 /** Helpers shared by the HTTP destinations: outcome classification, stable ids, keep-alive agents. */
@@ -270,4 +271,14 @@ export async function httpCall(
 /** The health answer for a transport error: the SSRF guard's reason, or the network error code. */
 export function unreachableHealth(err: unknown, target: string): HealthResult {
   return { healthy: false, details: isSsrfBlocked(err) ? `blocked: ${ssrfMessage(err)}` : `cannot reach ${target}: ${networkErrorCode(err)}` };
+}
+
+/**
+ * What the router did before the answer, for a destination's metadata: LiteLLM's counts and the failed attempts
+ * (deployments, error classes, durations; never error text). Empty for a call answered at the first try.
+ */
+export function routerAttempts(p: StandardLoggingPayload): Record<string, unknown> {
+  const m = p.metadata;
+  if (m?.failed_attempts === undefined) return {};
+  return { attempted_retries: m.attempted_retries ?? 0, attempted_fallbacks: m.attempted_fallbacks ?? 0, failed_attempts: m.failed_attempts };
 }

@@ -1,7 +1,7 @@
 import type { Langfuse } from 'langfuse';
 import type { DeliveryItem } from '../../../log-destination';
 import type { StandardLoggingPayload } from '../../../standard-logging-payload';
-import { epochSecondsToDate, responseMessage, safeModelParameters, stableUuid } from '../destination-support';
+import { epochSecondsToDate, responseMessage, routerAttempts, safeModelParameters, stableUuid } from '../destination-support';
 
 /*
  * The mapping of a call record to Langfuse's events (a trace and a generation), apart from the client that sends them
@@ -87,7 +87,7 @@ export function safeMetadata(p: StandardLoggingPayload): Record<string, unknown>
     out.error_code = p.error_information.error_code;
     out.error_class = p.error_information.error_class;
   }
-  return out;
+  return { ...out, ...routerAttempts(p) };
 }
 
 export type MapValue = string | number | boolean | string[] | null;

@@ -141,6 +141,14 @@ describe('LangfuseDestination', () => {
     expect(fake.traces(PROJECT_B.publicKey)).toHaveLength(0);
   });
 
+  it('shows the router’s attempts before the answer in the metadata (classes and durations, no error text)', async () => {
+    const attempt = { model_group: 'gpt-4o', model_id: 'primary', model: 'gpt-4o', custom_llm_provider: 'openai', api_base: 'https://api.openai.com/v1', error_class: 'InternalServerError', error_code: '500', duration_ms: 41.2 };
+    const metadata = { ...samplePayload().metadata, attempted_retries: 0, attempted_fallbacks: 1, failed_attempts: [attempt] };
+    expect(await destination.send([{ eventId: 'call-r:e', payload: samplePayload({ litellm_call_id: 'call-r', metadata }) }], settingsA)).toEqual({ ok: true });
+    expect(fake.generations(PROJECT_A.publicKey, 'call-r')[0].metadata).toMatchObject({ attempted_retries: 0, attempted_fallbacks: 1, failed_attempts: [attempt] });
+    expect(fake.trace(PROJECT_A.publicKey, 'call-r')?.metadata).toMatchObject({ failed_attempts: [attempt] });
+  });
+
   it('falls back to the call id as trace id and litellm-<call_type> as generation name', async () => {
     const payload = samplePayload({ litellm_call_id: 'call-2', metadata: { ...samplePayload().metadata, user_api_key_alias: null } });
     expect(await destination.send([{ eventId: 'call-2:e', payload }], settingsA)).toEqual({ ok: true });

@@ -62,6 +62,13 @@ describe('LangsmithDestination', () => {
     expect(run.error).toBeUndefined();
   });
 
+  it('puts the router’s attempts before the answer in the run’s metadata', async () => {
+    const attempt = { model_group: 'gpt-4o', model_id: 'primary', model: 'gpt-4o', custom_llm_provider: 'openai', api_base: 'https://api.openai.com/v1', error_class: 'InternalServerError', error_code: '500', duration_ms: 41.2 };
+    const metadata = { ...samplePayload().metadata, attempted_retries: 0, attempted_fallbacks: 1, failed_attempts: [attempt] };
+    await destination.send([item('call-r:ls', { metadata })], settings);
+    expect(fake.runs(API_KEY)[0].extra).toMatchObject({ metadata: { attempted_retries: 0, attempted_fallbacks: 1, failed_attempts: [attempt] } });
+  });
+
   it('records failures with the error string', async () => {
     await destination.send([{ eventId: 'call-f:ls', payload: failurePayload({ litellm_call_id: 'call-f' }) }], settings);
     expect(fake.runs(API_KEY)[0]).toMatchObject({ error: 'RateLimitError: upstream said slow down', outputs: {} });

@@ -16,6 +16,7 @@ import {
   isRetryableStatus,
   networkFailure,
   normalizeBaseUrl,
+  routerAttempts,
   safeModelParameters,
   snippet,
   stableUuid,
@@ -187,6 +188,7 @@ export function toRun(item: DeliveryItem, project: string): Record<string, unkno
         user_api_key_hash: m?.user_api_key_hash ?? null,
         end_user: p.end_user,
         ...(failed && p.error_information ? { error_code: p.error_information.error_code, error_class: p.error_information.error_class } : {}),
+        ...routerAttempts(p),
       },
     },
   };

@@ -99,6 +99,15 @@ describe('OtelDestination', () => {
     expect(span.attributes['gen_ai.output.messages']).toBeUndefined();
   });
 
+  it('carries the router’s attempts before the answer: counts as integers, the attempts as JSON', async () => {
+    const attempt = { model_group: 'gpt-4o', model_id: 'primary', model: 'gpt-4o', custom_llm_provider: 'openai', api_base: 'https://api.openai.com/v1', error_class: 'InternalServerError', error_code: '500', duration_ms: 41.2 };
+    const routed = { ...samplePayload().metadata, attempted_retries: 0, attempted_fallbacks: 1, failed_attempts: [attempt] };
+    await destination.send([item('call-r:a', { metadata: routed }), item('call-s:a')], settings);
+    const [withAttempts, plain] = fake.spans();
+    expect(withAttempts.attributes).toMatchObject({ 'gatehouse.attempted_retries': 0, 'gatehouse.attempted_fallbacks': 1, 'gatehouse.failed_attempts': JSON.stringify([attempt]) });
+    expect(plain.attributes['gatehouse.failed_attempts']).toBeUndefined();
+  });
+
   it('names spans litellm_request when there is no model and embeddings for embeddings', async () => {
     await destination.send([item('call-e:a', { call_type: 'aembedding', response: { data: [] } }), item('call-n:a', { model: '' })], settings);
     expect(fake.spans().map((s) => s.name)).toEqual(['embeddings gpt-4o-mini', 'litellm_request']);
