@@ -19,6 +19,7 @@ import {
   type TeamInfoJson,
 } from '../support/api-responses';
 import { createTestApp, type TestApp } from '../support/test-app';
+import { postJson } from '../support/post-json';
 
 const ANSWER = 'Cached answers are cheap answers.';
 const REDIS_HOST = '127.0.0.1';
@@ -47,20 +48,8 @@ model_list:
 `;
 }
 
-async function call(gw: TestApp, path: string, key: string, body: unknown, headers: Record<string, string> = {}): Promise<FetchedAnswer> {
-  const response = await fetch(gw.baseUrl + path, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  let json: unknown = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = null;
-  }
-  return { status: response.status, headers: Object.fromEntries(response.headers.entries()), text, json };
+function call(gw: TestApp, path: string, key: string, body: unknown, headers: Record<string, string> = {}): Promise<FetchedAnswer> {
+  return postJson(gw.baseUrl + path, key, body, headers);
 }
 
 /** A fresh question per call site, so tests never see each other's entries. */

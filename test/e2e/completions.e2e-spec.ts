@@ -7,6 +7,7 @@ import type { ChatCompletionJson, DataJson, ErrorJson, FetchedAnswer, GeneratedK
 import { FakeUpstream, unusedPort } from '../support/fake-upstream';
 import { RecordingLogging } from '../support/recording-logging';
 import { createTestApp, type TestApp } from '../support/test-app';
+import { postJson } from '../support/post-json';
 
 const UPSTREAM_KEY = 'sk-upstream-deployment-key-abcdef';
 const ANSWER = 'The quick brown fox jumps over the lazy dog.';
@@ -111,20 +112,8 @@ model_list:
     }
   });
 
-  async function post(path: string, body: unknown, auth = key): Promise<FetchedAnswer> {
-    const response = await fetch(gw.baseUrl + path, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json', 'user-agent': 'completions-e2e/1.0' },
-      body: JSON.stringify(body),
-    });
-    const text = await response.text();
-    let json: unknown = null;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = null;
-    }
-    return { status: response.status, headers: Object.fromEntries(response.headers.entries()), text, json };
+  function post(path: string, body: unknown, auth = key): Promise<FetchedAnswer> {
+    return postJson(gw.baseUrl + path, auth, body, { 'user-agent': 'completions-e2e/1.0' });
   }
 
   function sdk(apiKey = key, maxRetries = 0): OpenAI {
