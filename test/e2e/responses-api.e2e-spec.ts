@@ -44,6 +44,7 @@ describe('POST /v1/responses (OpenAI Responses API)', () => {
   const project = langfuseProject('responses');
   const gatewayLog = new LogCapture();
   let upstream: FakeOpenAiResponses;
+  let broken: FakeOpenAiResponses;
   let chat: FakeUpstream;
   let chatTools: FakeUpstream;
   let langfuse: FakeLangfuse;
@@ -53,6 +54,7 @@ describe('POST /v1/responses (OpenAI Responses API)', () => {
 
   beforeAll(async () => {
     upstream = await FakeOpenAiResponses.start({ apiKeys: [OPENAI_KEY, AZURE_KEY], content: 'Hello from Responses', toolArguments: '{"city":"Paris"}', usage: { input_tokens: 14, output_tokens: 6 } });
+    broken = await FakeOpenAiResponses.start({ apiKeys: [OPENAI_KEY], content: 'Cut short', breakStreamAfter: 5 });
     chat = await FakeUpstream.start({ content: 'Hello from chat', usage: { prompt_tokens: 9, completion_tokens: 3 } });
     chatTools = await FakeUpstream.start({ toolCall: { id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }, usage: { prompt_tokens: 20, completion_tokens: 7 } });
     langfuse = await FakeLangfuse.start({ keys: [project] });
@@ -65,6 +67,11 @@ model_list:
     litellm_params:
       model: openai/gpt-4o
       api_base: ${upstream.url}
+      api_key: ${OPENAI_KEY}
+  - model_name: gpt-broken
+    litellm_params:
+      model: openai/gpt-4o
+      api_base: ${broken.url}
       api_key: ${OPENAI_KEY}
   - model_name: azure-gpt
     litellm_params:
@@ -105,7 +112,7 @@ model_list:
 
   afterAll(async () => {
     await gw?.close();
-    await Promise.all([upstream?.close(), chat?.close(), chatTools?.close(), langfuse?.close()]);
+    await Promise.all([upstream?.close(), broken?.close(), chat?.close(), chatTools?.close(), langfuse?.close()]);
   });
 
   const { onlyGeneration } = langfuseCallGenerations(() => langfuse, project.publicKey);
@@ -285,6 +292,30 @@ model_list:
       await expect(client.responses.create({ model: 'offline', input: 'Go on', previous_response_id: 'resp_unknown' })).rejects.toBeInstanceOf(BadRequestError);
       const translated = await client.responses.create({ model: 'offline', input: 'Hi' });
       await expect(client.responses.retrieve(translated.id)).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe('a stream that breaks off', () => {
+    it('native: the events before, then an `error` event the SDK raises; logged once as a failure', async () => {
+      // The SDK's ResponseStream rejects with the `error` event itself.
+      await expect(client.responses.stream({ model: 'gpt-broken', input: 'Hi' }).finalResponse()).rejects.toMatchObject({ type: 'error', code: 'upstream_error' });
+      const raw = await fetch(`${gw.baseUrl}/v1/responses`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-broken', input: 'Hi', stream: true }) });
+      const text = await raw.text();
+      expect(text).toContain('event: response.output_text.delta');
+      expect(text.trimEnd().split('\n\n').at(-1)).toMatch(/^event: error\ndata: \{"type":"error","code":"upstream_error","message":"[^"]+","param":null,"sequence_number":5\}$/);
+      const generation = await onlyGeneration(raw.headers.get('x-litellm-call-id')!);
+      expect(generation.level).toBe('ERROR');
+    });
+
+    it('translated: the events before, then `response.failed` with the error; logged once as a failure', async () => {
+      chat.next({ type: 'close-mid-stream', afterChunks: 2 });
+      const { events, callId } = await streamedEvents(client, { model: 'chat-only', input: 'Hi', stream: true });
+      expect(events.some((event) => event.type === 'response.output_text.delta')).toBe(true);
+      const last = events.at(-1)!;
+      expect(last.type).toBe('response.failed');
+      expect((last as OpenAI.Responses.ResponseFailedEvent).response).toMatchObject({ status: 'failed', error: { code: 'server_error' } });
+      const generation = await onlyGeneration(callId!);
+      expect(generation.level).toBe('ERROR');
     });
   });
 

@@ -169,7 +169,8 @@ export class FakeOpenAiResponses {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
     const limit = this.options.breakStreamAfter ?? events.length;
     events.slice(0, limit).forEach((event, sequence) => res.write(`event: ${event.type as string}\ndata: ${JSON.stringify({ ...event, sequence_number: sequence })}\n\n`));
-    if (limit < events.length) res.destroy();
+    // Broken off once the events before are out (a destroy at once could drop them with the headers).
+    if (limit < events.length) setTimeout(() => res.destroy(), 50);
     else res.end();
   }
 
