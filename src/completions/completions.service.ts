@@ -44,8 +44,8 @@ export type ForeignFormat = (body: RequestBody, headers: IncomingHttpHeaders) =>
 export interface ForeignRead {
   readonly chatBody: RequestBody;
   readonly native: NativeCall;
-  /** False when the chat body does not hold the whole request: the cache is neither read nor written. */
-  readonly cacheable?: boolean;
+  /** False when the chat body does not hold the whole request for this group: the cache is neither read nor written. */
+  cacheable?(group: ModelGroup): boolean;
   /** The deployment every attempt goes to (the one keeping the state the request refers to). */
   readonly pinned?: CompiledDeployment | null;
   /** Told once the call was answered (not when it failed before that). */
@@ -112,7 +112,7 @@ export class CompletionsService implements OnModuleDestroy {
       call.stream = readStreamFlag(body);
       rejectCallerOverrides(body);
       const routed = this.resolveGroup(model, req.principal);
-      if (read?.cacheable !== false && (await this.answeredFromCache(call, req, res, 'chat'))) {
+      if ((read?.cacheable?.(routed.group) ?? true) && (await this.answeredFromCache(call, req, res, 'chat'))) {
         return;
       }
       await this.route(call, res, routed, 'chat', messages, native, read?.pinned ?? null);
@@ -143,7 +143,10 @@ export class CompletionsService implements OnModuleDestroy {
       const read = writer.read(body);
       const pinned = this.previousResponseDeployment(body, principal);
       return {
-        ...read,
+        chatBody: read.chatBody,
+        native: read.native,
+        // A cached answer has no stored response behind it: where one would be kept (and continued), none is replayed.
+        cacheable: (group) => read.cacheable && (body.store === false || !group.deployments.some((deployment) => deployment.target?.native === 'openai-responses')),
         pinned,
         answered: (call) => {
           const id = writer.upstreamId;
