@@ -1,9 +1,11 @@
 import OpenAI, { BadRequestError, NotFoundError, PermissionDeniedError } from 'openai';
+import { LoggingService } from '../../src/logging/request/logging.service';
 import { FakeUpstream } from '../support/fake-upstream';
 import { FakeLangfuse, type StoredObject } from '../support/fakes/fake-langfuse';
 import { FakeOpenAiResponses } from '../support/fakes/fake-openai-responses';
 import { langfuseProject } from '../support/logging/fixtures';
 import { addCallback, langfuseCallGenerations, langfuseEntry, LogCapture, LOGGING_ENV, newKey, newTeam } from '../support/logging/harness';
+import { RecordingLogging } from '../support/recording-logging';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 const OPENAI_KEY = 'sk-upstream-responses-e2e-0123456789abcdef';
@@ -345,5 +347,69 @@ model_list:
         expect(answer.error).toMatchObject({ type: 'invalid_request_error', param });
       }
     });
+  });
+});
+
+describe('POST /v1/responses and the response cache', () => {
+  const recorder = new RecordingLogging();
+  let chat: FakeUpstream;
+  let upstream: FakeOpenAiResponses;
+  let gw: TestApp;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    chat = await FakeUpstream.start({ content: 'Cached words', usage: { prompt_tokens: 9, completion_tokens: 3 } });
+    upstream = await FakeOpenAiResponses.start({ apiKeys: [OPENAI_KEY] });
+    gw = await createTestApp({
+      configYaml: `
+model_list:
+  - model_name: chat-only
+    litellm_params:
+      model: hosted_vllm/llama-3
+      api_base: ${chat.url}
+    model_info:
+      input_cost_per_token: 0.000001
+      output_cost_per_token: 0.000002
+  - model_name: gpt
+    litellm_params:
+      model: openai/gpt-4o
+      api_base: ${upstream.url}
+      api_key: ${OPENAI_KEY}
+litellm_settings:
+  cache: true
+  cache_params:
+    type: local
+    ttl: 60
+`,
+      override: (builder) => builder.overrideProvider(LoggingService).useValue(recorder),
+    });
+    client = new OpenAI({ baseURL: `${gw.baseUrl}/v1`, apiKey: gw.masterKey, maxRetries: 0 });
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+    await Promise.all([chat?.close(), upstream?.close()]);
+  });
+
+  it('a translated answer is cached as chat and replayed in Responses form, plain and streamed, as a free hit', async () => {
+    const first = await client.responses.create({ model: 'chat-only', input: 'Cache me' });
+    const { data: second, response } = await client.responses.create({ model: 'chat-only', input: 'Cache me' }).withResponse();
+    expect(chat.count).toBe(1);
+    expect(response.headers.get('x-litellm-cache-key')).toMatch(/^[0-9a-f]{64}$/);
+    expect(second).toMatchObject({ object: 'response', output_text: first.output_text, usage: first.usage });
+    const record = await recorder.recordFor(response.headers.get('x-litellm-call-id')!);
+    expect(record).toMatchObject({ call_type: 'aresponses', cache_hit: true, response_cost: 0 });
+    const streamed = await client.responses.stream({ model: 'chat-only', input: 'Cache me' }).finalResponse();
+    expect(streamed.output_text).toBe('Cached words');
+  });
+
+  it('an OpenAI deployment keeping responses is not cached (each call made and stored upstream); with store: false it is', async () => {
+    await client.responses.create({ model: 'gpt', input: 'Keep me' });
+    await client.responses.create({ model: 'gpt', input: 'Keep me' });
+    expect(upstream.requests).toHaveLength(2);
+    await client.responses.create({ model: 'gpt', input: 'Forget me', store: false });
+    const { response } = await client.responses.create({ model: 'gpt', input: 'Forget me', store: false }).withResponse();
+    expect(upstream.requests).toHaveLength(3);
+    expect(response.headers.get('x-litellm-cache-key')).not.toBeNull();
   });
 });
