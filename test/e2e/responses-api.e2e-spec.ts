@@ -321,6 +321,21 @@ model_list:
     });
   });
 
+  describe('privacy', () => {
+    it('"no-log": true is logged nowhere (passed through or translated) and never reaches the upstream', async () => {
+      const quiet = { input: 'Keep this quiet', 'no-log': true };
+      const native = await client.responses.create({ model: 'gpt', ...quiet } as OpenAI.Responses.ResponseCreateParamsNonStreaming).withResponse();
+      expect(lastUpstreamBody()).toEqual({ model: 'gpt-4o', input: 'Keep this quiet' });
+      chat.reset();
+      const translated = await client.responses.create({ model: 'chat-only', ...quiet } as OpenAI.Responses.ResponseCreateParamsNonStreaming).withResponse();
+      expect(chat.last.body).not.toHaveProperty('no-log');
+      // Positive control: a later logged call of the same key arrives.
+      const control = await client.responses.create({ model: 'offline', input: 'Log this' }).withResponse();
+      await onlyGeneration(control.response.headers.get('x-litellm-call-id')!);
+      for (const { response } of [native, translated]) expect(langfuse.generations(project.publicKey, response.headers.get('x-litellm-call-id')!)).toEqual([]);
+    });
+  });
+
   describe("errors in OpenAI's envelope", () => {
     it('a key not allowed the model → 403', async () => {
       const { key: narrow } = await newKey(gw, { models: ['offline'] });
