@@ -92,7 +92,8 @@ export class CompletionsController {
     return this.completions.messages(req, res, req.path);
   }
 
-  @Post(['v1/responses', 'responses'])
+  // `openai/responses`: where AzureOpenAI clients send it (the deployment is the body's `model`, api-version unused).
+  @Post(['v1/responses', 'responses', 'openai/responses'])
   @HttpCode(200)
   @UseInterceptors(CompletionLoggingInterceptor)
   @ApiOperation({
@@ -112,14 +113,14 @@ export class CompletionsController {
     return this.completions.responses(req, res, req.path);
   }
 
-  @Get(['v1/responses/:id', 'responses/:id'])
+  @Get(['v1/responses/:id', 'responses/:id', 'openai/responses/:id'])
   @ApiOperation({ summary: 'A response an OpenAI or Azure deployment keeps, for the key (or team) that made it through this gateway' })
   @ApiParam({ name: 'id', example: 'resp_123' })
   retrieveResponse(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Res() res: Response): Promise<void> {
     return this.completions.storedResponse(principal, id, 'GET', res);
   }
 
-  @Delete(['v1/responses/:id', 'responses/:id'])
+  @Delete(['v1/responses/:id', 'responses/:id', 'openai/responses/:id'])
   @ApiOperation({ summary: 'Deletes a response an OpenAI or Azure deployment keeps, for the key (or team) that made it through this gateway' })
   @ApiParam({ name: 'id', example: 'resp_123' })
   deleteResponse(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Res() res: Response): Promise<void> {

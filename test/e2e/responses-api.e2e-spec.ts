@@ -1,4 +1,4 @@
-import OpenAI, { BadRequestError, NotFoundError, PermissionDeniedError } from 'openai';
+import OpenAI, { AzureOpenAI, BadRequestError, NotFoundError, PermissionDeniedError } from 'openai';
 import { LoggingService } from '../../src/logging/request/logging.service';
 import { FakeUpstream } from '../support/fake-upstream';
 import { FakeLangfuse, type StoredObject } from '../support/fakes/fake-langfuse';
@@ -210,6 +210,19 @@ model_list:
       expect(streamed.output_text).toBe('Hello from Responses');
       expect((await client.responses.retrieve(data.id)).id).toBe(data.id);
       expect(upstream.requests.at(-1)?.path).toBe(`/openai/responses/${data.id}`);
+    });
+  });
+
+  describe('AzureOpenAI clients (`/openai/responses`)', () => {
+    it('create, stream, retrieve and delete with the model as the deployment name', async () => {
+      const azureClient = new AzureOpenAI({ endpoint: gw.baseUrl, apiKey: key, apiVersion: '2025-04-01-preview', maxRetries: 0 });
+      const { data, response } = await azureClient.responses.create({ model: 'gpt', input: 'Hello' }).withResponse();
+      expect(data.output_text).toBe('Hello from Responses');
+      expect(new URL(response.url).pathname).toBe('/openai/responses');
+      expect((await azureClient.responses.stream({ model: 'offline', input: 'Hi' }).finalResponse()).output_text).toBe('Hello offline');
+      expect((await azureClient.responses.retrieve(data.id)).id).toBe(data.id);
+      await azureClient.responses.delete(data.id);
+      await expect(azureClient.responses.retrieve(data.id)).rejects.toBeInstanceOf(NotFoundError);
     });
   });
 
