@@ -10,6 +10,7 @@ import { createTestApp, type TestApp } from '../support/test-app';
 
 const OPENAI_KEY = 'sk-upstream-responses-e2e-0123456789abcdef';
 const AZURE_KEY = 'azure-responses-e2e-key-0123456789abcdef';
+const WRONG_KEY = 'sk-wrong-upstream-responses-key-0123456789';
 const weather: OpenAI.Responses.FunctionTool = {
   type: 'function',
   name: 'get_weather',
@@ -70,6 +71,11 @@ model_list:
       model: openai/gpt-4o
       api_base: ${upstream.url}
       api_key: ${OPENAI_KEY}
+  - model_name: gpt-badkey
+    litellm_params:
+      model: openai/gpt-4o
+      api_base: ${upstream.url}
+      api_key: ${WRONG_KEY}
   - model_name: gpt-broken
     litellm_params:
       model: openai/gpt-4o
@@ -355,6 +361,18 @@ model_list:
       const limited = new OpenAI({ baseURL: `${gw.baseUrl}/v1`, apiKey: narrow, maxRetries: 0 });
       await expect(limited.responses.create({ model: 'gpt', input: 'Hi' })).rejects.toBeInstanceOf(PermissionDeniedError);
       expect((await limited.responses.create({ model: 'offline', input: 'Hi' })).output_text).toBe('Hello offline');
+    });
+
+    it("the upstream refusing the deployment's key: a 502 that never shows the key, logged without it", async () => {
+      await expect(client.responses.create({ model: 'gpt-badkey', input: 'Hi' })).rejects.toMatchObject({ status: 502 });
+      const raw = await fetch(`${gw.baseUrl}/v1/responses`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-badkey', input: 'Hi' }) });
+      expect(raw.status).toBe(502);
+      const text = await raw.text();
+      expect(text).toContain('Incorrect API key provided');
+      expect(text).not.toContain(WRONG_KEY);
+      const generation = await onlyGeneration(raw.headers.get('x-litellm-call-id')!);
+      expect(JSON.stringify(generation)).not.toContain(WRONG_KEY);
+      expect(gatewayLog.text()).not.toContain(WRONG_KEY);
     });
 
     it('bad bodies → 400 with error.param; never a 5xx', async () => {
