@@ -1,6 +1,7 @@
 import OpenAI, { AzureOpenAI, BadRequestError, NotFoundError, PermissionDeniedError } from 'openai';
 import { LoggingService } from '../../src/logging/request/logging.service';
 import { FakeUpstream } from '../support/fake-upstream';
+import { FakeAnthropic } from '../support/fakes/fake-anthropic';
 import { FakeLangfuse, type StoredObject } from '../support/fakes/fake-langfuse';
 import { FakeOpenAiResponses } from '../support/fakes/fake-openai-responses';
 import { langfuseProject } from '../support/logging/fixtures';
@@ -10,6 +11,7 @@ import { createTestApp, type TestApp } from '../support/test-app';
 
 const OPENAI_KEY = 'sk-upstream-responses-e2e-0123456789abcdef';
 const AZURE_KEY = 'azure-responses-e2e-key-0123456789abcdef';
+const ANTHROPIC_KEY = 'sk-ant-api03-responses-e2e-key-0123456789abcdef';
 const WRONG_KEY = 'sk-wrong-upstream-responses-key-0123456789';
 const weather: OpenAI.Responses.FunctionTool = {
   type: 'function',
@@ -48,6 +50,7 @@ describe('POST /v1/responses (OpenAI Responses API)', () => {
   const gatewayLog = new LogCapture();
   let upstream: FakeOpenAiResponses;
   let broken: FakeOpenAiResponses;
+  let anthropic: FakeAnthropic;
   let chat: FakeUpstream;
   let chatTools: FakeUpstream;
   let langfuse: FakeLangfuse;
@@ -57,6 +60,7 @@ describe('POST /v1/responses (OpenAI Responses API)', () => {
 
   beforeAll(async () => {
     upstream = await FakeOpenAiResponses.start({ apiKeys: [OPENAI_KEY, AZURE_KEY], content: 'Hello from Responses', toolArguments: '{"city":"Paris"}', usage: { input_tokens: 14, output_tokens: 6 } });
+    anthropic = await FakeAnthropic.start({ apiKeys: [ANTHROPIC_KEY] });
     broken = await FakeOpenAiResponses.start({ apiKeys: [OPENAI_KEY], content: 'Cut short', breakStreamAfter: 5 });
     chat = await FakeUpstream.start({ content: 'Hello from chat', usage: { prompt_tokens: 9, completion_tokens: 3 } });
     chatTools = await FakeUpstream.start({ toolCall: { id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }, usage: { prompt_tokens: 20, completion_tokens: 7 } });
@@ -71,6 +75,11 @@ model_list:
       model: openai/gpt-4o
       api_base: ${upstream.url}
       api_key: ${OPENAI_KEY}
+  - model_name: claude
+    litellm_params:
+      model: anthropic/claude-sonnet-4-5-20250929
+      api_base: ${anthropic.url}
+      api_key: ${ANTHROPIC_KEY}
   - model_name: gpt-badkey
     litellm_params:
       model: openai/gpt-4o
@@ -120,7 +129,7 @@ model_list:
 
   afterAll(async () => {
     await gw?.close();
-    await Promise.all([upstream?.close(), broken?.close(), chat?.close(), chatTools?.close(), langfuse?.close()]);
+    await Promise.all([upstream?.close(), broken?.close(), anthropic?.close(), chat?.close(), chatTools?.close(), langfuse?.close()]);
   });
 
   const { onlyGeneration } = langfuseCallGenerations(() => langfuse, project.publicKey);
@@ -294,6 +303,26 @@ model_list:
         { role: 'user', content: 'Weather in Paris?' },
         { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
         { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
+      ]);
+    });
+
+    it('an Anthropic deployment: Responses → chat → Messages and back, plain, streamed and with a tool round trip, logged with usage and cost', async () => {
+      const { data, response } = await client.responses.create({ model: 'claude', instructions: 'Be brief.', input: 'Hello', max_output_tokens: 64 }).withResponse();
+      expect(data.output_text).toBe('Hello from the fake Anthropic!');
+      expect(anthropic.calls.at(-1)?.json).toMatchObject({ model: 'claude-sonnet-4-5-20250929', max_tokens: 64, system: [{ type: 'text', text: 'Be brief.' }], messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello' }] }] });
+      await expectLogged(response.headers.get('x-litellm-call-id'), { input: 12, output: 6 });
+
+      anthropic.next({ type: 'tool-use', calls: [{ name: 'get_weather', input: { city: 'Paris' } }] });
+      const first = await client.responses.stream({ model: 'claude', input: 'Weather in Paris?', tools: [weather] }).finalResponse();
+      const call = functionCallOf(first);
+      expect(call).toMatchObject({ name: 'get_weather', arguments: '{"city":"Paris"}' });
+      const second = await client.responses.create({ model: 'claude', tools: [weather], input: [{ role: 'user', content: 'Weather in Paris?' }, call, { type: 'function_call_output', call_id: call.call_id, output: 'sunny' }] });
+      expect(second.output_text).toBe('Hello from the fake Anthropic!');
+      const sent = anthropic.calls.at(-1)?.json as { messages: unknown[] };
+      expect(sent.messages).toEqual([
+        { role: 'user', content: [{ type: 'text', text: 'Weather in Paris?' }] },
+        { role: 'assistant', content: [{ type: 'tool_use', id: call.call_id, name: 'get_weather', input: { city: 'Paris' } }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: call.call_id, content: 'sunny' }] },
       ]);
     });
 
