@@ -83,6 +83,15 @@ export function outputText(text: string): Json {
   return { type: 'output_text', text, annotations: [], logprobs: [] };
 }
 
+/** A reasoning item: what the model reasoned, as its summary (chat's `reasoning_content`); null while it streams. */
+export function reasoningItem(id: string, text: string | null): Json {
+  return { id, type: 'reasoning', summary: text === null ? [] : [summaryText(text)] };
+}
+
+export function summaryText(text: string): Json {
+  return { type: 'summary_text', text };
+}
+
 export function functionCallItem(callId: string, name: string, args: string, status: 'in_progress' | 'completed'): Json {
   return { id: `fc_${callId}`, type: 'function_call', status, arguments: args, call_id: callId, name };
 }
@@ -99,7 +108,7 @@ export function responsesAnswer(completion: Json, request: RequestBody): Json {
   const suffix = itemSuffix(id);
   const output: Json[] = [];
   if (typeof message.reasoning_content === 'string' && message.reasoning_content !== '') {
-    output.push({ id: `rs_${suffix}`, type: 'reasoning', summary: [{ type: 'summary_text', text: message.reasoning_content }] });
+    output.push(reasoningItem(`rs_${suffix}`, message.reasoning_content));
   }
   const text = typeof message.content === 'string' ? message.content : '';
   const refusal = typeof message.refusal === 'string' && message.refusal !== '' ? message.refusal : null;

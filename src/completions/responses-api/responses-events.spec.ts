@@ -1,3 +1,5 @@
+import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
+import { accumulateResponse } from 'openai/lib/responses/ResponseAccumulator';
 import { ResponsesEventWriter } from './responses-events';
 
 type Json = Record<string, unknown>;
@@ -77,11 +79,51 @@ describe(ResponsesEventWriter.name, () => {
     ]);
   });
 
+  it('writes reasoning as a reasoning item with its summary before the text', () => {
+    const events = eventsOf(new ResponsesEventWriter({ model: 'm' }), [chunk({ reasoning_content: 'Thinking' }), chunk({ reasoning_content: ' hard' }), chunk({ content: 'Done' }), '[DONE]']);
+    expect(events.map((event) => event.type)).toEqual([
+      'response.created',
+      'response.in_progress',
+      'response.output_item.added',
+      'response.reasoning_summary_part.added',
+      'response.reasoning_summary_text.delta',
+      'response.reasoning_summary_text.delta',
+      'response.reasoning_summary_text.done',
+      'response.reasoning_summary_part.done',
+      'response.output_item.done',
+      'response.output_item.added',
+      'response.content_part.added',
+      'response.output_text.delta',
+      'response.output_text.done',
+      'response.content_part.done',
+      'response.output_item.done',
+      'response.completed',
+    ]);
+    expect((events.at(-1)?.response as Json).output).toEqual([
+      { id: 'rs_abc', type: 'reasoning', summary: [{ type: 'summary_text', text: 'Thinking hard' }] },
+      expect.objectContaining({ id: 'msg_abc_1', type: 'message', content: [expect.objectContaining({ text: 'Done' })] }),
+    ]);
+  });
+
   it('a cut answer ends in response.incomplete; a broken stream in response.failed', () => {
     const cut = eventsOf(new ResponsesEventWriter({ model: 'm' }), [chunk({ content: 'x' }), JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'length' }] })]);
     expect(cut.at(-1)).toMatchObject({ type: 'response.incomplete', response: { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } } });
     const broken = eventsOf(new ResponsesEventWriter({ model: 'm' }), [chunk({ content: 'x' }), JSON.stringify({ error: { message: 'upstream went away', type: 'api_error' } })]);
     expect(broken.at(-1)).toMatchObject({ type: 'response.failed', response: { status: 'failed', error: { code: 'server_error', message: 'upstream went away' } } });
     expect(broken.map((event) => event.type)).not.toContain('response.completed');
+  });
+
+  it("the openai client's own accumulator reads the events into the response the last event carries", () => {
+    const events = eventsOf(new ResponsesEventWriter({ model: 'm' }), [
+      chunk({ reasoning_content: 'Think' }),
+      chunk({ content: 'Hi' }),
+      chunk({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a"' } }] }),
+      chunk({ tool_calls: [{ index: 0, function: { arguments: ':1}' } }] }),
+      JSON.stringify({ id: 'chatcmpl-abc', choices: [], usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } }),
+      '[DONE]',
+    ]);
+    let snapshot: ReturnType<typeof accumulateResponse> | undefined;
+    for (const event of events) snapshot = accumulateResponse(event as unknown as ResponseStreamEvent, snapshot);
+    expect(snapshot).toMatchObject({ ...(events.at(-1)?.response as Json), output_text: 'Hi' });
   });
 });

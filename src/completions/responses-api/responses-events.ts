@@ -1,9 +1,12 @@
 import type { RequestBody } from '../request-body';
-import { functionCallItem, itemSuffix, messageItem, outputText, responseIdOf, responsesUsage, responseShell, statusOf } from './responses-answer';
+import { functionCallItem, itemSuffix, messageItem, outputText, reasoningItem, responseIdOf, responsesUsage, responseShell, statusOf, summaryText } from './responses-answer';
 
 type Json = Record<string, unknown>;
 
-type OpenItem = { kind: 'message'; index: number; id: string; text: string } | { kind: 'tool'; index: number; toolIndex: number; callId: string; name: string; args: string };
+type OpenItem =
+  | { kind: 'reasoning'; index: number; id: string; text: string }
+  | { kind: 'message'; index: number; id: string; text: string }
+  | { kind: 'tool'; index: number; toolIndex: number; callId: string; name: string; args: string };
 
 /** One server-sent event as OpenAI's Responses API writes it: the type as the event name and inside the data. */
 export function responsesEvent(data: Json): string {
@@ -12,7 +15,8 @@ export function responsesEvent(data: Json): string {
 
 /**
  * OpenAI chat chunks (one `data` text at a time) as the Responses API's event sequence: `response.created` and
- * `response.in_progress` first; then one output item at a time — the text as a `message` item (its
+ * `response.in_progress` first; then one output item at a time — reasoning as a `reasoning` item's summary
+ * (`response.reasoning_summary_text.delta`), the text as a `message` item (its
  * `output_text` part opened, filled by `response.output_text.delta`, closed by `.done`), each tool call as a
  * `function_call` item (`response.function_call_arguments.delta` / `.done`) — each opened by
  * `response.output_item.added` and closed by `response.output_item.done`; at the end `response.completed` (or
@@ -49,6 +53,7 @@ export class ResponsesEventWriter {
     const choice = Array.isArray(chunk.choices) ? (chunk.choices[0] as Json | undefined) : undefined;
     if (choice === undefined) return out;
     const delta = (choice.delta as Json | undefined) ?? {};
+    if (typeof delta.reasoning_content === 'string' && delta.reasoning_content !== '') out += this.reasoning(delta.reasoning_content);
     if (typeof delta.content === 'string' && delta.content !== '') out += this.text(delta.content);
     if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls as Json[]) out += this.toolCall(call);
     if (typeof choice.finish_reason === 'string') this.finishReason = choice.finish_reason;
@@ -72,6 +77,22 @@ export class ResponsesEventWriter {
     const created = typeof chunk.created === 'number' ? chunk.created : Math.floor(Date.now() / 1000);
     this.shell = responseShell(this.request, id, created, chunk.model ?? this.request.model);
     return this.emit({ type: 'response.created', response: this.shell }) + this.emit({ type: 'response.in_progress', response: this.shell });
+  }
+
+  private reasoning(delta: string): string {
+    let out = '';
+    let item = this.item;
+    if (item === null || item.kind !== 'reasoning') {
+      out += this.close();
+      item = { kind: 'reasoning', index: this.output.length, id: `rs_${this.suffix}${this.output.length === 0 ? '' : `_${this.output.length}`}`, text: '' };
+      this.item = item;
+      const added = reasoningItem(item.id, null);
+      this.output.push(added);
+      out += this.emit({ type: 'response.output_item.added', output_index: item.index, item: added });
+      out += this.emit({ type: 'response.reasoning_summary_part.added', item_id: item.id, output_index: item.index, summary_index: 0, part: summaryText('') });
+    }
+    item.text += delta;
+    return out + this.emit({ type: 'response.reasoning_summary_text.delta', item_id: item.id, output_index: item.index, summary_index: 0, delta });
   }
 
   private text(delta: string): string {
@@ -114,6 +135,15 @@ export class ResponsesEventWriter {
     const item = this.item;
     if (item === null) return '';
     this.item = null;
+    if (item.kind === 'reasoning') {
+      const done = reasoningItem(item.id, item.text);
+      this.output[item.index] = done;
+      return (
+        this.emit({ type: 'response.reasoning_summary_text.done', item_id: item.id, output_index: item.index, summary_index: 0, text: item.text }) +
+        this.emit({ type: 'response.reasoning_summary_part.done', item_id: item.id, output_index: item.index, summary_index: 0, part: summaryText(item.text) }) +
+        this.emit({ type: 'response.output_item.done', output_index: item.index, item: done })
+      );
+    }
     if (item.kind === 'message') {
       const done = messageItem(item.id, item.text, 'completed');
       this.output[item.index] = done;
