@@ -141,7 +141,8 @@ export function buildStandardLoggingPayload(s: CallSnapshot): StandardLoggingPay
 }
 
 /** The request field logged as the call's `messages`, as LiteLLM logs each call type's input. */
-const REQUEST_FIELD: Readonly<Record<CallType, string>> = { acompletion: 'messages', aembedding: 'input', atext_completion: 'prompt' };
+// A Responses call is recorded through its chat reading (`messages`), whatever the deployment answered in.
+const REQUEST_FIELD: Readonly<Record<CallType, string>> = { acompletion: 'messages', aembedding: 'input', atext_completion: 'prompt', aresponses: 'messages' };
 
 function resolveOutcome(s: CallSnapshot, provider: string): ResolvedOutcome {
   const o = s.outcome;

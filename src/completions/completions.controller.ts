@@ -1,4 +1,4 @@
-import { applyDecorators, Controller, Get, HttpCode, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
+import { applyDecorators, Controller, Delete, Get, HttpCode, Param, Post, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Access, CurrentPrincipal } from '../keys/auth.decorators';
@@ -104,6 +104,41 @@ export class CompletionsController {
   @ApiOkResponse({ schema: { example: { input_tokens: 14 } } })
   countTokens(@Req() req: LlmRequest): Promise<Record<string, unknown>> {
     return this.completions.countTokens(req);
+  }
+
+  // `openai/responses`: where AzureOpenAI clients send it (the deployment is the body's `model`, api-version unused).
+  @Post(['v1/responses', 'responses', 'openai/responses'])
+  @HttpCode(200)
+  @UseInterceptors(CompletionLoggingInterceptor)
+  @ApiOperation({
+    summary: "OpenAI's Responses API, streamed or not",
+    description:
+      'Sent as it came to an `openai/` or `azure/` deployment (which keeps the response: see GET and DELETE); translated to and from chat for any other (text, images, function tools, streaming). Built-in tools and stored state need an OpenAI or Azure deployment.',
+  })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['model', 'input'],
+      additionalProperties: true,
+      example: { model: 'fake-openai-endpoint', input: 'Hello' },
+    },
+  })
+  responses(@Req() req: LlmRequest, @Res() res: Response): Promise<void> {
+    return this.completions.responses(req, res, req.path);
+  }
+
+  @Get(['v1/responses/:id', 'responses/:id', 'openai/responses/:id'])
+  @ApiOperation({ summary: 'A response an OpenAI or Azure deployment keeps, for the key (or team) that made it through this gateway' })
+  @ApiParam({ name: 'id', example: 'resp_123' })
+  retrieveResponse(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Res() res: Response): Promise<void> {
+    return this.completions.storedResponse(principal, id, 'GET', res);
+  }
+
+  @Delete(['v1/responses/:id', 'responses/:id', 'openai/responses/:id'])
+  @ApiOperation({ summary: 'Deletes a response an OpenAI or Azure deployment keeps, for the key (or team) that made it through this gateway' })
+  @ApiParam({ name: 'id', example: 'resp_123' })
+  deleteResponse(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Res() res: Response): Promise<void> {
+    return this.completions.storedResponse(principal, id, 'DELETE', res);
   }
 
   @Post(['v1/embeddings', 'embeddings'])

@@ -23,6 +23,10 @@ import {
 } from './request-body';
 import { countWithUpstream, estimateInputTokens, requireCountBody } from './messages-api/count-tokens';
 import { forwardedHeaders, MessagesResponse, withoutGatewayFields } from './messages-api/messages-response';
+import type { CallType } from './call-payload';
+import { askStoredResponse } from './responses-api/stored-response';
+import { ResponseOwners } from './responses-api/response-owners';
+import { ResponsesResponse } from './responses-api/responses-response';
 import type { Endpoint, NativeCall, ProviderCall, UpstreamRequest } from './providers/provider';
 import { SSE_HEADERS } from './sse-relay';
 import { deploymentForTextCompletions, mockTextStreamEvents, requirePrompt, textCompletionFromChat } from './text-completion';
@@ -36,9 +40,22 @@ export interface ModelListResponse {
 }
 
 /** Reads a body in another API's format as a chat body (see `chat`). */
-export type ForeignFormat = (body: RequestBody, headers: IncomingHttpHeaders) => { chatBody: RequestBody; native: NativeCall };
+export type ForeignFormat = (body: RequestBody, headers: IncomingHttpHeaders) => ForeignRead;
+
+export interface ForeignRead {
+  readonly chatBody: RequestBody;
+  readonly native: NativeCall;
+  /** False when the chat body does not hold the whole request for this group: the cache is neither read nor written. */
+  cacheable?(group: ModelGroup): boolean;
+  /** The deployment every attempt goes to (the one keeping the state the request refers to). */
+  readonly pinned?: CompiledDeployment | null;
+  /** Told once the call was answered (not when it failed before that). */
+  answered?(call: CallTracker): void;
+}
 
 const MAX_ECHOED_MODEL_LENGTH = 200;
+/** What OpenAI's response ids look like (`resp_…`); anything else is never sent upstream in a path. */
+const RESPONSE_ID = /^[A-Za-z0-9_-]{1,200}$/;
 
 /**
  * The gateway's main path: validate the few fields it needs, check the key may use the model, answer from the
@@ -61,6 +78,7 @@ export class CompletionsService implements OnModuleDestroy {
   }
 
   private readonly router: ModelRouter;
+  private readonly responseOwners = new ResponseOwners();
 
   async onModuleDestroy(): Promise<void> {
     await this.table.close();
@@ -71,13 +89,22 @@ export class CompletionsService implements OnModuleDestroy {
    * deployment speaking that format natively gets it; the answer's translation back is the caller's writer's.
    * `azure`: the Azure-style route's deployment and api-version (azure-style-route.ts).
    */
-  async chat(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string, foreign?: ForeignFormat, azure?: AzureStyleTarget): Promise<void> {
-    const call = new CallTracker(req, res, 'acompletion', route);
+  async chat(
+    req: TrackedRequest & { body?: unknown },
+    res: ServerResponse,
+    route: string,
+    foreign?: ForeignFormat,
+    azure?: AzureStyleTarget,
+    callType: CallType = 'acompletion',
+  ): Promise<void> {
+    const call = new CallTracker(req, res, callType, route);
     try {
       let body = asRequestBody(req.body);
       let native: NativeCall | null = null;
+      let read: ForeignRead | null = null;
       if (foreign !== undefined) {
-        ({ chatBody: body, native } = foreign(body, req.headers));
+        read = foreign(body, req.headers);
+        ({ chatBody: body, native } = read);
       }
       call.body = body;
       if (azure) applyAzureStyleTarget(body, azure);
@@ -86,10 +113,11 @@ export class CompletionsService implements OnModuleDestroy {
       call.stream = readStreamFlag(body);
       rejectCallerOverrides(body);
       const routed = this.resolveGroup(model, req.principal);
-      if (await this.answeredFromCache(call, req, res, 'chat')) {
+      if ((read?.cacheable?.(routed.group) ?? true) && (await this.answeredFromCache(call, req, res, 'chat'))) {
         return;
       }
-      await this.route(call, res, routed, 'chat', messages, native);
+      await this.route(call, res, routed, 'chat', messages, native, read?.pinned ?? null);
+      read?.answered?.(call);
     } catch (error) {
       const answer = call.failed(error);
       if (answer !== null) {
@@ -119,6 +147,64 @@ export class CompletionsService implements OnModuleDestroy {
       if (request !== undefined) return countWithUpstream(deployment, request, this.redactor);
     }
     return estimateInputTokens(body);
+  }
+
+  /**
+   * OpenAI's Responses API: the chat path, its body read and its answers written by ResponsesResponse; an OpenAI or
+   * Azure deployment is sent the body as it came. A response such a deployment keeps is remembered with its
+   * deployment and caller, for `GET` / `DELETE /v1/responses/{id}` and for `previous_response_id`.
+   */
+  responses(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string): Promise<void> {
+    const writer = ResponsesResponse.install(res);
+    const principal = req.principal;
+    const foreign: ForeignFormat = (body) => {
+      const read = writer.read(body);
+      const pinned = this.previousResponseDeployment(body, principal);
+      return {
+        chatBody: read.chatBody,
+        native: read.native,
+        // A cached answer has no stored response behind it: where one would be kept (and continued), none is replayed.
+        cacheable: (group) => read.cacheable && (body.store === false || !group.deployments.some((deployment) => deployment.target?.native === 'openai-responses')),
+        pinned,
+        answered: (call) => {
+          const id = writer.upstreamId;
+          if (id !== null && principal !== undefined && call.deployment !== null) this.responseOwners.remember(id, call.deployment, String(body.model), principal);
+        },
+      };
+    };
+    return this.chat(req, res, route, foreign, undefined, 'aresponses');
+  }
+
+  /**
+   * `GET` (`method`) or `DELETE /v1/responses/{id}`: asked of the deployment that made the response, for the caller
+   * that made it (or its team) only; any other id is the same 404, so ids cannot be probed.
+   */
+  async storedResponse(principal: Principal | undefined, id: string, method: 'GET' | 'DELETE', res: ServerResponse): Promise<void> {
+    if (!principal) throw new AppException('missing_api_key', 'Authentication is required for this route');
+    const owner = RESPONSE_ID.test(id) ? this.responseOwners.find(id, principal) : undefined;
+    const allowed = principal.allowedModels;
+    if (owner === undefined || (allowed !== null && !allowed.allows(owner.model, this.table.grantsFor(owner.model)))) {
+      throw new AppException('not_found', `Response with id '${clipModel(id)}' not found.`, { param: 'response_id' });
+    }
+    const answer = await askStoredResponse(owner.deployment, id, method, this.redactor);
+    if (method === 'DELETE') this.responseOwners.forget(id);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': answer.length });
+    res.end(answer);
+  }
+
+  /** The deployment keeping `previous_response_id`, when the gateway saw it made; another caller's id is a 404. */
+  private previousResponseDeployment(body: RequestBody, principal: Principal | undefined): CompiledDeployment | null {
+    const previous = body.previous_response_id;
+    if (previous === undefined || previous === null || principal === undefined) return null;
+    if (typeof previous !== 'string' || !RESPONSE_ID.test(previous)) {
+      throw new AppException('validation_failed', '`previous_response_id` must be a response id', { param: 'previous_response_id' });
+    }
+    if (this.responseOwners.isOthers(previous, principal)) {
+      throw new AppException('not_found', `Previous response with id '${previous}' not found.`, { param: 'previous_response_id' });
+    }
+    const owner = this.responseOwners.find(previous, principal);
+    // Pinned only within the group the caller names: the key's access to that model was checked on its name.
+    return owner !== undefined && owner.model === body.model ? owner.deployment : null;
   }
 
   async embeddings(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string, azure?: AzureStyleTarget): Promise<void> {
@@ -283,6 +369,7 @@ export class CompletionsService implements OnModuleDestroy {
     endpoint: Endpoint,
     messages: unknown[] | null,
     native: NativeCall | null = null,
+    pinned: CompiledDeployment | null = null,
   ): Promise<void> {
     let fallbacks: Map<ModelGroup, RoutedModel> | null = null;
     return this.router.route({
@@ -290,6 +377,8 @@ export class CompletionsService implements OnModuleDestroy {
       res,
       group: routed.group,
       attempt: (deployment, group) => {
+        // The upstream keeping the previous response is the only one that can continue it.
+        if (pinned !== null && group === routed.group) return this.tryDeployment(call, res, pinned, endpoint, messages, native);
         const { segments, name } = group === routed.group ? routed : (fallbacks?.get(group) ?? { segments: [], name: deployment.modelName });
         return this.tryDeployment(call, res, deploymentFor(deployment, segments, name), endpoint, messages, native);
       },
@@ -321,6 +410,11 @@ export class CompletionsService implements OnModuleDestroy {
     // A chat-only deployment answers text completions through its chat route; the record names it as configured.
     const deployment = endpoint === 'completions' ? (deploymentForTextCompletions(configured) ?? configured) : configured;
     const target = deployment.target;
+    const chatProblem = native?.chatProblem ?? null;
+    if (chatProblem !== null && (target === null || target.native !== native?.format)) {
+      // Only a deployment speaking the caller's format can serve this body; for this one it is the caller's 400.
+      return { exception: chatProblem, retryable: true, kind: 'caller' };
+    }
     if (target === null) {
       this.answerLocally(call, res, deployment, endpoint, messages);
       return null;

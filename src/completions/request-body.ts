@@ -122,7 +122,7 @@ function forbiddenField(param: string): AppException {
  * Gateway-only fields that never reach the upstream: LiteLLM consumes them itself too (`cache` holds the
  * request's cache controls, which an OpenAI upstream would reject as an unknown parameter).
  */
-const GATEWAY_ONLY_FIELDS = new Set(['metadata', 'no-log', 'cache', ...ROUTER_BODY_FIELDS]);
+export const GATEWAY_ONLY_FIELDS: ReadonlySet<string> = new Set(['metadata', 'no-log', 'cache', ...ROUTER_BODY_FIELDS]);
 
 /**
  * The upstream body: a shallow copy with the deployment's model name, without gateway-only fields, and with

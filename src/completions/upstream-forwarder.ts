@@ -74,7 +74,9 @@ export async function forwardOnce(
     }
     return failure;
   }
-  const translation = target.translation;
+  // A native caller's answer is read through its own format's reading when the call brings one (an OpenAI
+  // deployment's Responses answers: the provider has no translation, its chat answers being relayed as bytes).
+  const translation = providerCall.native?.translation ?? target.translation;
 
   if (!stream) {
     let bytes: Buffer;

@@ -13,7 +13,7 @@ export interface StandardLoggingPayload {
   trace_id: string;
   /** Unique per request; also returned as the `x-litellm-call-id` response header. */
   litellm_call_id: string;
-  call_type: 'acompletion' | 'aembedding' | 'atext_completion';
+  call_type: 'acompletion' | 'aembedding' | 'atext_completion' | 'aresponses';
   stream: boolean;
   status: 'success' | 'failure';
   /** `openai`, `mock`, ... */

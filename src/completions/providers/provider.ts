@@ -42,8 +42,8 @@ export interface ProviderCall {
   readonly native?: NativeCall;
 }
 
-/** A caller's API that an upstream speaks too: Anthropic's Messages (`POST /v1/messages`). */
-export type NativeFormat = 'anthropic-messages';
+/** A caller's API that an upstream speaks too: Anthropic's Messages (`POST /v1/messages`), OpenAI's Responses (`POST /v1/responses`). */
+export type NativeFormat = 'anthropic-messages' | 'openai-responses';
 
 /**
  * A call whose caller speaks the deployment's own format: its body goes upstream as it is (with the deployment's
@@ -60,6 +60,16 @@ export interface NativeCall {
   passThrough(): void;
   /** A stream that broke, as an error event in the caller's format. */
   errorEvent(failure: AppException): string;
+  /**
+   * How the record reads this format, when the provider's own Translation does not: an OpenAI deployment has none
+   * (its chat answers are relayed as bytes), yet its Responses answers must still be read as chat for the record.
+   */
+  readonly translation?: Translation;
+  /**
+   * Why the body cannot be read as chat (a built-in tool, stored state): a deployment that does not speak this
+   * format natively answers the caller with it, one that does is sent the body as it came.
+   */
+  readonly chatProblem?: AppException | null;
 }
 
 /** One HTTP request to the deployment's origin. */
@@ -84,6 +94,11 @@ export interface ProviderDeployment {
   readonly endpoints: ReadonlySet<Endpoint>;
   /** A caller format the upstream speaks (its `request` then honours `ProviderCall.native`). */
   readonly native?: NativeFormat;
+  /**
+   * A request about a response the upstream keeps (`GET` / `DELETE /v1/responses/{id}`): path and headers; the
+   * id is already checked as one the gateway saw this deployment make.
+   */
+  storedResponse?(id: string): { path: string; headers: Readonly<Record<string, string>> } | Promise<{ path: string; headers: Readonly<Record<string, string>> }>;
   /** The request for one call; async where a credential must be fetched (OAuth) or the body signed (SigV4). */
   request(call: ProviderCall): UpstreamRequest | Promise<UpstreamRequest>;
   /** Null when the upstream speaks OpenAI: answers and event streams are relayed byte for byte (the fast path). */

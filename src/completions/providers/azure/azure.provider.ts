@@ -1,4 +1,5 @@
 import { upstreamBody, type RequestBody } from '../../request-body';
+import { nativeBody } from '../../responses-api/native-body';
 import type { DeploymentSource } from '../deployment-source';
 import type { Endpoint, Provider, ProviderCall, ProviderDeployment, UpstreamRequest } from '../provider';
 import { readBaseUrl, withExtraHeaders } from '../provider-support';
@@ -54,27 +55,32 @@ export const azureProvider: Provider = {
     const embeddingsPath = `${deploymentPath}/embeddings?${query.toString()}`;
     const headers = withExtraHeaders(source, { 'content-type': 'application/json', accept: 'application/json', ...auth.staticHeaders });
     const streamOptions = supportsStreamOptions(apiVersion);
+    // Azure's Responses API is per resource, not per deployment: the deployment is named as the body's `model`.
+    const responsesPath = `${root}/openai/responses?${query.toString()}`;
+    const storedPath = (id: string): string => `${root}/openai/responses/${encodeURIComponent(id)}?${query.toString()}`;
 
-    const requestWith = (call: ProviderCall, allHeaders: Readonly<Record<string, string>>): UpstreamRequest => ({
-      path: call.endpoint === 'chat' ? chatPath : embeddingsPath,
-      headers: allHeaders,
-      body: call.stream && !streamOptions ? bodyWithoutStreamOptions(call.body, deployment) : upstreamBody(call.body, deployment, call.stream),
-    });
+    const requestWith = (call: ProviderCall, allHeaders: Readonly<Record<string, string>>): UpstreamRequest =>
+      call.native !== undefined
+        ? { path: responsesPath, headers: allHeaders, body: nativeBody(call.native.body, deployment) }
+        : {
+            path: call.endpoint === 'chat' ? chatPath : embeddingsPath,
+            headers: allHeaders,
+            body: call.stream && !streamOptions ? bodyWithoutStreamOptions(call.body, deployment) : upstreamBody(call.body, deployment, call.stream),
+          };
     const tokens = auth.tokens;
+    const withToken = <T>(make: (allHeaders: Readonly<Record<string, string>>) => T): T | Promise<T> => {
+      if (tokens === null) return make(headers);
+      const token = tokens.get();
+      return typeof token === 'string' ? make({ ...headers, authorization: `Bearer ${token}` }) : token.then((value) => make({ ...headers, authorization: `Bearer ${value}` }));
+    };
     return {
       origin: base?.origin ?? 'http://invalid',
       apiBaseForLog: (base?.origin ?? '') + root,
       endpoints: BOTH,
+      native: 'openai-responses',
       translation: null,
-      request:
-        tokens === null
-          ? (call) => requestWith(call, headers)
-          : (call) => {
-              const token = tokens.get();
-              return typeof token === 'string'
-                ? requestWith(call, { ...headers, authorization: `Bearer ${token}` })
-                : token.then((value) => requestWith(call, { ...headers, authorization: `Bearer ${value}` }));
-            },
+      request: (call) => withToken((allHeaders) => requestWith(call, allHeaders)),
+      storedResponse: (id) => withToken((allHeaders) => ({ path: storedPath(id), headers: allHeaders })),
     };
   },
 };

@@ -1,4 +1,5 @@
 import { upstreamBody } from '../../request-body';
+import { nativeBody } from '../../responses-api/native-body';
 import type { DeploymentSource } from '../deployment-source';
 import type { Endpoint, Provider, ProviderCall, ProviderDeployment, UpstreamRequest } from '../provider';
 import { readBaseUrl, withExtraHeaders, type BaseUrl } from '../provider-support';
@@ -62,7 +63,17 @@ export const openAiProvider: Provider = {
       apiBaseForLog: (base?.origin ?? '') + path,
       endpoints: host.endpoints !== undefined ? new Set(host.endpoints) : LEGACY_COMPLETIONS_HOSTS.has(source.prefix) ? WITH_LEGACY_COMPLETIONS : BOTH,
       translation: null,
+      // OpenAI's own API has the Responses API; the compatible hosts mostly do not, so they are answered through chat.
+      ...(source.prefix === 'openai'
+        ? {
+            native: 'openai-responses' as const,
+            storedResponse: (id: string) => ({ path: `${path}/responses/${encodeURIComponent(id)}${search}`, headers: allHeaders }),
+          }
+        : {}),
       request(call: ProviderCall): UpstreamRequest {
+        if (call.native !== undefined) {
+          return { path: `${path}/responses${search}`, headers: allHeaders, body: nativeBody(call.native.body, call.upstreamModel) };
+        }
         // The chat model rewrite (Fireworks' `accounts/...`) names the model on the text route too.
         return {
           path: paths[call.endpoint],
