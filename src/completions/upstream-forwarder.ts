@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { CachedAnswer, isReplayableStream } from '../cache/cached-answer';
 import type { SecretRedactor } from '../common/secret-redactor';
-import { toErrorBody, type AppException } from '../errors';
+import { AppException, toErrorBody } from '../errors';
 import { CLIENT_GONE, type CallTracker } from './call-tracker';
 import type { RecordedStream } from './call-payload';
 import { ChunkRelay } from './chunk-relay';
@@ -316,8 +316,50 @@ function relay(
   });
 }
 
+/** A request beside the model call: a token count, a stored response. */
+export interface SideRequest {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+/**
+ * Sends a side request to the deployment's upstream and returns its 2xx body (at most `maxBytes`: more is an
+ * `upstream_error`, not a truncated answer). Any other answer, or no answer, is the AppException the chat path would
+ * give for it: the provider's reading of the body, the text redacted, the upstream's 401/403 a 502.
+ */
+export async function askUpstream(deployment: CompiledDeployment, request: SideRequest, redactor: SecretRedactor, maxBytes: number): Promise<Buffer> {
+  const provider = deployment.providerLabel;
+  const timeoutMs = deployment.timeoutMs;
+  let upstream: Dispatcher.ResponseData;
+  try {
+    upstream = await (deployment.pool as NonNullable<CompiledDeployment['pool']>).request({ ...request, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  } catch (error) {
+    throw failureFromTransport({ error, provider, timeoutMs }).exception;
+  }
+  if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
+    throw (await failureOfAnswer(upstream, deployment.target as ProviderDeployment, provider, redactor)).exception;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of upstream.body) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) {
+        upstream.body.destroy();
+        throw new AppException('upstream_error', `${provider} upstream answered with more than ${maxBytes} bytes`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    throw error instanceof AppException ? error : failureFromTransport({ error, provider, timeoutMs }).exception;
+  }
+  return Buffer.concat(chunks);
+}
+
 /** A non-2xx answer as the failure it means: its body (at most 64 kB) read by the provider, redacted. */
-export async function failureOfAnswer(upstream: Dispatcher.ResponseData, target: ProviderDeployment, provider: string, redactor: SecretRedactor): Promise<UpstreamFailure> {
+async function failureOfAnswer(upstream: Dispatcher.ResponseData, target: ProviderDeployment, provider: string, redactor: SecretRedactor): Promise<UpstreamFailure> {
   let text = '';
   try {
     text = await readCapped(upstream.body, MAX_ERROR_BODY_BYTES);
@@ -340,8 +382,8 @@ function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Reads at most `limit` bytes of a body, then drops the rest so the socket can be reused or closed. */
-export async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
+/** Reads at most `limit` bytes of an error body, then drops the rest so the socket can be reused or closed. */
+async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

@@ -1,12 +1,10 @@
-import type { Dispatcher, Pool } from 'undici';
 import type { SecretRedactor } from '../../common/secret-redactor';
 import { AppException } from '../../errors';
 import type { CompiledDeployment } from '../deployment-table';
-import type { ProviderDeployment, UpstreamRequest } from '../providers/provider';
+import type { UpstreamRequest } from '../providers/provider';
 import { invalid } from '../providers/request-params';
 import type { RequestBody } from '../request-body';
-import { failureFromTransport } from '../upstream-errors';
-import { failureOfAnswer, readCapped } from '../upstream-forwarder';
+import { askUpstream } from '../upstream-forwarder';
 
 /** Characters per token in English text and code for the BPE tokenizers in use (OpenAI's, Anthropic's, Gemini's). */
 const CHARS_PER_TOKEN = 4;
@@ -65,41 +63,21 @@ export function requireCountBody(body: RequestBody): void {
 }
 
 /**
- * Asks the deployment's own counter (Anthropic's `count_tokens`) and returns its answer; a refusal or a
- * transport failure is the caller's error, the upstream's text redacted as on every other route. Not a model call:
- * nothing is logged or charged, as Anthropic charges nothing for it.
+ * Asks the deployment's own counter (Anthropic's `count_tokens`) and returns its answer; a refusal or a transport
+ * failure is the caller's error, worded as on every other route. Not a model call: nothing is logged or charged, as
+ * Anthropic charges nothing for it.
  */
 export async function countWithUpstream(deployment: CompiledDeployment, request: UpstreamRequest, redactor: SecretRedactor): Promise<Record<string, unknown>> {
-  const provider = deployment.providerLabel;
-  let answer: Dispatcher.ResponseData;
-  try {
-    answer = await (deployment.pool as Pool).request({
-      path: request.path,
-      method: 'POST',
-      headers: request.headers,
-      body: request.body,
-      headersTimeout: deployment.timeoutMs,
-      bodyTimeout: deployment.timeoutMs,
-    });
-  } catch (error) {
-    throw failureFromTransport({ error, provider, timeoutMs: deployment.timeoutMs }).exception;
-  }
-  if (answer.statusCode !== 200) throw (await failureOfAnswer(answer, deployment.target as ProviderDeployment, provider, redactor)).exception;
-  let text: string;
-  try {
-    text = await readCapped(answer.body, MAX_ANSWER_BYTES);
-  } catch (error) {
-    throw failureFromTransport({ error, provider, timeoutMs: deployment.timeoutMs }).exception;
-  }
+  const answer = await askUpstream(deployment, { method: 'POST', path: request.path, headers: request.headers, body: request.body.toString() }, redactor, MAX_ANSWER_BYTES);
   let count: unknown;
   try {
-    count = JSON.parse(text);
+    count = JSON.parse(answer.toString('utf8'));
   } catch {
     count = null;
   }
   const tokens = (count as { input_tokens?: unknown } | null)?.input_tokens;
   if (typeof tokens !== 'number' || !Number.isInteger(tokens) || tokens < 0) {
-    throw new AppException('upstream_protocol_error', `${provider} upstream answered the token count without a count`);
+    throw new AppException('upstream_protocol_error', `${deployment.providerLabel} upstream answered the token count without a count`);
   }
   return count as Record<string, unknown>;
 }
