@@ -7,6 +7,7 @@ import { CompletionLoggingInterceptor } from '../logging/request/completion-logg
 import { azureStyleTarget } from './azure-style-route';
 import type { TrackedRequest } from './call-tracker';
 import { CompletionsService, type ModelListResponse } from './completions.service';
+import { ResponsesService } from './responses-api/responses.service';
 
 type LlmRequest = Request & TrackedRequest;
 
@@ -40,7 +41,10 @@ const TEXT_COMPLETION_BODY = {
 @Access('any_key')
 @Controller()
 export class CompletionsController {
-  constructor(private readonly completions: CompletionsService) {}
+  constructor(
+    private readonly completions: CompletionsService,
+    private readonly responsesApi: ResponsesService,
+  ) {}
 
   @Post(['v1/chat/completions', 'chat/completions'])
   @HttpCode(200)
@@ -124,21 +128,21 @@ export class CompletionsController {
     },
   })
   responses(@Req() req: LlmRequest, @Res() res: Response): Promise<void> {
-    return this.completions.responses(req, res, req.path);
+    return this.responsesApi.create(req, res, req.path);
   }
 
   @Get(['v1/responses/:id', 'responses/:id', 'openai/responses/:id'])
   @ApiOperation({ summary: 'A response an OpenAI or Azure deployment keeps, for the key (or team) that made it through this gateway' })
   @ApiParam({ name: 'id', example: 'resp_123' })
   retrieveResponse(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Res() res: Response): Promise<void> {
-    return this.completions.storedResponse(principal, id, 'GET', res);
+    return this.responsesApi.stored(principal, id, 'GET', res);
   }
 
   @Delete(['v1/responses/:id', 'responses/:id', 'openai/responses/:id'])
   @ApiOperation({ summary: 'Deletes a response an OpenAI or Azure deployment keeps, for the key (or team) that made it through this gateway' })
   @ApiParam({ name: 'id', example: 'resp_123' })
   deleteResponse(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Res() res: Response): Promise<void> {
-    return this.completions.storedResponse(principal, id, 'DELETE', res);
+    return this.responsesApi.stored(principal, id, 'DELETE', res);
   }
 
   @Post(['v1/embeddings', 'embeddings'])

@@ -4,6 +4,7 @@ import { GatewaySettings } from '../config/gateway-settings';
 import { LoggingModule } from '../logging/logging.module';
 import { CompletionsController } from './completions.controller';
 import { CompletionsService } from './completions.service';
+import { ResponsesService } from './responses-api/responses.service';
 import { DeploymentTable } from './deployment-table';
 import { ModelRouter } from './router/model-router';
 
@@ -29,6 +30,7 @@ import { ModelRouter } from './router/model-router';
     },
     ModelRouter,
     CompletionsService,
+    ResponsesService,
   ],
   exports: [CompletionsService],
 })

@@ -9,7 +9,7 @@ import type { Principal } from '../keys/principal';
 import { CallTracker, CLIENT_GONE, type TrackedRequest } from './call-tracker';
 import { DeploymentTable, withRequestDefaults, type CompiledDeployment, type ModelGroup, type RoutedModel } from './deployment-table';
 import { applyAzureStyleTarget, type AzureStyleTarget } from './azure-style-route';
-import { mockChatCompletion, mockChatStream, mockEmbeddings, splitIntoPieces, STREAM_PIECES } from './mock-provider';
+import { answerOffline } from './offline-answer';
 import { ModelRouter } from './router/model-router';
 import {
   asRequestBody,
@@ -24,12 +24,9 @@ import {
 import { countWithUpstream, estimateInputTokens, requireCountBody } from './messages-api/count-tokens';
 import { forwardedHeaders, MessagesResponse, withoutGatewayFields } from './messages-api/messages-response';
 import type { CallType } from './call-payload';
-import { askStoredResponse } from './responses-api/stored-response';
-import { ResponseOwners } from './responses-api/response-owners';
-import { ResponsesResponse } from './responses-api/responses-response';
 import type { Endpoint, NativeCall, ProviderCall, UpstreamRequest } from './providers/provider';
 import { SSE_HEADERS } from './sse-relay';
-import { deploymentForTextCompletions, mockTextStreamEvents, requirePrompt, textCompletionFromChat } from './text-completion';
+import { deploymentForTextCompletions, requirePrompt } from './text-completion';
 import { forwardOnce, type RememberAnswer } from './upstream-forwarder';
 import { requestFailure, type UpstreamFailure } from './upstream-errors';
 import { deploymentFor } from './wildcard-deployment';
@@ -54,8 +51,6 @@ export interface ForeignRead {
 }
 
 const MAX_ECHOED_MODEL_LENGTH = 200;
-/** What OpenAI's response ids look like (`resp_…`); anything else is never sent upstream in a path. */
-const RESPONSE_ID = /^[A-Za-z0-9_-]{1,200}$/;
 
 /**
  * The gateway's main path: validate the few fields it needs, check the key may use the model, answer from the
@@ -78,15 +73,15 @@ export class CompletionsService implements OnModuleDestroy {
   }
 
   private readonly router: ModelRouter;
-  private readonly responseOwners = new ResponseOwners();
 
   async onModuleDestroy(): Promise<void> {
     await this.table.close();
   }
 
   /**
-   * `foreign` reads a body in another API's format (Anthropic's Messages) as a chat body, with the call as a
-   * deployment speaking that format natively gets it; the answer's translation back is the caller's writer's.
+   * `foreign` reads a body in another API's format (Anthropic's Messages, OpenAI's Responses) as a chat body, with
+   * the call as a deployment speaking that format natively gets it; the answer's translation back is the caller's
+   * writer's.
    * `azure`: the Azure-style route's deployment and api-version (azure-style-route.ts).
    */
   async chat(
@@ -149,102 +144,39 @@ export class CompletionsService implements OnModuleDestroy {
     return estimateInputTokens(body);
   }
 
-  /**
-   * OpenAI's Responses API: the chat path, its body read and its answers written by ResponsesResponse; an OpenAI or
-   * Azure deployment is sent the body as it came. A response such a deployment keeps is remembered with its
-   * deployment and caller, for `GET` / `DELETE /v1/responses/{id}` and for `previous_response_id`.
-   */
-  responses(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string): Promise<void> {
-    const writer = ResponsesResponse.install(res);
-    const principal = req.principal;
-    const foreign: ForeignFormat = (body) => {
-      const read = writer.read(body);
-      const pinned = this.previousResponseDeployment(body, principal);
-      return {
-        chatBody: read.chatBody,
-        native: read.native,
-        // A cached answer has no stored response behind it: where one would be kept (and continued), none is replayed.
-        cacheable: (group) => read.cacheable && (body.store === false || !group.deployments.some((deployment) => deployment.target?.native === 'openai-responses')),
-        pinned,
-        answered: (call) => {
-          const id = writer.upstreamId;
-          if (id !== null && principal !== undefined && call.deployment !== null) this.responseOwners.remember(id, call.deployment, String(body.model), principal);
-        },
-      };
-    };
-    return this.chat(req, res, route, foreign, undefined, 'aresponses');
-  }
-
-  /**
-   * `GET` (`method`) or `DELETE /v1/responses/{id}`: asked of the deployment that made the response, for the caller
-   * that made it (or its team) only; any other id is the same 404, so ids cannot be probed.
-   */
-  async storedResponse(principal: Principal | undefined, id: string, method: 'GET' | 'DELETE', res: ServerResponse): Promise<void> {
-    if (!principal) throw new AppException('missing_api_key', 'Authentication is required for this route');
-    const owner = RESPONSE_ID.test(id) ? this.responseOwners.find(id, principal) : undefined;
-    const allowed = principal.allowedModels;
-    if (owner === undefined || (allowed !== null && !allowed.allows(owner.model, this.table.grantsFor(owner.model)))) {
-      throw new AppException('not_found', `Response with id '${clipModel(id)}' not found.`, { param: 'response_id' });
-    }
-    const answer = await askStoredResponse(owner.deployment, id, method, this.redactor);
-    if (method === 'DELETE') this.responseOwners.forget(id);
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': answer.length });
-    res.end(answer);
-  }
-
-  /** The deployment keeping `previous_response_id`, when the gateway saw it made; another caller's id is a 404. */
-  private previousResponseDeployment(body: RequestBody, principal: Principal | undefined): CompiledDeployment | null {
-    const previous = body.previous_response_id;
-    if (previous === undefined || previous === null || principal === undefined) return null;
-    if (typeof previous !== 'string' || !RESPONSE_ID.test(previous)) {
-      throw new AppException('validation_failed', '`previous_response_id` must be a response id', { param: 'previous_response_id' });
-    }
-    if (this.responseOwners.isOthers(previous, principal)) {
-      throw new AppException('not_found', `Previous response with id '${previous}' not found.`, { param: 'previous_response_id' });
-    }
-    const owner = this.responseOwners.find(previous, principal);
-    // Pinned only within the group the caller names: the key's access to that model was checked on its name.
-    return owner !== undefined && owner.model === body.model ? owner.deployment : null;
-  }
-
-  async embeddings(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string, azure?: AzureStyleTarget): Promise<void> {
-    const call = new CallTracker(req, res, 'aembedding', route);
-    try {
-      const body = asRequestBody(req.body);
-      call.body = body;
-      if (azure) applyAzureStyleTarget(body, azure);
-      const model = requireModel(body);
-      requireEmbeddingInput(body);
-      rejectCallerOverrides(body);
-      const routed = this.resolveGroup(model, req.principal);
-      if (await this.answeredFromCache(call, req, res, 'embeddings')) {
-        return;
-      }
-      await this.route(call, res, routed, 'embeddings', null);
-    } catch (error) {
-      const answer = call.failed(error);
-      if (answer !== null) {
-        throw answer; // for the global exception filter
-      }
-    }
+  embeddings(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string, azure?: AzureStyleTarget): Promise<void> {
+    return this.serve(new CallTracker(req, res, 'aembedding', route), req, res, 'embeddings', azure, (body) => requireEmbeddingInput(body));
   }
 
   /** Legacy text completions (`prompt` in, `text_completion` out): relayed, or answered through chat (text-completion.ts). */
-  async textCompletions(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string, azure?: AzureStyleTarget): Promise<void> {
-    const call = new CallTracker(req, res, 'atext_completion', route);
+  textCompletions(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string, azure?: AzureStyleTarget): Promise<void> {
+    return this.serve(new CallTracker(req, res, 'atext_completion', route), req, res, 'completions', azure, (body, call) => {
+      requirePrompt(body);
+      call.stream = readStreamFlag(body);
+    });
+  }
+
+  /** The path of the routes without messages: read the body (`check`: the route's own fields), model access, cache, router. */
+  private async serve(
+    call: CallTracker,
+    req: TrackedRequest & { body?: unknown },
+    res: ServerResponse,
+    endpoint: Endpoint,
+    azure: AzureStyleTarget | undefined,
+    check: (body: RequestBody, call: CallTracker) => void,
+  ): Promise<void> {
     try {
       const body = asRequestBody(req.body);
       call.body = body;
       if (azure) applyAzureStyleTarget(body, azure);
       const model = requireModel(body);
-      requirePrompt(body);
-      call.stream = readStreamFlag(body);
+      check(body, call);
       rejectCallerOverrides(body);
       const routed = this.resolveGroup(model, req.principal);
-      if (await this.answeredFromCache(call, req, res, 'completions')) {
+      if (await this.answeredFromCache(call, req, res, endpoint)) {
         return;
       }
-      await this.route(call, res, routed, 'completions', null);
+      await this.route(call, res, routed, endpoint, null);
     } catch (error) {
       const answer = call.failed(error);
       if (answer !== null) {
@@ -416,7 +348,7 @@ export class CompletionsService implements OnModuleDestroy {
       return { exception: chatProblem, retryable: true, kind: 'caller' };
     }
     if (target === null) {
-      this.answerLocally(call, res, deployment, endpoint, messages);
+      answerOffline(call, res, deployment, endpoint, messages, this.remember);
       return null;
     }
     if (!target.endpoints.has(endpoint)) {
@@ -453,76 +385,9 @@ export class CompletionsService implements OnModuleDestroy {
     }
     return last;
   }
-
-  private answerLocally(
-    call: CallTracker,
-    res: ServerResponse,
-    deployment: CompiledDeployment,
-    endpoint: Endpoint,
-    messages: unknown[] | null,
-  ): void {
-    const body = call.body as RequestBody;
-    call.dispatched();
-    if (endpoint === 'completions') {
-      this.answerTextLocally(call, res, deployment);
-      return;
-    }
-    if (endpoint === 'embeddings') {
-      const response = mockEmbeddings({ model: deployment.upstreamModel, input: body.input, dimensions: body.dimensions });
-      call.answeredWithObject(response);
-      const bytes = sendJson(res, response);
-      this.remember(call, () => CachedAnswer.fromJson(bytes));
-      return;
-    }
-    const completion = mockChatCompletion({
-      callId: call.callId,
-      model: deployment.upstreamModel,
-      content: deployment.mockResponse ?? '',
-      messages: messages ?? [],
-    });
-    if (!call.stream) {
-      call.answeredWithObject(completion);
-      const bytes = sendJson(res, completion);
-      this.remember(call, () => CachedAnswer.fromJson(bytes));
-      return;
-    }
-    call.streamStarted(null, completion);
-    res.writeHead(200, SSE_HEADERS);
-    res.end(mockChatStream(completion, callerWantsUsageChunk(body)));
-    call.streamEnded(null);
-    this.remember(call, () => CachedAnswer.fromJson(Buffer.from(JSON.stringify(completion))));
-  }
-
-  /** The offline provider's text completion: its chat answer to the prompt, as text. */
-  private answerTextLocally(call: CallTracker, res: ServerResponse, deployment: CompiledDeployment): void {
-    const body = call.body as RequestBody;
-    const prompt = body.prompt;
-    const messages = typeof prompt === 'string' ? [{ content: prompt }] : Array.isArray(prompt) ? prompt.map((content: unknown) => ({ content })) : [];
-    const chat = mockChatCompletion({ callId: call.callId, model: deployment.upstreamModel, content: deployment.mockResponse ?? '', messages });
-    const completion = textCompletionFromChat(chat as unknown as Record<string, unknown>, `cmpl-${call.callId}`);
-    if (!call.stream) {
-      call.answeredWithObject(completion);
-      const bytes = sendJson(res, completion);
-      this.remember(call, () => CachedAnswer.fromJson(bytes));
-      return;
-    }
-    const events = mockTextStreamEvents(completion, splitIntoPieces(completion.choices[0].text, STREAM_PIECES));
-    const shown = callerWantsUsageChunk(body) ? events : events.slice(0, -1);
-    call.streamStarted(null, completion);
-    res.writeHead(200, SSE_HEADERS);
-    res.end(`${shown.map((event) => `data: ${event}\n\n`).join('')}data: [DONE]\n\n`);
-    call.streamEnded(null);
-    this.remember(call, () => CachedAnswer.fromEvents(events));
-  }
 }
 
-function clipModel(model: string): string {
+/** A caller's name as an error message may quote it. */
+export function clipModel(model: string): string {
   return model.length > MAX_ECHOED_MODEL_LENGTH ? `${model.slice(0, MAX_ECHOED_MODEL_LENGTH)}…` : model;
-}
-
-function sendJson(res: ServerResponse, value: unknown): Buffer {
-  const bytes = Buffer.from(JSON.stringify(value));
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length });
-  res.end(bytes);
-  return bytes;
 }
