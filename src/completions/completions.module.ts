@@ -1,15 +1,18 @@
 import { Logger, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { ResponseCacheModule } from '../cache/response-cache.module';
 import { GatewaySettings } from '../config/gateway-settings';
 import { LoggingModule } from '../logging/logging.module';
 import { CompletionsController } from './completions.controller';
 import { CompletionsService } from './completions.service';
+import { ResponseOwnerRow } from './responses-api/response-owner.entity';
+import { ResponseOwners } from './responses-api/response-owners';
 import { ResponsesService } from './responses-api/responses.service';
 import { DeploymentTable } from './deployment-table';
 import { ModelRouter } from './router/model-router';
 
 @Module({
-  imports: [LoggingModule, ResponseCacheModule],
+  imports: [LoggingModule, ResponseCacheModule, TypeOrmModule.forFeature([ResponseOwnerRow])],
   controllers: [CompletionsController],
   providers: [
     {
@@ -31,6 +34,7 @@ import { ModelRouter } from './router/model-router';
     ModelRouter,
     CompletionsService,
     ResponsesService,
+    ResponseOwners,
   ],
   exports: [CompletionsService],
 })

@@ -37,7 +37,7 @@ export interface ModelListResponse {
 }
 
 /** Reads a body in another API's format as a chat body (see `chat`). */
-export type ForeignFormat = (body: RequestBody, headers: IncomingHttpHeaders) => ForeignRead;
+export type ForeignFormat = (body: RequestBody, headers: IncomingHttpHeaders) => ForeignRead | Promise<ForeignRead>;
 
 export interface ForeignRead {
   readonly chatBody: RequestBody;
@@ -98,7 +98,7 @@ export class CompletionsService implements OnModuleDestroy {
       let native: NativeCall | null = null;
       let read: ForeignRead | null = null;
       if (foreign !== undefined) {
-        read = foreign(body, req.headers);
+        read = await foreign(body, req.headers);
         ({ chatBody: body, native } = read);
       }
       call.body = body;

@@ -9,8 +9,10 @@ import { TeamLoggingAndAudit1764300000000 } from './migrations/1764300000000-Tea
 import { LogOutbox1764400000000 } from './migrations/1764400000000-LogOutbox';
 import { OutboxJsonColumns1764500000000 } from './migrations/1764500000000-OutboxJsonColumns';
 import { BindSecretsToOwners1764600000000 } from './migrations/1764600000000-BindSecretsToOwners';
+import { ResponseOwners1764700000000 } from './migrations/1764700000000-ResponseOwners';
+import { ResponseOwnerRow } from '../completions/responses-api/response-owner.entity';
 
-export const ENTITIES = [Team, VirtualKey, AuditLog, OutboxEvent];
+export const ENTITIES = [Team, VirtualKey, AuditLog, OutboxEvent, ResponseOwnerRow];
 
 /** The migrations, in order; `secrets` is the key material the data migrations re-encrypt stored secrets with. */
 export function migrations(secrets: SecretBox | null): (new () => MigrationInterface)[] {
@@ -20,6 +22,7 @@ export function migrations(secrets: SecretBox | null): (new () => MigrationInter
     LogOutbox1764400000000,
     OutboxJsonColumns1764500000000,
     BindSecretsToOwners1764600000000.withSecrets(secrets),
+    ResponseOwners1764700000000,
   ];
 }
 

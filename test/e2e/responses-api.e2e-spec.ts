@@ -7,7 +7,7 @@ import { FakeOpenAiResponses } from '../support/fakes/fake-openai-responses';
 import { langfuseProject } from '../support/logging/fixtures';
 import { addCallback, langfuseCallGenerations, langfuseEntry, LogCapture, LOGGING_ENV, newKey, newTeam } from '../support/logging/harness';
 import { RecordingLogging } from '../support/recording-logging';
-import { createTestApp, type TestApp } from '../support/test-app';
+import { createTestApp, type TestApp, type TestAppOptions } from '../support/test-app';
 
 const OPENAI_KEY = 'sk-upstream-responses-e2e-0123456789abcdef';
 const AZURE_KEY = 'azure-responses-e2e-key-0123456789abcdef';
@@ -55,6 +55,7 @@ describe('POST /v1/responses (OpenAI Responses API)', () => {
   let chatTools: FakeUpstream;
   let langfuse: FakeLangfuse;
   let gw: TestApp;
+  let appOptions: TestAppOptions;
   let key: string;
   let client: OpenAI;
 
@@ -65,7 +66,7 @@ describe('POST /v1/responses (OpenAI Responses API)', () => {
     chat = await FakeUpstream.start({ content: 'Hello from chat', usage: { prompt_tokens: 9, completion_tokens: 3 } });
     chatTools = await FakeUpstream.start({ toolCall: { id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }, usage: { prompt_tokens: 20, completion_tokens: 7 } });
     langfuse = await FakeLangfuse.start({ keys: [project] });
-    gw = await createTestApp({
+    appOptions = {
       env: LOGGING_ENV,
       logDestination: gatewayLog,
       configYaml: `
@@ -120,7 +121,8 @@ model_list:
       input_cost_per_token: 0.000001
       output_cost_per_token: 0.000002
 `,
-    });
+    };
+    gw = await createTestApp(appOptions);
     const teamId = await newTeam(gw, { team_alias: 'responses-team' });
     await addCallback(gw, teamId, langfuseEntry(project, langfuse.url));
     ({ key } = await newKey(gw, { team_id: teamId, key_alias: 'responses-key' }));
@@ -203,6 +205,25 @@ model_list:
       await expect(other.responses.delete(made.id)).rejects.toBeInstanceOf(NotFoundError);
       await expect(other.responses.create({ model: 'gpt', input: 'Go on', previous_response_id: made.id })).rejects.toBeInstanceOf(NotFoundError);
       expect(upstream.stored.has(made.id)).toBe(true);
+    });
+
+    it('who made a response outlives a restart: the key still retrieves and continues it, another team still gets 404', async () => {
+      const made = await client.responses.create({ model: 'gpt', input: 'Keep me' });
+      // The owner's row is written once the answer is out.
+      const ownerRows = async (): Promise<unknown[]> => gw.dataSource.query<unknown[]>('SELECT 1 FROM response_owner WHERE id = $1', [made.id]);
+      for (let tries = 0; (await ownerRows()).length === 0; tries++) {
+        if (tries > 50) throw new Error('the owner row was never written');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await gw.close();
+      gw = await createTestApp({ ...appOptions, keepData: true });
+      client = new OpenAI({ baseURL: `${gw.baseUrl}/v1`, apiKey: key, maxRetries: 0 });
+      expect(await client.responses.retrieve(made.id)).toMatchObject({ id: made.id });
+      await client.responses.create({ model: 'gpt', input: 'Go on', previous_response_id: made.id });
+      expect(lastUpstreamBody()).toMatchObject({ previous_response_id: made.id });
+      const { key: otherKey } = await newKey(gw, { team_id: await newTeam(gw, { team_alias: 'after-restart' }) });
+      const other = new OpenAI({ baseURL: `${gw.baseUrl}/v1`, apiKey: otherKey, maxRetries: 0 });
+      await expect(other.responses.retrieve(made.id)).rejects.toBeInstanceOf(NotFoundError);
     });
 
     it('built-in tools pass through to OpenAI untouched', async () => {

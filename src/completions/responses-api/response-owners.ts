@@ -1,10 +1,16 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { LessThan, MoreThan, type Repository } from 'typeorm';
 import type { Principal } from '../../keys/principal';
-import type { CompiledDeployment } from '../deployment-table';
+import { DeploymentTable, type CompiledDeployment } from '../deployment-table';
+import { deploymentFor } from '../wildcard-deployment';
+import { ResponseOwnerRow } from './response-owner.entity';
 
-/** Responses remembered at most; past it the oldest are forgotten (ids are made per call, so the map must stay bounded). */
-const MAX_ENTRIES = 50_000;
 /** OpenAI keeps a stored response 30 days; a gateway forgetting it sooner only means a 404 on a later `GET`. */
 const TTL_MS = 30 * 24 * 3600 * 1000;
+/** Responses this instance made lately, kept in memory too: a `GET` right after the answer needs no row yet. */
+const RECENT_ENTRIES = 10_000;
+const PURGE_EVERY_MS = 6 * 3600 * 1000;
 
 export interface ResponseOwner {
   /** The deployment that made it, as it served the call (a wildcard's model filled in): later calls go there. */
@@ -18,53 +24,82 @@ export interface ResponseOwner {
 }
 
 /**
- * Which deployment made each response an OpenAI or Azure upstream keeps, and for whom: `GET` / `DELETE
- * /v1/responses/{id}` and `previous_response_id` go to that deployment, and only for the same key or a key of its
- * team. Kept in this process only: it does not survive a restart and is not shared between gateway instances (a
- * response made before, or through another instance, answers 404 here, as one of another key does).
+ * Which deployment made each response an OpenAI or Azure upstream keeps, and for whom (`response_owner` rows, so a
+ * restart or another instance on the same database still knows). A deployment no longer configured under that model
+ * name reads as unknown: a 404, as for another caller's response.
  */
-export class ResponseOwners {
-  private readonly entries = new Map<string, ResponseOwner>();
+@Injectable()
+export class ResponseOwners implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(ResponseOwners.name);
+  private readonly recent = new Map<string, ResponseOwner>();
+  private purgeTimer: NodeJS.Timeout | null = null;
 
+  constructor(
+    @InjectRepository(ResponseOwnerRow) private readonly rows: Repository<ResponseOwnerRow>,
+    @Inject(DeploymentTable) private readonly table: DeploymentTable,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.purge();
+    this.purgeTimer = setInterval(() => void this.purge(), PURGE_EVERY_MS).unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.purgeTimer !== null) clearInterval(this.purgeTimer);
+  }
+
+  /** Called once the answer went out: the row is written off the request path (a failed write only costs a later 404). */
   remember(id: string, deployment: CompiledDeployment, model: string, principal: Principal): void {
-    this.entries.delete(id);
-    if (this.entries.size >= MAX_ENTRIES) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done !== true) this.entries.delete(oldest.value);
-    }
-    this.entries.set(id, {
+    const owner: ResponseOwner = {
       deployment,
       model,
       keyHash: principal.keyHash,
       teamId: principal.teamId,
       master: principal.kind === 'master',
       expiresAt: Date.now() + TTL_MS,
-    });
+    };
+    this.recent.delete(id);
+    if (this.recent.size >= RECENT_ENTRIES) this.recent.delete(this.recent.keys().next().value as string);
+    this.recent.set(id, owner);
+    const row = { id, modelId: deployment.modelId, model, keyHash: owner.keyHash, teamId: owner.teamId, master: owner.master };
+    this.rows.upsert(row, ['id']).catch((error: unknown) => this.logger.warn(`could not keep the owner of a stored response: ${(error as Error).message}`));
   }
 
-  /** The response's owner when `principal` may see it; undefined when it is unknown or another caller's (one answer for both). */
-  find(id: string, principal: Principal): ResponseOwner | undefined {
-    const owner = this.entries.get(id);
-    if (owner === undefined) return undefined;
-    if (owner.expiresAt <= Date.now()) {
-      this.entries.delete(id);
-      return undefined;
+  /** The response's owner, whoever it is (see `ownedBy`); undefined when unknown, expired or its deployment is gone. */
+  async find(id: string): Promise<ResponseOwner | undefined> {
+    const recent = this.recent.get(id);
+    if (recent !== undefined) return recent.expiresAt > Date.now() ? recent : undefined;
+    const row = await this.rows.findOneBy({ id, createdAt: MoreThan(new Date(Date.now() - TTL_MS)) });
+    if (row === null) return undefined;
+    const routed = this.table.route(row.model);
+    const configured = routed?.group.deployments.find((deployment) => deployment.modelId === row.modelId);
+    if (routed === undefined || configured === undefined) return undefined;
+    return {
+      deployment: deploymentFor(configured, routed.segments, routed.name),
+      model: row.model,
+      keyHash: row.keyHash,
+      teamId: row.teamId,
+      master: row.master,
+      expiresAt: row.createdAt.getTime() + TTL_MS,
+    };
+  }
+
+  async forget(id: string): Promise<void> {
+    this.recent.delete(id);
+    await this.rows.delete({ id });
+  }
+
+  private async purge(): Promise<void> {
+    try {
+      await this.rows.delete({ createdAt: LessThan(new Date(Date.now() - TTL_MS)) });
+    } catch (error) {
+      this.logger.warn(`could not purge expired response owners: ${(error as Error).message}`);
     }
-    return ownedBy(owner, principal) ? owner : undefined;
-  }
-
-  /** True when the id is remembered for another caller: it must not be used as theirs. */
-  isOthers(id: string, principal: Principal): boolean {
-    const owner = this.entries.get(id);
-    return owner !== undefined && owner.expiresAt > Date.now() && !ownedBy(owner, principal);
-  }
-
-  forget(id: string): void {
-    this.entries.delete(id);
   }
 }
 
-function ownedBy(owner: ResponseOwner, principal: Principal): boolean {
+/** The key that made a response and the keys of its team may use it; the master key only what it made itself. */
+export function ownedBy(owner: ResponseOwner, principal: Principal): boolean {
   if (principal.kind === 'master') return owner.master;
   if (owner.keyHash !== null && owner.keyHash === principal.keyHash) return true;
   return owner.teamId !== null && owner.teamId === principal.teamId;

@@ -7,7 +7,7 @@ import type { TrackedRequest } from '../call-tracker';
 import { clipModel, CompletionsService, type ForeignFormat } from '../completions.service';
 import { DeploymentTable, type CompiledDeployment } from '../deployment-table';
 import type { RequestBody } from '../request-body';
-import { ResponseOwners } from './response-owners';
+import { ownedBy, ResponseOwners } from './response-owners';
 import { ResponsesResponse } from './responses-response';
 import { askStoredResponse } from './stored-response';
 
@@ -21,10 +21,9 @@ const RESPONSE_ID = /^[A-Za-z0-9_-]{1,200}$/;
  */
 @Injectable()
 export class ResponsesService {
-  private readonly owners = new ResponseOwners();
-
   constructor(
     @Inject(CompletionsService) private readonly completions: CompletionsService,
+    @Inject(ResponseOwners) private readonly owners: ResponseOwners,
     @Inject(DeploymentTable) private readonly table: DeploymentTable,
     @Inject(SecretRedactor) private readonly redactor: SecretRedactor,
   ) {}
@@ -32,9 +31,9 @@ export class ResponsesService {
   create(req: TrackedRequest & { body?: unknown }, res: ServerResponse, route: string): Promise<void> {
     const writer = ResponsesResponse.install(res);
     const principal = req.principal;
-    const foreign: ForeignFormat = (body) => {
+    const foreign: ForeignFormat = async (body) => {
       const read = writer.read(body);
-      const pinned = this.previousResponseDeployment(body, principal);
+      const pinned = await this.previousResponseDeployment(body, principal);
       return {
         chatBody: read.chatBody,
         native: read.native,
@@ -56,28 +55,28 @@ export class ResponsesService {
    */
   async stored(principal: Principal | undefined, id: string, method: 'GET' | 'DELETE', res: ServerResponse): Promise<void> {
     if (!principal) throw new AppException('missing_api_key', 'Authentication is required for this route');
-    const owner = RESPONSE_ID.test(id) ? this.owners.find(id, principal) : undefined;
+    const owner = RESPONSE_ID.test(id) ? await this.owners.find(id) : undefined;
     const allowed = principal.allowedModels;
-    if (owner === undefined || (allowed !== null && !allowed.allows(owner.model, this.table.grantsFor(owner.model)))) {
+    if (owner === undefined || !ownedBy(owner, principal) || (allowed !== null && !allowed.allows(owner.model, this.table.grantsFor(owner.model)))) {
       throw new AppException('not_found', `Response with id '${clipModel(id)}' not found.`, { param: 'response_id' });
     }
     const answer = await askStoredResponse(owner.deployment, id, method, this.redactor);
-    if (method === 'DELETE') this.owners.forget(id);
+    if (method === 'DELETE') await this.owners.forget(id);
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': answer.length });
     res.end(answer);
   }
 
   /** The deployment keeping `previous_response_id`, when the gateway saw it made; another caller's id is a 404. */
-  private previousResponseDeployment(body: RequestBody, principal: Principal | undefined): CompiledDeployment | null {
+  private async previousResponseDeployment(body: RequestBody, principal: Principal | undefined): Promise<CompiledDeployment | null> {
     const previous = body.previous_response_id;
     if (previous === undefined || previous === null || principal === undefined) return null;
     if (typeof previous !== 'string' || !RESPONSE_ID.test(previous)) {
       throw new AppException('validation_failed', '`previous_response_id` must be a response id', { param: 'previous_response_id' });
     }
-    if (this.owners.isOthers(previous, principal)) {
+    const owner = await this.owners.find(previous);
+    if (owner !== undefined && !ownedBy(owner, principal)) {
       throw new AppException('not_found', `Previous response with id '${previous}' not found.`, { param: 'previous_response_id' });
     }
-    const owner = this.owners.find(previous, principal);
     // Pinned only within the group the caller names: the key's access to that model was checked on its name.
     return owner !== undefined && owner.model === body.model ? owner.deployment : null;
   }
