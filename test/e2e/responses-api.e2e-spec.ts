@@ -141,6 +141,13 @@ model_list:
     expect((generation.costDetails as { total: number }).total).toBeGreaterThan(0);
     return generation;
   };
+  /** The owner's row is written once the answer is out: waits for it. */
+  const ownerRowWritten = async (id: string): Promise<void> => {
+    for (let tries = 0; (await gw.dataSource.query<unknown[]>('SELECT 1 FROM response_owner WHERE id = $1', [id])).length === 0; tries++) {
+      if (tries > 50) throw new Error('the owner row was never written');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
   const lastUpstreamBody = (): Record<string, unknown> => upstream.requests.at(-1)?.json as Record<string, unknown>;
 
   describe('to an OpenAI deployment: passed through', () => {
@@ -207,14 +214,21 @@ model_list:
       expect(upstream.stored.has(made.id)).toBe(true);
     });
 
+    it('a team deleted and created again under the same id does not inherit its responses', async () => {
+      const teamId = await newTeam(gw, { team_id: 'recreated-team' });
+      const { key: first } = await newKey(gw, { team_id: teamId });
+      const made = await new OpenAI({ baseURL: `${gw.baseUrl}/v1`, apiKey: first, maxRetries: 0 }).responses.create({ model: 'gpt', input: 'Ours' });
+      await ownerRowWritten(made.id);
+      await gw.http().post('/team/delete').set('Authorization', `Bearer ${gw.masterKey}`).send({ team_ids: [teamId] }).expect(200);
+      expect(await gw.dataSource.query('SELECT 1 FROM response_owner WHERE id = $1', [made.id])).toEqual([]);
+      const { key: newcomer } = await newKey(gw, { team_id: await newTeam(gw, { team_id: 'recreated-team' }) });
+      await expect(new OpenAI({ baseURL: `${gw.baseUrl}/v1`, apiKey: newcomer, maxRetries: 0 }).responses.retrieve(made.id)).rejects.toBeInstanceOf(NotFoundError);
+    });
+
     it('who made a response outlives a restart: the key still retrieves and continues it, another team still gets 404', async () => {
       const made = await client.responses.create({ model: 'gpt', input: 'Keep me' });
       // The owner's row is written once the answer is out.
-      const ownerRows = async (): Promise<unknown[]> => gw.dataSource.query<unknown[]>('SELECT 1 FROM response_owner WHERE id = $1', [made.id]);
-      for (let tries = 0; (await ownerRows()).length === 0; tries++) {
-        if (tries > 50) throw new Error('the owner row was never written');
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await ownerRowWritten(made.id);
       await gw.close();
       gw = await createTestApp({ ...appOptions, keepData: true });
       client = new OpenAI({ baseURL: `${gw.baseUrl}/v1`, apiKey: key, maxRetries: 0 });

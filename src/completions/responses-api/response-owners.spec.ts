@@ -10,7 +10,6 @@ const ownerOf = (maker: Principal): ResponseOwner => ({
   keyHash: maker.keyHash,
   teamId: maker.teamId,
   master: maker.kind === 'master',
-  expiresAt: Date.now() + 1000,
 });
 
 describe(ownedBy.name, () => {

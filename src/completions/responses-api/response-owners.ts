@@ -8,8 +8,6 @@ import { ResponseOwnerRow } from './response-owner.entity';
 
 /** OpenAI keeps a stored response 30 days; a gateway forgetting it sooner only means a 404 on a later `GET`. */
 const TTL_MS = 30 * 24 * 3600 * 1000;
-/** Responses this instance made lately, kept in memory too: a `GET` right after the answer needs no row yet. */
-const RECENT_ENTRIES = 10_000;
 const PURGE_EVERY_MS = 6 * 3600 * 1000;
 
 export interface ResponseOwner {
@@ -20,18 +18,18 @@ export interface ResponseOwner {
   readonly keyHash: string | null;
   readonly teamId: string | null;
   readonly master: boolean;
-  readonly expiresAt: number;
 }
 
 /**
  * Which deployment made each response an OpenAI or Azure upstream keeps, and for whom (`response_owner` rows, so a
- * restart or another instance on the same database still knows). A deployment no longer configured under that model
- * name reads as unknown: a 404, as for another caller's response.
+ * restart or another instance on the same database still knows, and a deleted key or team takes its rows along).
+ * A deployment no longer configured under that model name reads as unknown: a 404, as for another caller's response.
  */
 @Injectable()
 export class ResponseOwners implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ResponseOwners.name);
-  private readonly recent = new Map<string, ResponseOwner>();
+  /** Rows being written: a `GET` right after the answer waits for its row rather than missing it. */
+  private readonly writing = new Map<string, Promise<void>>();
   private purgeTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -50,25 +48,20 @@ export class ResponseOwners implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Called once the answer went out: the row is written off the request path (a failed write only costs a later 404). */
   remember(id: string, deployment: CompiledDeployment, model: string, principal: Principal): void {
-    const owner: ResponseOwner = {
-      deployment,
-      model,
-      keyHash: principal.keyHash,
-      teamId: principal.teamId,
-      master: principal.kind === 'master',
-      expiresAt: Date.now() + TTL_MS,
-    };
-    this.recent.delete(id);
-    if (this.recent.size >= RECENT_ENTRIES) this.recent.delete(this.recent.keys().next().value as string);
-    this.recent.set(id, owner);
-    const row = { id, modelId: deployment.modelId, model, keyHash: owner.keyHash, teamId: owner.teamId, master: owner.master };
-    this.rows.upsert(row, ['id']).catch((error: unknown) => this.logger.warn(`could not keep the owner of a stored response: ${(error as Error).message}`));
+    const row = { id, modelId: deployment.modelId, model, keyHash: principal.keyHash, teamId: principal.teamId, master: principal.kind === 'master' };
+    const write = this.rows
+      .upsert(row, ['id'])
+      .then(() => undefined)
+      .catch((error: unknown) => this.logger.warn(`could not keep the owner of a stored response: ${(error as Error).message}`))
+      .finally(() => {
+        if (this.writing.get(id) === write) this.writing.delete(id);
+      });
+    this.writing.set(id, write);
   }
 
   /** The response's owner, whoever it is (see `ownedBy`); undefined when unknown, expired or its deployment is gone. */
   async find(id: string): Promise<ResponseOwner | undefined> {
-    const recent = this.recent.get(id);
-    if (recent !== undefined) return recent.expiresAt > Date.now() ? recent : undefined;
+    await this.writing.get(id);
     const row = await this.rows.findOneBy({ id, createdAt: MoreThan(new Date(Date.now() - TTL_MS)) });
     if (row === null) return undefined;
     const routed = this.table.route(row.model);
@@ -80,12 +73,10 @@ export class ResponseOwners implements OnApplicationBootstrap, OnModuleDestroy {
       keyHash: row.keyHash,
       teamId: row.teamId,
       master: row.master,
-      expiresAt: row.createdAt.getTime() + TTL_MS,
     };
   }
 
   async forget(id: string): Promise<void> {
-    this.recent.delete(id);
     await this.rows.delete({ id });
   }
 
