@@ -5,7 +5,31 @@ type Write = ServerResponse['write'];
 type End = ServerResponse['end'];
 type WriteHead = ServerResponse['writeHead'];
 
-/** Turns the chat path's chunk stream (one `data` text at a time) into another API's events. */
+type Json = Record<string, unknown>;
+
+/** One `data` text of the chat path's stream, read: its end, the gateway's error event, or a chunk and its first choice. */
+export type ChatStreamData =
+  | { readonly kind: 'done' }
+  | { readonly kind: 'error'; readonly error: unknown }
+  | { readonly kind: 'chunk'; readonly chunk: Json; readonly choice: Json | undefined; readonly delta: Json };
+
+/** Null for data that is none of these (the chat path writes none; a rewriter skips it). */
+export function readChatStreamData(data: string): ChatStreamData | null {
+  if (data.trim() === '[DONE]') return { kind: 'done' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  if (parsed === null || typeof parsed !== 'object') return null;
+  const chunk = parsed as Json;
+  if (chunk.error !== undefined) return { kind: 'error', error: chunk.error };
+  const choice = Array.isArray(chunk.choices) ? (chunk.choices[0] as Json | undefined) : undefined;
+  return { kind: 'chunk', chunk, choice, delta: (choice?.delta as Json | undefined) ?? {} };
+}
+
+/** Turns the chat path's chunk stream (one `data` text at a time, see readChatStreamData) into another API's events. */
 export interface EventRewriter {
   chunk(data: string): string;
   /** The stream ended: whatever closes it in the other API's format. */

@@ -1,3 +1,4 @@
+import { readChatStreamData } from '../answer-rewriter';
 import { anthropicUsage, messageIdOf, stopReasonOf } from './messages-answer';
 
 type Json = Record<string, unknown>;
@@ -27,20 +28,14 @@ export class MessagesEventWriter {
   /** The events for one chunk's data (OpenAI's `[DONE]` ends the message). */
   chunk(data: string): string {
     if (this.finished) return '';
-    if (data.trim() === '[DONE]') return this.finish();
-    let chunk: Json;
-    try {
-      chunk = JSON.parse(data) as Json;
-    } catch {
-      return '';
-    }
-    if (chunk === null || typeof chunk !== 'object') return '';
-    if (chunk.error !== undefined) return this.error(chunk.error);
+    const read = readChatStreamData(data);
+    if (read === null) return '';
+    if (read.kind === 'done') return this.finish();
+    if (read.kind === 'error') return this.error(read.error);
+    const { chunk, choice, delta } = read;
     let out = this.start(chunk);
     if (chunk.usage !== undefined && chunk.usage !== null) this.usage = chunk.usage;
-    const choice = Array.isArray(chunk.choices) ? (chunk.choices[0] as Json | undefined) : undefined;
     if (choice === undefined) return out;
-    const delta = (choice.delta as Json | undefined) ?? {};
     if (typeof delta.reasoning_content === 'string' && delta.reasoning_content !== '') {
       out += this.open({ kind: 'thinking' }, { type: 'thinking', thinking: '', signature: '' });
       out += this.delta({ type: 'thinking_delta', thinking: delta.reasoning_content });

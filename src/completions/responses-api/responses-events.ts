@@ -1,3 +1,4 @@
+import { readChatStreamData } from '../answer-rewriter';
 import type { RequestBody } from '../request-body';
 import { functionCallItem, itemSuffix, messageItem, outputText, reasoningItem, responseIdOf, responsesUsage, responseShell, statusOf, summaryText } from './responses-answer';
 
@@ -39,20 +40,14 @@ export class ResponsesEventWriter {
   /** The events for one chunk's data (OpenAI's `[DONE]` ends the response). */
   chunk(data: string): string {
     if (this.finished) return '';
-    if (data.trim() === '[DONE]') return this.finish();
-    let chunk: Json;
-    try {
-      chunk = JSON.parse(data) as Json;
-    } catch {
-      return '';
-    }
-    if (chunk === null || typeof chunk !== 'object') return '';
-    if (chunk.error !== undefined) return this.fail(chunk.error);
+    const read = readChatStreamData(data);
+    if (read === null) return '';
+    if (read.kind === 'done') return this.finish();
+    if (read.kind === 'error') return this.fail(read.error);
+    const { chunk, choice, delta } = read;
     let out = this.start(chunk);
     if (chunk.usage !== undefined && chunk.usage !== null) this.usage = chunk.usage;
-    const choice = Array.isArray(chunk.choices) ? (chunk.choices[0] as Json | undefined) : undefined;
     if (choice === undefined) return out;
-    const delta = (choice.delta as Json | undefined) ?? {};
     if (typeof delta.reasoning_content === 'string' && delta.reasoning_content !== '') out += this.reasoning(delta.reasoning_content);
     if (typeof delta.content === 'string' && delta.content !== '') out += this.text(delta.content);
     if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls as Json[]) out += this.toolCall(call);
