@@ -283,6 +283,21 @@ model_list:
       expect(((await answer.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
     });
 
+    it("the router's body fields (timeout, num_retries, fallbacks, …) are the gateway's: read as on chat, never sent to Anthropic", async () => {
+      const post = (extra: Record<string, unknown>) =>
+        fetch(`${gw.baseUrl}/v1/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': key },
+          body: JSON.stringify({ model: 'claude', max_tokens: 5, messages: [{ role: 'user', content: 'x' }], ...extra }),
+        });
+      const answered = await post({ timeout: 30, num_retries: 1 });
+      expect(answered.status).toBe(200);
+      expect(anthropic.calls[0].json).not.toHaveProperty('timeout');
+      expect(anthropic.calls[0].json).not.toHaveProperty('num_retries');
+      const refused = await post({ timeout: 'soon' });
+      expect([refused.status, await refused.json()]).toEqual([400, { type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('`timeout`') as string } }]);
+    });
+
     it('a bad body → BadRequestError; an unknown model → BadRequestError; invalid JSON → 400 in the envelope', async () => {
       await expect(client.messages.create({ model: 'gpt', messages: [{ role: 'user', content: 'x' }] } as unknown as Anthropic.MessageCreateParamsNonStreaming)).rejects.toBeInstanceOf(Anthropic.BadRequestError);
       await expect(client.messages.create({ model: 'no-such-model', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(Anthropic.BadRequestError);

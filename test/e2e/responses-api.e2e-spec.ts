@@ -240,6 +240,14 @@ model_list:
       await expect(other.responses.retrieve(made.id)).rejects.toBeInstanceOf(NotFoundError);
     });
 
+    it("the router's body fields (timeout, num_retries, …) are the gateway's: read as on chat, never sent upstream", async () => {
+      await client.responses.create({ model: 'gpt', input: 'Quick', timeout: 30, num_retries: 1 } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+      expect(lastUpstreamBody()).toEqual({ model: 'gpt-4o', input: 'Quick' });
+      const refused = await client.responses.create({ model: 'gpt', input: 'Quick', timeout: 'soon' } as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(BadRequestError);
+      expect((refused as BadRequestError).param).toBe('timeout');
+    });
+
     it('built-in tools pass through to OpenAI untouched', async () => {
       await client.responses.create({ model: 'gpt', input: 'Search', tools: [{ type: 'web_search' }] });
       expect(lastUpstreamBody()).toEqual({ model: 'gpt-4o', input: 'Search', tools: [{ type: 'web_search' }] });

@@ -4,13 +4,14 @@ import { AnswerRewriter, type EventRewriter } from '../answer-rewriter';
 import type { NativeCall } from '../providers/provider';
 import type { RequestBody } from '../request-body';
 import { rejectCallerOverrides } from '../request-body';
+import { ROUTER_BODY_FIELDS } from '../router/request-routing';
 import { anthropicErrorType } from './anthropic-error-body';
 import { chatRequest } from './chat-request';
 import { messagesAnswer } from './messages-answer';
 import { anthropicEvent, MessagesEventWriter } from './messages-events';
 
-/** Gateway controls a Messages caller may send as it would on chat; never sent to Anthropic. */
-const GATEWAY_ONLY_FIELDS = ['no-log', 'cache'] as const;
+/** Gateway controls a Messages caller may send as it would on chat (the router's too); never sent to Anthropic. */
+const GATEWAY_ONLY_FIELDS: readonly string[] = ['no-log', 'cache', ...ROUTER_BODY_FIELDS];
 /** Caller headers an Anthropic upstream should see: the betas decide what the body may contain. */
 const FORWARDED_HEADERS = ['anthropic-beta'] as const;
 

@@ -1,6 +1,7 @@
 import type { AppException } from '../../errors';
 import { invalid, objectParam } from '../providers/request-params';
 import type { RequestBody } from '../request-body';
+import { ROUTER_BODY_FIELDS } from '../router/request-routing';
 
 type Json = Record<string, unknown>;
 
@@ -16,7 +17,7 @@ export interface ResponsesReading {
 }
 
 /** Gateway controls kept on the chat body (the router's, the cache's, the privacy switch) and the caller's own fields. */
-const KEPT_FIELDS = ['metadata', 'user', 'no-log', 'cache'] as const;
+const KEPT_FIELDS: readonly string[] = ['metadata', 'user', 'no-log', 'cache', ...ROUTER_BODY_FIELDS];
 /** Fields that name state an OpenAI or Azure upstream keeps (a stored response, a conversation, a saved prompt). */
 const REQUIRES_STATE = ['previous_response_id', 'conversation', 'prompt'] as const;
 
