@@ -4,6 +4,7 @@ import { ResponseCacheModule } from '../cache/response-cache.module';
 import { GatewaySettings } from '../config/gateway-settings';
 import { LoggingModule } from '../logging/logging.module';
 import { CompletionsController } from './completions.controller';
+import { ModelInfoController } from './model-info.controller';
 import { CompletionsService } from './completions.service';
 import { ResponseOwnerRow } from './responses-api/response-owner.entity';
 import { ResponseOwners } from './responses-api/response-owners';
@@ -13,7 +14,7 @@ import { ModelRouter } from './router/model-router';
 
 @Module({
   imports: [LoggingModule, ResponseCacheModule, TypeOrmModule.forFeature([ResponseOwnerRow])],
-  controllers: [CompletionsController],
+  controllers: [CompletionsController, ModelInfoController],
   providers: [
     {
       provide: DeploymentTable,

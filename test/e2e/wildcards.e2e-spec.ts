@@ -154,6 +154,31 @@ router_settings:
     expect((await beta.models.list()).data.map((m) => m.id)).toEqual(['claude-*', 'gpt-4o', 'smart']);
   });
 
+  it('/model/info and /model_group/info: the models a key may call, routed and priced, never a credential', async () => {
+    type Infos = { data: Array<Record<string, unknown>> };
+    const get = async (path: string, key: string) => (await gw.http().get(path).set('Authorization', `Bearer ${key}`).expect(200)).body as Infos;
+    const all = await get('/model/info', gw.masterKey);
+    expect(all.data.map((info) => info.model_name)).toEqual(['*', 'anthropic/*', 'claude-*', 'gpt-4o']);
+    expect(all.data[3]).toMatchObject({
+      litellm_params: { model: 'openai/gpt-4o-2024-08-06', api_base: openai.url },
+      model_info: { db_model: false, mode: 'chat', litellm_provider: 'openai', access_groups: ['beta-models'] },
+    });
+    const text = JSON.stringify([all, await get('/v1/model/info', gw.masterKey), await get('/model_group/info', gw.masterKey)]);
+    for (const secret of [OPENAI_KEY, ANTHROPIC_KEY]) expect(text).not.toContain(secret);
+
+    const beta = (await gw.http().post('/key/generate').set('Authorization', `Bearer ${gw.masterKey}`).send({ models: ['beta-models'] }).expect(200)).body as GeneratedKeyJson;
+    expect((await get('/model/info', beta.key)).data.map((info) => info.model_name)).toEqual(['claude-*', 'gpt-4o']);
+    const groups = await get('/model_group/info', beta.key);
+    expect(groups.data).toEqual([
+      expect.objectContaining({ model_group: 'claude-*', providers: ['anthropic'], mode: 'chat', access_groups: ['beta-models'] }),
+      expect.objectContaining({ model_group: 'gpt-4o', providers: ['openai'], mode: 'chat', access_groups: ['beta-models'] }),
+    ]);
+    const id = (all.data[3].model_info as { id: string }).id;
+    expect((await get(`/model/info?litellm_model_id=${id}`, gw.masterKey)).data.map((info) => info.model_name)).toEqual(['gpt-4o']);
+    expect((await get('/model_group/info?model_group=gpt-4o', beta.key)).data).toHaveLength(1);
+    expect((await get('/model_group/info?model_group=anthropic%2F*', beta.key)).data).toEqual([]);
+  });
+
   it('/v1/messages through `anthropic/*`: the Messages body goes to Anthropic with the model the `*` made', async () => {
     const response = await fetch(`${gw.baseUrl}/v1/messages`, {
       method: 'POST',
