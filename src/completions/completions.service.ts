@@ -275,13 +275,14 @@ export class CompletionsService implements OnModuleDestroy {
       // The guard always sets it on these routes; failing closed keeps a wiring mistake from opening them.
       throw new AppException('missing_api_key', 'Authentication is required for this route');
     }
+    // Routed once, for the access check (a group's access groups) and the call; refused in this order either way.
+    const routed = this.table.route(model);
     const allowed = principal.allowedModels;
-    if (allowed !== null && !allowed.allows(model, this.table.grantsFor(model))) {
+    if (allowed !== null && !allowed.allows(model, this.table.grantsFor(model, routed))) {
       throw new AppException('model_not_allowed', `This key is not allowed to use model '${clipModel(model)}'`, {
         param: 'model',
       });
     }
-    const routed = this.table.route(model);
     if (!routed) {
       throw new AppException('model_not_found', `Model '${clipModel(model)}' is not configured on this gateway`, {
         param: 'model',

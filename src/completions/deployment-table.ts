@@ -184,10 +184,13 @@ export class DeploymentTable {
     return this.aliases.get(requested)?.model;
   }
 
-  /** The names besides its own whose permission allows a key to call `requested` (see ModelAccess.allows). */
-  grantsFor(requested: string): ModelGrants {
+  /**
+   * The names besides its own whose permission allows a key to call `requested` (see ModelAccess.allows); `routed`:
+   * its route, when the caller has it already.
+   */
+  grantsFor(requested: string, routed: RoutedModel | undefined = this.route(requested)): ModelGrants {
     const alias = this.aliasTarget(requested);
-    const accessGroups = this.route(requested)?.group.accessGroups ?? NO_ACCESS_GROUPS;
+    const accessGroups = routed?.group.accessGroups ?? NO_ACCESS_GROUPS;
     return alias === undefined ? { accessGroups } : { alias, accessGroups };
   }
 
