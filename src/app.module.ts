@@ -4,6 +4,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from './audit/audit.module';
 import { ClusterModule } from './cluster/cluster.module';
+import { Clock } from './common/clock';
 import { secretBoxFor } from './common/secret-box';
 import { SecretRedactor } from './common/secret-redactor';
 import { createValidationPipe } from './common/validation';
@@ -28,8 +29,9 @@ class SettingsModule {
       providers: [
         { provide: GatewaySettings, useValue: settings },
         { provide: SecretRedactor, useFactory: () => SecretRedactor.forGateway(settings, process.env) },
+        Clock,
       ],
-      exports: [GatewaySettings, SecretRedactor],
+      exports: [GatewaySettings, SecretRedactor, Clock],
     };
   }
 }

@@ -1,3 +1,4 @@
+import { NO_LIMITS } from '../budgets/usage-limits';
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
 import { readRequestControls, resolveCallerSettings } from './cache-policy';
@@ -16,6 +17,9 @@ function principal(overrides: Partial<Principal> = {}): Principal {
     keyMetadata: {},
     teamMetadata: {},
     teamLoggingDisabled: false,
+    userId: null,
+    adminTeamIds: [],
+    limits: NO_LIMITS,
     ...overrides,
   };
 }

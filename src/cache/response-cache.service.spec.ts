@@ -1,3 +1,4 @@
+import { NO_LIMITS } from '../budgets/usage-limits';
 import type { Principal } from '../keys/principal';
 import { readCacheOptions } from './cache-options';
 import { LocalCacheStore } from './cache-store';
@@ -16,6 +17,9 @@ function principal(keyMetadata: Record<string, unknown> = {}): Principal {
     keyMetadata,
     teamMetadata: {},
     teamLoggingDisabled: false,
+    userId: null,
+    adminTeamIds: [],
+    limits: NO_LIMITS,
   };
 }
 

@@ -1,3 +1,4 @@
+import { NO_LIMITS } from '../budgets/usage-limits';
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { AppException } from '../errors';
@@ -20,6 +21,9 @@ const principal: Principal = {
   keyMetadata: { logging: [{ callback_vars: { langfuse_secret_key: 'sk-lf-secret' } }] },
   teamMetadata: {},
   teamLoggingDisabled: false,
+  userId: null,
+  adminTeamIds: [],
+  limits: NO_LIMITS,
 };
 
 /** Just enough of a ServerResponse: headers, status and the close/finish lifecycle. */

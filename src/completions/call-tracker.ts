@@ -97,6 +97,11 @@ export class CallTracker implements PendingCallRecord {
     return this.req.principal;
   }
 
+  /** The response, for headers set before the answer starts (rate-limit state). */
+  get response(): ServerResponse {
+    return this.res;
+  }
+
   get headers(): IncomingHttpHeaders {
     return this.req.headers;
   }

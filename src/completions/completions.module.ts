@@ -1,6 +1,8 @@
 import { Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { BudgetsModule } from '../budgets/budgets.module';
 import { ResponseCacheModule } from '../cache/response-cache.module';
+import { RateLimitsModule } from '../rate-limits/rate-limits.module';
 import { GatewaySettings } from '../config/gateway-settings';
 import { LoggingModule } from '../logging/logging.module';
 import { CompletionsController } from './completions.controller';
@@ -13,7 +15,7 @@ import { DeploymentTable } from './deployment-table';
 import { ModelRouter } from './router/model-router';
 
 @Module({
-  imports: [LoggingModule, ResponseCacheModule, TypeOrmModule.forFeature([ResponseOwnerRow])],
+  imports: [LoggingModule, ResponseCacheModule, BudgetsModule, RateLimitsModule, TypeOrmModule.forFeature([ResponseOwnerRow])],
   controllers: [CompletionsController, ModelInfoController],
   providers: [
     {

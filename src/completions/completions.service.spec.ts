@@ -1,3 +1,4 @@
+import { NO_LIMITS } from '../budgets/usage-limits';
 import { once } from 'node:events';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -120,6 +121,9 @@ function principal(allowedModels: string[] | null): Principal {
     keyMetadata: {},
     teamMetadata: {},
     teamLoggingDisabled: false,
+    userId: null,
+    adminTeamIds: [],
+    limits: NO_LIMITS,
   };
 }
 

@@ -11,6 +11,8 @@ import { DeploymentTable, withRequestDefaults, type CompiledDeployment, type Mod
 import { applyAzureStyleTarget, type AzureStyleTarget } from './azure-style-route';
 import { answerOffline } from './offline-answer';
 import { ModelRouter } from './router/model-router';
+import { BudgetsService } from '../budgets/budgets.service';
+import { RateLimitService } from '../rate-limits/rate-limits.service';
 import {
   asRequestBody,
   callerWantsUsageChunk,
@@ -68,6 +70,9 @@ export class CompletionsService implements OnModuleDestroy {
     @Optional() @Inject(ResponseCache) private readonly cache: ResponseCache | null = null,
     // Optional for the same reason: without one, a router with LiteLLM's defaults and in-process state.
     @Optional() @Inject(ModelRouter) router: ModelRouter | null = null,
+    // Optional for unit specs; the app always has both (budgets/, rate-limits/).
+    @Optional() @Inject(BudgetsService) private readonly budgets: BudgetsService | null = null,
+    @Optional() @Inject(RateLimitService) private readonly rateLimits: RateLimitService | null = null,
   ) {
     this.router = router ?? new ModelRouter(table);
   }
@@ -108,6 +113,7 @@ export class CompletionsService implements OnModuleDestroy {
       call.stream = readStreamFlag(body);
       rejectCallerOverrides(body);
       const routed = this.resolveGroup(model, req.principal);
+      await this.admit(call, model, body);
       if ((read?.cacheable?.(routed.group) ?? true) && (await this.answeredFromCache(call, req, res, 'chat'))) {
         return;
       }
@@ -173,6 +179,7 @@ export class CompletionsService implements OnModuleDestroy {
       check(body, call);
       rejectCallerOverrides(body);
       const routed = this.resolveGroup(model, req.principal);
+      await this.admit(call, model, body);
       if (await this.answeredFromCache(call, req, res, endpoint)) {
         return;
       }
@@ -289,6 +296,25 @@ export class CompletionsService implements OnModuleDestroy {
       });
     }
     return routed;
+  }
+
+  /**
+   * Budgets, then rate limits (LiteLLM's order: its auth checks, then its limiter): a refused call reaches no
+   * upstream. Once the call is over its cost goes to the spend ledger and its tokens to the limiter. The cost is
+   * read from the call's record, built once and shared with the logging.
+   */
+  private async admit(call: CallTracker, model: string, body: RequestBody): Promise<void> {
+    const principal = call.principal;
+    if (!principal || this.budgets === null || this.rateLimits === null) return;
+    const budgets = this.budgets;
+    budgets.check(principal, model, typeof body.user === 'string' ? body.user : null);
+    const acquired = this.rateLimits.acquire(principal, model, call.response);
+    const ticket = acquired !== null && 'then' in acquired ? await acquired : acquired;
+    call.whenSettled((build) => {
+      const record = build();
+      budgets.record(principal, record);
+      ticket?.release(record.total_tokens);
+    });
   }
 
   /**

@@ -10,9 +10,13 @@ import { LogOutbox1764400000000 } from './migrations/1764400000000-LogOutbox';
 import { OutboxJsonColumns1764500000000 } from './migrations/1764500000000-OutboxJsonColumns';
 import { BindSecretsToOwners1764600000000 } from './migrations/1764600000000-BindSecretsToOwners';
 import { ResponseOwners1764700000000 } from './migrations/1764700000000-ResponseOwners';
+import { UsersBudgetsAndLimits1764800000000 } from './migrations/1764800000000-UsersBudgetsAndLimits';
 import { ResponseOwnerRow } from '../completions/responses-api/response-owner.entity';
+import { EndUser } from '../budgets/end-user.entity';
+import { TeamMember } from '../teams/team-member.entity';
+import { User } from '../users/user.entity';
 
-export const ENTITIES = [Team, VirtualKey, AuditLog, OutboxEvent, ResponseOwnerRow];
+export const ENTITIES = [Team, VirtualKey, AuditLog, OutboxEvent, ResponseOwnerRow, User, TeamMember, EndUser];
 
 /** The migrations, in order; `secrets` is the key material the data migrations re-encrypt stored secrets with. */
 export function migrations(secrets: SecretBox | null): (new () => MigrationInterface)[] {
@@ -23,6 +27,7 @@ export function migrations(secrets: SecretBox | null): (new () => MigrationInter
     OutboxJsonColumns1764500000000,
     BindSecretsToOwners1764600000000.withSecrets(secrets),
     ResponseOwners1764700000000,
+    UsersBudgetsAndLimits1764800000000,
   ];
 }
 

@@ -1,3 +1,4 @@
+import { NO_LIMITS } from '../budgets/usage-limits';
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AppException } from '../errors';
@@ -18,6 +19,9 @@ const plainKey: Principal = {
   keyMetadata: {},
   teamMetadata: {},
   teamLoggingDisabled: false,
+  userId: null,
+  adminTeamIds: [],
+  limits: NO_LIMITS,
 };
 
 function contextFor(handler: () => void, headers: Record<string, string>): { context: ExecutionContext; request: Record<string, unknown> } {

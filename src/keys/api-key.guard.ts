@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { AppException } from '../errors';
 import { ACCESS_LEVEL, type AccessLevel, type AuthenticatedRequest } from './auth.decorators';
 import { KeysService } from './keys.service';
-import type { Principal } from './principal';
+import { isSomeTeamAdmin, type Principal } from './principal';
 
 const MAX_KEY_LENGTH = 512;
 // Visible ASCII only: keeps CR/LF, NUL and other control bytes away from every later use of the value.
@@ -58,7 +58,7 @@ function authorize(request: AuthenticatedRequest, principal: Principal, level: A
   if (level === 'admin' && !principal.isProxyAdmin) {
     throw new AppException('forbidden', 'Only the proxy admin may call this route');
   }
-  if (level === 'team_admin' && !principal.isProxyAdmin && principal.role !== 'team_admin') {
+  if (level === 'team_admin' && !isSomeTeamAdmin(principal)) {
     throw new AppException('forbidden', 'Only the proxy admin or a team admin may call this route');
   }
   return true;

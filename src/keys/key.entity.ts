@@ -1,5 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { UsageLimits } from '../budgets/usage-limits';
 import { Team } from '../teams/team.entity';
+import { User } from '../users/user.entity';
 import type { KeyRole } from './principal';
 
 /** A virtual key. The key itself is never stored: only its SHA-256 (`token`, LiteLLM's name for it). */
@@ -23,6 +25,15 @@ export class VirtualKey {
   @JoinColumn({ name: 'team_id', referencedColumnName: 'teamId', foreignKeyConstraintName: 'fk_virtual_keys_team' })
   team?: Team | null;
 
+  /** The user who owns the key (LiteLLM's `user_id`); the row exists (created with the key when new). */
+  @Index('idx_virtual_keys_user_id')
+  @Column({ name: 'user_id', type: 'varchar', length: 256, nullable: true })
+  userId: string | null;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE', nullable: true })
+  @JoinColumn({ name: 'user_id', referencedColumnName: 'userId', foreignKeyConstraintName: 'fk_virtual_keys_user' })
+  user?: User | null;
+
   @Column({ type: 'varchar', length: 32, nullable: true })
   role: KeyRole | null;
 
@@ -35,6 +46,9 @@ export class VirtualKey {
 
   @Column({ type: 'boolean', default: false })
   blocked: boolean;
+
+  @Column(() => UsageLimits, { prefix: false })
+  usage: UsageLimits;
 
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
   expiresAt: Date | null;

@@ -14,9 +14,11 @@ import { TeamsService, type ChangeContext } from '../teams/teams.service';
 import type { DeleteKeysDto, GeneratedKeyResponseDto, GenerateKeyDto, KeyInfoDto, KeyResponseDto, UpdateKeyDto } from './dto/key.dto';
 import { expiryFromDuration } from './duration';
 import { VirtualKey } from './key.entity';
+import { TeamMember } from '../teams/team-member.entity';
 import { digestsEqual, displayName, generateKey, hashKey } from './key-material';
 import { ModelAccess } from './model-access';
-import type { Principal } from './principal';
+import { limitSetOf, NO_LIMITS } from '../budgets/usage-limits';
+import { isSomeTeamAdmin, managesTeam, type Principal } from './principal';
 import { PrincipalCache } from './principal-cache';
 
 const MASTER_PRINCIPAL: Principal = Object.freeze({
@@ -31,6 +33,9 @@ const MASTER_PRINCIPAL: Principal = Object.freeze({
   keyMetadata: {},
   teamMetadata: {},
   teamLoggingDisabled: false,
+  userId: null,
+  adminTeamIds: [],
+  limits: NO_LIMITS,
 });
 
 const TOKEN_PATTERN = /^[0-9a-f]{64}$/;
@@ -66,6 +71,13 @@ export class KeysService implements OnModuleInit {
     this.masterKeyDigest = hashKey(settings.masterKey);
   }
 
+  /** The teams whose `admin` member the user is (LiteLLM's team admins by membership). */
+  private async adminTeamsOf(userId: string | null): Promise<string[]> {
+    if (userId === null) return [];
+    const rows = await this.keys.manager.find(TeamMember, { select: { teamId: true }, where: { userId, role: 'admin' } });
+    return rows.map((member) => member.teamId);
+  }
+
   onModuleInit(): void {
     this.teams.onTeamChanged((teamId) => this.cache.invalidateTeam(teamId));
   }
@@ -88,14 +100,14 @@ export class KeysService implements OnModuleInit {
     if (cached) return cached;
 
     const token = hashKey(rawKey);
-    const row = await this.keys.findOne({ where: { token }, relations: { team: true } });
+    const row = await this.keys.findOne({ where: { token }, relations: { team: true, user: true } });
     if (!row) throw new AppException('invalid_api_key', 'Authentication Error - Invalid proxy server token passed');
     if (row.blocked) throw new AppException('key_blocked', 'Authentication Error - Key is blocked');
     if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) {
       throw new AppException('key_expired', 'Authentication Error - Expired Key');
     }
     if (row.team?.blocked) throw new AppException('team_blocked', 'Authentication Error - Team is blocked');
-    const principal = toPrincipal(row);
+    const principal = toPrincipal(row, await this.adminTeamsOf(row.userId));
     this.cache.set(token, principal, row.expiresAt);
     return principal;
   }
@@ -189,7 +201,7 @@ export class KeysService implements OnModuleInit {
         throw new AppException('validation_failed', 'The master key has no key info: pass ?key=', { param: 'key' });
       }
       row = await this.findOrFail(caller.keyHash);
-    } else if (caller.isProxyAdmin || caller.role === 'team_admin') {
+    } else if (isSomeTeamAdmin(caller)) {
       row = await this.requireManageableKey(caller, keyOrToken);
     } else {
       if (toToken(keyOrToken) !== caller.keyHash) throw new AppException('forbidden', 'You may only view your own key');
@@ -245,7 +257,7 @@ export class KeysService implements OnModuleInit {
       return row;
     }
     const manageable =
-      row !== null && caller.role === 'team_admin' && row.teamId !== null && row.teamId === caller.teamId && row.role !== 'proxy_admin';
+      row !== null && row.teamId !== null && managesTeam(caller, row.teamId) && row.role !== 'proxy_admin';
     if (!manageable) throw new AppException('forbidden', 'You do not have access to this key');
     return row;
   }
@@ -262,8 +274,9 @@ function toToken(keyOrToken: string): string {
   return TOKEN_PATTERN.test(keyOrToken) ? keyOrToken : hashKey(keyOrToken);
 }
 
-function toPrincipal(row: VirtualKey): Principal {
+function toPrincipal(row: VirtualKey, adminTeamIds: readonly string[] = []): Principal {
   const team = row.team ?? null;
+  const user = row.user ?? null;
   return Object.freeze({
     kind: 'key',
     isProxyAdmin: row.role === 'proxy_admin',
@@ -276,6 +289,13 @@ function toPrincipal(row: VirtualKey): Principal {
     keyMetadata: row.metadata,
     teamMetadata: team?.metadata ?? {},
     teamLoggingDisabled: team?.loggingDisabled ?? false,
+    userId: row.userId,
+    adminTeamIds,
+    limits: Object.freeze({
+      key: limitSetOf(row.token, row.usage),
+      team: team ? limitSetOf(team.teamId, team.usage) : null,
+      user: user ? limitSetOf(user.userId, user.usage) : null,
+    }),
   });
 }
 

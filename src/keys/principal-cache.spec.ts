@@ -1,3 +1,4 @@
+import { NO_LIMITS } from '../budgets/usage-limits';
 import type { Principal } from './principal';
 import { PrincipalCache } from './principal-cache';
 
@@ -13,6 +14,9 @@ const principal = (teamId: string | null): Principal => ({
   keyMetadata: {},
   teamMetadata: {},
   teamLoggingDisabled: false,
+  userId: null,
+  adminTeamIds: [],
+  limits: NO_LIMITS,
 });
 
 describe(PrincipalCache.name, () => {

@@ -1,3 +1,4 @@
+import { UsageLimits } from '../budgets/usage-limits';
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 export type TeamSource = 'api' | 'config';
@@ -27,6 +28,9 @@ export class Team {
    */
   @Column({ name: 'logging_disabled', type: 'boolean', default: false })
   loggingDisabled: boolean;
+
+  @Column(() => UsageLimits, { prefix: false })
+  usage: UsageLimits;
 
   /** `config` for teams upserted from `default_team_settings` at boot. */
   @Column({ type: 'varchar', length: 16, default: 'api' })

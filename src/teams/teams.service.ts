@@ -8,7 +8,7 @@ import { loggingFingerprint, mergeMetadataKeepingLogging } from '../common/metad
 import { checkPrivacyMetadata } from '../logging/privacy/privacy-metadata';
 import { GatewaySettings } from '../config/gateway-settings';
 import { AppException } from '../errors';
-import type { Principal } from '../keys/principal';
+import { managesTeam, type Principal } from '../keys/principal';
 import { LoggingEntryPolicy } from '../logging/logging-entry.policy';
 import { maskMetadata, teamOwner } from '../logging/logging-entry';
 import type { CreateTeamDto, TeamResponseDto, UpdateTeamDto } from './dto/team.dto';
@@ -134,8 +134,7 @@ export class TeamsService implements OnApplicationBootstrap {
    * Everyone else gets the same 403 for a foreign team and an unknown one, so team ids cannot be probed.
    */
   async requireManageableTeam(caller: Principal, teamId: string | null): Promise<Team> {
-    const ownTeam = caller.role === 'team_admin' && teamId !== null && caller.teamId === teamId;
-    if (!caller.isProxyAdmin && !ownTeam) {
+    if (!managesTeam(caller, teamId)) {
       throw new AppException('forbidden', 'You do not have access to this team');
     }
     const team = teamId === null ? null : await this.teams.findOneBy({ teamId });

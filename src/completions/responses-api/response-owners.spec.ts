@@ -1,9 +1,10 @@
+import { NO_LIMITS } from '../../budgets/usage-limits';
 import type { Principal } from '../../keys/principal';
 import type { CompiledDeployment } from '../deployment-table';
 import { ownedBy, type ResponseOwner } from './response-owners';
 
 const principal = (overrides: Partial<Principal>): Principal =>
-  ({ kind: 'key', isProxyAdmin: false, role: null, keyHash: null, keyAlias: null, teamId: null, teamAlias: null, allowedModels: null, keyMetadata: {}, teamMetadata: {}, teamLoggingDisabled: false, ...overrides });
+  ({ kind: 'key', isProxyAdmin: false, role: null, keyHash: null, keyAlias: null, teamId: null, teamAlias: null, allowedModels: null, keyMetadata: {}, teamMetadata: {}, teamLoggingDisabled: false, userId: null, adminTeamIds: [], limits: NO_LIMITS, ...overrides });
 const ownerOf = (maker: Principal): ResponseOwner => ({
   deployment: { modelName: 'gpt' } as CompiledDeployment,
   model: 'gpt',

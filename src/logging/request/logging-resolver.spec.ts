@@ -1,3 +1,4 @@
+import { NO_LIMITS } from '../../budgets/usage-limits';
 import { parseGatewayConfig } from '../../config/gateway-config';
 import { GatewaySettings } from '../../config/gateway-settings';
 import { loadEnvironment } from '../../config/environment';
@@ -44,6 +45,9 @@ function principal(overrides: Partial<Principal>): Principal {
     keyMetadata: {},
     teamMetadata: {},
     teamLoggingDisabled: false,
+    userId: null,
+    adminTeamIds: [],
+    limits: NO_LIMITS,
     ...overrides,
   };
 }
