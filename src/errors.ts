@@ -10,7 +10,12 @@ export type OpenAiErrorType =
   | 'not_found_error'
   | 'rate_limit_error'
   | 'timeout_error'
-  | 'api_error';
+  | 'api_error'
+  // LiteLLM's own types, where scripts written for LiteLLM read them.
+  | 'budget_exceeded'
+  | 'key_model_access_denied'
+  | 'team_model_access_denied'
+  | 'user_model_access_denied';
 
 export const ERROR_CATALOGUE = {
   invalid_json: { status: 400, type: 'invalid_request_error' },
@@ -37,6 +42,12 @@ export const ERROR_CATALOGUE = {
   forbidden: { status: 403, type: 'permission_error' },
   model_not_allowed: { status: 403, type: 'permission_error' },
   not_found: { status: 404, type: 'not_found_error' },
+  /** Over a key's, team's, user's or end user's budget (LiteLLM: 400, type `budget_exceeded`); nothing went upstream. */
+  budget_exceeded: { status: 400, type: 'budget_exceeded' },
+  /** A model the key (team, user) may not call: LiteLLM answers 401 with these types. */
+  key_model_access_denied: { status: 401, type: 'key_model_access_denied' },
+  team_model_access_denied: { status: 401, type: 'team_model_access_denied' },
+  user_model_access_denied: { status: 401, type: 'user_model_access_denied' },
   conflict: { status: 409, type: 'invalid_request_error' },
   payload_too_large: { status: 413, type: 'invalid_request_error' },
   unsupported_media_type: { status: 415, type: 'invalid_request_error' },
