@@ -6,6 +6,8 @@ import type { KeyRole } from './principal';
 
 /** A virtual key. The key itself is never stored: only its SHA-256 (`token`, LiteLLM's name for it). */
 @Entity({ name: 'virtual_keys' })
+// The budget reset job looks for rows whose period is over.
+@Index('idx_virtual_keys_budget_reset_at', (virtualkey: VirtualKey) => [virtualkey.usage.budgetResetAt], { where: '"budget_reset_at" IS NOT NULL' })
 export class VirtualKey {
   @PrimaryColumn({ type: 'char', length: 64 })
   token: string;

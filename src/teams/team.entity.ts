@@ -1,9 +1,11 @@
 import { UsageLimits } from '../budgets/usage-limits';
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, Index, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 export type TeamSource = 'api' | 'config';
 
 @Entity({ name: 'teams' })
+// The budget reset job looks for rows whose period is over.
+@Index('idx_teams_budget_reset_at', (team: Team) => [team.usage.budgetResetAt], { where: '"budget_reset_at" IS NOT NULL' })
 export class Team {
   /** LiteLLM team ids are caller-chosen strings (or a generated uuid). */
   @PrimaryColumn({ name: 'team_id', type: 'varchar', length: 256 })

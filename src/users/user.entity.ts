@@ -7,6 +7,8 @@ export type UserRole = (typeof USER_ROLES)[number];
 
 /** An internal user (LiteLLM's `LiteLLM_UserTable`): owns keys, belongs to teams, has its own spend and limits. */
 @Entity({ name: 'users' })
+// The budget reset job looks for rows whose period is over.
+@Index('idx_users_budget_reset_at', (user: User) => [user.usage.budgetResetAt], { where: '"budget_reset_at" IS NOT NULL' })
 export class User {
   @PrimaryColumn({ name: 'user_id', type: 'varchar', length: 256 })
   userId: string;
