@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../keys/principal';
-import type { StandardLoggingPayload } from '../logging/standard-logging-payload';
+import type { CallUsage } from '../completions/call-payload';
 
 /**
  * Spend and budgets. `check` runs before a call is made, on the in-memory view of spend (no database read);
@@ -12,5 +12,5 @@ export class BudgetsService {
   readonly check: (principal: Principal, model: string, endUser: string | null) => void = () => undefined;
 
   /** A finished call's cost, filed against its key, team, user, end user and model. */
-  readonly record: (principal: Principal, record: StandardLoggingPayload) => void = () => undefined;
+  readonly record: (principal: Principal, usage: CallUsage) => void = () => undefined;
 }

@@ -8,6 +8,7 @@ import { modelParameters, requesterMetadata, requestTags, type RequestBody } fro
 import { ERROR_CLASS_BY_KIND, type RoutingRecord } from './router/routing-record';
 import { assembleStream } from './stream-assembler';
 import { assembleTextStream, promptText } from './text-completion';
+import { streamUsage, trailingUsage } from './call-usage';
 import { computeCost, estimateTokens, NO_USAGE, readUsage, type TokenUsage } from './usage';
 
 export type CallType = StandardLoggingPayload['call_type'];
@@ -60,6 +61,53 @@ interface ResolvedOutcome {
   usage: TokenUsage | null;
   error: ErrorInformation | null;
   errorStr: string | null;
+}
+
+/** What spend and rate limits need of every finished call, logged or not: the record's fields of the same names. */
+export interface CallUsage extends TokenUsage {
+  readonly response_cost: number;
+  readonly model_group: string;
+  readonly end_user: string | null;
+  readonly cache_hit: boolean;
+}
+
+/**
+ * The tokens and cost the call's record would show, read without building the record: the answer's trailing
+ * `usage` or the stream's usage chunk; the whole answer only when neither is found (and for the estimate of an
+ * abandoned stream, as the record makes it).
+ */
+export function callUsage(s: CallSnapshot): CallUsage {
+  const quick = quickUsage(s.outcome);
+  const usage = (quick !== undefined ? quick : resolveOutcome(s, '').usage) ?? NO_USAGE;
+  const d = s.deployment;
+  const body = s.body;
+  return {
+    prompt_tokens: usage.prompt_tokens,
+    completion_tokens: usage.completion_tokens,
+    total_tokens: usage.total_tokens,
+    response_cost: d && !s.cacheHit ? computeCost(usage, d).total_cost : 0,
+    model_group: s.routing?.modelGroup ?? (typeof body?.model === 'string' ? body.model : ''),
+    end_user: typeof body?.user === 'string' ? body.user : null,
+    cache_hit: s.cacheHit === true,
+  };
+}
+
+/** Null: the call used nothing (it failed before an answer). Undefined: not found where expected. */
+function quickUsage(o: Outcome): TokenUsage | null | undefined {
+  switch (o.kind) {
+    case 'bytes': {
+      const found = trailingUsage(o.bytes);
+      return found === undefined ? undefined : (readUsage(found) ?? undefined);
+    }
+    case 'object':
+      return readUsage((o.value as { usage?: unknown } | null)?.usage) ?? undefined;
+    case 'stream':
+      return o.relay ? streamUsage(o.relay.dataEvents) : (readUsage((o.value as { usage?: unknown } | null)?.usage) ?? undefined);
+    case 'failure':
+      return null;
+    case 'pending':
+      return null;
+  }
 }
 
 /**

@@ -8,7 +8,9 @@ import { CALL_RECORD, type PendingCallRecord, type RecordListener, type RequestW
 import type { StandardLoggingPayload } from '../logging/standard-logging-payload';
 import {
   buildStandardLoggingPayload,
+  callUsage,
   CLIENT_DISCONNECTED,
+  type CallUsage,
   type CallSnapshot,
   type CallType,
   type Outcome,
@@ -80,6 +82,7 @@ export class CallTracker implements PendingCallRecord {
   private disconnected = false;
   private listeners: RecordListener[] | null = null;
   private built: StandardLoggingPayload | null = null;
+  private measured: CallUsage | null = null;
 
   constructor(
     private readonly req: TrackedRequest,
@@ -205,6 +208,13 @@ export class CallTracker implements PendingCallRecord {
       for (const listener of listeners) listener(build);
     }
   };
+
+  /** Tokens and cost of the call, for spend and rate limits: from the record when it was built, else read alone. */
+  usage(): CallUsage {
+    if (this.built !== null) return this.built;
+    this.measured ??= callUsage(this.snapshot());
+    return this.measured;
+  }
 
   /** Builds the record once (later calls return the same object). Only valid after the response closed. */
   private build(): StandardLoggingPayload {

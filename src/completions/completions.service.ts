@@ -300,8 +300,8 @@ export class CompletionsService implements OnModuleDestroy {
 
   /**
    * Budgets, then rate limits (LiteLLM's order: its auth checks, then its limiter): a refused call reaches no
-   * upstream. Once the call is over its cost goes to the spend ledger and its tokens to the limiter. The cost is
-   * read from the call's record, built once and shared with the logging.
+   * upstream. Once the call is over its cost goes to the spend ledger and its tokens to the limiter, read without
+   * building the call's record (a caller that logs nowhere never pays for one).
    */
   private async admit(call: CallTracker, model: string, body: RequestBody): Promise<void> {
     const principal = call.principal;
@@ -310,10 +310,10 @@ export class CompletionsService implements OnModuleDestroy {
     budgets.check(principal, model, typeof body.user === 'string' ? body.user : null);
     const acquired = this.rateLimits.acquire(principal, model, call.response);
     const ticket = acquired !== null && 'then' in acquired ? await acquired : acquired;
-    call.whenSettled((build) => {
-      const record = build();
-      budgets.record(principal, record);
-      ticket?.release(record.total_tokens);
+    call.whenSettled(() => {
+      const used = call.usage();
+      budgets.record(principal, used);
+      ticket?.release(used.total_tokens);
     });
   }
 
