@@ -7,7 +7,7 @@ import { environmentRedis, type RedisConnection } from '../config/redis-environm
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
 import { MemoryLimiter, type LimitDecision } from './memory-limiter';
-import { descriptorsFor, planOf, type Descriptor, type LimitPlan } from './rate-limit-descriptors';
+import { descriptorsFor, planOf, type Descriptor, type DescriptorName, type LimitPlan, type LimitType } from './rate-limit-descriptors';
 import { RedisLimiter, type SharedSlot } from './redis-limiter';
 
 /** A call the limiter let through: told of its end, with the tokens it used. */
@@ -189,6 +189,17 @@ function limiterRedis(settings: GatewaySettings): RedisConnection | null {
   return environmentRedis(settings.environment);
 }
 
+const DESCRIPTOR_NAMES: readonly DescriptorName[] = ['api_key', 'user', 'team', 'model_per_key', 'model_per_team'];
+const LIMIT_TYPES: readonly LimitType[] = ['requests', 'tokens', 'max_parallel_requests'];
+
+/** `x-ratelimit-<descriptor>-remaining-<type>` and `-limit-<type>`, built once rather than per call. */
+const HEADER_NAMES = Object.fromEntries(
+  DESCRIPTOR_NAMES.map((name) => [
+    name,
+    Object.fromEntries(LIMIT_TYPES.map((type) => [type, { remaining: `x-ratelimit-${name}-remaining-${type}`, limit: `x-ratelimit-${name}-limit-${type}` }])),
+  ]),
+) as Record<DescriptorName, Record<LimitType, { remaining: string; limit: string }>>;
+
 /**
  * LiteLLM's per-descriptor headers (`x-ratelimit-api_key-remaining-requests`, `-limit-tokens`...) and OpenAI's
  * generic ones (`x-ratelimit-remaining-requests`...), which carry the tightest of the call's limits of that kind.
@@ -200,22 +211,22 @@ export function rateLimitHeaders(descriptors: readonly Descriptor[], decision: L
   for (let index = 0; index < descriptors.length; index++) {
     const descriptor = descriptors[index];
     const usage = decision.usage[index];
-    const prefix = `x-ratelimit-${descriptor.name}`;
+    const names = HEADER_NAMES[descriptor.name];
     if (descriptor.rpm !== null) {
       const remaining = Math.max(0, descriptor.rpm - usage.requests);
-      headers[`${prefix}-remaining-requests`] = String(remaining);
-      headers[`${prefix}-limit-requests`] = String(descriptor.rpm);
+      headers[names.requests.remaining] = String(remaining);
+      headers[names.requests.limit] = String(descriptor.rpm);
       if (requests === null || remaining < requests.remaining) requests = { limit: descriptor.rpm, remaining };
     }
     if (descriptor.tpm !== null) {
       const remaining = Math.max(0, descriptor.tpm - usage.tokens);
-      headers[`${prefix}-remaining-tokens`] = String(remaining);
-      headers[`${prefix}-limit-tokens`] = String(descriptor.tpm);
+      headers[names.tokens.remaining] = String(remaining);
+      headers[names.tokens.limit] = String(descriptor.tpm);
       if (tokens === null || remaining < tokens.remaining) tokens = { limit: descriptor.tpm, remaining };
     }
     if (descriptor.maxParallel !== null) {
-      headers[`${prefix}-remaining-max_parallel_requests`] = String(Math.max(0, descriptor.maxParallel - usage.inFlight));
-      headers[`${prefix}-limit-max_parallel_requests`] = String(descriptor.maxParallel);
+      headers[names.max_parallel_requests.remaining] = String(Math.max(0, descriptor.maxParallel - usage.inFlight));
+      headers[names.max_parallel_requests.limit] = String(descriptor.maxParallel);
     }
   }
   if (requests !== null) {
