@@ -116,7 +116,7 @@ export class RateLimitService implements OnModuleInit, OnApplicationShutdown {
     const descriptors = descriptorsFor(plan, model);
     if (descriptors.length === 0) return null;
     if (this.shared?.ready === true) return this.acquireShared(this.shared, descriptors, res);
-    if (this.shared !== null) this.warnUnshared(new Error('not connected'));
+    if (this.shared !== null) this.warnUnshared('not connected');
     return this.acquireInMemory(descriptors, res);
   }
 
