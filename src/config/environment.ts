@@ -250,6 +250,13 @@ export class Environment {
   @IsInt({ message: 'LOG_CLAIM_LEASE_MS must be a positive integer' })
   @Min(1, { message: 'LOG_CLAIM_LEASE_MS must be a positive integer' })
   readonly LOG_CLAIM_LEASE_MS: number = 60_000;
+
+  /** LiteLLM's name: the length of a rate-limit window in seconds (rpm and tpm count per window). */
+  @Transform(toInteger)
+  @IsInt({ message: 'LITELLM_RATE_LIMIT_WINDOW_SIZE must be an integer between 1 and 86400 (seconds)' })
+  @Min(1, { message: 'LITELLM_RATE_LIMIT_WINDOW_SIZE must be an integer between 1 and 86400 (seconds)' })
+  @Max(86_400, { message: 'LITELLM_RATE_LIMIT_WINDOW_SIZE must be an integer between 1 and 86400 (seconds)' })
+  readonly LITELLM_RATE_LIMIT_WINDOW_SIZE: number = 60;
 }
 
 /** `--config PATH` or `--config=PATH`; the last one wins, as with most CLIs. */
@@ -348,6 +355,7 @@ export function loadEnvironment(env: NodeJS.ProcessEnv, argv: readonly string[] 
     LOG_SHUTDOWN_GRACE_MS: read(env, 'LOG_SHUTDOWN_GRACE_MS'),
     LOG_SEND_TIMEOUT_MS: read(env, 'LOG_SEND_TIMEOUT_MS'),
     LOG_CLAIM_LEASE_MS: read(env, 'LOG_CLAIM_LEASE_MS'),
+    LITELLM_RATE_LIMIT_WINDOW_SIZE: read(env, 'LITELLM_RATE_LIMIT_WINDOW_SIZE'),
   };
   // Unset variables are left out entirely so the class's field initialisers supply the defaults.
   const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined));

@@ -22,7 +22,12 @@ export type FakeBehaviour =
    * A 200 whose body is these raw pieces, one write each (default type text/event-stream): for streams that break
    * the protocol or carry an error event. With `hang`, the answer then stays open.
    */
-  | { readonly type: 'raw-stream'; readonly pieces: readonly string[]; readonly contentType?: string; readonly hang?: boolean };
+  | { readonly type: 'raw-stream'; readonly pieces: readonly string[]; readonly contentType?: string; readonly hang?: boolean }
+  /**
+   * The normal answer, paused until `until` resolves: a stream after its first `afterChunks` content chunks (a
+   * long generation the caller is reading), a JSON answer before it is sent.
+   */
+  | { readonly type: 'stall'; readonly until: Promise<void>; readonly afterChunks?: number };
 
 export interface FakeToolCall {
   readonly id: string;
@@ -233,6 +238,7 @@ export class FakeUpstream {
         return;
       case 'ok':
       case 'close-mid-stream':
+      case 'stall':
         break;
     }
 
@@ -272,6 +278,8 @@ export class FakeUpstream {
 
     const model = modelName(body);
     if (body?.stream !== true) {
+      if (behaviour.type === 'stall') await behaviour.until;
+      if (res.destroyed) return;
       this.json(res, record, textRoute ? this.textCompletion(model) : this.chatCompletion(model));
       return;
     }
@@ -283,10 +291,17 @@ export class FakeUpstream {
       (body.stream_options as Record<string, unknown>).include_usage === true;
     const events = textRoute ? this.textStreamEvents(model, includeUsage) : this.streamEvents(model, includeUsage);
     const cutAfter = behaviour.type === 'close-mid-stream' ? behaviour.afterChunks : Infinity;
+    const stallAfter = behaviour.type === 'stall' ? (behaviour.afterChunks ?? 1) : Infinity;
     let contentSent = 0;
     for (const event of events) {
       if (res.destroyed) {
         return;
+      }
+      if (behaviour.type === 'stall' && event.content && contentSent === stallAfter) {
+        await behaviour.until;
+        if (res.destroyed) {
+          return;
+        }
       }
       if (this.options.chunkDelayMs) {
         await sleep(this.options.chunkDelayMs);
