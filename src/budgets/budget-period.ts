@@ -86,7 +86,7 @@ function nextBoundaryInDay(now: Date, step: number): Date {
  */
 export function nextBudgetReset(duration: BudgetDuration | string, now: Date): Date {
   const parsed = typeof duration === 'string' ? parseBudgetDuration(duration) : duration;
-  if (parsed === null) throw new Error(`not a budget duration: ${String(duration)}`);
+  if (parsed === null) throw new Error(`not a budget duration: ${JSON.stringify(duration)}`);
   const { count, unit } = parsed;
   if (count === 0) return new Date(now.getTime());
   switch (unit) {
