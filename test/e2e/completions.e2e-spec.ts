@@ -351,8 +351,9 @@ model_list:
     it('upstream errors surface as the SDK error classes', async () => {
       main.next({ type: 'status', status: 429, body: '{"error":{"message":"slow down"}}', headers: { 'retry-after': '3' } });
       await expect(sdk().chat.completions.create({ model: 'gpt-4o', messages: [] })).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+      // LiteLLM's 401 for a model outside the key's list: the SDK's AuthenticationError, as LiteLLM's tests expect.
       await expect(sdk(restrictedKey).chat.completions.create({ model: 'gpt-4o', messages: [] })).rejects.toBeInstanceOf(
-        OpenAI.PermissionDeniedError,
+        OpenAI.AuthenticationError,
       );
     });
   });
