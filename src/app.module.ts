@@ -18,6 +18,7 @@ import { LoggingModule } from './logging/logging.module';
 import { SecretsModule } from './logging/secrets/secrets.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { TeamsModule } from './teams/teams.module';
+import { UsersModule } from './users/users.module';
 
 /** Makes the boot-time settings, and the redaction of the credentials they name, injectable everywhere by class. */
 @Global()
@@ -54,6 +55,7 @@ export class AppModule {
         ClusterModule,
         TeamsModule,
         KeysModule,
+        UsersModule,
         LoggingModule,
         SecretsModule,
         AuditModule,

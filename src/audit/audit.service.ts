@@ -10,7 +10,7 @@ export interface AuditEntry {
   changedBy?: string;
   action: string;
   /** `stored_secrets`: a change to every stored secret at once (re-encryption). */
-  tableName: 'teams' | 'virtual_keys' | 'stored_secrets';
+  tableName: 'teams' | 'virtual_keys' | 'stored_secrets' | 'users' | 'team_members';
   objectId: string;
   teamId: string | null;
   /** Already masked by the caller (see `maskMetadata`). */

@@ -6,7 +6,8 @@ import { createRedisClient } from '../common/redis-client';
 import { GatewaySettings } from '../config/gateway-settings';
 import { environmentRedis, type RedisConnection } from '../config/redis-environment';
 
-export type InvalidationKind = 'key' | 'team';
+/** A key (its token), a team (its id) or a user (its id: every key it owns, and its team-admin rights). */
+export type InvalidationKind = 'key' | 'team' | 'user';
 
 export interface Invalidation {
   kind: InvalidationKind;
@@ -73,7 +74,7 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     if (message.origin === this.instanceId || typeof message.id !== 'string') return;
-    if (message.kind !== 'key' && message.kind !== 'team') return;
+    if (message.kind !== 'key' && message.kind !== 'team' && message.kind !== 'user') return;
     for (const handler of this.handlers) handler({ kind: message.kind, id: message.id });
   }
 }

@@ -322,6 +322,9 @@ function errorClass(error: AppException): string {
       return 'PermissionDeniedError';
     case 'missing_api_key':
     case 'invalid_api_key':
+    case 'key_model_access_denied':
+    case 'team_model_access_denied':
+    case 'user_model_access_denied':
       return 'AuthenticationError';
     case 'model_not_found':
       return 'NotFoundError';

@@ -312,16 +312,16 @@ describe(CompletionsService.name, () => {
     gateway = await Harness.start([openai('m', a.url), openai('other', a.url)]);
     gateway.principal = principal(['other']);
     const denied = await gateway.post('/v1/chat/completions', chatBody('m'));
-    expect(denied.status).toBe(403);
-    expect(denied.json.error).toMatchObject({ code: 'model_not_allowed', param: 'model' });
-    expect(denied.json.error.message).toContain("'m'");
+    expect(denied.status).toBe(401);
+    expect(denied.json.error).toMatchObject({ type: 'key_model_access_denied', code: 'key_model_access_denied', param: 'model' });
+    expect(denied.json.error.message).toContain('Tried to access m');
     gateway.principal = principal(null);
     const unknown = await gateway.post('/v1/chat/completions', chatBody('nope'));
     expect(unknown.status).toBe(400);
     expect(unknown.json.error).toMatchObject({ code: 'model_not_found', param: 'model' });
     expect(a.count).toBe(0);
     const records = await gateway.settled(2);
-    expect(records.map((r) => r.error_information?.error_code)).toEqual(['403', '400']);
+    expect(records.map((r) => r.error_information?.error_code)).toEqual(['401', '400']);
   });
 
   it('answers from the mock provider, streamed or not', async () => {

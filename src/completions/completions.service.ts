@@ -5,6 +5,7 @@ import { CachedAnswer } from '../cache/cached-answer';
 import { ResponseCache } from '../cache/response-cache.service';
 import { SecretRedactor } from '../common/secret-redactor';
 import { AppException } from '../errors';
+import { modelAccessDenied } from '../keys/model-access';
 import type { Principal } from '../keys/principal';
 import { CallTracker, CLIENT_GONE, type TrackedRequest } from './call-tracker';
 import { DeploymentTable, withRequestDefaults, type CompiledDeployment, type ModelGroup, type RoutedModel } from './deployment-table';
@@ -284,12 +285,8 @@ export class CompletionsService implements OnModuleDestroy {
     }
     // Routed once, for the access check (a group's access groups) and the call; refused in this order either way.
     const routed = this.table.route(model);
-    const allowed = principal.allowedModels;
-    if (allowed !== null && !allowed.allows(model, this.table.grantsFor(model, routed))) {
-      throw new AppException('model_not_allowed', `This key is not allowed to use model '${clipModel(model)}'`, {
-        param: 'model',
-      });
-    }
+    const refusal = principal.allowedModels?.refusal(model, this.table.grantsFor(model, routed)) ?? null;
+    if (refusal !== null) throw modelAccessDenied(refusal, model);
     if (!routed) {
       throw new AppException('model_not_found', `Model '${clipModel(model)}' is not configured on this gateway`, {
         param: 'model',
@@ -346,9 +343,9 @@ export class CompletionsService implements OnModuleDestroy {
         if (fallback !== undefined) (fallbacks ??= new Map()).set(fallback.group, fallback);
         return fallback?.group;
       },
-      mayUse: (name) => {
-        const allowed = call.principal?.allowedModels ?? null;
-        return allowed === null || allowed.allows(name, this.table.grantsFor(name));
+      accessError: (name) => {
+        const refusal = call.principal?.allowedModels?.refusal(name, this.table.grantsFor(name)) ?? null;
+        return refusal === null ? null : modelAccessDenied(refusal, name, 'fallbacks');
       },
     });
   }

@@ -1,4 +1,4 @@
-import { ModelAccess } from './model-access';
+import { ModelAccess, modelAccessDenied } from './model-access';
 
 describe(ModelAccess.name, () => {
   it('is null when nothing restricts: empty lists, `*`, all-proxy-models', () => {
@@ -45,5 +45,20 @@ describe(ModelAccess.name, () => {
     // Key and team each by their own entry: the key by its group, the team by the model's name.
     expect(ModelAccess.of(['internal'], ['gpt-5-preview'])!.allows('gpt-5-preview', beta)).toBe(true);
     expect(ModelAccess.of(['internal'], ['gpt-4o'])!.allows('gpt-5-preview', beta)).toBe(false);
+  });
+
+  it('tells which list refused a model (key, then team, then user), for LiteLLM’s error types', () => {
+    const access = ModelAccess.of(['gpt-4', 'claude-x'], ['gpt-4'], ['good-model'])!;
+    expect(access.refusal('claude-x')).toEqual({ level: 'team', models: ['gpt-4'] });
+    expect(access.refusal('mistral')).toEqual({ level: 'key', models: ['gpt-4', 'claude-x'] });
+    expect(ModelAccess.of([], [], ['good-model', 'anthropic/*'])!.refusal('groq/llama')).toEqual({ level: 'user', models: ['good-model', 'anthropic/*'] });
+    expect(ModelAccess.of([], [], ['good-model', 'anthropic/*'])!.refusal('anthropic/claude-3-5-haiku')).toBeNull();
+  });
+
+  it('answers LiteLLM’s 401 with its message', () => {
+    const error = modelAccessDenied({ level: 'key', models: ['gpt-4'] }, 'gpt-3.5-turbo');
+    expect([error.status, error.type, error.code, error.param]).toEqual([401, 'key_model_access_denied', 'key_model_access_denied', 'model']);
+    expect(error.message).toBe("key not allowed to access model. This key can only access models=['gpt-4']. Tried to access gpt-3.5-turbo");
+    expect(modelAccessDenied({ level: 'team', models: [] }, 'x', 'fallbacks')).toMatchObject({ code: 'team_model_access_denied', param: 'fallbacks' });
   });
 });

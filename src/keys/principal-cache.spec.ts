@@ -2,7 +2,7 @@ import { NO_LIMITS } from '../budgets/usage-limits';
 import type { Principal } from './principal';
 import { PrincipalCache } from './principal-cache';
 
-const principal = (teamId: string | null): Principal => ({
+const principal = (teamId: string | null, userId: string | null = null): Principal => ({
   kind: 'key',
   isProxyAdmin: false,
   role: null,
@@ -14,7 +14,7 @@ const principal = (teamId: string | null): Principal => ({
   keyMetadata: {},
   teamMetadata: {},
   teamLoggingDisabled: false,
-  userId: null,
+  userId,
   adminTeamIds: [],
   limits: NO_LIMITS,
 });
@@ -37,5 +37,16 @@ describe(PrincipalCache.name, () => {
     expect(cache.get('c')).toBeUndefined();
     cache.invalidateTeam('t1');
     expect(cache.get('b')).toBeUndefined();
+  });
+
+  it('on user invalidation forgets every key of that user, and only those', () => {
+    const cache = new PrincipalCache();
+    cache.set('a', principal('t1', 'ana'), null);
+    cache.set('b', principal(null, 'ana'), null);
+    cache.set('c', principal('t1', 'bob'), null);
+    cache.invalidateUser('ana');
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('c')).toEqual(principal('t1', 'bob'));
   });
 });

@@ -5,6 +5,7 @@ import type { Principal } from './principal';
 interface CacheEntry {
   readonly principal: Principal;
   readonly teamId: string | null;
+  readonly userId: string | null;
   /** Epoch ms, or null; checked on every hit so a cached key never outlives its expiry. */
   readonly expiresAt: number | null;
   readonly cachedAt: number;
@@ -24,7 +25,11 @@ export class PrincipalCache {
   private readonly entries = new Map<string, CacheEntry>();
 
   constructor(@Optional() private readonly bus?: InvalidationBus) {
-    bus?.subscribe((invalidation) => (invalidation.kind === 'key' ? this.dropKey(invalidation.id) : this.dropTeam(invalidation.id)));
+    bus?.subscribe((invalidation) => {
+      if (invalidation.kind === 'key') this.dropKey(invalidation.id);
+      else if (invalidation.kind === 'team') this.dropTeam(invalidation.id);
+      else this.dropUser(invalidation.id);
+    });
   }
 
   get(token: string, now = Date.now()): Principal | 'expired' | undefined {
@@ -47,6 +52,7 @@ export class PrincipalCache {
     this.entries.set(token, {
       principal,
       teamId: principal.teamId,
+      userId: principal.userId,
       expiresAt: expiresAt ? expiresAt.getTime() : null,
       cachedAt: Date.now(),
     });
@@ -61,6 +67,18 @@ export class PrincipalCache {
   invalidateTeam(teamId: string): void {
     this.dropTeam(teamId);
     this.bus?.publish({ kind: 'team', id: teamId });
+  }
+
+  /** A user's role, models, limits or memberships changed: every key it owns is read again. */
+  invalidateUser(userId: string): void {
+    this.dropUser(userId);
+    this.bus?.publish({ kind: 'user', id: userId });
+  }
+
+  private dropUser(userId: string): void {
+    for (const [token, entry] of this.entries) {
+      if (entry.userId === userId) this.entries.delete(token);
+    }
   }
 
   private dropKey(token: string): void {

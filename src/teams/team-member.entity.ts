@@ -34,6 +34,13 @@ export class TeamMember {
   @Column({ name: 'max_budget_in_team', type: 'double precision', nullable: true })
   maxBudgetInTeam: number | null;
 
+  /** The member's own rate limits within the team (`/team/member_update`). */
+  @Column({ name: 'rpm_limit', type: 'integer', nullable: true })
+  rpmLimit: number | null;
+
+  @Column({ name: 'tpm_limit', type: 'integer', nullable: true })
+  tpmLimit: number | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }

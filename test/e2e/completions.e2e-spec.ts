@@ -351,8 +351,9 @@ model_list:
     it('upstream errors surface as the SDK error classes', async () => {
       main.next({ type: 'status', status: 429, body: '{"error":{"message":"slow down"}}', headers: { 'retry-after': '3' } });
       await expect(sdk().chat.completions.create({ model: 'gpt-4o', messages: [] })).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+      // LiteLLM's 401 for a model outside the key's list: the SDK's AuthenticationError, as LiteLLM's tests expect.
       await expect(sdk(restrictedKey).chat.completions.create({ model: 'gpt-4o', messages: [] })).rejects.toBeInstanceOf(
-        OpenAI.PermissionDeniedError,
+        OpenAI.AuthenticationError,
       );
     });
   });
@@ -520,12 +521,12 @@ model_list:
   });
 
   describe('model access and request checks', () => {
-    it('a model outside the key’s list → 403 model_not_allowed naming the model; no upstream call', async () => {
+    it('a model outside the key’s list → LiteLLM’s 401 key_model_access_denied naming the model; no upstream call', async () => {
       const res = await post('/v1/chat/completions', { model: 'gpt-4o', messages: [] }, restrictedKey);
-      expect(res.status).toBe(403);
+      expect(res.status).toBe(401);
       const error = (res.json as ErrorJson).error;
-      expect(error).toMatchObject({ type: 'permission_error', code: 'model_not_allowed', param: 'model' });
-      expect(error.message).toContain('gpt-4o');
+      expect(error).toMatchObject({ type: 'key_model_access_denied', code: 'key_model_access_denied', param: 'model' });
+      expect(error.message).toBe("key not allowed to access model. This key can only access models=['gpt-4']. Tried to access gpt-4o");
       expect(main.count).toBe(0);
       const allowed = await post('/v1/chat/completions', { model: 'gpt-4', messages: [] }, restrictedKey);
       expect(allowed.status).toBe(200);

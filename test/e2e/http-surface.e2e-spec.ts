@@ -37,7 +37,9 @@ describe('HTTP surface: auth on every route, errors, ids, health, docs', () => {
     const routes = registeredRoutes();
     expect(routes.length).toBeGreaterThan(10);
     const guarded = routes.filter((route) => !PUBLIC_ROUTES.some((pattern) => pattern.test(route.path)));
-    expect(guarded.map((route) => route.path)).toEqual(expect.arrayContaining(['/key/generate', '/team/new']));
+    expect(guarded.map((route) => route.path)).toEqual(
+      expect.arrayContaining(['/key/generate', '/team/new', '/key/regenerate', '/key/:key/regenerate', '/key/block', '/team/member_add', '/user/new', '/user/info']),
+    );
     for (const route of guarded) {
       const path = route.path.replace(/:(\w+)/g, 'sample-$1');
       const res = await gw.http()[route.method as 'get' | 'post' | 'delete'](path).send({});
@@ -115,7 +117,12 @@ describe('HTTP surface: auth on every route, errors, ids, health, docs', () => {
     const res = await gw.http().get('/openapi.json').expect(200);
     const doc = res.body as { paths: Record<string, Record<string, { security?: unknown[] }>>; components: { securitySchemes: Record<string, unknown> } };
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
-    for (const path of ['/key/generate', '/key/update', '/key/info', '/key/list', '/key/delete', '/team/new', '/team/update', '/team/info', '/team/list', '/team/delete']) {
+    for (const path of [
+      '/key/generate', '/key/update', '/key/info', '/key/list', '/key/delete', '/key/block', '/key/unblock', '/key/regenerate', '/key/{key}/regenerate',
+      '/team/new', '/team/update', '/team/info', '/team/list', '/team/delete', '/team/block', '/team/unblock',
+      '/team/member_add', '/team/member_update', '/team/member_delete',
+      '/user/new', '/user/info', '/user/update', '/user/list', '/user/delete',
+    ]) {
       const operations = Object.values(doc.paths[path] ?? {});
       expect([path, operations.length > 0]).toEqual([path, true]);
       for (const operation of operations) expect(operation.security).toEqual([{ bearer: [] }]);

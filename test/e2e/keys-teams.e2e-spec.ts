@@ -191,6 +191,14 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
       await gw.http().post('/team/delete').set(bearer(teamAdmin)).send({ team_ids: ['team-a'] }).expect(403);
     });
 
+    it('a plain key sees itself and its own team (LiteLLM: a team’s keys may read /team/info), without other keys’ tokens', async () => {
+      const ownTeam = await gw.http().get('/team/info').query({ team_id: 'team-a' }).set(bearer(member)).expect(200);
+      const info = ownTeam.body as { team_id: string; keys: Record<string, unknown>[] };
+      expect(info.team_id).toBe('team-a');
+      expect(info.keys.length).toBeGreaterThanOrEqual(2);
+      expect(info.keys.every((key) => !('token' in key))).toBe(true);
+    });
+
     it('a plain key sees only itself', async () => {
       const own = await gw.http().get('/key/info').set(bearer(member)).expect(200);
       expect((own.body as KeyInfoJson).info.key_alias).toBe('renamed');
@@ -202,7 +210,7 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
         ['post', '/key/delete'],
         ['get', '/key/list'],
         ['get', '/team/list'],
-        ['get', '/team/info?team_id=team-a'],
+        ['get', '/team/info?team_id=team-b'],
         ['post', '/team/new'],
         ['post', '/team/update'],
       ] as const) {
@@ -226,7 +234,8 @@ describe('keys and teams (LiteLLM-compatible routes)', () => {
     }
 
     it.each([
-      ['unknown field', { team_id: 'x1', max_budget: 10 }, 'unrecognized_field', 'max_budget'],
+      ['unknown field', { team_id: 'x1', max_budgett: 10 }, 'unrecognized_field', 'max_budgett'],
+      ['negative budget', { team_id: 'x1', max_budget: -1 }, 'validation_failed', 'max_budget'],
       ['wrong type', { team_id: 42 }, 'validation_failed', 'team_id'],
       ['slash in id', { team_id: 'a/b' }, 'validation_failed', 'team_id'],
       ['models not a list', { models: 'gpt-4' }, 'validation_failed', 'models'],

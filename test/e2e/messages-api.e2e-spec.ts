@@ -256,7 +256,8 @@ model_list:
     it('the key must be allowed the model; a body without messages or an unknown model is a 400', async () => {
       const { key: claudeOnly } = await newKey(gw, { models: ['claude'] });
       const restricted = new Anthropic({ baseURL: gw.baseUrl, apiKey: claudeOnly, maxRetries: 0 });
-      await expect(restricted.messages.countTokens({ model: 'gpt', ...request })).rejects.toBeInstanceOf(Anthropic.PermissionDeniedError);
+      // LiteLLM's 401 key_model_access_denied, in Anthropic's envelope here.
+      await expect(restricted.messages.countTokens({ model: 'gpt', ...request })).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
       await expect(client.messages.countTokens({ model: 'claude' } as unknown as Anthropic.MessageCountTokensParams)).rejects.toBeInstanceOf(Anthropic.BadRequestError);
       await expect(client.messages.countTokens({ model: 'no-such-model', ...request })).rejects.toBeInstanceOf(Anthropic.BadRequestError);
       const noKey = await fetch(`${gw.baseUrl}/v1/messages/count_tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'claude', ...request }) });

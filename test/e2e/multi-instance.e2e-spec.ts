@@ -8,15 +8,18 @@ import { marker, waitFor } from '../support/logging/harness';
 /**
  * Two gateway processes behind one PostgreSQL (the machine's server, a database of their own), once with
  * Redis pub/sub and once with PostgreSQL LISTEN/NOTIFY carrying the invalidations: a write on A holds on B
- * within a second, and outbox rows claimed by an instance that dies are delivered by the other.
+ * within a second (key revoked, blocked or regenerated; a team admin demoted), and outbox rows claimed by an
+ * instance that dies are delivered by the other.
  */
 const ADMIN_URL = process.env.MULTI_INSTANCE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.MULTI_INSTANCE_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MASTER_KEY = 'sk-multi-instance-test-0123456789abcdefghijklmnop';
+/** Two runs on one server (worktrees side by side) need databases of their own. */
+const DB_PREFIX = process.env.MULTI_INSTANCE_DB_PREFIX ?? 'gatehouse_multi';
 
 describe.each([
-  ['Redis pub/sub', 'gatehouse_multi_redis', { REDIS_URL }],
-  ['PostgreSQL LISTEN/NOTIFY', 'gatehouse_multi_notify', {}],
+  ['Redis pub/sub', `${DB_PREFIX}_redis`, { REDIS_URL }],
+  ['PostgreSQL LISTEN/NOTIFY', `${DB_PREFIX}_notify`, {}],
 ])('several instances, invalidations over %s', (_transport, database, transportEnv) => {
   const dir = tempDir('gatehouse-multi-');
   const project = langfuseProject('multi');
@@ -111,6 +114,39 @@ describe.each([
     expect((await chat(a, key, control)).status).toBe(200);
     await waitFor('the control request', () => tracesWith(control).length === 1, 10_000);
     expect(tracesWith(silenced)).toEqual([]);
+
+    for (const gateway of [a, b]) {
+      gateway.kill('SIGTERM');
+      expect(await gateway.waitForExit()).toBe(0);
+    }
+  });
+
+  it('a key blocked or regenerated on A, and a team admin demoted on A, are refused by B within one second', async () => {
+    const a = await start();
+    const b = await start();
+    const within = async (what: string, check: () => Promise<boolean>) => {
+      const since = Date.now();
+      await waitFor(what, check, 5_000);
+      expect(Date.now() - since).toBeLessThan(1_000);
+    };
+
+    const key = (await call<GeneratedKeyJson>(a, 'POST', '/key/generate', { key_alias: 'mi-blockable' })).json.key;
+    expect((await chat(b, key, marker('warm'))).status).toBe(200);
+    expect((await call(a, 'POST', '/key/block', { key })).status).toBe(200);
+    await within('B to refuse the blocked key', async () => (await call(b, 'GET', '/key/info', undefined, key)).status === 401);
+    expect((await call(a, 'POST', '/key/unblock', { key })).status).toBe(200);
+    expect((await chat(b, key, marker('unblocked'))).status).toBe(200);
+
+    const regenerated = await call<GeneratedKeyJson>(a, 'POST', '/key/regenerate', { key });
+    expect(regenerated.status).toBe(200);
+    await within('B to refuse the old secret', async () => (await call(b, 'GET', '/key/info', undefined, key)).status === 401);
+    expect((await chat(b, regenerated.json.key, marker('new-secret'))).status).toBe(200);
+
+    await call(a, 'POST', '/team/new', { team_id: 'mi-team', members_with_roles: [{ role: 'admin', user_id: 'mi-lead' }] });
+    const lead = (await call<GeneratedKeyJson>(a, 'POST', '/key/generate', { user_id: 'mi-lead' })).json.key;
+    expect((await call(b, 'GET', '/team/mi-team/callback', undefined, lead)).status).toBe(200);
+    expect((await call(a, 'POST', '/team/member_update', { team_id: 'mi-team', user_id: 'mi-lead', role: 'user' })).status).toBe(200);
+    await within('B to drop the demoted admin’s rights', async () => (await call(b, 'GET', '/team/mi-team/callback', undefined, lead)).status === 403);
 
     for (const gateway of [a, b]) {
       gateway.kill('SIGTERM');

@@ -1,4 +1,4 @@
-import OpenAI, { AzureOpenAI, BadRequestError, NotFoundError, PermissionDeniedError } from 'openai';
+import OpenAI, { AzureOpenAI, BadRequestError, NotFoundError } from 'openai';
 import { LoggingService } from '../../src/logging/request/logging.service';
 import { FakeUpstream } from '../support/fake-upstream';
 import { FakeAnthropic } from '../support/fakes/fake-anthropic';
@@ -428,10 +428,10 @@ model_list:
   });
 
   describe("errors in OpenAI's envelope", () => {
-    it('a key not allowed the model → 403', async () => {
+    it('a key not allowed the model → LiteLLM’s 401 key_model_access_denied', async () => {
       const { key: narrow } = await newKey(gw, { models: ['offline'] });
       const limited = new OpenAI({ baseURL: `${gw.baseUrl}/v1`, apiKey: narrow, maxRetries: 0 });
-      await expect(limited.responses.create({ model: 'gpt', input: 'Hi' })).rejects.toBeInstanceOf(PermissionDeniedError);
+      await expect(limited.responses.create({ model: 'gpt', input: 'Hi' })).rejects.toMatchObject({ status: 401, type: 'key_model_access_denied' });
       expect((await limited.responses.create({ model: 'offline', input: 'Hi' })).output_text).toBe('Hello offline');
     });
 

@@ -276,8 +276,8 @@ router_settings:
     const generated = await gw.http().post('/key/generate').set('Authorization', `Bearer ${gw.masterKey}`).send({ models: ['gpt-4o'] });
     const key = (generated.body as GeneratedKeyJson).key;
     const answer = await post({ model: 'gpt-4o', fallbacks: ['claude-sonnet'] }, key);
-    expect(answer.status).toBe(403);
-    expect((answer.json as ErrorJson).error).toMatchObject({ code: 'model_not_allowed', param: 'fallbacks' });
+    expect(answer.status).toBe(401);
+    expect((answer.json as ErrorJson).error).toMatchObject({ code: 'key_model_access_denied', param: 'fallbacks' });
     expect(primary.count).toBe(0);
   });
 });

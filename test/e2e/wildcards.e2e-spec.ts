@@ -18,7 +18,7 @@ const OPENAI_KEY = 'sk-wildcards-e2e-openai-key-0123456789';
 /**
  * Issue 25, wildcards and aliases, with the official `openai` client against the OpenAI-style fake and the Anthropic
  * fake: `*` → openai/*, `anthropic/*`, a prefix pattern, an exact name over every pattern, `model_group_alias` (a
- * hidden one too), key model patterns (allowed, and 403 model_not_allowed), `/v1/models`, and the call record
+ * hidden one too), key model patterns (allowed, and LiteLLM's 401 key_model_access_denied), `/v1/models`, and the call record
  * naming the requested model, its provider and its list-price cost.
  */
 describe('wildcard model names and model_group_alias through the gateway', () => {
@@ -126,13 +126,13 @@ router_settings:
     expect(record).toMatchObject({ model: 'claude-opus-4-1', custom_llm_provider: 'anthropic', model_group: 'secret-claude' });
   });
 
-  it('a key limited to `anthropic/*` may call anthropic/claude-x and gets 403 model_not_allowed for gpt-4', async () => {
+  it('a key limited to `anthropic/*` may call anthropic/claude-x and gets 401 key_model_access_denied for gpt-4', async () => {
     const limited = await keyWith(['anthropic/*']);
     await chat(limited, 'anthropic/claude-haiku-4-5');
     expect(anthropic.calls[0].json).toMatchObject({ model: 'claude-haiku-4-5' });
     const error = await apiErrorOf(limited.chat.completions.create({ model: 'gpt-4', messages: [{ role: 'user', content: 'Hi' }] }));
-    expect(error.status).toBe(403);
-    expect(error.code).toBe('model_not_allowed');
+    expect(error.status).toBe(401);
+    expect(error.code).toBe('key_model_access_denied');
     expect(openai.requests).toHaveLength(0);
   });
 
@@ -140,7 +140,7 @@ router_settings:
     const prefix = await keyWith(['gpt-4*']);
     await chat(prefix, 'gpt-4.1');
     await chat(prefix, 'smart'); // alias of gpt-4o, which `gpt-4*` allows
-    expect((await apiErrorOf(prefix.chat.completions.create({ model: 'o3', messages: [{ role: 'user', content: 'Hi' }] }))).status).toBe(403);
+    expect((await apiErrorOf(prefix.chat.completions.create({ model: 'o3', messages: [{ role: 'user', content: 'Hi' }] }))).status).toBe(401);
   });
 
   it('model access groups: a key naming `beta-models` may call every model in it (a pattern group and an alias too), and nothing else', async () => {
@@ -150,7 +150,7 @@ router_settings:
     await chat(beta, 'gpt-4o');
     await chat(beta, 'smart');
     const refused = await apiErrorOf(beta.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'Hi' }] }));
-    expect([refused.status, refused.code]).toEqual([403, 'model_not_allowed']);
+    expect([refused.status, refused.code]).toEqual([401, 'key_model_access_denied']);
     expect((await beta.models.list()).data.map((m) => m.id)).toEqual(['claude-*', 'gpt-4o', 'smart']);
   });
 

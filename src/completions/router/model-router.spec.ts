@@ -40,7 +40,7 @@ async function route(r: ModelRouter, answers: Record<string, UpstreamFailure | n
         return Promise.resolve(answers[d.modelId] ?? null);
       },
       resolveGroup: (name) => table.group(name),
-      mayUse: () => true,
+      accessError: () => null,
     });
   } catch (thrown) {
     error = thrown;

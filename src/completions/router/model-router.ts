@@ -30,8 +30,8 @@ export interface RouteParams {
   readonly attempt: AttemptDeployment;
   /** The model group of a fallback name; undefined when there is none. */
   readonly resolveGroup: (name: string) => ModelGroup | undefined;
-  /** Whether the caller's key may use a model it named itself (request `fallbacks`). */
-  readonly mayUse: (name: string) => boolean;
+  /** Null when the caller's key may use a model it named itself (request `fallbacks`), else the refusal to answer. */
+  readonly accessError: (name: string) => AppException | null;
 }
 
 /**
@@ -229,9 +229,8 @@ function routingOf(call: CallTracker, modelGroup: string): RoutingRecord {
 /** A request's own fallbacks are models it calls: the key must be allowed to use each, and each must exist. */
 function checkRequestFallbacks(names: readonly string[], params: RouteParams): void {
   for (const name of names) {
-    if (!params.mayUse(name)) {
-      throw new AppException('model_not_allowed', `This key is not allowed to use fallback model '${name.slice(0, 200)}'`, { param: 'fallbacks' });
-    }
+    const refused = params.accessError(name);
+    if (refused !== null) throw refused;
     if (params.resolveGroup(name) === undefined) {
       throw new AppException('model_not_found', `Fallback model '${name.slice(0, 200)}' is not configured on this gateway`, { param: 'fallbacks' });
     }

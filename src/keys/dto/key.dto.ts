@@ -12,14 +12,29 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { IsOptionalDuration, IsOptionalModelList, IsResourceId } from '../../common/dto-fields';
+import { declareStoredFields, KEY_GENERATE_STORED, KEY_REGENERATE_STORED, KEY_UPDATE_STORED } from '../../management/stored-fields';
+import { SpendInputDto, UsageLimitsResponseDto } from '../../management/usage-limits.dto';
 import { KEY_ROLES, type KeyRole } from '../principal';
 
+/** A user id as LiteLLM takes it (`user_id` of a key, a member, a user). */
+const IsUserId = () => IsResourceId('user_id');
 
-export class GenerateKeyDto {
+export class GenerateKeyDto extends SpendInputDto {
   @ApiPropertyOptional({ example: 'ishaans-secret-project' })
   @IsOptional()
   @IsResourceId('team_id')
   team_id?: string;
+
+  @ApiPropertyOptional({ example: 'ana@example.com', description: 'The user who owns the key; created when it does not exist yet' })
+  @IsOptional()
+  @IsUserId()
+  user_id?: string;
+
+  @ApiPropertyOptional({ example: null, nullable: true, type: String, description: 'Your own key instead of a generated one (must start with `sk-`)' })
+  @IsOptional()
+  @IsString()
+  @Length(11, 512, { message: 'key must be 11 to 512 characters' })
+  key?: string;
 
   @ApiPropertyOptional({ example: 'billing-service' })
   @IsOptional()
@@ -66,11 +81,21 @@ export class GenerateKeyDto {
   blocked?: boolean;
 }
 
-export class UpdateKeyDto {
+export class UpdateKeyDto extends SpendInputDto {
   @ApiProperty({ example: 'sk-KbUuE0WNptC0jXapyMmLBA', description: 'The key, or its token (SHA-256 hex)' })
   @IsString()
   @Length(1, 512)
   key: string;
+
+  @ApiPropertyOptional({ example: 'ishaans-secret-project', description: 'Moves the key to another team (you must manage both)' })
+  @IsOptional()
+  @IsResourceId('team_id')
+  team_id?: string;
+
+  @ApiPropertyOptional({ example: 'ana@example.com' })
+  @IsOptional()
+  @IsUserId()
+  user_id?: string;
 
   @ApiPropertyOptional({ example: 'billing-service' })
   @IsOptional()
@@ -107,18 +132,84 @@ export class UpdateKeyDto {
 }
 
 export class DeleteKeysDto {
-  @ApiProperty({ example: ['sk-KbUuE0WNptC0jXapyMmLBA'], description: 'Keys or their tokens' })
+  @ApiPropertyOptional({ example: ['sk-KbUuE0WNptC0jXapyMmLBA'], description: 'Keys or their tokens' })
+  @IsOptional()
   @IsArray()
   @ArrayMaxSize(1000)
   @IsString({ each: true })
-  keys: string[];
+  keys?: string[] | null;
+
+  @ApiPropertyOptional({ example: ['billing-service'], description: 'Keys by alias' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @IsString({ each: true })
+  key_aliases?: string[] | null;
 }
 
-export class KeyResponseDto {
+/** `/key/block`, `/key/unblock`. */
+export class BlockKeyDto {
+  @ApiProperty({ example: 'sk-KbUuE0WNptC0jXapyMmLBA', description: 'The key, or its token (SHA-256 hex)' })
+  @IsString()
+  @Length(1, 512)
+  key: string;
+}
+
+/** `/key/regenerate` and `/key/{key}/regenerate`: a new secret, the same settings; fields given here change too. */
+export class RegenerateKeyDto extends SpendInputDto {
+  @ApiPropertyOptional({ example: 'sk-KbUuE0WNptC0jXapyMmLBA', description: 'The key, or its token; wins over the path' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 512)
+  key?: string;
+
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'The new key itself (must start with `sk-`); generated when omitted' })
+  @IsOptional()
+  @IsString()
+  @Length(11, 512, { message: 'new_key must be 11 to 512 characters' })
+  new_key?: string;
+
+  @ApiPropertyOptional({ example: 'billing-service' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 256)
+  key_alias?: string;
+
+  @ApiPropertyOptional({ description: 'Replaces the metadata; a stored `logging` list is kept unless this object names `logging`' })
+  @IsOptional()
+  @IsObject()
+  metadata?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ example: ['gpt-4'] })
+  @IsOptionalModelList()
+  models?: string[];
+
+  @ApiPropertyOptional({ example: '30d', nullable: true, type: String, description: 'New lifetime from now' })
+  @IsOptionalDuration()
+  duration?: string | null;
+
+  @ApiPropertyOptional({ example: false })
+  @IsOptional()
+  @IsBoolean()
+  blocked?: boolean;
+
+  @ApiPropertyOptional({ example: 'ishaans-secret-project', description: 'Accepted as LiteLLM sends it; must be the key’s team' })
+  @IsOptional()
+  @IsResourceId('team_id')
+  team_id?: string;
+
+  @ApiPropertyOptional({ description: 'Accepted as LiteLLM sends it; must be the key’s user' })
+  @IsOptional()
+  @IsUserId()
+  user_id?: string;
+}
+
+export class KeyResponseDto extends UsageLimitsResponseDto {
   @ApiProperty({ example: 'c2f4…', description: 'SHA-256 of the key: its identifier, never a credential' }) token: string;
   @ApiProperty({ example: 'sk-...LBA' }) key_name: string;
   @ApiProperty({ nullable: true, type: String }) key_alias: string | null;
   @ApiProperty({ nullable: true, type: String, example: 'ishaans-secret-project' }) team_id: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'ana@example.com' }) user_id: string | null;
   @ApiProperty({ nullable: true, enum: KEY_ROLES }) role: KeyRole | null;
   @ApiProperty({ example: {} }) metadata: Record<string, unknown>;
   @ApiProperty({ example: [] }) models: string[];
@@ -142,7 +233,23 @@ export class KeyInfoDto extends KeyResponseDto {
   privacy: EffectivePrivacy;
 }
 
-export class GeneratedKeyResponseDto extends KeyResponseDto {
+/** Answers to writes name the LiteLLM fields that were stored but are not acted on. */
+export class KeyWriteResponseDto extends KeyResponseDto {
+  @ApiPropertyOptional({ example: ['tags is stored but not enforced by Gatehouse'], type: String, isArray: true })
+  warnings?: string[];
+}
+
+export class GeneratedKeyResponseDto extends KeyWriteResponseDto {
   @ApiProperty({ example: 'sk-KbUuE0WNptC0jXapyMmLBA', description: 'Shown once: only its hash is stored' })
   key: string;
+
+  @ApiProperty({ example: 'c2f4…', description: 'LiteLLM’s name for the token (the key’s SHA-256)' })
+  token_id: string;
 }
+
+/** `/key/block` and `/key/unblock` answer the key's row (its token, never the key). */
+export class BlockedKeyResponseDto extends KeyResponseDto {}
+
+declareStoredFields(GenerateKeyDto, KEY_GENERATE_STORED);
+declareStoredFields(UpdateKeyDto, KEY_UPDATE_STORED);
+declareStoredFields(RegenerateKeyDto, KEY_REGENERATE_STORED);
