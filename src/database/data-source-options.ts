@@ -11,6 +11,7 @@ import { OutboxJsonColumns1764500000000 } from './migrations/1764500000000-Outbo
 import { BindSecretsToOwners1764600000000 } from './migrations/1764600000000-BindSecretsToOwners';
 import { ResponseOwners1764700000000 } from './migrations/1764700000000-ResponseOwners';
 import { UsersBudgetsAndLimits1764800000000 } from './migrations/1764800000000-UsersBudgetsAndLimits';
+import { ModelBudgetPeriods1764910000000 } from './migrations/1764910000000-ModelBudgetPeriods';
 import { ResponseOwnerRow } from '../completions/responses-api/response-owner.entity';
 import { EndUser } from '../budgets/end-user.entity';
 import { TeamMember } from '../teams/team-member.entity';
@@ -28,6 +29,7 @@ export function migrations(secrets: SecretBox | null): (new () => MigrationInter
     BindSecretsToOwners1764600000000.withSecrets(secrets),
     ResponseOwners1764700000000,
     UsersBudgetsAndLimits1764800000000,
+    ModelBudgetPeriods1764910000000,
   ];
 }
 
