@@ -178,10 +178,12 @@ export class BudgetsService implements OnApplicationBootstrap, BeforeApplication
   async resetBudgets(): Promise<void> {
     const now = new Date(this.clock.now());
     this.lastResetRun = now.getTime();
-    const rows = [...(await resetDueBudgets((sql, parameters) => this.db.query(sql, parameters), now))];
-    rows.push(...(await resetDueModelBudgets((sql, parameters) => this.db.query(sql, parameters), now)));
-    for (const row of rows) this.applyReset(row);
-    if (rows.length > 0) this.logger.log(`budget periods reset: ${rows.length}`);
+    const query = (sql: string, parameters: unknown[]) => this.db.query(sql, parameters);
+    const periods = await resetDueBudgets(query, now);
+    for (const row of periods) this.applyReset(row);
+    const modelPeriods = await resetDueModelBudgets(query, now);
+    for (const row of modelPeriods) this.applyReset(row);
+    if (periods.length + modelPeriods.length > 0) this.logger.log(`budget periods reset: ${periods.length} budgets, ${modelPeriods.length} per-model budgets`);
   }
 
   private async cycle(): Promise<void> {
