@@ -1,6 +1,6 @@
 import { nextBudgetReset, parseBudgetDuration } from './budget-period';
 import type { ModelMaxBudget } from './usage-limits';
-import type { QueryRunnerFn } from './spend-ledger';
+import { returnedRows, type QueryRunnerFn } from './spend-ledger';
 
 export type BudgetedKind = 'key' | 'team' | 'user';
 
@@ -32,19 +32,19 @@ export async function resetDueBudgets(query: QueryRunnerFn, now: Date): Promise<
   const reset: ResetRow[] = [];
   for (const kind of Object.keys(TABLES) as BudgetedKind[]) {
     const { table, id } = TABLES[kind];
-    const due = (await query(`SELECT ${id} AS id, budget_duration, budget_reset_at FROM ${table} WHERE budget_reset_at <= $1`, [now])) as {
-      id: string;
-      budget_duration: string | null;
-      budget_reset_at: Date;
-    }[];
+    const due = await returnedRows<{ id: string; budget_duration: string | null; budget_reset_at: Date }>(
+      query(`SELECT ${id} AS id, budget_duration, budget_reset_at FROM ${table} WHERE budget_reset_at <= $1`, [now]),
+    );
     if (due.length === 0) continue;
-    const rows = (await query(
-      `UPDATE ${table} AS t SET spend = 0, model_spend = '{}', budget_reset_at = v.next
-       FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS v(id, previous, next)
-       WHERE t.${id} = v.id AND t.budget_reset_at = v.previous
-       RETURNING t.${id} AS id, t.spend, t.model_spend, t.budget_reset_at`,
-      [due.map((row) => row.id), due.map((row) => row.budget_reset_at), due.map((row) => nextOrNull(row.budget_duration, now))],
-    )) as { id: string; spend: number; model_spend: Record<string, number>; budget_reset_at: Date | null }[];
+    const rows = await returnedRows<{ id: string; spend: number; model_spend: Record<string, number>; budget_reset_at: Date | null }>(
+      query(
+        `UPDATE ${table} AS t SET spend = 0, model_spend = '{}', budget_reset_at = v.next
+         FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS v(id, previous, next)
+         WHERE t.${id} = v.id AND t.budget_reset_at = v.previous
+         RETURNING t.${id} AS id, t.spend, t.model_spend, t.budget_reset_at`,
+        [due.map((row) => row.id), due.map((row) => row.budget_reset_at), due.map((row) => nextOrNull(row.budget_duration, now))],
+      ),
+    );
     for (const row of rows) reset.push({ kind, id: row.id, spend: row.spend, modelSpend: row.model_spend, budgetResetAt: row.budget_reset_at });
   }
   return reset;
@@ -60,11 +60,13 @@ export async function resetDueModelBudgets(query: QueryRunnerFn, now: Date): Pro
   const reset: ResetRow[] = [];
   for (const kind of Object.keys(TABLES) as BudgetedKind[]) {
     const { table, id } = TABLES[kind];
-    const candidates = (await query(
-      `SELECT ${id} AS id, model_max_budget, model_budget_reset_at FROM ${table}
-       WHERE model_max_budget <> '{}'::jsonb OR model_budget_reset_at <> '{}'::jsonb`,
-      [],
-    )) as { id: string; model_max_budget: ModelMaxBudget; model_budget_reset_at: Record<string, string> }[];
+    const candidates = await returnedRows<{ id: string; model_max_budget: ModelMaxBudget; model_budget_reset_at: Record<string, string> }>(
+      query(
+        `SELECT ${id} AS id, model_max_budget, model_budget_reset_at FROM ${table}
+         WHERE model_max_budget <> '{}'::jsonb OR model_budget_reset_at <> '{}'::jsonb`,
+        [],
+      ),
+    );
     const changes: { id: string; previous: string; next: string; cleared: string[] }[] = [];
     for (const row of candidates) {
       const previous = row.model_budget_reset_at ?? {};
@@ -87,15 +89,17 @@ export async function resetDueModelBudgets(query: QueryRunnerFn, now: Date): Pro
       }
     }
     if (changes.length === 0) continue;
-    const rows = (await query(
-      `UPDATE ${table} AS t SET
-         model_spend = t.model_spend - ARRAY(SELECT jsonb_array_elements_text(v.cleared)),
-         model_budget_reset_at = v.next
-       FROM unnest($1::text[], $2::jsonb[], $3::jsonb[], $4::jsonb[]) AS v(id, previous, next, cleared)
-       WHERE t.${id} = v.id AND t.model_budget_reset_at = v.previous
-       RETURNING t.${id} AS id, t.spend, t.model_spend, t.budget_reset_at, jsonb_array_length(v.cleared) AS cleared`,
-      [changes.map((change) => change.id), changes.map((change) => change.previous), changes.map((change) => change.next), changes.map((change) => JSON.stringify(change.cleared))],
-    )) as { id: string; spend: number; model_spend: Record<string, number>; budget_reset_at: Date | null; cleared: number }[];
+    const rows = await returnedRows<{ id: string; spend: number; model_spend: Record<string, number>; budget_reset_at: Date | null; cleared: number }>(
+      query(
+        `UPDATE ${table} AS t SET
+           model_spend = t.model_spend - ARRAY(SELECT jsonb_array_elements_text(v.cleared)),
+           model_budget_reset_at = v.next
+         FROM unnest($1::text[], $2::jsonb[], $3::jsonb[], $4::jsonb[]) AS v(id, previous, next, cleared)
+         WHERE t.${id} = v.id AND t.model_budget_reset_at = v.previous
+         RETURNING t.${id} AS id, t.spend, t.model_spend, t.budget_reset_at, jsonb_array_length(v.cleared) AS cleared`,
+        [changes.map((change) => change.id), changes.map((change) => change.previous), changes.map((change) => change.next), changes.map((change) => JSON.stringify(change.cleared))],
+      ),
+    );
     for (const row of rows) {
       if (row.cleared > 0) reset.push({ kind, id: row.id, spend: row.spend, modelSpend: row.model_spend, budgetResetAt: row.budget_reset_at });
     }

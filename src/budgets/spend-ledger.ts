@@ -43,6 +43,13 @@ export interface FlushOutcome {
 /** Runs one SQL statement; a TypeORM DataSource's `query` fits. */
 export type QueryRunnerFn = (sql: string, parameters: unknown[]) => Promise<unknown>;
 
+/** The rows a statement returned: TypeORM answers an UPDATE (or DELETE) ... RETURNING with `[rows, rowCount]`. */
+export async function returnedRows<T>(pending: Promise<unknown>): Promise<T[]> {
+  const result = await pending;
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
+  return result as T[];
+}
+
 const ID_COLUMN: Record<'key' | 'team' | 'user', { table: string; id: string }> = {
   key: { table: 'virtual_keys', id: 'token' },
   team: { table: 'teams', id: 'team_id' },
@@ -156,25 +163,29 @@ export class SpendLedger {
     const spends = ids.map((id) => deltas.get(id)?.spend ?? 0);
     if (kind === 'end_user') {
       // An end user's row appears with its first spend.
-      const result = (await this.query(
-        `INSERT INTO end_users AS e (user_id, spend)
-         SELECT id, spend FROM unnest($1::text[], $2::float8[]) AS v(id, spend)
-         ON CONFLICT (user_id) DO UPDATE SET spend = e.spend + EXCLUDED.spend, updated_at = now()
-         RETURNING e.user_id AS id, e.spend, e.max_budget`,
-        [ids, spends],
-      )) as { id: string; spend: number; max_budget: number | null }[];
-      return result.map((row) => ({ kind, id: row.id, spend: row.spend, maxBudget: row.max_budget }));
+      const rows = await returnedRows<{ id: string; spend: number; max_budget: number | null }>(
+        this.query(
+          `INSERT INTO end_users AS e (user_id, spend)
+           SELECT id, spend FROM unnest($1::text[], $2::float8[]) AS v(id, spend)
+           ON CONFLICT (user_id) DO UPDATE SET spend = e.spend + EXCLUDED.spend, updated_at = now()
+           RETURNING e.user_id AS id, e.spend, e.max_budget`,
+          [ids, spends],
+        ),
+      );
+      return rows.map((row) => ({ kind, id: row.id, spend: row.spend, maxBudget: row.max_budget }));
     }
     if (kind === 'member') {
       const pairs = ids.map(splitMemberId);
-      const result = (await this.query(
-        `UPDATE team_members AS t SET spend = t.spend + v.spend
-         FROM unnest($1::text[], $2::text[], $3::float8[]) AS v(team_id, user_id, spend)
-         WHERE t.team_id = v.team_id AND t.user_id = v.user_id
-         RETURNING t.team_id, t.user_id, t.spend, t.max_budget_in_team`,
-        [pairs.map((pair) => pair[0]), pairs.map((pair) => pair[1]), spends],
-      )) as { team_id: string; user_id: string; spend: number; max_budget_in_team: number | null }[];
-      return result.map((row) => ({ kind, id: memberId(row.team_id, row.user_id), spend: row.spend, maxBudget: row.max_budget_in_team }));
+      const rows = await returnedRows<{ team_id: string; user_id: string; spend: number; max_budget_in_team: number | null }>(
+        this.query(
+          `UPDATE team_members AS t SET spend = t.spend + v.spend
+           FROM unnest($1::text[], $2::text[], $3::float8[]) AS v(team_id, user_id, spend)
+           WHERE t.team_id = v.team_id AND t.user_id = v.user_id
+           RETURNING t.team_id, t.user_id, t.spend, t.max_budget_in_team`,
+          [pairs.map((pair) => pair[0]), pairs.map((pair) => pair[1]), spends],
+        ),
+      );
+      return rows.map((row) => ({ kind, id: memberId(row.team_id, row.user_id), spend: row.spend, maxBudget: row.max_budget_in_team }));
     }
     const { table, id: idColumn } = ID_COLUMN[kind];
     const models = ids.map((id) => {
@@ -182,18 +193,20 @@ export class SpendLedger {
       return JSON.stringify(perModel ? Object.fromEntries(perModel) : {});
     });
     // model_spend is merged key by key inside the UPDATE, so it is as atomic as `spend = spend + delta`.
-    const result = (await this.query(
-      `UPDATE ${table} AS t SET
-         spend = t.spend + v.spend,
-         model_spend = CASE WHEN v.models = '{}'::jsonb THEN t.model_spend ELSE (
-           SELECT jsonb_object_agg(m, COALESCE((t.model_spend ->> m)::float8, 0) + COALESCE((v.models ->> m)::float8, 0))
-           FROM jsonb_object_keys(t.model_spend || v.models) AS m
-         ) END
-       FROM unnest($1::text[], $2::float8[], $3::jsonb[]) AS v(id, spend, models)
-       WHERE t.${idColumn} = v.id
-       RETURNING t.${idColumn} AS id, t.spend, t.model_spend`,
-      [ids, spends, models],
-    )) as { id: string; spend: number; model_spend: Record<string, number> }[];
-    return result.map((row) => ({ kind, id: row.id, spend: row.spend, modelSpend: row.model_spend }));
+    const rows = await returnedRows<{ id: string; spend: number; model_spend: Record<string, number> }>(
+      this.query(
+        `UPDATE ${table} AS t SET
+           spend = t.spend + v.spend,
+           model_spend = CASE WHEN v.models = '{}'::jsonb THEN t.model_spend ELSE (
+             SELECT jsonb_object_agg(m, COALESCE((t.model_spend ->> m)::float8, 0) + COALESCE((v.models ->> m)::float8, 0))
+             FROM jsonb_object_keys(t.model_spend || v.models) AS m
+           ) END
+         FROM unnest($1::text[], $2::float8[], $3::jsonb[]) AS v(id, spend, models)
+         WHERE t.${idColumn} = v.id
+         RETURNING t.${idColumn} AS id, t.spend, t.model_spend`,
+        [ids, spends, models],
+      ),
+    );
+    return rows.map((row) => ({ kind, id: row.id, spend: row.spend, modelSpend: row.model_spend }));
   }
 }
