@@ -19,8 +19,15 @@ export interface ResetRow {
   readonly budgetResetAt: Date | null;
 }
 
-function nextOrNull(duration: string | null, now: Date): Date | null {
-  return parseBudgetDuration(duration) === null ? null : nextBudgetReset(duration as string, now);
+/** When the period running at `now` ends; null for no period, or one LiteLLM cannot reset (`2mo`): no more resets. */
+function periodEnd(duration: unknown, now: Date): Date | null {
+  const parsed = typeof duration === 'string' ? parseBudgetDuration(duration) : null;
+  if (parsed === null) return null;
+  try {
+    return nextBudgetReset(parsed, now);
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -42,7 +49,7 @@ export async function resetDueBudgets(query: QueryRunnerFn, now: Date): Promise<
          FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS v(id, previous, next)
          WHERE t.${id} = v.id AND t.budget_reset_at = v.previous
          RETURNING t.${id} AS id, t.spend, t.model_spend, t.budget_reset_at`,
-        [due.map((row) => row.id), due.map((row) => row.budget_reset_at), due.map((row) => nextOrNull(row.budget_duration, now))],
+        [due.map((row) => row.id), due.map((row) => row.budget_reset_at), due.map((row) => periodEnd(row.budget_duration, now))],
       ),
     );
     for (const row of rows) reset.push({ kind, id: row.id, spend: row.spend, modelSpend: row.model_spend, budgetResetAt: row.budget_reset_at });
@@ -73,8 +80,9 @@ export async function resetDueModelBudgets(query: QueryRunnerFn, now: Date): Pro
       const next: Record<string, string> = {};
       const cleared: string[] = [];
       for (const [model, budget] of Object.entries(row.model_max_budget ?? {})) {
-        const period = typeof budget === 'object' && budget !== null ? (budget.time_period ?? null) : null;
-        if (parseBudgetDuration(period) === null) continue;
+        const entry = budget as { time_period?: unknown; budget_duration?: unknown } | null;
+        const periodEndsAt = periodEnd(entry?.time_period ?? entry?.budget_duration, now);
+        if (periodEndsAt === null) continue;
         const endsAt = previous[model];
         if (endsAt !== undefined && Date.parse(endsAt) > now.getTime()) {
           next[model] = endsAt;
@@ -82,7 +90,7 @@ export async function resetDueModelBudgets(query: QueryRunnerFn, now: Date): Pro
         }
         // A period that is over clears the model's spend; a new entry only starts its first period.
         if (endsAt !== undefined) cleared.push(model);
-        next[model] = nextBudgetReset(period as string, now).toISOString();
+        next[model] = periodEndsAt.toISOString();
       }
       if (cleared.length > 0 || JSON.stringify(next) !== JSON.stringify(previous)) {
         changes.push({ id: row.id, previous: JSON.stringify(previous), next: JSON.stringify(next), cleared });

@@ -1,8 +1,10 @@
 import { UsageLimits } from '../budgets/usage-limits';
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 export type TeamSource = 'api' | 'config';
 
+// The budget reset job's lookup of rows whose period is over (budgets/budget-reset-job.ts).
+@Index('idx_teams_budget_reset_at', ['usage.budgetResetAt'], { where: '"budget_reset_at" IS NOT NULL' })
 @Entity({ name: 'teams' })
 export class Team {
   /** LiteLLM team ids are caller-chosen strings (or a generated uuid). */
