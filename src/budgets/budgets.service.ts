@@ -123,17 +123,22 @@ export class BudgetsService implements OnApplicationBootstrap, BeforeApplication
     if (!this.ledger.isEmpty) this.logger.error('spend could not be written to the database before shutdown; it is lost');
   }
 
-  /** Throws LiteLLM's `budget_exceeded` when the key, its team, its user or the end user is over budget for `model`. */
+  /**
+   * Throws LiteLLM's `budget_exceeded` when the key, its team, its user, the team member or the end user is over budget
+   * for `model`. Synchronous, except for the first request of a team member or end user this instance has not seen
+   * (its row is read once) and for a refusal that rests on a cached principal's figures alone (confirmed by one read).
+   */
   readonly check = (principal: Principal, model: string, endUser: string | null): void | Promise<void> => {
     const member = principal.teamId !== null && principal.userId !== null ? memberId(principal.teamId, principal.userId) : null;
     const customer = trackableEndUser(endUser) ? endUser : null;
     const { key, team, user } = principal.limits;
     if (key === null && team === null && user === null && member === null && customer === null) return;
     // A member or end user seen for the first time: its row (and budget) is read once, before the call.
-    const unseen = [member !== null ? this.sideLoad('member', member) : null, customer !== null ? this.sideLoad('end_user', customer) : null].filter(
-      (load): load is Promise<void> => load !== null,
-    );
-    if (unseen.length > 0) return Promise.all(unseen).then(() => this.evaluate(principal, model, member, customer, true));
+    const memberLoad = member !== null ? this.sideLoad('member', member) : null;
+    const customerLoad = customer !== null ? this.sideLoad('end_user', customer) : null;
+    if (memberLoad !== null || customerLoad !== null) {
+      return Promise.all([memberLoad, customerLoad]).then(() => this.evaluate(principal, model, member, customer, true));
+    }
     return this.evaluate(principal, model, member, customer, true);
   };
 

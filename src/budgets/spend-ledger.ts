@@ -101,17 +101,6 @@ export class SpendLedger {
     return SPEND_KINDS.every((kind) => this.pending[kind].size === 0);
   }
 
-  /** Total USD not yet committed, for the shutdown log line. */
-  get unflushedTotal(): number {
-    let total = 0;
-    for (const deltas of [this.pending, this.inflight]) {
-      if (deltas === null) continue;
-      // Every call files its cost under the key (or, for the master key, possibly nothing else); count each cost once.
-      for (const kind of SPEND_KINDS) for (const delta of deltas[kind].values()) total += kind === 'key' ? delta.spend : 0;
-    }
-    return total;
-  }
-
   /** Writes everything pending; flushes never overlap (a second call waits for the first, then writes what came since). */
   async flush(): Promise<FlushOutcome> {
     while (this.running !== null) await this.running.catch(() => undefined);
