@@ -47,6 +47,10 @@ export class UsageLimits {
   @Column({ name: 'model_spend', type: 'jsonb', default: () => "'{}'" })
   modelSpend: Record<string, number>;
 
+  /** When each `model_max_budget` entry's own `time_period` ends (ISO instants), kept by the budget reset job. */
+  @Column({ name: 'model_budget_reset_at', type: 'jsonb', default: () => "'{}'" })
+  modelBudgetResetAt: Record<string, string>;
+
   /** LiteLLM fields Gatehouse keeps and returns but does not act on (each named in the answer's `warnings`). */
   @Column({ name: 'extra_fields', type: 'jsonb', default: () => "'{}'" })
   extraFields: Record<string, unknown>;

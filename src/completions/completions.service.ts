@@ -304,7 +304,9 @@ export class CompletionsService implements OnModuleDestroy {
     const principal = call.principal;
     if (!principal || this.budgets === null || this.rateLimits === null) return;
     const budgets = this.budgets;
-    budgets.check(principal, model, typeof body.user === 'string' ? body.user : null);
+    // Synchronous except for the first request of a team member or end user this instance has not seen yet.
+    const checked = budgets.check(principal, model, typeof body.user === 'string' ? body.user : null);
+    if (checked !== undefined) await checked;
     const acquired = this.rateLimits.acquire(principal, model, call.response);
     const ticket = acquired !== null && 'then' in acquired ? await acquired : acquired;
     call.whenSettled(() => {

@@ -205,6 +205,20 @@ export class Environment {
   @Max(60000, { message: 'LOG_FLUSH_INTERVAL_MS must be an integer between 10 and 60000' })
   readonly LOG_FLUSH_INTERVAL_MS: number = 1000;
 
+  /** How often the spend ledger writes accumulated spend to the database and re-reads the spend of budgeted entities. */
+  @Transform(toInteger)
+  @IsInt({ message: 'SPEND_FLUSH_INTERVAL_MS must be an integer between 10 and 60000' })
+  @Min(10, { message: 'SPEND_FLUSH_INTERVAL_MS must be an integer between 10 and 60000' })
+  @Max(60000, { message: 'SPEND_FLUSH_INTERVAL_MS must be an integer between 10 and 60000' })
+  readonly SPEND_FLUSH_INTERVAL_MS: number = 1000;
+
+  /** How often the budget reset job looks for budget periods that are over. */
+  @Transform(toInteger)
+  @IsInt({ message: 'BUDGET_RESET_INTERVAL_MS must be an integer between 100 and 3600000' })
+  @Min(100, { message: 'BUDGET_RESET_INTERVAL_MS must be an integer between 100 and 3600000' })
+  @Max(3600000, { message: 'BUDGET_RESET_INTERVAL_MS must be an integer between 100 and 3600000' })
+  readonly BUDGET_RESET_INTERVAL_MS: number = 10000;
+
   /** How often new events are handed to delivery and unacknowledged ones written to the outbox: two of these bound what a SIGKILL can lose. */
   @Transform(toInteger)
   @IsInt({ message: 'OUTBOX_WRITE_INTERVAL_MS must be an integer between 10 and 10000' })
@@ -349,6 +363,8 @@ export function loadEnvironment(env: NodeJS.ProcessEnv, argv: readonly string[] 
     GCS_SERVICE_ACCOUNT_DIR: read(env, 'GCS_SERVICE_ACCOUNT_DIR'),
     LOG_FLUSH_INTERVAL_MS: read(env, 'LOG_FLUSH_INTERVAL_MS'),
     OUTBOX_WRITE_INTERVAL_MS: read(env, 'OUTBOX_WRITE_INTERVAL_MS'),
+    SPEND_FLUSH_INTERVAL_MS: read(env, 'SPEND_FLUSH_INTERVAL_MS'),
+    BUDGET_RESET_INTERVAL_MS: read(env, 'BUDGET_RESET_INTERVAL_MS'),
     LOG_RETRY_MAX_BACKOFF_MS: read(env, 'LOG_RETRY_MAX_BACKOFF_MS'),
     LOG_MAX_ATTEMPTS: read(env, 'LOG_MAX_ATTEMPTS'),
     LOG_DEAD_LETTER_AFTER_MS: read(env, 'LOG_DEAD_LETTER_AFTER_MS'),

@@ -786,4 +786,18 @@ describe('loadGatewayConfig', () => {
       expect(parseGatewayConfig(entry('(a+)+$'), null).config.litellmSettings.default_team_settings[0].privacy.pii_masking?.patterns).toEqual([{ name: 'p', regex: '(a+)+$' }]);
     });
   });
+
+  describe('litellm_settings.max_end_user_budget', () => {
+    it('is read as the budget of end users without one of their own', () => {
+      const { config, warnings } = parseGatewayConfig(yaml('litellm_settings:', '  max_end_user_budget: 2.5'), null);
+      expect(config.litellmSettings.max_end_user_budget).toBe(2.5);
+      expect(warnings).toEqual([]);
+    });
+
+    it('a negative or non-numeric budget stops the boot with its path', () => {
+      for (const value of ['-1', 'lots']) {
+        expect(fatalIssues(yaml('litellm_settings:', `  max_end_user_budget: ${value}`)).map((issue) => issue.path)).toContain('litellm_settings.max_end_user_budget');
+      }
+    });
+  });
 });

@@ -106,6 +106,8 @@ export interface LitellmSettings {
   readonly cache_params: Readonly<Record<string, unknown>>;
   /** The global privacy level: `turn_off_message_logging`, `redact_user_api_key_info`, `global_disable_no_log_param`. */
   readonly privacy: PrivacyLayer;
+  /** USD: the budget of every end user (a request's `user`) whose `end_users` row sets none. */
+  readonly max_end_user_budget?: number;
   /** Everything else LiteLLM accepts that Gatehouse does not act on (kept so later features can read it). */
   readonly other: Readonly<Record<string, unknown>>;
 }

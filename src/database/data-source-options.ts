@@ -12,6 +12,7 @@ import { BindSecretsToOwners1764600000000 } from './migrations/1764600000000-Bin
 import { ResponseOwners1764700000000 } from './migrations/1764700000000-ResponseOwners';
 import { UsersBudgetsAndLimits1764800000000 } from './migrations/1764800000000-UsersBudgetsAndLimits';
 import { TeamMemberLimits1764900000000 } from './migrations/1764900000000-TeamMemberLimits';
+import { ModelBudgetPeriods1764910000000 } from './migrations/1764910000000-ModelBudgetPeriods';
 import { ResponseOwnerRow } from '../completions/responses-api/response-owner.entity';
 import { EndUser } from '../budgets/end-user.entity';
 import { TeamMember } from '../teams/team-member.entity';
@@ -30,6 +31,7 @@ export function migrations(secrets: SecretBox | null): (new () => MigrationInter
     ResponseOwners1764700000000,
     UsersBudgetsAndLimits1764800000000,
     TeamMemberLimits1764900000000,
+    ModelBudgetPeriods1764910000000,
   ];
 }
 

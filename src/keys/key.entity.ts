@@ -5,6 +5,8 @@ import { User } from '../users/user.entity';
 import type { KeyRole } from './principal';
 
 /** A virtual key. The key itself is never stored: only its SHA-256 (`token`, LiteLLM's name for it). */
+// The budget reset job's lookup of rows whose period is over (budgets/budget-reset-job.ts).
+@Index('idx_virtual_keys_budget_reset_at', ['usage.budgetResetAt'], { where: '"budget_reset_at" IS NOT NULL' })
 @Entity({ name: 'virtual_keys' })
 // The budget reset job looks for rows whose period is over.
 @Index('idx_virtual_keys_budget_reset_at', (virtualkey: VirtualKey) => [virtualkey.usage.budgetResetAt], { where: '"budget_reset_at" IS NOT NULL' })

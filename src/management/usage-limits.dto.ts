@@ -108,6 +108,7 @@ export function newUsageLimits(): UsageLimits {
     modelRpmLimit: {},
     modelTpmLimit: {},
     modelSpend: {},
+    modelBudgetResetAt: {},
     extraFields: {},
   } satisfies UsageLimits);
 }

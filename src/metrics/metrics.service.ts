@@ -47,6 +47,24 @@ export class MetricsService {
   readonly bufferedEvents = new Gauge({ name: 'gatehouse_log_buffer_events', help: 'Log events held only in memory: neither acknowledged by their destination nor written to the outbox yet', registers: [this.registry] });
   readonly deliveryThreadRestarts = new Counter({ name: 'gatehouse_log_delivery_thread_restarts_total', help: 'Times the log delivery thread died and was started again', registers: [this.registry] });
   readonly cacheEvents = new Counter({ name: 'gatehouse_cache_events_total', help: 'Response cache hits, misses and errors', labelNames: ['event'] as const, registers: [this.registry] });
+  readonly softBudgetCrossed = new Counter({
+    name: 'gatehouse_soft_budget_crossed_total',
+    help: 'Times a key, team or user crossed its soft_budget (seen by this instance)',
+    labelNames: ['entity'] as const,
+    registers: [this.registry],
+  });
+  readonly budgetExceeded = new Counter({
+    name: 'gatehouse_budget_exceeded_total',
+    help: 'Requests refused because a key, team, team member, user, end user or model budget is spent',
+    labelNames: ['entity'] as const,
+    registers: [this.registry],
+  });
+  readonly spendFlushFailures = new Counter({
+    name: 'gatehouse_spend_flush_failures_total',
+    help: 'Spend ledger writes that failed (their spend is kept and written by a later flush)',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+  });
   readonly httpRequests = new Counter({
     name: 'gatehouse_http_requests_total',
     help: 'HTTP requests by route and status',

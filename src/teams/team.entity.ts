@@ -1,8 +1,10 @@
 import { UsageLimits } from '../budgets/usage-limits';
-import { Column, Index, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 export type TeamSource = 'api' | 'config';
 
+// The budget reset job's lookup of rows whose period is over (budgets/budget-reset-job.ts).
+@Index('idx_teams_budget_reset_at', ['usage.budgetResetAt'], { where: '"budget_reset_at" IS NOT NULL' })
 @Entity({ name: 'teams' })
 // The budget reset job looks for rows whose period is over.
 @Index('idx_teams_budget_reset_at', (team: Team) => [team.usage.budgetResetAt], { where: '"budget_reset_at" IS NOT NULL' })

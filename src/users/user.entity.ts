@@ -6,6 +6,8 @@ export const USER_ROLES = ['proxy_admin', 'proxy_admin_viewer', 'internal_user',
 export type UserRole = (typeof USER_ROLES)[number];
 
 /** An internal user (LiteLLM's `LiteLLM_UserTable`): owns keys, belongs to teams, has its own spend and limits. */
+// The budget reset job's lookup of rows whose period is over (budgets/budget-reset-job.ts).
+@Index('idx_users_budget_reset_at', ['usage.budgetResetAt'], { where: '"budget_reset_at" IS NOT NULL' })
 @Entity({ name: 'users' })
 // The budget reset job looks for rows whose period is over.
 @Index('idx_users_budget_reset_at', (user: User) => [user.usage.budgetResetAt], { where: '"budget_reset_at" IS NOT NULL' })

@@ -40,6 +40,7 @@ export const LITELLM_SETTINGS_USED = [
   'redact_user_api_key_info',
   'global_disable_no_log_param',
   'model_group_alias',
+  'max_end_user_budget',
   // Router settings LiteLLM also reads here (router-settings.ts)
   ...LITELLM_ROUTER_TWINS,
 ] as const;
@@ -88,7 +89,6 @@ export const LITELLM_SETTINGS_IGNORED = [
   // budgets and key defaults
   'max_budget',
   'budget_duration',
-  'max_end_user_budget',
   'max_internal_user_budget',
   'default_max_internal_user_budget',
   'internal_user_budget_duration',

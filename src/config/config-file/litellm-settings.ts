@@ -63,6 +63,11 @@ export function readLitellmSettings(issues: Issues, value: unknown): LitellmSett
       }
       case 'model_group_alias':
         break; // read with router_settings' (router-settings.ts)
+      case 'max_end_user_budget': {
+        const budget = raw === null ? undefined : readNumber(issues, keyPath, raw, {});
+        if (budget !== undefined) result = { ...result, max_end_user_budget: budget };
+        break;
+      }
       default:
         // LiteLLM sets any litellm_settings key on its module, so an unknown one may still be real: keep it.
         if (readOtherSetting(issues, keyPath, key, 'litellm_settings')) {
