@@ -11,7 +11,7 @@ import type { CallUsage } from '../completions/call-payload';
 import { MetricsService } from '../metrics/metrics.service';
 import { type BudgetedKind, type ResetRow, resetDueBudgets, resetDueModelBudgets } from './budget-reset-job';
 import { memberId, splitMemberId, SpendLedger, type FlushedRow, type SpendKind } from './spend-ledger';
-import type { LimitSet, ModelMaxBudget } from './usage-limits';
+import type { LimitSet, ModelMaxBudget, UsageLimits } from './usage-limits';
 
 /** Spend of a key, team or user as this instance last read it from the database; the ledger adds what is unflushed. */
 interface SpendView {
@@ -158,6 +158,15 @@ export class BudgetsService implements OnApplicationBootstrap, BeforeApplication
   /** Spend of a key (its hash), team, user, member (`memberId`) or end user that this instance has not written yet. */
   pendingSpend(kind: SpendKind, id: string): number {
     return this.ledger.unflushed(kind, id);
+  }
+
+  /**
+   * What the info routes show: the spend a row was read with, plus what this instance has not written yet, so a
+   * script that calls and then reads `/key/info` sees its call at once (other instances' within a flush interval).
+   */
+  withPendingSpend<T extends { usage: UsageLimits }>(kind: 'key' | 'team' | 'user', id: string, row: T): T {
+    const pending = this.ledger.unflushed(kind, id);
+    return pending === 0 ? row : { ...row, usage: { ...row.usage, spend: row.usage.spend + pending } };
   }
 
   /** Writes the ledger now (tests, shutdown); the periodic cycle does the same. */

@@ -1,3 +1,4 @@
+import { BudgetsModule } from '../budgets/budgets.module';
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -11,7 +12,7 @@ import { KeysService } from './keys.service';
 import { PrincipalCache } from './principal-cache';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([VirtualKey]), TeamsModule, LoggingModule, AuditModule],
+  imports: [TypeOrmModule.forFeature([VirtualKey]), TeamsModule, LoggingModule, AuditModule, BudgetsModule],
   controllers: [KeysController],
   providers: [KeysService, PrincipalCache, { provide: APP_GUARD, useClass: ApiKeyGuard }],
   exports: [KeysService, PrincipalCache],

@@ -15,6 +15,7 @@ import { entryPlace, keyOwner, storedEntries } from '../logging/logging-entry';
 import { readStoredFields, KEY_GENERATE_STORED, KEY_REGENERATE_STORED, KEY_UPDATE_STORED } from '../management/stored-fields';
 import { applyUsageLimits, newUsageLimits } from '../management/usage-limits.dto';
 import { toKeyResponse } from './key-view';
+import { BudgetsService } from '../budgets/budgets.service';
 import { TeamsService, type ChangeContext } from '../teams/teams.service';
 import { User } from '../users/user.entity';
 import type {
@@ -110,6 +111,7 @@ export class KeysService implements OnModuleInit {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly secrets: SecretBox,
+    private readonly budgets: BudgetsService,
   ) {
     this.masterKeyDigest = hashKey(settings.masterKey);
   }
@@ -406,7 +408,7 @@ export class KeysService implements OnModuleInit {
       if (!mayRead) throw new AppException('forbidden', `You are not allowed to access this key's info. Your role=${roleName(caller)}`);
     }
     const withTeam = await this.keys.findOne({ where: { token: row.token }, relations: { team: true, user: true } });
-    return { key: row.token, info: { ...toKeyResponse(row), privacy: this.privacy.resolve(toPrincipal(withTeam ?? row)) } };
+    return { key: row.token, info: { ...toKeyResponse(this.budgets.withPendingSpend('key', row.token, row)), privacy: this.privacy.resolve(toPrincipal(withTeam ?? row)) } };
   }
 
   async list(caller: Principal, query: KeyListQuery): Promise<KeyListResponse> {

@@ -1,3 +1,4 @@
+import { BudgetsModule } from '../budgets/budgets.module';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
@@ -9,7 +10,7 @@ import { TeamsController } from './teams.controller';
 import { TeamsService } from './teams.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Team]), LoggingModule, AuditModule],
+  imports: [TypeOrmModule.forFeature([Team]), LoggingModule, AuditModule, BudgetsModule],
   controllers: [TeamsController, TeamCallbacksController],
   providers: [TeamsService, TeamCallbacksService],
   exports: [TeamsService],

@@ -1,3 +1,4 @@
+import { BudgetsService } from '../budgets/budgets.service';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
@@ -71,6 +72,7 @@ export class TeamsService implements OnApplicationBootstrap {
     private readonly loggingPolicy: LoggingEntryPolicy,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly budgets: BudgetsService,
   ) {}
 
   /** Teams named in `default_team_settings` exist, so `/key/generate {"team_id": ...}` works for them. */
@@ -201,8 +203,11 @@ export class TeamsService implements OnApplicationBootstrap {
     const withTokens = managesTeam(caller, teamId);
     return {
       team_id: teamId,
-      team_info: toTeamResponse(team, members),
-      keys: keys.map((key) => ({ ...(withTokens ? toKeyResponse(key) : toKeyResponseWithoutToken(key)) })),
+      team_info: toTeamResponse(this.budgets.withPendingSpend('team', teamId, team), members),
+      keys: keys.map((row) => {
+        const key = this.budgets.withPendingSpend('key', row.token, row);
+        return withTokens ? toKeyResponse(key) : toKeyResponseWithoutToken(key);
+      }),
       team_memberships: memberships.map(toMembership),
     };
   }

@@ -1,3 +1,4 @@
+import { BudgetsModule } from '../budgets/budgets.module';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
@@ -8,7 +9,7 @@ import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User]), KeysModule, TeamsModule, AuditModule],
+  imports: [TypeOrmModule.forFeature([User]), KeysModule, TeamsModule, AuditModule, BudgetsModule],
   controllers: [UsersController],
   providers: [UsersService],
 })

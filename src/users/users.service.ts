@@ -1,3 +1,4 @@
+import { BudgetsService } from '../budgets/budgets.service';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
@@ -49,6 +50,7 @@ export class UsersService {
     private readonly principals: PrincipalCache,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly budgets: BudgetsService,
   ) {}
 
   async create(dto: NewUserDto, context: ChangeContext): Promise<NewUserResponseDto> {
@@ -134,8 +136,8 @@ export class UsersService {
     ]);
     return {
       user_id: userId,
-      user_info: { ...toUserResponse(user), teams: memberships.map((row) => row.teamId) },
-      keys: keys.map((key) => ({ ...toKeyResponse(key), team_alias: key.team?.teamAlias ?? 'None' })),
+      user_info: { ...toUserResponse(this.budgets.withPendingSpend('user', userId, user)), teams: memberships.map((row) => row.teamId) },
+      keys: keys.map((key) => ({ ...toKeyResponse(this.budgets.withPendingSpend('key', key.token, key)), team_alias: key.team?.teamAlias ?? 'None' })),
       teams: memberships.filter((row) => row.team).map((row) => ({ ...toTeamResponse(row.team as Team), team_memberships: [toMembership(row)] })),
     };
   }
