@@ -38,6 +38,8 @@ const HELP = `npm run bench [-- options]
   --out DIR            results directory (default bench/results)
   --no-build           use dist/ as it is
   --render FILE.json   only re-render FILE.md from a results JSON
+  --limits             instead: issue 26's A/B, key and team without and with budgets and rate limits, c=10 and 50
+                       (bench/limits-ab.js; takes --reps, --duration, --warmup, --concurrency, --quick, --no-build, --out)
 
   env DATABASE_URL     use this PostgreSQL instead of the embedded PGlite
   env BENCH_PEERS=portkey  also run Portkey ${PORTKEY_VERSION} (npm exec, bound to 127.0.0.1) as scenario 8`;
@@ -832,6 +834,11 @@ async function mainProfile(opts, machine) {
 }
 
 async function main() {
+  // Issue 26's budgets-and-rate-limits A/B is a script of its own; `npm run bench -- --limits [...]` runs it.
+  if (process.argv.includes('--limits')) {
+    const child = spawnSync(process.execPath, [join(__dirname, 'limits-ab.js'), ...process.argv.slice(2)], { stdio: 'inherit' });
+    process.exit(child.status ?? 1);
+  }
   const opts = parseArgs(process.argv.slice(2));
   if (opts.render) {
     // Re-render the markdown of an earlier run from its JSON (after a change to the report).

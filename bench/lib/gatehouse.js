@@ -79,10 +79,10 @@ async function api(baseUrl, key, method, path, body) {
 /**
  * Starts one gateway. `label` names its temp dir; `langfuseDown` points its Langfuse destination at the sink's
  * port that answers 503. Options: databaseUrl, nodeArgs (e.g. --cpu-prof), mainJs (another build), node (another
- * Node binary), tmpDir, ports, extraConfig (YAML sections appended to config.yaml).
+ * Node binary), tmpDir, ports, extraConfig (YAML sections appended to config.yaml), extraEnv (more environment).
  * Resolves { proc, baseUrl, masterKey, keys: { loggingOn, loggingOff } }.
  */
-async function startGatehouse({ label, tmpDir, mockPort, sinkPort, sinkDownPort, langfuseDown = false, databaseUrl, nodeArgs = [], mainJs = MAIN_JS, node = process.execPath, extraConfig = '' }) {
+async function startGatehouse({ label, tmpDir, mockPort, sinkPort, sinkDownPort, langfuseDown = false, databaseUrl, nodeArgs = [], mainJs = MAIN_JS, node = process.execPath, extraConfig = '', extraEnv = {} }) {
   const dir = join(tmpDir, label);
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'config.yaml');
@@ -113,6 +113,7 @@ async function startGatehouse({ label, tmpDir, mockPort, sinkPort, sinkDownPort,
     BENCH_GCS_SERVICE_ACCOUNT: serviceAccountJson(),
   });
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
+  Object.assign(env, extraEnv);
   const proc = startProcess(`gatehouse (${label})`, node, [...nodeArgs, mainJs], { env, cwd: dir });
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitForHttp(proc, `${baseUrl}/health/readiness`, 180_000);

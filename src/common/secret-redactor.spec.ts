@@ -110,4 +110,14 @@ describe(SecretRedactor.name, () => {
     ).redact('key kid-0123456789abcdef of a@b.iam');
     expect(out).toBe(`key ${REDACTION_MARKER} of a@b.iam`);
   });
+
+  it('takes the credential headers of extra_headers, not the others', () => {
+    const out = SecretRedactor.forGateway(
+      settingsFor(
+        `model_list:\n  - model_name: h\n    litellm_params:\n      model: openai/x\n      extra_headers:\n        X-Upstream-Token: os.environ/REDACTOR_SPEC_HEADER\n        X-Tenant: tenant-name-visible\n`,
+      ),
+      { REDACTOR_SPEC_HEADER: 'hdr0123secret' },
+    ).redact('rejected hdr0123secret for tenant-name-visible');
+    expect(out).toBe(`rejected ${REDACTION_MARKER} for tenant-name-visible`);
+  });
 });

@@ -10,6 +10,9 @@ const MIN_LITERAL_LENGTH = 6;
 /** A `litellm_params` (or cache) setting whose value is a credential: api_key, aws_secret_access_key, vertex_credentials, ... */
 const SECRET_PARAM_NAME = /key|secret|token|password|credential/i;
 
+/** A header in a deployment's `extra_headers` that carries a credential (`Authorization`, `x-api-key`, `X-Upstream-Token`, ...). */
+const SECRET_HEADER_NAME = /key|secret|token|password|credential|auth|cookie/i;
+
 /**
  * An environment variable holding a credential by its name: the providers' default variables (ANTHROPIC_API_KEY,
  * AWS_SECRET_ACCESS_KEY, AZURE_CLIENT_SECRET, GROQ_API_KEY, ...) are used when `litellm_params` names no key, so the
@@ -137,6 +140,12 @@ function gatewaySecrets(settings: GatewaySettings, env: NodeJS.ProcessEnv): stri
   for (const deployment of settings.config.modelList) {
     for (const [name, value] of Object.entries(deployment.litellm_params)) {
       if (SECRET_PARAM_NAME.test(name)) collectStrings(value, env, add);
+      // An upstream that wants its key in a header of its own gets it through extra_headers; an error may quote it back.
+      else if (name === 'extra_headers' && value !== null && typeof value === 'object') {
+        for (const [header, headerValue] of Object.entries(value as Record<string, unknown>)) {
+          if (SECRET_HEADER_NAME.test(header)) collectStrings(headerValue, env, add);
+        }
+      }
     }
   }
   for (const [name, value] of Object.entries(env)) {

@@ -39,6 +39,6 @@ import { ModelRouter } from './router/model-router';
     ResponsesService,
     ResponseOwners,
   ],
-  exports: [CompletionsService],
+  exports: [CompletionsService, DeploymentTable],
 })
 export class CompletionsModule {}

@@ -321,17 +321,23 @@ export interface SideRequest {
   readonly method: 'GET' | 'POST' | 'DELETE';
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body?: string;
+  readonly body?: string | Buffer;
 }
 
 /**
  * Sends a side request to the deployment's upstream and returns its 2xx body (at most `maxBytes`: more is an
  * `upstream_error`, not a truncated answer). Any other answer, or no answer, is the AppException the chat path would
- * give for it: the provider's reading of the body, the text redacted, the upstream's 401/403 a 502.
+ * give for it: the provider's reading of the body, the text redacted, the upstream's 401/403 a 502. `timeoutMs`: the
+ * deployment's own unless the caller wants a shorter wait (the model health check).
  */
-export async function askUpstream(deployment: CompiledDeployment, request: SideRequest, redactor: SecretRedactor, maxBytes: number): Promise<Buffer> {
+export async function askUpstream(
+  deployment: CompiledDeployment,
+  request: SideRequest,
+  redactor: SecretRedactor,
+  maxBytes: number,
+  timeoutMs: number = deployment.timeoutMs,
+): Promise<Buffer> {
   const provider = deployment.providerLabel;
-  const timeoutMs = deployment.timeoutMs;
   let upstream: Dispatcher.ResponseData;
   try {
     upstream = await (deployment.pool as NonNullable<CompiledDeployment['pool']>).request({ ...request, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
