@@ -13,7 +13,7 @@ import { applyAzureStyleTarget, type AzureStyleTarget } from './azure-style-rout
 import { answerOffline } from './offline-answer';
 import { ModelRouter } from './router/model-router';
 import { BudgetsService } from '../budgets/budgets.service';
-import { RateLimitService } from '../rate-limits/rate-limits.service';
+import { RateLimitService, type RateLimitTicket } from '../rate-limits/rate-limits.service';
 import {
   asRequestBody,
   callerWantsUsageChunk,
@@ -114,7 +114,8 @@ export class CompletionsService implements OnModuleDestroy {
       call.stream = readStreamFlag(body);
       rejectCallerOverrides(body);
       const routed = this.resolveGroup(model, req.principal);
-      await this.admit(call, model, body);
+      const admitted = this.admit(call, model, body);
+      if (admitted !== undefined) await admitted;
       if ((read?.cacheable?.(routed.group) ?? true) && (await this.answeredFromCache(call, req, res, 'chat'))) {
         return;
       }
@@ -180,7 +181,8 @@ export class CompletionsService implements OnModuleDestroy {
       check(body, call);
       rejectCallerOverrides(body);
       const routed = this.resolveGroup(model, req.principal);
-      await this.admit(call, model, body);
+      const admitted = this.admit(call, model, body);
+      if (admitted !== undefined) await admitted;
       if (await this.answeredFromCache(call, req, res, endpoint)) {
         return;
       }
@@ -300,20 +302,28 @@ export class CompletionsService implements OnModuleDestroy {
    * upstream. Once the call is over its cost goes to the spend ledger and its tokens to the limiter, read without
    * building the call's record (a caller that logs nowhere never pays for one).
    */
-  private async admit(call: CallTracker, model: string, body: RequestBody): Promise<void> {
+  private admit(call: CallTracker, model: string, body: RequestBody): void | Promise<void> {
     const principal = call.principal;
-    if (!principal || this.budgets === null || this.rateLimits === null) return;
     const budgets = this.budgets;
-    // Synchronous except for the first request of a team member or end user this instance has not seen yet.
+    const rateLimits = this.rateLimits;
+    if (!principal || budgets === null || rateLimits === null) return;
+    // Synchronous (no promise, no tick) unless a row must be read or the counters are in Redis.
     const checked = budgets.check(principal, model, typeof body.user === 'string' ? body.user : null);
-    if (checked !== undefined) await checked;
-    const acquired = this.rateLimits.acquire(principal, model, call.response);
-    const ticket = acquired !== null && 'then' in acquired ? await acquired : acquired;
-    call.whenSettled(() => {
-      const used = call.usage();
-      budgets.record(principal, used);
-      ticket?.release(used.total_tokens);
-    });
+    const held = (ticket: RateLimitTicket | null): void =>
+      call.whenSettled(() => {
+        const used = call.usage();
+        budgets.record(principal, used);
+        ticket?.release(used.total_tokens);
+      });
+    if (checked !== undefined) {
+      return checked.then(async () => {
+        const acquired = rateLimits.acquire(principal, model, call.response);
+        held(acquired !== null && 'then' in acquired ? await acquired : acquired);
+      });
+    }
+    const acquired = rateLimits.acquire(principal, model, call.response);
+    if (acquired !== null && 'then' in acquired) return acquired.then(held);
+    held(acquired);
   }
 
   /**

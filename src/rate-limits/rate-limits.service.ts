@@ -142,7 +142,7 @@ export class RateLimitService implements OnModuleInit, OnApplicationShutdown {
   private answer(descriptors: readonly Descriptor[], decision: LimitDecision, res: ServerResponse): void {
     const headers = rateLimitHeaders(descriptors, decision);
     if (decision.refusedAt === -1) {
-      for (const name in headers) res.setHeader(name, headers[name]);
+      for (let i = 0; i < headers.length; i += 2) res.setHeader(headers[i], headers[i + 1]);
       return;
     }
     const descriptor = descriptors[decision.refusedAt];
@@ -156,7 +156,7 @@ export class RateLimitService implements OnModuleInit, OnApplicationShutdown {
     throw new AppException(
       'rate_limited',
       `Rate limit exceeded for ${descriptor.name}: ${descriptor.value}. Limit type: ${type}. Current limit: ${limit}, Remaining: ${Math.max(0, limit - used)}. Limit resets at: ${resetAt}`,
-      { headers: { ...headers, 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))), rate_limit_type: type, reset_at: resetAt } },
+      { headers: { ...Object.fromEntries(pairs(headers)), 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))), rate_limit_type: type, reset_at: resetAt } },
     );
   }
 
@@ -203,41 +203,47 @@ const HEADER_NAMES = Object.fromEntries(
 /**
  * LiteLLM's per-descriptor headers (`x-ratelimit-api_key-remaining-requests`, `-limit-tokens`...) and OpenAI's
  * generic ones (`x-ratelimit-remaining-requests`...), which carry the tightest of the call's limits of that kind.
+ * A flat name, value, name, value... list: up to two dozen headers go on every limited call, and a list costs less
+ * to build and walk than an object with that many keys.
  */
-export function rateLimitHeaders(descriptors: readonly Descriptor[], decision: LimitDecision): Record<string, string> {
-  const headers: Record<string, string> = {};
-  let requests: { limit: number; remaining: number } | null = null;
-  let tokens: { limit: number; remaining: number } | null = null;
+export function rateLimitHeaders(descriptors: readonly Descriptor[], decision: LimitDecision): string[] {
+  const headers: string[] = [];
+  let requestsLimit = -1;
+  let requestsRemaining = Infinity;
+  let tokensLimit = -1;
+  let tokensRemaining = Infinity;
   for (let index = 0; index < descriptors.length; index++) {
     const descriptor = descriptors[index];
     const usage = decision.usage[index];
     const names = HEADER_NAMES[descriptor.name];
     if (descriptor.rpm !== null) {
       const remaining = Math.max(0, descriptor.rpm - usage.requests);
-      headers[names.requests.remaining] = String(remaining);
-      headers[names.requests.limit] = String(descriptor.rpm);
-      if (requests === null || remaining < requests.remaining) requests = { limit: descriptor.rpm, remaining };
+      headers.push(names.requests.remaining, String(remaining), names.requests.limit, String(descriptor.rpm));
+      if (remaining < requestsRemaining) {
+        requestsLimit = descriptor.rpm;
+        requestsRemaining = remaining;
+      }
     }
     if (descriptor.tpm !== null) {
       const remaining = Math.max(0, descriptor.tpm - usage.tokens);
-      headers[names.tokens.remaining] = String(remaining);
-      headers[names.tokens.limit] = String(descriptor.tpm);
-      if (tokens === null || remaining < tokens.remaining) tokens = { limit: descriptor.tpm, remaining };
+      headers.push(names.tokens.remaining, String(remaining), names.tokens.limit, String(descriptor.tpm));
+      if (remaining < tokensRemaining) {
+        tokensLimit = descriptor.tpm;
+        tokensRemaining = remaining;
+      }
     }
     if (descriptor.maxParallel !== null) {
-      headers[names.max_parallel_requests.remaining] = String(Math.max(0, descriptor.maxParallel - usage.inFlight));
-      headers[names.max_parallel_requests.limit] = String(descriptor.maxParallel);
+      const parallel = names.max_parallel_requests;
+      headers.push(parallel.remaining, String(Math.max(0, descriptor.maxParallel - usage.inFlight)), parallel.limit, String(descriptor.maxParallel));
     }
   }
-  if (requests !== null) {
-    headers['x-ratelimit-remaining-requests'] = String(requests.remaining);
-    headers['x-ratelimit-limit-requests'] = String(requests.limit);
-  }
-  if (tokens !== null) {
-    headers['x-ratelimit-remaining-tokens'] = String(tokens.remaining);
-    headers['x-ratelimit-limit-tokens'] = String(tokens.limit);
-  }
+  if (requestsLimit >= 0) headers.push('x-ratelimit-remaining-requests', String(requestsRemaining), 'x-ratelimit-limit-requests', String(requestsLimit));
+  if (tokensLimit >= 0) headers.push('x-ratelimit-remaining-tokens', String(tokensRemaining), 'x-ratelimit-limit-tokens', String(tokensLimit));
   return headers;
+}
+
+function* pairs(list: readonly string[]): Generator<[string, string]> {
+  for (let i = 0; i < list.length; i += 2) yield [list[i], list[i + 1]];
 }
 
 /** LiteLLM's `Limit resets at` format: `2025-01-31 12:34:56 UTC`. */
