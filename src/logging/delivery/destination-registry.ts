@@ -189,7 +189,13 @@ export class DestinationRegistry implements DestinationCatalog, OnModuleInit {
     const registered = new Map<DestinationKind, Registered>();
     const imports = new Map<string, ThreadImport>();
     const guardedEgress = { allowedHosts: this.gateway.config.generalSettings.allowed_logging_hosts };
-    for (const wrapper of this.discovery.getProviders({ metadataKey: LogDestinationProvider.KEY })) {
+    // Deepest modules first (the built-in ones, imported by LoggingModule), then in the order they were imported.
+    const wrappers = this.discovery
+      .getProviders({ metadataKey: LogDestinationProvider.KEY })
+      .map((wrapper, index) => ({ wrapper, index, depth: wrapper.host?.distance ?? 0 }))
+      .sort((a, b) => b.depth - a.depth || a.index - b.index)
+      .map(({ wrapper }) => wrapper);
+    for (const wrapper of wrappers) {
       const moduleClass = wrapper.host?.metatype;
       const where = `${wrapper.name} (in ${moduleClass?.name ?? 'an unknown module'})`;
       if (!wrapper.isDependencyTreeStatic()) throw new Error(`log destination ${where} must be a singleton provider`);
