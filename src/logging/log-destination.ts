@@ -163,18 +163,6 @@ export function isSecretVar(kind: DestinationKind, name: string): boolean {
   return varSpec(kind, name)?.secret ?? false;
 }
 
-export function isUrlVar(kind: DestinationKind, name: string): boolean {
-  return varSpec(kind, name)?.url ?? false;
-}
-
-export function isHostFileVar(kind: DestinationKind, name: string): boolean {
-  return varSpec(kind, name)?.hostFile ?? false;
-}
-
-export function isAdminOnlyVar(kind: DestinationKind, name: string): boolean {
-  return varSpec(kind, name)?.adminOnly ?? false;
-}
-
 /**
  * Unknown names and missing required groups of `kind`'s `spec`, as field errors. The gateway applies it to every
  * entry (with `nonAdmin: true` for team admins: adminOnly vars, requiredForNonAdmin); destinations may call it first
