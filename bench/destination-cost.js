@@ -14,7 +14,7 @@ const { startProcess, runMain } = require('./lib/processes');
 const kind = process.argv[2] || 'langfuse';
 const perBatch = Number(process.argv[3] || 300);
 const batches = Number(process.argv[4] || 40);
-const destinations = join(ROOT, 'dist', 'src', 'logging', 'destinations');
+const destinations = join(ROOT, 'dist', 'src', 'logging', 'delivery', 'destinations');
 
 /** The destination specs' realistic payload (test/support/fakes/sample-payload.ts), compiled on the fly. */
 function loadSamplePayload() {

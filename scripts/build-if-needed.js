@@ -19,6 +19,8 @@ function newestMtime(dir) {
 
 const sources = Math.max(
   newestMtime(join(root, 'src')),
+  // examples/ is built too: the log delivery thread loads the example destination module from dist/ under Jest.
+  newestMtime(join(root, 'examples')),
   statSync(join(root, 'ormconfig.ts')).mtimeMs,
   statSync(join(root, 'tsconfig.json')).mtimeMs,
   statSync(join(root, 'tsconfig.build.json')).mtimeMs,

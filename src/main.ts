@@ -12,6 +12,7 @@ import { GatewaySettings } from './config/gateway-settings';
 import { redisEnvironmentWarnings } from './config/redis-environment';
 import { DeploymentConfigError, DeploymentTable } from './completions/deployment-table';
 import { DataDirError, startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedded-postgres';
+import { loadExtraModules } from './extra-modules';
 
 async function main(): Promise<void> {
   let logger: Logger = createRootLogger('info');
@@ -53,7 +54,9 @@ async function main(): Promise<void> {
       : { url: databaseUrl as string, poolSize: environment.DB_POOL_SIZE, embedded: false };
     const settings = new GatewaySettings(environment, config, masterKey, database);
 
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings), {
+    // Modules a deployment adds (an enterprise log destination, say): README, "Extending".
+    const extraModules = await loadExtraModules(process.env.GATEHOUSE_MODULES);
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(settings, extraModules), {
       bodyParser: false,
       logger: new PinoNestLogger(logger, SecretRedactor.forGateway(settings, process.env)),
     });

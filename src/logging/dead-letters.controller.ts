@@ -1,12 +1,25 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsOptional, IsString, Matches, ValidateBy } from 'class-validator';
 import { ApiJsonBody } from '../common/api-body-example';
 import { AppException } from '../errors';
 import { Access } from '../keys/auth.decorators';
 import { OutboxStore, type DeadLetter } from './delivery/outbox.store';
 import { DeliveryHandover } from './request/delivery-handover';
-import { DESTINATION_KINDS } from './log-destination';
+import { isDestinationKind, registeredKinds } from './log-destination';
+
+const KIND_DESCRIPTION = 'A registered callback_name: langfuse, gcs_bucket, otel, langsmith, or one a module adds';
+
+/** `@IsIn` over the destinations registered when the request is validated (modules add kinds at start-up). */
+function IsRegisteredDestination(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isRegisteredDestination',
+    validator: {
+      validate: (value) => isDestinationKind(value),
+      defaultMessage: (args) => `${args?.property ?? 'kind'} must be one of the following values: ${registeredKinds().join(', ')}`,
+    },
+  });
+}
 
 export class ReplayDeadLettersDto {
   @ApiPropertyOptional({ example: ['42'], description: 'Dead letters by id; omit to select by team and/or kind' })
@@ -21,9 +34,9 @@ export class ReplayDeadLettersDto {
   @IsString()
   team_id?: string;
 
-  @ApiPropertyOptional({ enum: DESTINATION_KINDS })
+  @ApiPropertyOptional({ example: 'langfuse', description: KIND_DESCRIPTION })
   @IsOptional()
-  @IsIn(DESTINATION_KINDS)
+  @IsRegisteredDestination()
   kind?: string;
 }
 
@@ -44,7 +57,7 @@ export class DeadLettersController {
   @Access('admin')
   @ApiOperation({ summary: 'Dead-lettered log events (without their payloads)' })
   @ApiQuery({ name: 'team_id', required: false })
-  @ApiQuery({ name: 'kind', required: false, enum: DESTINATION_KINDS })
+  @ApiQuery({ name: 'kind', required: false, example: 'langfuse', description: KIND_DESCRIPTION })
   @ApiQuery({ name: 'limit', required: false, example: 100 })
   async list(@Query('team_id') teamId?: string, @Query('kind') kind?: string, @Query('limit') limit?: string): Promise<{ data: DeadLetter[] }> {
     const take = limit === undefined ? 100 : Number(limit);

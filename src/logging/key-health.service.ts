@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { SecretRedactor } from '../common/secret-redactor';
 import type { Principal } from '../keys/principal';
 import { DestinationRegistry } from './delivery/destination-registry';
+import type { LogDestination } from './log-destination';
 import { keyOwner, storedEntries, type ResolvedEntry } from './logging-entry';
 import { LoggingResolver, withSource } from './request/logging-resolver';
 import { PrivacyResolver, type EffectivePrivacy } from './privacy/privacy-resolver';
@@ -39,7 +40,9 @@ export class KeyHealthService {
         if ('error' in resolved) return { label, healthy: false, details: resolved.error };
         // The answer goes to the key's holder: a destination's words about the credentials it refused are redacted.
         try {
-          const health = await this.destinations.destinationFor(entry).checkHealth(resolved.settings);
+          const blocked = await this.destinations.egressProblem(entry, resolved);
+          if (blocked !== null) return { label, healthy: false, details: `blocked: ${blocked}` };
+          const health = await (this.destinations.destinationFor(entry) as LogDestination<unknown>).checkHealth(resolved.settings);
           return { label, healthy: health.healthy, details: health.healthy ? health.details : this.redactor.redact(health.details, resolved.secrets) };
         } catch (error) {
           return { label, healthy: false, details: this.redactor.redact(error instanceof Error ? error.message : 'health check failed', resolved.secrets) };

@@ -1,12 +1,11 @@
 import type { StandardLoggingPayload } from './standard-logging-payload';
 
-/** Wire names are LiteLLM's `callback_name` values, so configs written for LiteLLM keep working. */
-export const DESTINATION_KINDS = ['langfuse', 'gcs_bucket', 'otel', 'langsmith'] as const;
-export type DestinationKind = (typeof DESTINATION_KINDS)[number];
-
-export function isDestinationKind(value: unknown): value is DestinationKind {
-  return typeof value === 'string' && (DESTINATION_KINDS as readonly string[]).includes(value);
-}
+/**
+ * A destination's wire name: LiteLLM's `callback_name` (`langfuse`, `gcs_bucket`, ...), so configs written for LiteLLM
+ * keep working. The set is open: every destination registered with `@LogDestinationModule` (see
+ * `delivery/destination-module.ts`) adds its own, the four built-in ones included.
+ */
+export type DestinationKind = string;
 
 /** One event to deliver, with the stable id used for idempotency downstream (callId + entry id). */
 export interface DeliveryItem {
@@ -44,7 +43,7 @@ export type SettingsErrors = { field: string; message: string }[];
  * as `settings` on each call, so one instance serves every team and key.
  */
 export interface LogDestination<S> {
-  readonly kind: DestinationKind;
+  readonly kind: string;
   /** Parse + validate callback_vars (already decrypted, env refs already resolved) into typed settings, or return field errors. */
   parseSettings(vars: Readonly<Record<string, string>>): { settings: S } | { errors: SettingsErrors };
   /** Deliver one batch; must report acknowledgement truthfully (an SDK call that always resolves is not an ack). */
@@ -84,87 +83,101 @@ const plain: DestinationVarSpec = { secret: false, url: false, adminOnly: false 
 const secret: DestinationVarSpec = { secret: true, url: false, adminOnly: false };
 const url: DestinationVarSpec = { secret: false, url: true, adminOnly: false };
 
+/** The usual kinds of variable, for writing a `DestinationVarsSpec`. */
+export const VarKinds = { plain, secret, url } as const;
+
 /** Accepted on every kind (LiteLLM allows it on any entry); destinations ignore it, the logging service reads it. */
-const COMMON_VARS: Readonly<Record<string, DestinationVarSpec>> = { turn_off_message_logging: plain };
+export const COMMON_VARS: Readonly<Record<string, DestinationVarSpec>> = { turn_off_message_logging: plain };
 
-/** The single source of truth for callback_vars; typed by kind so a new kind without an entry fails to compile. */
-export const DESTINATION_VARS: { readonly [K in DestinationKind]: DestinationVarsSpec } = {
-  langfuse: {
-    vars: {
-      ...COMMON_VARS,
-      langfuse_public_key: secret,
-      langfuse_secret_key: secret,
-      langfuse_secret: { ...secret, aliasOf: 'langfuse_secret_key' },
-      langfuse_host: url,
-    },
-    required: [['langfuse_public_key'], ['langfuse_secret_key', 'langfuse_secret']],
-    requiredForNonAdmin: [],
-  },
-  gcs_bucket: {
-    vars: {
-      ...COMMON_VARS,
-      gcs_bucket_name: plain,
-      gcs_path_service_account: { secret: true, url: false, adminOnly: true, hostFile: true },
-      gcs_service_account_json: secret,
-    },
-    required: [['gcs_bucket_name']],
-    requiredForNonAdmin: [['gcs_service_account_json']],
-  },
-  otel: {
-    vars: {
-      ...COMMON_VARS,
-      otel_endpoint: url,
-      otel_headers: secret,
-      otel_service_name: plain,
-    },
-    required: [['otel_endpoint']],
-    requiredForNonAdmin: [],
-  },
-  langsmith: {
-    vars: {
-      ...COMMON_VARS,
-      langsmith_api_key: secret,
-      langsmith_project: plain,
-      langsmith_base_url: url,
-    },
-    required: [['langsmith_api_key']],
-    requiredForNonAdmin: [],
-  },
-};
-
-export function varSpec(kind: DestinationKind, name: string): DestinationVarSpec | undefined {
-  return Object.prototype.hasOwnProperty.call(DESTINATION_VARS[kind].vars, name) ? DESTINATION_VARS[kind].vars[name] : undefined;
+/**
+ * What a module registers for one `callback_name` (see `@LogDestinationModule`): a Nest provider, so it may inject
+ * what it needs (GatewaySettings, its own module's providers), on the request thread and on the delivery thread.
+ * Everything else — validation of `callback_vars`, encryption and masking of secrets, SSRF checks of URLs, env
+ * references, host files, the team callback API, key logging, config teams, global callbacks, the outbox, retries,
+ * dead letters, metrics, privacy and PII masking — is the gateway's, and applies to every registered destination.
+ */
+export interface LogDestinationDefinition<S = unknown> {
+  /** LiteLLM's `callback_name`: lowercase letters, digits and `_`. */
+  readonly callbackName: string;
+  /** The `callback_vars` it accepts: which are required, secret, URLs, admin-only, host files. */
+  readonly vars: DestinationVarsSpec;
+  /**
+   * The environment variable each var is read from when the destination is named in the global callbacks (or in a
+   * config team entry that lacks the var), as LiteLLM falls back to its environment: `{ langfuse_host: 'LANGFUSE_HOST' }`.
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * True when every connection the destination opens goes through an `AgentPool` built from the `egress` it was
+   * created with (the pool re-checks each socket's address against the SSRF rules). Otherwise the gateway checks the
+   * addresses of the entry's URL vars itself right before each send and health probe of a team admin's entry.
+   */
+  readonly guardsItsConnections?: boolean;
+  /**
+   * Builds the destination. Called twice at start-up: once for entries of the proxy admin and config.yaml
+   * (`egress` undefined: internal hosts allowed) and once for team admins' entries (`egress.allowedHosts`: only
+   * public addresses and the operator's `general_settings.allowed_logging_hosts`).
+   */
+  create(egress: EgressPolicy | undefined): LogDestination<S>;
 }
 
-export function isSecretVar(kind: DestinationKind, name: string): boolean {
-  return varSpec(kind, name)?.secret ?? false;
+/** Connect-time egress policy handed to `LogDestinationDefinition.create` (the shape `AgentPool` takes). */
+export interface EgressPolicy {
+  /** Hosts (`host` or `host:port`) that may be non-public; every other connection must reach a public address. */
+  readonly allowedHosts: readonly string[];
 }
 
-export function isUrlVar(kind: DestinationKind, name: string): boolean {
-  return varSpec(kind, name)?.url ?? false;
-}
-
-export function isHostFileVar(kind: DestinationKind, name: string): boolean {
-  return varSpec(kind, name)?.hostFile ?? false;
-}
-
-export function isAdminOnlyVar(kind: DestinationKind, name: string): boolean {
-  return varSpec(kind, name)?.adminOnly ?? false;
+/** What the admin API, storage and delivery know of a destination kind: its vars and where globals read them. */
+export interface DestinationSpec {
+  readonly vars: DestinationVarsSpec;
+  readonly environment: Readonly<Record<string, string>>;
 }
 
 /**
- * Unknown names and missing required groups, as field errors. Destinations call it first in `parseSettings`; the
- * admin API can call it with `nonAdmin: true` to apply the stricter rules (adminOnly vars, requiredForNonAdmin).
+ * Every destination kind registered in this process, filled by the DestinationRegistry when the application starts.
+ * Only the helpers below read it: plain functions (masking a stored entry for a response) that run without Nest.
+ */
+const registered = new Map<string, DestinationSpec>();
+
+/** Called by the registry for each registered definition. */
+export function catalogueDestination(kind: string, spec: DestinationSpec): void {
+  registered.set(kind, spec);
+}
+
+/** The kinds registered in this process, in registration order. */
+export function registeredKinds(): DestinationKind[] {
+  return [...registered.keys()];
+}
+
+export function isDestinationKind(value: unknown): value is DestinationKind {
+  return typeof value === 'string' && registered.has(value);
+}
+
+export function varSpec(kind: DestinationKind, name: string): DestinationVarSpec | undefined {
+  const spec = registered.get(kind)?.vars;
+  return spec && Object.prototype.hasOwnProperty.call(spec.vars, name) ? spec.vars[name] : undefined;
+}
+
+/** A var of a kind this process does not know (its module was removed, say) counts as secret: it is masked. */
+export function isSecretVar(kind: DestinationKind, name: string): boolean {
+  if (!registered.has(kind)) return name !== 'turn_off_message_logging';
+  return varSpec(kind, name)?.secret ?? false;
+}
+
+/**
+ * Unknown names and missing required groups of `kind`'s `spec`, as field errors. The gateway applies it to every
+ * entry (with `nonAdmin: true` for team admins: adminOnly vars, requiredForNonAdmin); destinations may call it first
+ * in `parseSettings` too.
  */
 export function checkVarNames(
   kind: DestinationKind,
+  spec: DestinationVarsSpec,
   vars: Readonly<Record<string, string>>,
   options: { nonAdmin?: boolean } = {},
 ): SettingsErrors {
-  const spec = DESTINATION_VARS[kind];
   const errors: SettingsErrors = [];
+  const entryOf = (name: string) => (Object.prototype.hasOwnProperty.call(spec.vars, name) ? spec.vars[name] : undefined);
   for (const name of Object.keys(vars)) {
-    const entry = varSpec(kind, name);
+    const entry = entryOf(name);
     if (!entry) {
       errors.push({ field: name, message: `Invalid callback variable: ${name}. Must be one of ${Object.keys(spec.vars).join(', ')}` });
     } else if (options.nonAdmin && entry.adminOnly) {

@@ -8,7 +8,7 @@ import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
 import { DestinationRegistry } from './delivery/destination-registry';
 import { confineHostFilePath, isInlineJson } from './host-file-path';
-import { checkVarNames, DESTINATION_KINDS, isDestinationKind, isHostFileVar, isSecretVar, isUrlVar, varSpec, type DestinationKind } from './log-destination';
+import { checkVarNames, varSpec, type DestinationSpec, type DestinationVarSpec, type LogDestination } from './log-destination';
 import { CALLBACK_TYPES, entryPlace, SECRET_MASK, type CallbackType, type EntryOwner, type LoggingEntry } from './logging-entry';
 import { assertPublicHttpUrl } from './ssrf-guard';
 
@@ -53,9 +53,11 @@ export class LoggingEntryPolicy {
       }
     }
     const kind = body.callback_name;
-    if (!isDestinationKind(kind)) {
-      throw invalid(`${prefix}callback_name`, `callback_name must be one of ${DESTINATION_KINDS.join(', ')}`);
+    if (!this.destinations.has(kind)) {
+      throw invalid(`${prefix}callback_name`, `callback_name must be one of ${this.destinations.kinds.join(', ')}`);
     }
+    const spec = this.destinations.spec(kind) as DestinationSpec;
+    const varOf = (name: string): DestinationVarSpec | undefined => (Object.prototype.hasOwnProperty.call(spec.vars.vars, name) ? spec.vars.vars[name] : undefined);
     const type = body.callback_type === undefined ? 'success_and_failure' : body.callback_type;
     if (!(CALLBACK_TYPES as readonly unknown[]).includes(type)) {
       throw invalid(`${prefix}callback_type`, `callback_type must be one of ${CALLBACK_TYPES.join(', ')}`);
@@ -64,7 +66,7 @@ export class LoggingEntryPolicy {
     const varParam = (name: string) => `${prefix}callback_vars.${name}`;
     const nonAdmin = !caller.isProxyAdmin;
 
-    const nameErrors = checkVarNames(kind, vars, { nonAdmin });
+    const nameErrors = checkVarNames(kind, spec.vars, vars, { nonAdmin });
     if (nameErrors.length > 0) throw invalid(varParam(nameErrors[0].field), nameErrors[0].message);
 
     const preview: Record<string, string> = {};
@@ -74,9 +76,9 @@ export class LoggingEntryPolicy {
       }
       // Ciphertexts never leave the gateway; one pasted in was copied from a database and is bound to another place.
       if (isEncrypted(value)) throw invalid(varParam(name), `${name} holds an encrypted stored value: send the real value`);
-      preview[name] = isEnvReference(value) ? this.checkEnvReference(value, nonAdmin, varParam(name)) : this.checkHostFile(kind, name, value, varParam(name));
+      preview[name] = isEnvReference(value) ? this.checkEnvReference(value, nonAdmin, varParam(name)) : this.checkHostFile(varOf(name), name, value, varParam(name));
     }
-    const parsed = this.destinations.destinationFor({ callback_name: kind, trusted: !nonAdmin }).parseSettings(preview);
+    const parsed = (this.destinations.destinationFor({ callback_name: kind, trusted: !nonAdmin }) as LogDestination<unknown>).parseSettings(preview);
     if ('errors' in parsed) {
       const { field, message } = parsed.errors[0];
       const variable = envReferenceName(vars[field]);
@@ -85,7 +87,7 @@ export class LoggingEntryPolicy {
 
     if (nonAdmin) {
       for (const [name, value] of Object.entries(vars)) {
-        if (!isUrlVar(kind, name)) continue;
+        if (!varOf(name)?.url) continue;
         try {
           await assertPublicHttpUrl(value, { allowedHosts: this.settings.config.generalSettings.allowed_logging_hosts });
         } catch (error) {
@@ -97,7 +99,7 @@ export class LoggingEntryPolicy {
     return {
       callback_name: kind,
       callback_type: type as CallbackType,
-      callback_vars: encryptSecretVars(this.secrets, vars, (name) => isSecretVar(kind, name) && !isEnvReference(vars[name]), entryPlace(owner, entryId)),
+      callback_vars: encryptSecretVars(this.secrets, vars, (name) => varOf(name)?.secret === true && !isEnvReference(vars[name]), entryPlace(owner, entryId)),
       entry_id: entryId,
       trusted: !nonAdmin,
     };
@@ -145,8 +147,8 @@ export class LoggingEntryPolicy {
    * A file path typed into the API is a file read on the gateway host: only files inside GCS_SERVICE_ACCOUNT_DIR,
    * checked before the file is even opened for validation. Inline JSON is the credential itself.
    */
-  private checkHostFile(kind: DestinationKind, name: string, value: string, param: string): string {
-    if (!isHostFileVar(kind, name) || isInlineJson(value)) return value;
+  private checkHostFile(spec: DestinationVarSpec | undefined, name: string, value: string, param: string): string {
+    if (!spec?.hostFile || isInlineJson(value)) return value;
     const confined = confineHostFilePath(value.trim(), this.settings.environment.GCS_SERVICE_ACCOUNT_DIR);
     if ('error' in confined) throw invalid(param, `${name}: ${confined.error}`);
     return confined.path;

@@ -1,6 +1,6 @@
 import type { SecretPlace } from '../common/secret-box';
 import { isEnvReference } from '../config/env-reference';
-import { isDestinationKind, isSecretVar, type DestinationKind } from './log-destination';
+import { isSecretVar, type DestinationKind } from './log-destination';
 
 export const CALLBACK_TYPES = ['success', 'failure', 'success_and_failure'] as const;
 export type CallbackType = (typeof CALLBACK_TYPES)[number];
@@ -68,6 +68,8 @@ export function appliesTo(type: CallbackType, status: 'success' | 'failure'): bo
  * (written by hand in the database, say) are skipped rather than failing requests.
  */
 export function storedEntries(metadata: Readonly<Record<string, unknown>>): LoggingEntry[] | undefined {
+  // Any callback_name is kept here, also one no module registers any more: the API shows it (masked) and can delete
+  // it, /key/health names it, and the resolver leaves it out of delivery.
   const slot = metadata.logging;
   if (slot === undefined || slot === null) return undefined;
   if (!Array.isArray(slot)) return [];
@@ -78,7 +80,8 @@ function isStoredEntry(value: unknown): value is LoggingEntry {
   if (value === null || typeof value !== 'object') return false;
   const entry = value as Partial<LoggingEntry>;
   return (
-    isDestinationKind(entry.callback_name) &&
+    typeof entry.callback_name === 'string' &&
+    entry.callback_name !== '' &&
     (CALLBACK_TYPES as readonly unknown[]).includes(entry.callback_type) &&
     typeof entry.entry_id === 'string' &&
     typeof entry.trusted === 'boolean' &&

@@ -1,4 +1,5 @@
 import { Logger, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { SecretBox, secretBoxFor } from '../common/secret-box';
 import { GatewaySettings } from '../config/gateway-settings';
 import { CompletionLoggingInterceptor } from './request/completion-logging.interceptor';
@@ -7,13 +8,19 @@ import { DataSource } from 'typeorm';
 import { DeliveryHandover } from './request/delivery-handover';
 import { OutboxSql, OutboxStore } from './delivery/outbox.store';
 import { DestinationRegistry } from './delivery/destination-registry';
+import { BuiltInDestinationsModule } from './delivery/destinations/built-in-destinations.module';
 import { KeyHealthService } from './key-health.service';
 import { LoggingEntryPolicy } from './logging-entry.policy';
 import { LoggingResolver } from './request/logging-resolver';
 import { LoggingService } from './request/logging.service';
 import { PrivacyResolver } from './privacy/privacy-resolver';
 
+/**
+ * Team and key based logging. Destinations come from `@LogDestinationModule`s anywhere in the application: the
+ * built-in ones (imported here) and any a deployment adds (see README, "Extending").
+ */
 @Module({
+  imports: [DiscoveryModule, BuiltInDestinationsModule],
   controllers: [DeadLettersController],
   providers: [
     {
@@ -38,11 +45,7 @@ import { PrivacyResolver } from './privacy/privacy-resolver';
         return box;
       },
     },
-    {
-      provide: DestinationRegistry,
-      inject: [GatewaySettings, SecretBox],
-      useFactory: (settings: GatewaySettings, secrets: SecretBox) => DestinationRegistry.create(settings, secrets),
-    },
+    DestinationRegistry,
     LoggingResolver,
     PrivacyResolver,
     LoggingEntryPolicy,

@@ -34,6 +34,9 @@ export class SsrfBlockedError extends Error {
   }
 }
 
+/** The host does not resolve (yet): refused at save time, but at connect time a network error like any other. */
+class UnresolvedHostError extends SsrfBlockedError {}
+
 /** Save-time check. Resolves with the parsed URL when it may be used; throws `SsrfBlockedError` otherwise. */
 export async function assertPublicHttpUrl(rawUrl: string, options: SsrfGuardOptions): Promise<URL> {
   let parsed: URL;
@@ -74,10 +77,10 @@ export async function assertPublicHttpUrl(rawUrl: string, options: SsrfGuardOpti
   try {
     addresses = await lookup(hostname);
   } catch (err) {
-    throw new SsrfBlockedError(`host ${hostname} does not resolve (${errorCode(err)})`);
+    throw new UnresolvedHostError(`host ${hostname} does not resolve (${errorCode(err)})`);
   }
   if (addresses.length === 0) {
-    throw new SsrfBlockedError(`host ${hostname} does not resolve`);
+    throw new UnresolvedHostError(`host ${hostname} does not resolve`);
   }
   for (const { address } of addresses) {
     const reason = blockedAddressReason(address);
@@ -86,6 +89,21 @@ export async function assertPublicHttpUrl(rawUrl: string, options: SsrfGuardOpti
     }
   }
   return parsed;
+}
+
+/**
+ * The same rules as `assertPublicHttpUrl`, right before a connection by a destination that does not connect through
+ * a guarded Agent: the reason the URL must not be used now, or null. A name that does not resolve is not refused
+ * here: the destination's own attempt then fails as a network error and is retried.
+ */
+export async function connectTimeProblem(rawUrl: string, options: SsrfGuardOptions): Promise<string | null> {
+  try {
+    await assertPublicHttpUrl(rawUrl, options);
+    return null;
+  } catch (err) {
+    if (err instanceof UnresolvedHostError || !(err instanceof SsrfBlockedError)) return null;
+    return err.message;
+  }
 }
 
 /** Connect-time check of one resolved address; throws `SsrfBlockedError`. Exported for callers with their own sockets. */

@@ -12,6 +12,8 @@ export interface DeliveryThreadData {
   database: GatewaySettings['database'];
   /** Stable for the gateway instance: a restarted thread takes over (and releases) the claims of the one that died. */
   workerId: string;
+  /** The destination modules to host (`@LogDestinationModule`s of the application): JavaScript files and export names. */
+  destinationModules: { path: string; exportName: string }[];
 }
 
 /** One event as the request loop hands it over: masking, when the caller has it, is the thread's first step. */

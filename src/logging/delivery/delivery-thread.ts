@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { Module, type DynamicModule, type LoggerService } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { Global, Module, type DynamicModule, type LoggerService, type Type } from '@nestjs/common';
+import { DiscoveryModule, NestFactory } from '@nestjs/core';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { DataSource } from 'typeorm';
 import { SecretBox, secretBoxFor } from '../../common/secret-box';
@@ -26,18 +26,34 @@ const THREAD_POOL_SIZE = 4;
  * written to the outbox, so a crash of this thread loses nothing (the main thread starts a new one and hands the
  * copies over again; redelivery is idempotent by event id).
  */
+/** What the request thread's AppModule makes global and destination modules may inject: the same, here. */
+@Global()
 @Module({})
-class DeliveryModule {
-  static forThread(settings: GatewaySettings, workerId: string, sql: OutboxSql): DynamicModule {
+class ThreadSettingsModule {
+  static forThread(settings: GatewaySettings): DynamicModule {
     return {
-      module: DeliveryModule,
+      module: ThreadSettingsModule,
       providers: [
         { provide: GatewaySettings, useValue: settings },
+        { provide: SecretRedactor, useFactory: () => SecretRedactor.forGateway(settings, process.env) },
+      ],
+      exports: [GatewaySettings, SecretRedactor],
+    };
+  }
+}
+
+@Module({})
+class DeliveryModule {
+  /** `destinationModules`: the application's `@LogDestinationModule`s (built-in ones included), loaded by file. */
+  static forThread(settings: GatewaySettings, workerId: string, sql: OutboxSql, destinationModules: Type[]): DynamicModule {
+    return {
+      module: DeliveryModule,
+      imports: [ThreadSettingsModule.forThread(settings), DiscoveryModule, ...destinationModules],
+      providers: [
         { provide: DELIVERY_WORKER_ID, useValue: workerId },
         { provide: OutboxSql, useValue: sql },
         { provide: SecretBox, useFactory: () => secretBoxFor(settings) },
-        { provide: DestinationRegistry, inject: [SecretBox], useFactory: (secrets: SecretBox) => DestinationRegistry.create(settings, secrets) },
-        { provide: SecretRedactor, useFactory: () => SecretRedactor.forGateway(settings, process.env) },
+        DestinationRegistry,
         MetricsService,
         OutboxStore,
         // Before DeliveryWorker: its shutdown hook writes what is not acknowledged before the worker's grace period.
@@ -46,6 +62,17 @@ class DeliveryModule {
       ],
     };
   }
+}
+
+/** The destination modules the main thread registered, imported from their files (see `@LogDestinationModule`). */
+async function loadDestinationModules(modules: DeliveryThreadData['destinationModules']): Promise<Type[]> {
+  const loaded: Type[] = [];
+  for (const { path, exportName } of modules) {
+    const exported = ((await import(path)) as Record<string, unknown>)[exportName];
+    if (typeof exported !== 'function') throw new Error(`${path} does not export a module named ${exportName}`);
+    loaded.push(exported as Type);
+  }
+  return loaded;
 }
 
 /** The main thread's single embedded-database connection, reached by message (see FromThread 'sql'). */
@@ -146,7 +173,8 @@ async function runThread(port: MessagePort, data: DeliveryThreadData): Promise<v
     await dataSource.initialize();
   }
   const settings = new GatewaySettings(data.environment, data.config, data.masterKey, data.database);
-  const app = await NestFactory.createApplicationContext(DeliveryModule.forThread(settings, data.workerId, relayedSql ?? (dataSource as DataSource)), {
+  const destinationModules = await loadDestinationModules(data.destinationModules);
+  const app = await NestFactory.createApplicationContext(DeliveryModule.forThread(settings, data.workerId, relayedSql ?? (dataSource as DataSource), destinationModules), {
     logger: new RelayedLogger(port),
   });
   const buffer = app.get(LogBuffer);

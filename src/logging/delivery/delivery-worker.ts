@@ -2,8 +2,8 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } f
 import { SecretRedactor } from '../../common/secret-redactor';
 import { GatewaySettings } from '../../config/gateway-settings';
 import { MetricsService } from '../../metrics/metrics.service';
-import { DestinationRegistry } from './destination-registry';
-import { DESTINATION_KINDS, type DeliveryResult, type DestinationKind } from '../log-destination';
+import { DestinationRegistry, type UsableSettings } from './destination-registry';
+import type { DeliveryResult, DestinationKind, LogDestination } from '../log-destination';
 import { BufferedEvent, LogBuffer, type OutboxConsumer, type SendOutcome } from './log-buffer';
 import { OutboxStore, type DeliverableEvent } from './outbox.store';
 
@@ -34,7 +34,8 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
   static readonly BASE_BACKOFF_MS = 1_000;
 
   private readonly logger = new Logger(DeliveryWorker.name);
-  private readonly activeEntries = new Map<DestinationKind, Set<string>>(DESTINATION_KINDS.map((kind) => [kind, new Set()]));
+  /** Entries with a task running, by kind (a kind's set is made when it is first used). */
+  private readonly activeEntries = new Map<DestinationKind, Set<string>>();
   private readonly tasks = new Set<Promise<void>>();
   /** Claimed rows waiting for their entry's task (one task per entry at a time). */
   private readonly queued = new Map<string, { kind: DestinationKind; rows: DeliverableEvent[] }>();
@@ -101,7 +102,7 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
     this.polling = (async () => {
       do {
         this.pollAgain = false;
-        for (const kind of DESTINATION_KINDS) await this.claimFor(kind);
+        for (const kind of this.destinations.kinds) await this.claimFor(kind);
       } while (this.pollAgain && !this.stopping);
     })()
       .catch((error: Error) => this.logger.warn(`outbox poll failed (${error.message}); will retry`))
@@ -129,8 +130,14 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
     }
   }
 
+  private active(kind: DestinationKind): Set<string> {
+    let active = this.activeEntries.get(kind);
+    if (!active) this.activeEntries.set(kind, (active = new Set()));
+    return active;
+  }
+
   private async claimFor(kind: DestinationKind): Promise<void> {
-    const active = this.activeEntries.get(kind) as Set<string>;
+    const active = this.active(kind);
     if (active.size >= DeliveryWorker.MAX_TASKS_PER_KIND) return;
     const open = [...this.breakers.keys()].filter((entryId) => this.isOpen(entryId));
     const rows = await this.store.claim({
@@ -146,7 +153,7 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
   private accept(rows: readonly DeliverableEvent[]): void {
     const kinds = new Set<DestinationKind>();
     for (const row of rows) {
-      const kind = row.kind as DestinationKind;
+      const kind = row.kind;
       const queue = this.queued.get(row.entryId);
       if (queue) queue.rows.push(row);
       else this.queued.set(row.entryId, { kind, rows: [row] });
@@ -158,7 +165,7 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
   /** Starts a task for each queued entry without one, up to MAX_TASKS_PER_KIND; each task takes one batch. */
   private startTasks(kind: DestinationKind): void {
     if (this.stopping) return;
-    const active = this.activeEntries.get(kind) as Set<string>;
+    const active = this.active(kind);
     for (const [entryId, queue] of this.queued) {
       if (queue.kind !== kind || active.has(entryId)) continue;
       if (this.isOpen(entryId)) {
@@ -204,10 +211,7 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
     } else {
       credentials = resolved.secrets;
       result = await withTimeout(
-        this.destinations.destinationFor(entry).send(
-          rows.map((row) => ({ eventId: row.eventId, payload: row.payload })),
-          resolved.settings,
-        ),
+        this.sendChecked(entry, resolved, rows),
         this.env.LOG_SEND_TIMEOUT_MS,
       );
     }
@@ -246,6 +250,17 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
       this.count(this.metrics.logRetried, retry);
       this.logger.warn(`${label}: ${error}; ${retry.length} event(s) retried in ${Math.round(delay)} ms`);
     }
+  }
+
+  /** The batch to its destination, once the entry's URLs passed the connect-time check where the gateway makes it. */
+  private async sendChecked(entry: DeliverableEvent['entry'], resolved: UsableSettings, rows: readonly DeliverableEvent[]): Promise<DeliveryResult> {
+    const blocked = await this.destinations.egressProblem(entry, resolved);
+    if (blocked !== null) return { ok: false, retryable: false, error: `blocked: ${blocked}` };
+    const destination = this.destinations.destinationFor(entry) as LogDestination<unknown>;
+    return destination.send(
+      rows.map((row) => ({ eventId: row.eventId, payload: row.payload })),
+      resolved.settings,
+    );
   }
 
   /** Applies an outcome to the events still only in memory (the buffer writes them if needed) and to the outbox rows. */

@@ -1,17 +1,22 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import { GatewaySettings } from '../../config/gateway-settings';
 import { decryptSecretVars, SecretBox } from '../../common/secret-box';
 import { envReferenceName, isEnvReference } from '../../config/env-reference';
 import { ProtectedEnvironment } from '../../config/protected-env';
 import { confineHostFilePath, isInlineJson } from '../host-file-path';
-import { GcsBucketDestination } from './destinations/gcs-bucket/gcs-bucket.destination';
-import { LangfuseDestination } from './destinations/langfuse/langfuse.destination';
-import { LangsmithDestination } from './destinations/langsmith/langsmith.destination';
-import { OtelDestination } from './destinations/otel/otel.destination';
-import { isHostFileVar, isSecretVar, type DestinationKind, type LogDestination } from '../log-destination';
+import {
+  catalogueDestination,
+  checkVarNames,
+  COMMON_VARS,
+  type DestinationKind,
+  type DestinationSpec,
+  type LogDestination,
+  type LogDestinationDefinition,
+} from '../log-destination';
 import { entryPlace, type LoggingEntry, type LoggingSource, type OwnedEntry } from '../logging-entry';
-
-/** One destination per kind. Typed by kind, so a kind without an implementation fails to compile. */
-export type DestinationMap = { readonly [K in DestinationKind]: LogDestination<unknown> };
+import { connectTimeProblem } from '../ssrf-guard';
+import { LogDestinationProvider, threadImportOf, type ThreadImport } from './destination-module';
 
 /** Rules on stored vars, applied again every time an entry is used (they may have changed since it was saved). */
 export interface UsePolicy {
@@ -24,42 +29,84 @@ export interface UsePolicy {
 export interface UsableSettings {
   readonly settings: unknown;
   readonly secrets: readonly string[];
+  /** The values of its URL vars, which the gateway checks at connect time for destinations that do not (see `egressProblem`). */
+  readonly urls: readonly string[];
 }
 
-export const DEFAULT_LANGFUSE_HOST = 'https://cloud.langfuse.com';
+/** What the gateway needs to know of destination kinds: the registry, or a fixed set where there is no Nest (unit specs). */
+export interface DestinationCatalog {
+  readonly kinds: readonly DestinationKind[];
+  spec(kind: DestinationKind): DestinationSpec | undefined;
+}
+
+interface Registered {
+  readonly definition: LogDestinationDefinition;
+  readonly spec: DestinationSpec;
+  /** For entries set by the proxy admin or config: hosts may be internal. */
+  readonly trusted: LogDestination<unknown>;
+  /** For entries set by team admins: every connection goes through the SSRF guard. */
+  readonly guarded: LogDestination<unknown>;
+}
+
+const CALLBACK_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** The spec of a definition, as the catalog and the admin API read it. */
+export function specOf(definition: LogDestinationDefinition): DestinationSpec {
+  // Every entry may carry LiteLLM's turn_off_message_logging, whether or not the definition lists it.
+  return { vars: { ...definition.vars, vars: { ...COMMON_VARS, ...definition.vars.vars } }, environment: definition.environment ?? {} };
+}
 
 /**
- * The DI-provided callback strategies. Two instances of each: `trusted` for entries set by the proxy admin
- * or config (hosts may be internal), `guarded` for entries set by team admins, whose every connection goes
- * through the SSRF guard (only public addresses, or `general_settings.allowed_logging_hosts`).
+ * The registered log destinations: every provider of a `@LogDestinationModule` in the application (built-in or not),
+ * found with Nest's DiscoveryService when the application starts, on the request thread and on the delivery thread
+ * alike. Two destinations per definition: `trusted` for entries set by the proxy admin or config (hosts may be
+ * internal), `guarded` for entries set by team admins, whose every connection passes the SSRF guard (only public
+ * addresses, or `general_settings.allowed_logging_hosts`).
  */
-export class DestinationRegistry {
-  constructor(
-    readonly trusted: DestinationMap,
-    readonly guarded: DestinationMap,
-    private readonly secrets: SecretBox,
-    private readonly use: UsePolicy,
-  ) {}
+@Injectable()
+export class DestinationRegistry implements DestinationCatalog, OnModuleInit {
+  private readonly logger = new Logger('LogDestinations');
+  private registered: ReadonlyMap<DestinationKind, Registered> | null = null;
+  private imports: readonly ThreadImport[] = [];
+  private readonly use: UsePolicy;
 
-  static create(settings: GatewaySettings, secrets: SecretBox): DestinationRegistry {
-    const environment = settings.environment;
-    const build = (allowedHosts?: readonly string[]): DestinationMap => {
-      const egress = allowedHosts ? { allowedHosts } : undefined;
-      return {
-        langfuse: new LangfuseDestination({ defaultHost: environment.LANGFUSE_HOST ?? DEFAULT_LANGFUSE_HOST, egress }),
-        gcs_bucket: new GcsBucketDestination({ apiEndpoint: environment.STORAGE_EMULATOR_HOST }),
-        otel: new OtelDestination({ egress }),
-        langsmith: new LangsmithDestination({ egress }),
-      };
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly gateway: GatewaySettings,
+    private readonly secrets: SecretBox,
+  ) {
+    this.use = {
+      protectedEnv: ProtectedEnvironment.forConfig(gateway.config),
+      hostFileDir: gateway.environment.GCS_SERVICE_ACCOUNT_DIR,
     };
-    return new DestinationRegistry(build(), build(settings.config.generalSettings.allowed_logging_hosts), secrets, {
-      protectedEnv: ProtectedEnvironment.forConfig(settings.config),
-      hostFileDir: environment.GCS_SERVICE_ACCOUNT_DIR,
-    });
   }
 
-  destinationFor(entry: Pick<LoggingEntry, 'callback_name' | 'trusted'>): LogDestination<unknown> {
-    return (entry.trusted ? this.trusted : this.guarded)[entry.callback_name];
+  onModuleInit(): void {
+    this.collect();
+  }
+
+  /** The registered callback_names, in registration order (the built-in ones first). */
+  get kinds(): readonly DestinationKind[] {
+    return [...this.collect().keys()];
+  }
+
+  has(kind: unknown): kind is DestinationKind {
+    return typeof kind === 'string' && this.collect().has(kind);
+  }
+
+  spec(kind: DestinationKind): DestinationSpec | undefined {
+    return this.collect().get(kind)?.spec;
+  }
+
+  /** The files the delivery thread imports to host the same destination modules (see `@LogDestinationModule`). */
+  get threadImports(): readonly ThreadImport[] {
+    this.collect();
+    return this.imports;
+  }
+
+  destinationFor(entry: Pick<LoggingEntry, 'callback_name' | 'trusted'>): LogDestination<unknown> | undefined {
+    const registered = this.collect().get(entry.callback_name);
+    return registered && (entry.trusted ? registered.trusted : registered.guarded);
   }
 
   /**
@@ -77,6 +124,8 @@ export class DestinationRegistry {
       return { error: (error as Error).message };
     }
     const kind = entry.callback_name;
+    const registered = this.collect().get(kind);
+    if (!registered) return { error: `callback_name ${kind} is not a destination registered on this gateway` };
     const fromApi = source === 'key' || source === 'team';
     const references = new Map<string, string>();
     for (const [name, value] of Object.entries(vars)) {
@@ -91,24 +140,89 @@ export class DestinationRegistry {
         }
         vars[name] = resolved;
         references.set(name, variable as string);
-      } else if (fromApi && isHostFileVar(kind, name) && !isInlineJson(value)) {
+      } else if (fromApi && registered.spec.vars.vars[name]?.hostFile === true && !isInlineJson(value)) {
         const confined = confineHostFilePath(value.trim(), this.use.hostFileDir);
         if ('error' in confined) return { error: `${name}: ${confined.error}` };
         vars[name] = confined.path;
       }
     }
-    const parsed = this.destinationFor(entry).parseSettings(vars);
-    if ('errors' in parsed) {
+    const destination = entry.trusted ? registered.trusted : registered.guarded;
+    // The names are checked for every destination, whether or not its parseSettings does it too.
+    const nameErrors = checkVarNames(kind, registered.spec.vars, vars);
+    const parsed = destination.parseSettings(vars);
+    if ('errors' in parsed || nameErrors.length > 0) {
+      const errors = 'errors' in parsed ? parsed.errors : nameErrors;
       const named = (field: string) => (references.has(field) ? `${field} (os.environ/${references.get(field)})` : field);
-      return { error: parsed.errors.map((e) => `${named(e.field)}: ${e.message}`).join('; ') };
+      return { error: errors.map((e) => `${named(e.field)}: ${e.message}`).join('; ') };
     }
-    const secrets = Object.entries(vars).flatMap(([name, value]) => (isSecretVar(kind, name) ? credentialTexts(value) : []));
-    return { settings: parsed.settings, secrets };
+    const spec = registered.spec.vars.vars;
+    const has = (name: string) => Object.prototype.hasOwnProperty.call(spec, name);
+    const secrets = Object.entries(vars).flatMap(([name, value]) => (has(name) && spec[name].secret ? credentialTexts(value) : []));
+    const urls = Object.entries(vars).flatMap(([name, value]) => (has(name) && spec[name].url && value.trim() !== '' ? [value.trim()] : []));
+    return { settings: (parsed).settings, secrets, urls };
+  }
+
+  /**
+   * Connect-time SSRF check for a team admin's entry of a destination that does not guard its own connections
+   * (`guardsItsConnections`): every URL var must still reach a public address (or an allowed host) right before
+   * the destination is used. A host that does not resolve is left to the destination's own attempt (a network
+   * error, retried). Null when the entry may be used.
+   */
+  async egressProblem(entry: Pick<LoggingEntry, 'callback_name' | 'trusted'>, usable: UsableSettings): Promise<string | null> {
+    if (entry.trusted || usable.urls.length === 0) return null;
+    if (this.collect().get(entry.callback_name)?.definition.guardsItsConnections) return null;
+    for (const url of usable.urls) {
+      const problem = await connectTimeProblem(url, { allowedHosts: this.gateway.config.generalSettings.allowed_logging_hosts });
+      if (problem !== null) return problem;
+    }
+    return null;
   }
 
   async closeAll(): Promise<void> {
-    const all = [...Object.values(this.trusted), ...Object.values(this.guarded)];
+    const all = [...this.collect().values()].flatMap((registered) => [registered.trusted, registered.guarded]);
     await Promise.allSettled(all.map((destination) => destination.close()));
+  }
+
+  /** Finds the definitions once, after Nest has created every provider (the first call comes from onModuleInit at the latest). */
+  private collect(): ReadonlyMap<DestinationKind, Registered> {
+    if (this.registered) return this.registered;
+    const registered = new Map<DestinationKind, Registered>();
+    const imports = new Map<string, ThreadImport>();
+    const guardedEgress = { allowedHosts: this.gateway.config.generalSettings.allowed_logging_hosts };
+    // Deepest modules first (the built-in ones, imported by LoggingModule), then in the order they were imported.
+    const wrappers = this.discovery
+      .getProviders({ metadataKey: LogDestinationProvider.KEY })
+      .map((wrapper, index) => ({ wrapper, index, depth: wrapper.host?.distance ?? 0 }))
+      .sort((a, b) => b.depth - a.depth || a.index - b.index)
+      .map(({ wrapper }) => wrapper);
+    for (const wrapper of wrappers) {
+      const moduleClass = wrapper.host?.metatype;
+      const where = `${wrapper.name} (in ${moduleClass?.name ?? 'an unknown module'})`;
+      if (!wrapper.isDependencyTreeStatic()) throw new Error(`log destination ${where} must be a singleton provider`);
+      const definition = wrapper.instance as LogDestinationDefinition | undefined;
+      if (!definition) throw new Error(`log destination ${where} was not created`);
+      const kind = definition.callbackName;
+      if (typeof kind !== 'string' || !CALLBACK_NAME.test(kind)) {
+        throw new Error(`log destination ${where}: callbackName must be lowercase letters, digits and _, starting with a letter`);
+      }
+      const existing = registered.get(kind);
+      if (existing) {
+        if (existing.definition.constructor === definition.constructor) continue; // one class provided by two modules
+        throw new Error(`callback_name ${kind} is registered twice: by ${existing.definition.constructor.name} and by ${where}`);
+      }
+      const threadImport = threadImportOf(moduleClass);
+      if (!threadImport) {
+        throw new Error(`log destination ${where} must be registered by a module decorated with @LogDestinationModule (the delivery thread imports that module)`);
+      }
+      imports.set(`${threadImport.path}#${threadImport.exportName}`, threadImport);
+      const spec = specOf(definition);
+      registered.set(kind, { definition, spec, trusted: definition.create(undefined), guarded: definition.create(guardedEgress) });
+      catalogueDestination(kind, spec);
+    }
+    this.registered = registered;
+    this.imports = [...imports.values()];
+    this.logger.debug(`log destinations: ${[...registered.keys()].join(', ')}`);
+    return registered;
   }
 }
 

@@ -9,6 +9,8 @@ import { DataSource } from 'typeorm';
 import { GatewaySettings } from '../../config/gateway-settings';
 import { MetricsService } from '../../metrics/metrics.service';
 import type { DeliveryThreadData, FromThread, HandedOverEvent, ThreadRequest, ToThread } from '../delivery/delivery-thread.protocol';
+import { DestinationRegistry } from '../delivery/destination-registry';
+import type { ThreadImport } from '../delivery/destination-module';
 import { LogBuffer } from '../delivery/log-buffer';
 import { OutboxStore } from '../delivery/outbox.store';
 import { maskedRows } from '../privacy/mask-events';
@@ -53,6 +55,7 @@ export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown
     @InjectDataSource() private readonly db: DataSource,
     private readonly metrics: MetricsService,
     private readonly store: OutboxStore,
+    private readonly destinations: DestinationRegistry,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -187,7 +190,8 @@ export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown
 
   private start(): Promise<void> {
     const { environment, config, masterKey, database } = this.settings;
-    const data: DeliveryThreadData = { environment, config, masterKey, database, workerId: this.workerId };
+    const destinationModules = this.destinations.threadImports.map((module) => ({ path: builtFile(module), exportName: module.exportName }));
+    const data: DeliveryThreadData = { environment, config, masterKey, database, workerId: this.workerId, destinationModules };
     // SHARE_ENV: `os.environ/NAME` references are read at every attempt, as on the main thread.
     // The name is the OS thread's name too, so `npm run bench` can count this thread's CPU apart from the request loop's.
     const thread = new Worker(threadScript(), { workerData: data, env: SHARE_ENV, name: 'gatehouse-delivery' });
@@ -300,6 +304,20 @@ export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolveSleep) => setTimeout(resolveSleep, ms).unref());
+}
+
+/**
+ * A destination module's file as the thread can load it: the file itself when it is JavaScript; under ts-jest (a `.ts`
+ * file), the `.js` beside it or the one the build put in `dist/` (`npm test` builds first, examples/ included).
+ */
+function builtFile({ path, exportName }: ThreadImport): string {
+  if (!path.endsWith('.ts')) return path;
+  const js = path.replace(/\.ts$/, '.js');
+  if (existsSync(js)) return js;
+  const root = resolve(__dirname, '..', '..', '..');
+  const built = join(root, 'dist', relative(root, js));
+  if (existsSync(built)) return built;
+  throw new Error(`the delivery thread cannot load ${exportName}: neither ${js} nor ${built} exists (run npm run build)`);
 }
 
 /**

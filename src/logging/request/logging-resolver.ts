@@ -1,8 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
 import { GatewaySettings } from '../../config/gateway-settings';
 import type { TeamDefaultSettings } from '../../config/gateway-config.types';
 import type { Principal } from '../../keys/principal';
-import { DESTINATION_VARS, isDestinationKind, type DestinationKind } from '../log-destination';
+import { DestinationRegistry, specOf, type DestinationCatalog } from '../delivery/destination-registry';
+import { builtInDefinitions } from '../delivery/destinations/built-in-destinations.module';
+import type { DestinationSpec, LogDestinationDefinition } from '../log-destination';
 import {
   keyOwner,
   storedEntries,
@@ -13,14 +15,6 @@ import {
   type LoggingSource,
   type ResolvedEntry,
 } from '../logging-entry';
-
-/** The env vars each destination reads when configured globally (or in a config team entry without them). */
-const ENV_DEFAULTS: { readonly [K in DestinationKind]: Readonly<Record<string, string>> } = {
-  langfuse: { langfuse_public_key: 'LANGFUSE_PUBLIC_KEY', langfuse_secret_key: 'LANGFUSE_SECRET_KEY', langfuse_host: 'LANGFUSE_HOST' },
-  gcs_bucket: { gcs_bucket_name: 'GCS_BUCKET_NAME', gcs_path_service_account: 'GCS_PATH_SERVICE_ACCOUNT' },
-  otel: { otel_endpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT', otel_headers: 'OTEL_EXPORTER_OTLP_HEADERS', otel_service_name: 'OTEL_SERVICE_NAME' },
-  langsmith: { langsmith_api_key: 'LANGSMITH_API_KEY', langsmith_project: 'LANGSMITH_PROJECT', langsmith_base_url: 'LANGSMITH_BASE_URL' },
-};
 
 export interface TeamLoggingView {
   source: LoggingSource | 'disabled' | 'none';
@@ -35,18 +29,33 @@ export interface TeamLoggingView {
  * change applies to the next request.
  */
 @Injectable()
-export class LoggingResolver {
+export class LoggingResolver implements OnModuleInit {
   private readonly logger = new Logger(LoggingResolver.name);
   private readonly memo = new WeakMap<Principal, readonly ResolvedEntry[]>();
-  private readonly configTeams = new Map<string, readonly ResolvedEntry[]>();
-  private readonly globals: readonly ResolvedEntry[];
+  private readonly destinations: DestinationCatalog;
+  /** Config teams and global callbacks, read once the destinations are registered (onModuleInit, or first use). */
+  private loaded: { configTeams: ReadonlyMap<string, readonly ResolvedEntry[]>; globals: readonly ResolvedEntry[] } | null = null;
 
-  constructor(settings: GatewaySettings) {
-    const litellm = settings.config.litellmSettings;
+  constructor(
+    private readonly settings: GatewaySettings,
+    @Optional() registry?: DestinationRegistry,
+  ) {
+    this.destinations = registry ?? fixedCatalog(builtInDefinitions(settings));
+  }
+
+  onModuleInit(): void {
+    this.load();
+  }
+
+  private load(): NonNullable<LoggingResolver['loaded']> {
+    if (this.loaded) return this.loaded;
+    const litellm = this.settings.config.litellmSettings;
+    const configTeams = new Map<string, readonly ResolvedEntry[]>();
     for (const team of litellm.default_team_settings) {
-      if (team.logging_configured) this.configTeams.set(team.team_id, this.fromConfigTeam(team));
+      if (team.logging_configured) configTeams.set(team.team_id, this.fromConfigTeam(team));
     }
-    this.globals = this.fromCallbackLists('global', 'global', litellm, {});
+    this.loaded = { configTeams, globals: this.fromCallbackLists('global', 'global', litellm, {}) };
+    return this.loaded;
   }
 
   resolve(principal: Principal): readonly ResolvedEntry[] {
@@ -62,8 +71,8 @@ export class LoggingResolver {
   teamView(teamId: string, teamMetadata: Readonly<Record<string, unknown>>, loggingDisabled: boolean): TeamLoggingView {
     if (loggingDisabled) return { source: 'disabled', entries: [] };
     const api = storedEntries(teamMetadata);
-    if (api !== undefined) return { source: 'team', entries: withSource(api, 'team', teamOwner(teamId)) };
-    const config = this.configTeams.get(teamId);
+    if (api !== undefined) return { source: 'team', entries: withSource(this.registered(api), 'team', teamOwner(teamId)) };
+    const config = this.load().configTeams.get(teamId);
     if (config !== undefined) return { source: 'config', entries: config };
     return { source: 'none', entries: [] };
   }
@@ -71,12 +80,19 @@ export class LoggingResolver {
   private compute(principal: Principal): readonly ResolvedEntry[] {
     if (principal.teamLoggingDisabled) return [];
     const own = storedEntries(principal.keyMetadata);
-    if (own !== undefined) return withSource(own, 'key', principal.keyHash === null ? null : keyOwner(principal.keyHash));
+    if (own !== undefined) return withSource(this.registered(own), 'key', principal.keyHash === null ? null : keyOwner(principal.keyHash));
     if (principal.teamId !== null) {
       const team = this.teamView(principal.teamId, principal.teamMetadata, false);
       if (team.source !== 'none') return team.entries;
     }
-    return this.globals;
+    return this.load().globals;
+  }
+
+  /** Entries of a kind no module registers (any more) are not delivered; /key/health names them. */
+  private registered(entries: LoggingEntry[]): LoggingEntry[] {
+    return entries.every((entry) => this.destinations.spec(entry.callback_name) !== undefined)
+      ? entries
+      : entries.filter((entry) => this.destinations.spec(entry.callback_name) !== undefined);
   }
 
   private fromConfigTeam(team: TeamDefaultSettings): readonly ResolvedEntry[] {
@@ -97,14 +113,15 @@ export class LoggingResolver {
     const entries: ResolvedEntry[] = [];
     const add = (names: readonly string[], type: CallbackType) => {
       for (const name of names) {
-        if (!isDestinationKind(name)) {
-          this.logger.warn(`${idPrefix}: callback "${name}" is not a Gatehouse destination (${Object.keys(DESTINATION_VARS).join(', ')}); ignored`);
+        const spec = this.destinations.spec(name);
+        if (!spec) {
+          this.logger.warn(`${idPrefix}: callback "${name}" is not a Gatehouse destination (${this.destinations.kinds.join(', ')}); ignored`);
           continue;
         }
         entries.push({
           callback_name: name,
           callback_type: type,
-          callback_vars: varsFor(name, vars),
+          callback_vars: varsFor(spec, vars),
           entry_id: `${idPrefix}:${name}:${type}`,
           trusted: true,
           source,
@@ -119,16 +136,20 @@ export class LoggingResolver {
   }
 }
 
-function varsFor(kind: DestinationKind, vars: Readonly<Record<string, string>>): Record<string, string> {
-  const spec = DESTINATION_VARS[kind];
+/**
+ * The vars of one destination out of a config entry's flat dict. A required var the entry lacks is read from the
+ * destination's usual environment variable (its definition's `environment`).
+ */
+function varsFor({ vars: spec, environment }: DestinationSpec, vars: Readonly<Record<string, string>>): Record<string, string> {
   const own: Record<string, string> = {};
-  for (const [name, value] of Object.entries(vars)) if (name in spec.vars) own[name] = value;
+  for (const [name, value] of Object.entries(vars)) if (Object.prototype.hasOwnProperty.call(spec.vars, name)) own[name] = value;
   for (const group of spec.required) {
     if (group.some((name) => own[name] !== undefined)) continue;
-    own[group[0]] = `os.environ/${ENV_DEFAULTS[kind][group[0]]}`;
+    const variable = environment[group[0]];
+    if (variable !== undefined) own[group[0]] = `os.environ/${variable}`;
   }
   // Optional env-configured vars (host, headers, project) only when set at boot, so unset means "default".
-  for (const [name, variable] of Object.entries(ENV_DEFAULTS[kind])) {
+  for (const [name, variable] of Object.entries(environment)) {
     if (own[name] === undefined && !spec.required.some((group) => group.includes(name)) && process.env[variable]) {
       own[name] = `os.environ/${variable}`;
     }
@@ -139,4 +160,10 @@ function varsFor(kind: DestinationKind, vars: Readonly<Record<string, string>>):
 /** Stored entries as resolved: where they come from, and the row their secrets are bound to. */
 export function withSource(entries: readonly LoggingEntry[], source: LoggingSource, owner: EntryOwner | null): ResolvedEntry[] {
   return entries.map((entry) => ({ ...entry, source, owner }));
+}
+
+/** A catalog of fixed definitions (no Nest: their specs only). */
+function fixedCatalog(definitions: readonly LogDestinationDefinition[]): DestinationCatalog {
+  const specs = new Map(definitions.map((definition) => [definition.callbackName, specOf(definition)]));
+  return { kinds: [...specs.keys()], spec: (kind) => specs.get(kind) };
 }

@@ -2,6 +2,9 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { Storage, type StorageOptions } from '@google-cloud/storage';
 import {
   checkVarNames,
+  COMMON_VARS,
+  type DestinationVarsSpec,
+  VarKinds,
   type DeliveryItem,
   type DeliveryResult,
   type HealthResult,
@@ -20,6 +23,18 @@ import {
   snippet,
   stableHex,
 } from '../destination-support';
+
+/** LiteLLM's GCS bucket callback_vars. A team admin's entry must bring its own service account. */
+export const GCS_BUCKET_VARS: DestinationVarsSpec = {
+  vars: {
+    ...COMMON_VARS,
+    gcs_bucket_name: VarKinds.plain,
+    gcs_path_service_account: { secret: true, url: false, adminOnly: true, hostFile: true },
+    gcs_service_account_json: VarKinds.secret,
+  },
+  required: [['gcs_bucket_name']],
+  requiredForNonAdmin: [['gcs_service_account_json']],
+};
 
 export interface GcsServiceAccount {
   readonly client_email: string;
@@ -68,7 +83,7 @@ export class GcsBucketDestination implements LogDestination<GcsBucketSettings> {
   }
 
   parseSettings(vars: Readonly<Record<string, string>>): { settings: GcsBucketSettings } | { errors: SettingsErrors } {
-    const errors = checkVarNames('gcs_bucket', vars);
+    const errors = checkVarNames('gcs_bucket', GCS_BUCKET_VARS, vars);
     const raw = (vars.gcs_bucket_name ?? '').trim().replace(/^gs:\/\//, '');
     const [bucket, ...folders] = raw.split('/');
     const prefix = folders.filter((segment) => segment !== '').join('/');

@@ -1,6 +1,9 @@
 import { request, type Dispatcher } from 'undici';
 import {
   checkVarNames,
+  COMMON_VARS,
+  type DestinationVarsSpec,
+  VarKinds,
   type DeliveryItem,
   type DeliveryResult,
   type HealthResult,
@@ -25,6 +28,19 @@ import {
 } from '../destination-support';
 import { AcknowledgingLangfuse, bufferedResponse, type FetchOptions, type IngestionOutcome, type TransportResponse } from './acknowledging-langfuse';
 import { toLangfuseBodies } from './langfuse-mapping';
+
+/** LiteLLM's Langfuse callback_vars. */
+export const LANGFUSE_VARS: DestinationVarsSpec = {
+  vars: {
+    ...COMMON_VARS,
+    langfuse_public_key: VarKinds.secret,
+    langfuse_secret_key: VarKinds.secret,
+    langfuse_secret: { ...VarKinds.secret, aliasOf: 'langfuse_secret_key' },
+    langfuse_host: VarKinds.url,
+  },
+  required: [['langfuse_public_key'], ['langfuse_secret_key', 'langfuse_secret']],
+  requiredForNonAdmin: [],
+};
 
 export const LANGFUSE_CLOUD_HOST = 'https://cloud.langfuse.com';
 
@@ -69,7 +85,7 @@ export class LangfuseDestination implements LogDestination<LangfuseSettings> {
   }
 
   parseSettings(vars: Readonly<Record<string, string>>): { settings: LangfuseSettings } | { errors: SettingsErrors } {
-    const errors = checkVarNames('langfuse', vars);
+    const errors = checkVarNames('langfuse', LANGFUSE_VARS, vars);
     const secretKey = vars.langfuse_secret_key?.trim() || vars.langfuse_secret?.trim() || '';
     if (vars.langfuse_secret_key && vars.langfuse_secret && vars.langfuse_secret_key.trim() !== vars.langfuse_secret.trim()) {
       errors.push({ field: 'langfuse_secret', message: 'langfuse_secret and langfuse_secret_key are aliases and must not differ' });

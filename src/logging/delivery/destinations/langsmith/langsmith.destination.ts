@@ -1,5 +1,8 @@
 import {
   checkVarNames,
+  COMMON_VARS,
+  type DestinationVarsSpec,
+  VarKinds,
   type DeliveryItem,
   type DeliveryResult,
   type HealthResult,
@@ -23,6 +26,18 @@ import {
   type EgressOptions,
   unreachableHealth,
 } from '../destination-support';
+
+/** LiteLLM's LangSmith callback_vars. */
+export const LANGSMITH_VARS: DestinationVarsSpec = {
+  vars: {
+    ...COMMON_VARS,
+    langsmith_api_key: VarKinds.secret,
+    langsmith_project: VarKinds.plain,
+    langsmith_base_url: VarKinds.url,
+  },
+  required: [['langsmith_api_key']],
+  requiredForNonAdmin: [],
+};
 
 export const LANGSMITH_DEFAULT_BASE_URL = 'https://api.smith.langchain.com';
 
@@ -49,7 +64,7 @@ export class LangsmithDestination implements LogDestination<LangsmithSettings> {
   }
 
   parseSettings(vars: Readonly<Record<string, string>>): { settings: LangsmithSettings } | { errors: SettingsErrors } {
-    const errors = checkVarNames('langsmith', vars);
+    const errors = checkVarNames('langsmith', LANGSMITH_VARS, vars);
     const baseUrl = normalizeBaseUrl(vars.langsmith_base_url?.trim() || LANGSMITH_DEFAULT_BASE_URL);
     const urlError = httpUrlError('langsmith_base_url', baseUrl);
     if (urlError) {

@@ -1,5 +1,8 @@
 import {
   checkVarNames,
+  COMMON_VARS,
+  type DestinationVarsSpec,
+  VarKinds,
   type DeliveryItem,
   type DeliveryResult,
   type HealthResult,
@@ -23,6 +26,18 @@ import {
   type EgressOptions,
   unreachableHealth,
 } from '../destination-support';
+
+/** LiteLLM's OpenTelemetry callback_vars. */
+export const OTEL_VARS: DestinationVarsSpec = {
+  vars: {
+    ...COMMON_VARS,
+    otel_endpoint: VarKinds.url,
+    otel_headers: VarKinds.secret,
+    otel_service_name: VarKinds.plain,
+  },
+  required: [['otel_endpoint']],
+  requiredForNonAdmin: [],
+};
 
 export interface OtelSettings {
   /** The OTLP/HTTP base URL as configured. */
@@ -78,7 +93,7 @@ export class OtelDestination implements LogDestination<OtelSettings> {
   }
 
   parseSettings(vars: Readonly<Record<string, string>>): { settings: OtelSettings } | { errors: SettingsErrors } {
-    const errors = checkVarNames('otel', vars);
+    const errors = checkVarNames('otel', OTEL_VARS, vars);
     const endpoint = (vars.otel_endpoint ?? '').trim().replace(/\/+$/, '');
     if (endpoint !== '') {
       const urlError = httpUrlError('otel_endpoint', endpoint);

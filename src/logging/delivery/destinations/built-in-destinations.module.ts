@@ -1,0 +1,22 @@
+import type { GatewaySettings } from '../../../config/gateway-settings';
+import type { LogDestinationDefinition } from '../../log-destination';
+import { LogDestinationModule } from '../destination-module';
+import { GcsBucketDefinition } from './gcs-bucket/gcs-bucket.definition';
+import { LangfuseDefinition } from './langfuse/langfuse.definition';
+import { LangsmithDefinition } from './langsmith/langsmith.definition';
+import { OtelDefinition } from './otel/otel.definition';
+
+/** Gatehouse's own destinations, registered like any other (LoggingModule imports this module). */
+@LogDestinationModule({
+  destinations: [LangfuseDefinition, GcsBucketDefinition, OtelDefinition, LangsmithDefinition],
+  path: __filename,
+})
+export class BuiltInDestinationsModule {}
+
+/**
+ * The built-in definitions made by hand, for code constructed without Nest (a LoggingResolver in a unit spec); the
+ * application always uses the registry.
+ */
+export function builtInDefinitions(settings: GatewaySettings): LogDestinationDefinition[] {
+  return [new LangfuseDefinition(settings), new GcsBucketDefinition(settings), new OtelDefinition(), new LangsmithDefinition()];
+}
