@@ -64,7 +64,7 @@ describe(RateLimitService.name, () => {
 
   beforeEach(() => {
     clock = new FakeClock();
-    service = new RateLimitService(clock);
+    service = new RateLimitService(clock, null, 'litellm');
   });
 
   function acquire(who: Principal, model = 'gpt-4o', sink = new HeaderSink()): RateLimitTicket | null {
@@ -118,6 +118,21 @@ describe(RateLimitService.name, () => {
     acquire(who, 'gpt-4o', next);
     expect(next.headers['x-ratelimit-api_key-remaining-tokens']).toBe('750');
     expect(next.headers['x-ratelimit-api_key-remaining-max_parallel_requests']).toBe('1');
+  });
+
+  it('by default sets only OpenAI’s four headers on a call let through, and none with RATE_LIMIT_HEADERS=none', () => {
+    const who = principal({ key: limitSet(KEY_HASH, { rpmLimit: 5, tpmLimit: 1000, maxParallelRequests: 2 }), team: limitSet('team-1', { rpmLimit: 3 }), user: null }, 'team-1');
+    const openai = new HeaderSink();
+    void new RateLimitService(clock).acquire(who, 'gpt-4o', openai as unknown as ServerResponse);
+    expect(openai.headers).toEqual({
+      'x-ratelimit-remaining-requests': '2',
+      'x-ratelimit-limit-requests': '3',
+      'x-ratelimit-remaining-tokens': '1000',
+      'x-ratelimit-limit-tokens': '1000',
+    });
+    const none = new HeaderSink();
+    void new RateLimitService(clock, null, 'none').acquire(who, 'gpt-4o', none as unknown as ServerResponse);
+    expect(none.headers).toEqual({});
   });
 
   it('refuses over the limit with LiteLLM’s message, retry-after to the window’s end, and its headers', () => {

@@ -34,9 +34,10 @@ model_list:
  * Rate limits as a LiteLLM client meets them: limits are written straight into the tables on keys nobody has used
  * yet (so no principal is cached), and every suite runs twice, counting in memory and through the real Redis.
  */
+// LiteLLM's per-descriptor success headers on: these suites read them (the default sends OpenAI's four; see the end).
 describe.each([
-  ['in memory', {}],
-  ['shared through Redis', { REDIS_URL }],
+  ['in memory', { RATE_LIMIT_HEADERS: 'litellm' }],
+  ['shared through Redis', { REDIS_URL, RATE_LIMIT_HEADERS: 'litellm' }],
 ])('rate limits (%s)', (_mode, env: Record<string, string>) => {
   const shared = 'REDIS_URL' in env;
   let gw: TestApp;
@@ -289,6 +290,33 @@ litellm_settings:
       expect((await call()).status).toBe(200);
       expect((await call()).status).toBe(429);
       expect(lines.join('')).toContain('rate limits: Redis unreachable');
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+
+  it('by default a call let through carries OpenAI’s four headers only; a refused one LiteLLM’s whole set', async () => {
+    const upstream = await FakeUpstream.start();
+    const gw = await createTestApp({ configYaml: configFor(upstream) });
+    try {
+      const generated = await gw.http().post('/key/generate').set({ Authorization: `Bearer ${gw.masterKey}` }).send({ rpm_limit: 1, tpm_limit: 1000 }).expect(200);
+      const key = (generated.body as GeneratedKeyJson).key;
+      const call = () =>
+        gw.http().post('/v1/chat/completions').set({ Authorization: `Bearer ${key}` }).send({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }] });
+      const ok = await call();
+      expect(ok.status).toBe(200);
+      expect(Object.keys(ok.headers).filter((name) => name.startsWith('x-ratelimit')).sort()).toEqual([
+        'x-ratelimit-limit-requests',
+        'x-ratelimit-limit-tokens',
+        'x-ratelimit-remaining-requests',
+        'x-ratelimit-remaining-tokens',
+      ]);
+      expect(ok.headers['x-ratelimit-remaining-requests']).toBe('0');
+      const refused = await call();
+      expect(refused.status).toBe(429);
+      expect(refused.headers['x-ratelimit-api_key-remaining-requests']).toBe('0');
+      expect(refused.headers['retry-after']).toMatch(/^\d+$/);
     } finally {
       await gw.close();
       await upstream.close();
