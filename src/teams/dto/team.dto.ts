@@ -110,7 +110,8 @@ export class TeamMemberAddDto {
   max_budget_in_team?: number | null;
 }
 
-export class TeamMemberUpdateDto {
+/** One member of one team, by `user_id` or `user_email`. */
+export class TeamMemberRefDto {
   @ApiProperty({ example: 'dbe2f686-a686-4896-864a-4c3924458709' })
   @IsResourceId('team_id')
   team_id: string;
@@ -126,7 +127,9 @@ export class TeamMemberUpdateDto {
   @IsString()
   @Length(1, 320)
   user_email?: string | null;
+}
 
+export class TeamMemberUpdateDto extends TeamMemberRefDto {
   @ApiPropertyOptional({ example: 1, nullable: true, type: Number })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
@@ -151,23 +154,7 @@ export class TeamMemberUpdateDto {
   rpm_limit?: number | null;
 }
 
-export class TeamMemberDeleteDto {
-  @ApiProperty({ example: 'dbe2f686-a686-4896-864a-4c3924458709' })
-  @IsResourceId('team_id')
-  team_id: string;
-
-  @ApiPropertyOptional({ example: 'ana@example.com', description: 'user_id or user_email (at least one)' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 256)
-  user_id?: string | null;
-
-  @ApiPropertyOptional({ example: 'ana@example.com' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 320)
-  user_email?: string | null;
-}
+export class TeamMemberDeleteDto extends TeamMemberRefDto {}
 
 /** A member as LiteLLM's `members_with_roles` shows it. */
 export class MemberViewDto {
