@@ -105,7 +105,8 @@ export class BudgetsService implements OnApplicationBootstrap, BeforeApplication
   }
 
   onApplicationBootstrap(): void {
-    // Looked up rather than injected: the keys module may come to depend on this one (info routes read pendingSpend).
+    // Looked up rather than injected: the keys module imports this one (its info routes add pending spend), so
+    // importing it back would be a module cycle.
     this.principals = this.moduleRef.get(PrincipalCache, { strict: false });
     this.timer = setInterval(() => void this.runCycle(), this.flushIntervalMs);
     this.timer.unref();

@@ -259,7 +259,7 @@ litellm_settings:
     expect(upstream.count).toBeGreaterThan(0);
   });
 
-  it('pendingSpend exposes what is filed but not yet written', async () => {
+  it('pendingSpend exposes what is filed but not yet written; /key/info shows both at once', async () => {
     const { key, token } = await newKey();
     await budgets.flush();
     await expectOk(chat(key));
@@ -267,6 +267,8 @@ litellm_settings:
     const pending = budgets.pendingSpend('key', token);
     const written = (await spendOf('virtual_keys', 'token', token)) ?? 0;
     expect([pending + written, pending + written - COST]).toContain(COST);
+    const info = await gw.http().get('/key/info').set('Authorization', `Bearer ${key}`).expect(200);
+    expect((info.body as { info: { spend: number } }).info.spend).toBe(COST);
     await budgets.flush();
     expect(budgets.pendingSpend('key', token)).toBe(0);
     expect(await spendOf('virtual_keys', 'token', token)).toBe(COST);
