@@ -807,7 +807,7 @@ describe('litellm_settings.s3_callback_params (the global s3 callback)', () => {
     const { config, warnings } = parseGatewayConfig(
       yaml(
         'litellm_settings:',
-        '  success_callback: ["s3"]',
+        '  success_callback: ["s3_v2"]',
         '  s3_callback_params:',
         '    s3_bucket_name: logs-bucket',
         '    s3_region_name: eu-west-1',
@@ -820,6 +820,8 @@ describe('litellm_settings.s3_callback_params (the global s3 callback)', () => {
       ),
       null,
     );
+    // LiteLLM's docs write its current S3 logger as s3_v2: the same destination.
+    expect(config.litellmSettings.success_callback).toEqual(['s3']);
     expect(config.litellmSettings.s3_callback_params).toEqual({
       s3_bucket_name: 'logs-bucket',
       s3_region_name: 'eu-west-1',

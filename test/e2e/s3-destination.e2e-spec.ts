@@ -71,7 +71,7 @@ describe('s3 destination (LiteLLM S3 logger, SigV4 verified by the fake)', () =>
 general_settings:
   allowed_logging_hosts: ["127.0.0.1:${s3.port}"]
 litellm_settings:
-  success_callback: ["s3"]
+  success_callback: ["s3_v2"] # LiteLLM's docs' spelling of its S3 logger
   s3_callback_params:
     s3_bucket_name: global-logs
     s3_region_name: us-east-1

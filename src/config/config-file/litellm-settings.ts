@@ -44,7 +44,7 @@ export function readLitellmSettings(issues: Issues, value: unknown): LitellmSett
       case 'success_callback':
       case 'failure_callback':
       case 'callbacks':
-        result = { ...result, [key]: readStringList(issues, keyPath, raw) };
+        result = { ...result, [key]: readCallbackList(issues, keyPath, raw) };
         break;
       case 'default_team_settings':
         result = { ...result, default_team_settings: readTeamSettings(issues, keyPath, raw) };
@@ -81,6 +81,16 @@ export function readLitellmSettings(issues: Issues, value: unknown): LitellmSett
     }
   }
   return { ...result, other: Object.fromEntries(other) };
+}
+
+/**
+ * LiteLLM's other spellings of a callback, as its docs write them: `s3_v2` is its current S3 logger, which Gatehouse
+ * registers as `s3`.
+ */
+const CALLBACK_SPELLINGS: Readonly<Record<string, string>> = { s3_v2: 's3' };
+
+function readCallbackList(issues: Issues, path: string, raw: unknown): string[] {
+  return readStringList(issues, path, raw).map((name) => (Object.prototype.hasOwnProperty.call(CALLBACK_SPELLINGS, name) ? CALLBACK_SPELLINGS[name] : name));
 }
 
 /**
@@ -178,7 +188,7 @@ export function readTeamEntry(issues: Issues, path: string, entry: unknown): Tea
       case 'success_callback':
       case 'failure_callback':
       case 'callbacks':
-        lists[key] = readStringList(issues, keyPath, raw);
+        lists[key] = readCallbackList(issues, keyPath, raw);
         break;
       case 'cache':
         cache = readBoolean(issues, keyPath, raw);
