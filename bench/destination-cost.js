@@ -1,7 +1,7 @@
 'use strict';
 // CPU per event of one destination's send(), in process, against the bench log sink: what a destination costs
 // the gateway for each event it delivers, without the HTTP front of the gateway in the way. Needs a build (dist/).
-//   node bench/destination-cost.js langfuse|gcs|otel [events per batch, 300] [batches, 40]
+//   node bench/destination-cost.js langfuse|gcs|otel|s3 [events per batch, 300] [batches, 40]
 //   PROFILE=dir node bench/destination-cost.js langfuse     also writes a CPU profile of the measured batches
 const { join } = require('node:path');
 const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
@@ -41,7 +41,14 @@ function destinationFor(host) {
     const { OtelDestination } = require(join(destinations, 'otel', 'otel.destination.js'));
     return [new OtelDestination(), { otel_endpoint: host, otel_service_name: 'gatehouse-bench' }];
   }
-  throw new Error(`unknown destination ${kind}: langfuse, gcs or otel`);
+  if (kind === 's3') {
+    const { S3Destination } = require(join(destinations, 's3', 's3.destination.js'));
+    return [
+      new S3Destination({ env: {} }),
+      { s3_bucket_name: 'bench-logs', s3_region_name: 'us-east-1', s3_endpoint_url: host, s3_path: 'cost', s3_aws_access_key_id: 'AKIABENCH0000000000A', s3_aws_secret_access_key: 'bench-secret' },
+    ];
+  }
+  throw new Error(`unknown destination ${kind}: langfuse, gcs, otel or s3`);
 }
 
 runMain(async () => {

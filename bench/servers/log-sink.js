@@ -5,6 +5,7 @@
 //   - GCS       POST /upload/storage/v1/b/<bucket>/o  → 200 object resource with the md5Hash and crc32c of the
 //               uploaded data (the client verifies them), for multipart and media uploads
 //   - OTLP/HTTP POST /v1/traces (JSON)                → 200 {}
+//   - S3        PUT /<bucket>/<key> (path-style)      → 200 with the ETag (signature not checked: the bench measures the sender)
 //   - GET /__stats → counters (what arrived), for the benchmark to know when delivery has drained
 // - the "down" port answers 503 to everything (a Langfuse that is down), and counts what it refused.
 // Prints `READY <upPort> <downPort>` on stdout once both listen.
@@ -20,6 +21,8 @@ const stats = {
   gcs_lines: 0,
   otlp_requests: 0,
   otlp_spans: 0,
+  s3_puts: 0,
+  s3_lines: 0,
   down_requests: 0,
   other_requests: 0,
 };
@@ -148,6 +151,14 @@ const up = http.createServer((req, res) => {
       stats.otlp_requests++;
       stats.otlp_spans += countOf(body, '"spanId"');
       send(res, 200, '{}');
+    });
+  }
+  if (req.method === 'PUT' && /^\/[^/]+\/.+/.test(path)) {
+    return readBody(req, (body) => {
+      stats.s3_puts++;
+      stats.s3_lines += countOf(body, '\n');
+      res.writeHead(200, { etag: `"${createHash('md5').update(body).digest('hex')}"`, 'content-length': 0 });
+      res.end();
     });
   }
   stats.other_requests++;

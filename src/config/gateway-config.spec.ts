@@ -801,3 +801,46 @@ describe('loadGatewayConfig', () => {
     });
   });
 });
+
+describe('litellm_settings.s3_callback_params (the global s3 callback)', () => {
+  it("is read in LiteLLM's names, os.environ/ references kept for use time; settings Gatehouse does not act on are warned about", () => {
+    const { config, warnings } = parseGatewayConfig(
+      yaml(
+        'litellm_settings:',
+        '  success_callback: ["s3_v2"]',
+        '  s3_callback_params:',
+        '    s3_bucket_name: logs-bucket',
+        '    s3_region_name: eu-west-1',
+        '    s3_path: litellm',
+        '    s3_aws_access_key_id: os.environ/AWS_ACCESS_KEY_ID',
+        '    s3_aws_secret_access_key: os.environ/AWS_SECRET_ACCESS_KEY',
+        '    s3_use_team_prefix: true',
+        '    s3_flush_interval: 10',
+        '    s3_bucket_nme: typo',
+      ),
+      null,
+    );
+    // LiteLLM's docs write its current S3 logger as s3_v2: the same destination.
+    expect(config.litellmSettings.success_callback).toEqual(['s3']);
+    expect(config.litellmSettings.s3_callback_params).toEqual({
+      s3_bucket_name: 'logs-bucket',
+      s3_region_name: 'eu-west-1',
+      s3_path: 'litellm',
+      s3_aws_access_key_id: 'os.environ/AWS_ACCESS_KEY_ID',
+      s3_aws_secret_access_key: 'os.environ/AWS_SECRET_ACCESS_KEY',
+      s3_use_team_prefix: 'true',
+    });
+    expect(warnings).toEqual([
+      { path: 'litellm_settings.s3_callback_params.s3_flush_interval', line: 10, message: expect.stringContaining('not used by Gatehouse') as unknown },
+      { path: 'litellm_settings.s3_callback_params.s3_bucket_nme', line: 11, message: expect.stringContaining('did you mean `s3_bucket_name`?') as unknown },
+    ]);
+  });
+
+  it('takes the s3 names as callback variables of a default_team_settings entry without a warning', () => {
+    const { warnings } = parseGatewayConfig(
+      yaml('litellm_settings:', '  default_team_settings:', '    - team_id: a', '      success_callback: ["s3"]', '      s3_bucket_name: b', '      s3_path: p'),
+      null,
+    );
+    expect(warnings).toEqual([]);
+  });
+});

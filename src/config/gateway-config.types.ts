@@ -104,6 +104,11 @@ export interface LitellmSettings {
   readonly default_team_settings: readonly TeamDefaultSettings[];
   readonly cache: boolean;
   readonly cache_params: Readonly<Record<string, unknown>>;
+  /**
+   * LiteLLM's `s3_callback_params`: the settings of the global `s3` callback (`s3_bucket_name`, ...), as written (values
+   * may be `os.environ/` references). Handed to the global callbacks as their callback variables.
+   */
+  readonly s3_callback_params: Readonly<Record<string, string>>;
   /** The global privacy level: `turn_off_message_logging`, `redact_user_api_key_info`, `global_disable_no_log_param`. */
   readonly privacy: PrivacyLayer;
   /** USD: the budget of every end user (a request's `user`) whose `end_users` row sets none. */

@@ -41,6 +41,7 @@ export const LITELLM_SETTINGS_USED = [
   'global_disable_no_log_param',
   'model_group_alias',
   'max_end_user_budget',
+  's3_callback_params',
   // Router settings LiteLLM also reads here (router-settings.ts)
   ...LITELLM_ROUTER_TWINS,
 ] as const;
@@ -60,7 +61,6 @@ export const LITELLM_SETTINGS_IGNORED = [
   'suppress_debug_info',
   'telemetry',
   'datadog_params',
-  's3_callback_params',
   'generic_logger_headers',
   // request handling
   'drop_params',
@@ -276,6 +276,20 @@ export const KNOWN_CALLBACK_VARS = [
   'dd_agent_port',
   'newrelic_api_key',
   'newrelic_region',
+  // LiteLLM's s3_callback_params names, which Gatehouse's s3 destination also takes per team and key.
+  's3_bucket_name',
+  's3_region_name',
+  's3_path',
+  's3_endpoint_url',
+  's3_aws_access_key_id',
+  's3_aws_secret_access_key',
+  's3_aws_session_token',
+  's3_use_team_prefix',
+  's3_use_key_prefix',
+  's3_use_virtual_hosted_style',
+  's3_log_prompts_only',
+  's3_server_side_encryption',
+  's3_sse_kms_key_id',
   'turn_off_message_logging',
   'litellm_disabled_callbacks',
 ] as const;

@@ -1,6 +1,7 @@
 import { isEnvReference } from '../env-reference';
 import { readPrivacyLayer } from '../../logging/privacy/privacy-settings';
 import type { LitellmSettings, TeamDefaultSettings } from '../gateway-config.types';
+import { S3_PARAMS_NOT_USED, S3_VARS } from '../../logging/delivery/destinations/s3/s3.destination';
 import { LITELLM_ROUTER_TWINS } from './router-settings';
 import { KNOWN_CALLBACK_VARS, readOtherSetting, TEAM_ENTRY_KEYS } from './known-keys';
 import { closestKey, checkEnvReference, describeKind, isMapping, Issues, joinPath, readBoolean, readMapping, readNumber, readString, readStringList, readSwitch, scalarToString } from './problems';
@@ -18,6 +19,7 @@ export function emptyLitellmSettings(): LitellmSettings {
     default_team_settings: [],
     cache: false,
     cache_params: {},
+    s3_callback_params: {},
     privacy: {},
     other: {},
   };
@@ -42,7 +44,7 @@ export function readLitellmSettings(issues: Issues, value: unknown): LitellmSett
       case 'success_callback':
       case 'failure_callback':
       case 'callbacks':
-        result = { ...result, [key]: readStringList(issues, keyPath, raw) };
+        result = { ...result, [key]: readCallbackList(issues, keyPath, raw) };
         break;
       case 'default_team_settings':
         result = { ...result, default_team_settings: readTeamSettings(issues, keyPath, raw) };
@@ -52,6 +54,9 @@ export function readLitellmSettings(issues: Issues, value: unknown): LitellmSett
         break;
       case 'cache_params':
         result = { ...result, cache_params: readMapping(issues, keyPath, raw, 'a mapping') ?? {} };
+        break;
+      case 's3_callback_params':
+        result = { ...result, s3_callback_params: readS3CallbackParams(issues, keyPath, raw) };
         break;
       case 'turn_off_message_logging':
       case 'redact_user_api_key_info':
@@ -78,6 +83,46 @@ export function readLitellmSettings(issues: Issues, value: unknown): LitellmSett
   return { ...result, other: Object.fromEntries(other) };
 }
 
+/**
+ * LiteLLM's other spellings of a callback, as its docs write them: `s3_v2` is its current S3 logger, which Gatehouse
+ * registers as `s3`.
+ */
+const CALLBACK_SPELLINGS: Readonly<Record<string, string>> = { s3_v2: 's3' };
+
+function readCallbackList(issues: Issues, path: string, raw: unknown): string[] {
+  return readStringList(issues, path, raw).map((name) => (Object.prototype.hasOwnProperty.call(CALLBACK_SPELLINGS, name) ? CALLBACK_SPELLINGS[name] : name));
+}
+
+/**
+ * `s3_callback_params`: the global `s3` callback's settings, in LiteLLM's names. LiteLLM settings Gatehouse does not
+ * act on (role assumption, botocore config, its own batching) are warned about and left out; any other name is
+ * not one of LiteLLM's S3 settings (warned about, left out: the s3 destination would refuse it).
+ */
+function readS3CallbackParams(issues: Issues, path: string, raw: unknown): Record<string, string> {
+  const params: Record<string, string> = {};
+  if (raw === null || raw === undefined) return params;
+  for (const [name, value] of Object.entries(readMapping(issues, path, raw, 'a mapping of S3 settings') ?? {})) {
+    const namePath = joinPath(path, name);
+    if (Object.prototype.hasOwnProperty.call(S3_PARAMS_NOT_USED, name)) {
+      issues.warn(namePath, `not used by Gatehouse (${S3_PARAMS_NOT_USED[name]}); ignored`);
+      continue;
+    }
+    if (!Object.prototype.hasOwnProperty.call(S3_VARS.vars, name)) {
+      const suggestion = closestKey(name, Object.keys(S3_VARS.vars));
+      issues.warn(namePath, `not a LiteLLM S3 setting${suggestion ? ` (did you mean \`${suggestion}\`?)` : ''}; ignored`);
+      continue;
+    }
+    if (value === null || value === undefined) continue;
+    const text = scalarToString(value);
+    if (text === undefined) {
+      issues.error(namePath, `must be a string, number or boolean, got ${describeKind(value)}`);
+      continue;
+    }
+    checkEnvReference(issues, namePath, text);
+    params[name] = text;
+  }
+  return params;
+}
 
 // default_team_settings
 
@@ -143,7 +188,7 @@ export function readTeamEntry(issues: Issues, path: string, entry: unknown): Tea
       case 'success_callback':
       case 'failure_callback':
       case 'callbacks':
-        lists[key] = readStringList(issues, keyPath, raw);
+        lists[key] = readCallbackList(issues, keyPath, raw);
         break;
       case 'cache':
         cache = readBoolean(issues, keyPath, raw);

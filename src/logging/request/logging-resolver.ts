@@ -54,7 +54,8 @@ export class LoggingResolver implements OnModuleInit {
     for (const team of litellm.default_team_settings) {
       if (team.logging_configured) configTeams.set(team.team_id, this.fromConfigTeam(team));
     }
-    this.loaded = { configTeams, globals: this.fromCallbackLists('global', 'global', litellm, {}) };
+    // The global callbacks' variables: LiteLLM's s3_callback_params (each destination takes only its own names).
+    this.loaded = { configTeams, globals: this.fromCallbackLists('global', 'global', litellm, litellm.s3_callback_params) };
     return this.loaded;
   }
 

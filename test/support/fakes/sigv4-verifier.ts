@@ -33,6 +33,11 @@ export function verifySigV4(params: {
   service: string;
   credentials: readonly AwsCredentials[];
   now?: number;
+  /**
+   * S3's rules instead of every other service's: the canonical URI is the path encoded once (each segment decoded,
+   * then URI-encoded), `x-amz-content-sha256` is required and may be `UNSIGNED-PAYLOAD` (or a streaming mode).
+   */
+  s3?: boolean;
 }): Verdict {
   const authorization = header(params.headers, 'authorization');
   const match = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(authorization ?? '');
@@ -53,15 +58,20 @@ export function verifySigV4(params: {
 
   const signedHeaders = signedHeaderList.split(';');
   if (!signedHeaders.includes('host')) return refuse('InvalidSignatureException', "'Host' must be a signed header.");
-  const payloadHash = sha256Hex(params.body);
+  let payloadHash = sha256Hex(params.body);
   const claimedHash = header(params.headers, 'x-amz-content-sha256');
-  if (claimedHash !== undefined && claimedHash !== payloadHash) return refuse('InvalidSignatureException', 'The provided x-amz-content-sha256 header does not match what was computed.', 400);
+  if (params.s3 && claimedHash === undefined) return refuse('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256', 400);
+  if (params.s3 && claimedHash !== undefined && (claimedHash === 'UNSIGNED-PAYLOAD' || claimedHash.startsWith('STREAMING-'))) {
+    payloadHash = claimedHash;
+  } else if (claimedHash !== undefined && claimedHash !== payloadHash) {
+    return refuse(params.s3 ? 'XAmzContentSHA256Mismatch' : 'InvalidSignatureException', 'The provided x-amz-content-sha256 header does not match what was computed.', 400);
+  }
 
   const queryAt = params.url.indexOf('?');
   const rawPath = queryAt === -1 ? params.url : params.url.slice(0, queryAt);
   const canonicalRequest = [
     params.method,
-    canonicalUri(rawPath),
+    params.s3 ? canonicalS3Uri(rawPath) : canonicalUri(rawPath),
     canonicalQuery(queryAt === -1 ? '' : params.url.slice(queryAt + 1)),
     signedHeaders.map((name) => `${name}:${(header(params.headers, name) ?? '').trim().replace(/\s+/g, ' ')}\n`).join(''),
     signedHeaderList,
@@ -88,6 +98,14 @@ export function canonicalUri(rawPath: string): string {
   return rawPath
     .split('/')
     .map((segment) => uriEncode(segment))
+    .join('/');
+}
+
+/** S3: each segment of the path encoded exactly once (what was sent, decoded, then URI-encoded). */
+export function canonicalS3Uri(rawPath: string): string {
+  return rawPath
+    .split('/')
+    .map((segment) => uriEncode(decodeURIComponent(segment)))
     .join('/');
 }
 

@@ -5,10 +5,11 @@ import { GcsBucketDefinition } from './gcs-bucket/gcs-bucket.definition';
 import { LangfuseDefinition } from './langfuse/langfuse.definition';
 import { LangsmithDefinition } from './langsmith/langsmith.definition';
 import { OtelDefinition } from './otel/otel.definition';
+import { S3Definition } from './s3/s3.definition';
 
 /** Gatehouse's own destinations, registered like any other (LoggingModule imports this module). */
 @LogDestinationModule({
-  destinations: [LangfuseDefinition, GcsBucketDefinition, OtelDefinition, LangsmithDefinition],
+  destinations: [LangfuseDefinition, GcsBucketDefinition, OtelDefinition, LangsmithDefinition, S3Definition],
   path: __filename,
 })
 export class BuiltInDestinationsModule {}
@@ -18,5 +19,5 @@ export class BuiltInDestinationsModule {}
  * application always uses the registry.
  */
 export function builtInDefinitions(settings: GatewaySettings): LogDestinationDefinition[] {
-  return [new LangfuseDefinition(settings), new GcsBucketDefinition(settings), new OtelDefinition(), new LangsmithDefinition()];
+  return [new LangfuseDefinition(settings), new GcsBucketDefinition(settings), new OtelDefinition(), new LangsmithDefinition(), new S3Definition()];
 }
