@@ -1,14 +1,16 @@
 import type { GatewaySettings } from '../../../config/gateway-settings';
 import type { LogDestinationDefinition } from '../../log-destination';
 import { LogDestinationModule } from '../destination-module';
+import { DatadogDefinition } from './datadog/datadog.definition';
 import { GcsBucketDefinition } from './gcs-bucket/gcs-bucket.definition';
+import { GenericApiDefinition } from './generic-api/generic-api.definition';
 import { LangfuseDefinition } from './langfuse/langfuse.definition';
 import { LangsmithDefinition } from './langsmith/langsmith.definition';
 import { OtelDefinition } from './otel/otel.definition';
 
 /** Gatehouse's own destinations, registered like any other (LoggingModule imports this module). */
 @LogDestinationModule({
-  destinations: [LangfuseDefinition, GcsBucketDefinition, OtelDefinition, LangsmithDefinition],
+  destinations: [LangfuseDefinition, GcsBucketDefinition, OtelDefinition, LangsmithDefinition, DatadogDefinition, GenericApiDefinition],
   path: __filename,
 })
 export class BuiltInDestinationsModule {}
@@ -18,5 +20,5 @@ export class BuiltInDestinationsModule {}
  * application always uses the registry.
  */
 export function builtInDefinitions(settings: GatewaySettings): LogDestinationDefinition[] {
-  return [new LangfuseDefinition(settings), new GcsBucketDefinition(settings), new OtelDefinition(), new LangsmithDefinition()];
+  return [new LangfuseDefinition(settings), new GcsBucketDefinition(settings), new OtelDefinition(), new LangsmithDefinition(), new DatadogDefinition(), new GenericApiDefinition()];
 }
