@@ -26,7 +26,8 @@ describe('the Datadog fake, driven by @datadog/datadog-api-client', () => {
     const body = [{ ddsource: 'litellm', ddtags: 'env:test', hostname: 'h', message: '{"marker":"sdk-gzip"}', service: 'litellm-server', status: 'info' }];
     await logs.submitLog({ body, contentEncoding: 'gzip' });
     await logs.submitLog({ body: [{ ...body[0], message: '{"marker":"sdk-plain"}' }] });
-    expect(fake.logsMentioning('sdk-gzip')).toEqual([expect.objectContaining({ item: expect.objectContaining({ ddsource: 'litellm', service: 'litellm-server' }), message: { marker: 'sdk-gzip' } })]);
+    const [received] = fake.logsMentioning('sdk-gzip');
+    expect([received.item.ddsource, received.item.service, received.message]).toEqual(['litellm', 'litellm-server', { marker: 'sdk-gzip' }]);
     expect(fake.logsMentioning('sdk-gzip')[0].request.headers['content-encoding']).toBe('gzip');
     expect(fake.logsMentioning('sdk-plain')).toHaveLength(1);
     await expect(new v2.LogsApi(configuration('wrong')).submitLog({ body })).rejects.toMatchObject({ code: 403 });
