@@ -30,11 +30,12 @@ const MAX_ITEMS = 1000;
 export class FakeDatadog {
   private constructor(
     readonly server: FakeHttpServer,
-    private readonly apiKeys: ReadonlySet<string>,
+    private readonly accepted: ReadonlySet<RecordedRequest>,
   ) {}
 
   static async start(options: FakeDatadogOptions): Promise<FakeDatadog> {
     const apiKeys = new Set(options.apiKeys);
+    const accepted = new Set<RecordedRequest>();
     const server = await FakeHttpServer.start((req, res) => {
       const key = req.headers['dd-api-key'];
       const known = typeof key === 'string' && apiKeys.has(key);
@@ -45,11 +46,12 @@ export class FakeDatadog {
         if (!known) return sendJson(res, 403, { errors: ['Forbidden'] });
         const parsed = decodeIntakeBody(req);
         if ('error' in parsed) return sendJson(res, parsed.status, { errors: [{ status: String(parsed.status), title: parsed.error }] });
+        accepted.add(req);
         return sendJson(res, 202, {});
       }
       sendJson(res, 404, { errors: ['Not found'] });
     });
-    return new FakeDatadog(server, apiKeys);
+    return new FakeDatadog(server, accepted);
   }
 
   get url(): string {
@@ -64,10 +66,10 @@ export class FakeDatadog {
     return this.server.requests;
   }
 
-  /** Items of the intake requests that were accepted (a known key, a valid body). */
+  /** Items of the intake requests that were accepted (202: a known key, a valid body, no injected failure). */
   logs(): DatadogLog[] {
     return this.server.requests
-      .filter((request) => request.method === 'POST' && request.path === '/api/v2/logs' && this.apiKeys.has(String(request.headers['dd-api-key'])))
+      .filter((request) => this.accepted.has(request))
       .flatMap((request) => {
         const parsed = decodeIntakeBody(request);
         if ('error' in parsed) return [];

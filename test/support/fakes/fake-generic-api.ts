@@ -24,13 +24,14 @@ export class FakeGenericApi {
   private constructor(
     readonly server: FakeHttpServer,
     private readonly path: string,
-    private readonly requiredHeaders: Record<string, string>,
+    private readonly accepted: ReadonlySet<RecordedRequest>,
   ) {}
 
   static async start(options: FakeGenericApiOptions = {}): Promise<FakeGenericApi> {
     const path = options.path ?? '/logs';
     const required = Object.fromEntries(Object.entries(options.requiredHeaders ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     const authorized = (req: RecordedRequest) => Object.entries(required).every(([name, value]) => req.headers[name] === value);
+    const accepted = new Set<RecordedRequest>();
     const server = await FakeHttpServer.start((req, res) => {
       if (req.path !== path) return sendJson(res, 404, { error: 'no such endpoint' });
       if (!authorized(req)) return sendJson(res, 401, { error: 'unauthorized' });
@@ -42,9 +43,10 @@ export class FakeGenericApi {
       if (req.method !== 'POST') return sendJson(res, 405, { error: 'POST only' }, { allow: 'POST, OPTIONS' });
       const parsed = decodeBody(req);
       if ('error' in parsed) return sendJson(res, 400, { error: parsed.error });
+      accepted.add(req);
       sendJson(res, 200, { status: 'ok' });
     });
-    return new FakeGenericApi(server, path, required);
+    return new FakeGenericApi(server, path, accepted);
   }
 
   get url(): string {
@@ -64,10 +66,10 @@ export class FakeGenericApi {
     return this.server.requests;
   }
 
-  /** Events of the POSTs that were accepted. */
+  /** Events of the POSTs that were accepted (200: right headers, a valid body, no injected failure). */
   events(): GenericApiEvent[] {
     return this.server.requests
-      .filter((req) => req.method === 'POST' && req.path === this.path && Object.entries(this.requiredHeaders).every(([n, v]) => req.headers[n] === v))
+      .filter((req) => this.accepted.has(req))
       .flatMap((request) => {
         const parsed = decodeBody(request);
         return 'error' in parsed ? [] : parsed.events.map((payload) => ({ payload, request }));
