@@ -5,6 +5,8 @@
 //   - GCS       POST /upload/storage/v1/b/<bucket>/o  → 200 object resource with the md5Hash and crc32c of the
 //               uploaded data (the client verifies them), for multipart and media uploads
 //   - OTLP/HTTP POST /v1/traces (JSON)                → 200 {}
+//   - Datadog   POST /api/v2/logs (gzip JSON array)    → 202 {}
+//   - generic   POST /generic (JSON array)             → 200 {}
 //   - GET /__stats → counters (what arrived), for the benchmark to know when delivery has drained
 // - the "down" port answers 503 to everything (a Langfuse that is down), and counts what it refused.
 // Prints `READY <upPort> <downPort>` on stdout once both listen.
@@ -20,6 +22,8 @@ const stats = {
   gcs_lines: 0,
   otlp_requests: 0,
   otlp_spans: 0,
+  datadog_requests: 0,
+  generic_requests: 0,
   down_requests: 0,
   other_requests: 0,
 };
@@ -147,6 +151,18 @@ const up = http.createServer((req, res) => {
     return readBody(req, (body) => {
       stats.otlp_requests++;
       stats.otlp_spans += countOf(body, '"spanId"');
+      send(res, 200, '{}');
+    });
+  }
+  if (req.method === 'POST' && path.endsWith('/api/v2/logs')) {
+    return readBody(req, () => {
+      stats.datadog_requests++;
+      send(res, 202, '{}');
+    });
+  }
+  if (req.method === 'POST' && path === '/generic') {
+    return readBody(req, () => {
+      stats.generic_requests++;
       send(res, 200, '{}');
     });
   }
