@@ -1,8 +1,10 @@
 import { FakeDatadog, type DatadogLog } from '../support/fakes/fake-datadog';
+import { freePort } from '../support/gateway-process';
 import { modelListYaml } from '../support/logging/fixtures';
 import {
   addCallback,
   bearer,
+  chat,
   chatOk,
   databaseHaystacks,
   EnvScope,
@@ -47,7 +49,7 @@ describe('datadog destination (Datadog logs intake)', () => {
     dd = await FakeDatadog.start({ apiKeys: Object.values(keys) });
     env.set({ DD_API_KEY: keys.global, DD_BASE_URL: dd.url, DD_CONFIG_KEY: keys.config });
     gw = await createTestApp({
-      configYaml: `${modelListYaml()}
+      configYaml: `${modelListYaml({ brokenUpstreamPort: await freePort() })}
 general_settings:
   allowed_logging_hosts: ["127.0.0.1:${dd.port}"]
 litellm_settings:
@@ -85,6 +87,15 @@ litellm_settings:
     expect(log.item).toMatchObject({ ddsource: 'litellm', service: 'litellm-server', status: 'info' });
     expect(String(log.item.ddtags)).toContain('team:dd-acme');
     expect(message(log)).toMatchObject({ litellm_call_id: callId, status: 'success' });
+  });
+
+  it("a failed call is logged with Datadog status error and LiteLLM's failure payload", async () => {
+    const mark = marker('dd-failure');
+    const res = await chat(gw.baseUrl, teamKey, { marker: mark, model: 'broken-upstream' }, transcript);
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    const [log] = await waitFor('the failure log at Datadog', () => dd.logsMentioning(mark).filter(withKey(keys.team)));
+    expect(log.item.status).toBe('error');
+    expect(message(log).status).toBe('failure');
   });
 
   it('global callback: DD_API_KEY / DD_BASE_URL, as LiteLLM reads them, for a key without any logging of its own', async () => {
