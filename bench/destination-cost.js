@@ -1,7 +1,7 @@
 'use strict';
 // CPU per event of one destination's send(), in process, against the bench log sink: what a destination costs
 // the gateway for each event it delivers, without the HTTP front of the gateway in the way. Needs a build (dist/).
-//   node bench/destination-cost.js langfuse|gcs|otel|s3 [events per batch, 300] [batches, 40]
+//   node bench/destination-cost.js langfuse|gcs|otel|s3|datadog|generic_api [events per batch, 300] [batches, 40]
 //   PROFILE=dir node bench/destination-cost.js langfuse     also writes a CPU profile of the measured batches
 const { join } = require('node:path');
 const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
@@ -48,7 +48,15 @@ function destinationFor(host) {
       { s3_bucket_name: 'bench-logs', s3_region_name: 'us-east-1', s3_endpoint_url: host, s3_path: 'cost', s3_aws_access_key_id: 'AKIABENCH0000000000A', s3_aws_secret_access_key: 'bench-secret' },
     ];
   }
-  throw new Error(`unknown destination ${kind}: langfuse, gcs, otel or s3`);
+  if (kind === 'datadog') {
+    const { DatadogDestination } = require(join(destinations, 'datadog', 'datadog.destination.js'));
+    return [new DatadogDestination(), { dd_api_key: 'dd-bench', dd_base_url: host }];
+  }
+  if (kind === 'generic_api') {
+    const { GenericApiDestination } = require(join(destinations, 'generic-api', 'generic-api.destination.js'));
+    return [new GenericApiDestination(), { generic_logger_endpoint: `${host}/generic`, generic_logger_headers: 'Authorization=Bearer bench' }];
+  }
+  throw new Error(`unknown destination ${kind}: langfuse, gcs, otel, s3, datadog or generic_api`);
 }
 
 runMain(async () => {

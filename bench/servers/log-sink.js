@@ -6,6 +6,8 @@
 //               uploaded data (the client verifies them), for multipart and media uploads
 //   - OTLP/HTTP POST /v1/traces (JSON)                → 200 {}
 //   - S3        PUT /<bucket>/<key> (path-style)      → 200 with the ETag (signature not checked: the bench measures the sender)
+//   - Datadog   POST /api/v2/logs (gzip JSON array)    → 202 {}
+//   - generic   POST /generic (JSON array)             → 200 {}
 //   - GET /__stats → counters (what arrived), for the benchmark to know when delivery has drained
 // - the "down" port answers 503 to everything (a Langfuse that is down), and counts what it refused.
 // Prints `READY <upPort> <downPort>` on stdout once both listen.
@@ -23,6 +25,8 @@ const stats = {
   otlp_spans: 0,
   s3_puts: 0,
   s3_lines: 0,
+  datadog_requests: 0,
+  generic_requests: 0,
   down_requests: 0,
   other_requests: 0,
 };
@@ -159,6 +163,18 @@ const up = http.createServer((req, res) => {
       stats.s3_lines += countOf(body, '\n');
       res.writeHead(200, { etag: `"${createHash('md5').update(body).digest('hex')}"`, 'content-length': 0 });
       res.end();
+    });
+  }
+  if (req.method === 'POST' && path.endsWith('/api/v2/logs')) {
+    return readBody(req, () => {
+      stats.datadog_requests++;
+      send(res, 202, '{}');
+    });
+  }
+  if (req.method === 'POST' && path === '/generic') {
+    return readBody(req, () => {
+      stats.generic_requests++;
+      send(res, 200, '{}');
     });
   }
   stats.other_requests++;

@@ -274,6 +274,10 @@ export const KNOWN_CALLBACK_VARS = [
   'dd_site',
   'dd_agent_host',
   'dd_agent_port',
+  'dd_base_url',
+  'generic_logger_endpoint',
+  'generic_logger_headers',
+  'generic_logger_log_format',
   'newrelic_api_key',
   'newrelic_region',
   // LiteLLM's s3_callback_params names, which Gatehouse's s3 destination also takes per team and key.

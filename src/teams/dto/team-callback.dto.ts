@@ -5,7 +5,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
  * `LoggingEntryPolicy`, the same rules that apply to `metadata.logging` of keys and teams.
  */
 export class AddTeamCallbackDto {
-  @ApiProperty({ enum: ['langfuse', 'gcs_bucket', 'otel', 'langsmith'], example: 'langfuse' })
+  @ApiProperty({ enum: ['langfuse', 'gcs_bucket', 'otel', 'langsmith', 'datadog', 'generic_api'], example: 'langfuse' })
   callback_name: string;
 
   @ApiPropertyOptional({ enum: ['success', 'failure', 'success_and_failure'], default: 'success_and_failure', example: 'success' })

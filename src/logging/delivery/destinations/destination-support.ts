@@ -247,7 +247,7 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 /** One request through the pool's guarded keep-alive agent; throws on transport errors (see `networkFailure`). */
 export async function httpCall(
   agents: AgentPool,
-  call: { method: 'GET' | 'POST' | 'PUT' | 'HEAD'; url: string; headers: Record<string, string>; body?: string | Buffer; timeoutMs: number },
+  call: { method: 'GET' | 'POST' | 'PUT' | 'HEAD' | 'OPTIONS'; url: string; headers: Record<string, string>; body?: string | Buffer; timeoutMs: number },
 ): Promise<HttpCallResult> {
   const response = await request(call.url, {
     method: call.method,
