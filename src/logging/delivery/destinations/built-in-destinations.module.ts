@@ -1,14 +1,17 @@
 import type { GatewaySettings } from '../../../config/gateway-settings';
 import type { LogDestinationDefinition } from '../../log-destination';
 import { LogDestinationModule } from '../destination-module';
+import { ArizeDefinition } from './arize/arize.definition';
+import { ArizePhoenixDefinition } from './arize-phoenix/arize-phoenix.definition';
 import { GcsBucketDefinition } from './gcs-bucket/gcs-bucket.definition';
 import { LangfuseDefinition } from './langfuse/langfuse.definition';
+import { LangfuseOtelDefinition } from './langfuse-otel/langfuse-otel.definition';
 import { LangsmithDefinition } from './langsmith/langsmith.definition';
 import { OtelDefinition } from './otel/otel.definition';
 
 /** Gatehouse's own destinations, registered like any other (LoggingModule imports this module). */
 @LogDestinationModule({
-  destinations: [LangfuseDefinition, GcsBucketDefinition, OtelDefinition, LangsmithDefinition],
+  destinations: [LangfuseDefinition, GcsBucketDefinition, OtelDefinition, LangsmithDefinition, ArizeDefinition, ArizePhoenixDefinition, LangfuseOtelDefinition],
   path: __filename,
 })
 export class BuiltInDestinationsModule {}
@@ -18,5 +21,13 @@ export class BuiltInDestinationsModule {}
  * application always uses the registry.
  */
 export function builtInDefinitions(settings: GatewaySettings): LogDestinationDefinition[] {
-  return [new LangfuseDefinition(settings), new GcsBucketDefinition(settings), new OtelDefinition(), new LangsmithDefinition()];
+  return [
+    new LangfuseDefinition(settings),
+    new GcsBucketDefinition(settings),
+    new OtelDefinition(),
+    new LangsmithDefinition(),
+    new ArizeDefinition(),
+    new ArizePhoenixDefinition(),
+    new LangfuseOtelDefinition(),
+  ];
 }
