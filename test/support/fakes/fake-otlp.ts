@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { FakeHttpServer, sendJson, type FailureSpec, type RecordedRequest } from './fake-http-server';
+import { decodeExportTraceRequest } from './otlp-protobuf-decode';
 
 /**
  * An OTLP/HTTP JSON trace receiver on loopback: POST /v1/traces (or a custom path). Optionally requires headers
@@ -12,8 +13,8 @@ import { FakeHttpServer, sendJson, type FailureSpec, type RecordedRequest } from
 export const otlpVendor = {
   /** Arize AX: `space_id` and `api_key` headers on /v1/traces. */
   arize: (spaceId: string, apiKey: string): FakeOtlpOptions => ({ requiredHeaders: { space_id: spaceId, api_key: apiKey } }),
-  /** Phoenix (Cloud, or self-hosted with auth): a bearer API key on /v1/traces. */
-  phoenix: (apiKey: string): FakeOtlpOptions => ({ requiredHeaders: { authorization: `Bearer ${apiKey}` } }),
+  /** Phoenix (Cloud, or self-hosted with auth): a bearer API key on /v1/traces; protobuf only (JSON gets 415). */
+  phoenix: (apiKey: string): FakeOtlpOptions => ({ requiredHeaders: { authorization: `Bearer ${apiKey}` }, encodings: ['protobuf'] }),
   /** Langfuse: Basic auth of public:secret key on /api/public/otel/v1/traces. */
   langfuse: (publicKey: string, secretKey: string): FakeOtlpOptions => ({
     path: '/api/public/otel/v1/traces',
@@ -42,12 +43,14 @@ export interface ReceivedSpan {
 export interface FakeOtlpOptions {
   requiredHeaders?: Record<string, string>;
   path?: string;
+  /** Body encodings accepted (default both): `application/json` and/or `application/x-protobuf`. */
+  encodings?: ('json' | 'protobuf')[];
 }
 
 export class FakeOtlp {
   private partial: { rejectedSpans: number; errorMessage: string } | null = null;
-  /** Requests answered 2xx by the receiver itself (not by an injected failure). */
-  private readonly accepted: RecordedRequest[] = [];
+  /** Requests answered 2xx by the receiver itself (not by an injected failure), with their decoded body. */
+  private readonly accepted: { request: RecordedRequest; body: unknown }[] = [];
 
   private constructor(
     private readonly http: FakeHttpServer,
@@ -96,8 +99,8 @@ export class FakeOtlp {
   /** Every span accepted, in arrival order (redeliveries included; refused and failed requests left out). */
   spans(): ReceivedSpan[] {
     const out: ReceivedSpan[] = [];
-    for (const request of this.accepted) {
-      const body = request.json as { resourceSpans?: RawResourceSpans[] } | undefined;
+    for (const { body: decoded } of this.accepted) {
+      const body = decoded as { resourceSpans?: RawResourceSpans[] } | undefined;
       for (const resourceSpans of body?.resourceSpans ?? []) {
         const resource = attributesToObject(resourceSpans.resource?.attributes);
         for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
@@ -132,16 +135,32 @@ export class FakeOtlp {
       sendJson(res, 401, { code: 16, message: 'missing or wrong authentication header' });
       return;
     }
-    if (!String(req.headers['content-type'] ?? '').startsWith('application/json') || req.json === undefined) {
-      sendJson(res, 400, { code: 3, message: 'expected an OTLP JSON body' });
+    const contentType = String(req.headers['content-type'] ?? '').split(';')[0].trim();
+    const encodings = this.options.encodings ?? ['json', 'protobuf'];
+    const encoding = contentType === 'application/json' ? 'json' : contentType === 'application/x-protobuf' ? 'protobuf' : null;
+    if (encoding === null || !encodings.includes(encoding)) {
+      sendJson(res, 415, { code: 3, message: `Unsupported content type: ${contentType}` });
       return;
     }
-    const problem = exportRequestProblem(req.json);
+    let body: unknown;
+    try {
+      body = encoding === 'json' ? JSON.parse(req.text) : decodeExportTraceRequest(req.body);
+    } catch {
+      sendJson(res, 400, { code: 3, message: `body is not an OTLP ${encoding} ExportTraceServiceRequest` });
+      return;
+    }
+    const problem = exportRequestProblem(body);
     if (problem) {
       sendJson(res, 400, { code: 3, message: problem });
       return;
     }
-    this.accepted.push(req);
+    this.accepted.push({ request: req, body });
+    if (encoding === 'protobuf') {
+      // An ExportTraceServiceResponse with no partial success is the empty message.
+      res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': 0 });
+      res.end();
+      return;
+    }
     sendJson(res, 200, this.partial ? { partialSuccess: this.partial } : {});
   }
 }

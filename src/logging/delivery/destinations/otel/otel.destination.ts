@@ -26,6 +26,7 @@ import {
   type EgressOptions,
   unreachableHealth,
 } from '../destination-support';
+import { encodeExportRequest, type JsonExportRequest, type JsonSpan } from './otlp-protobuf';
 
 /** LiteLLM's OpenTelemetry callback_vars. */
 export const OTEL_VARS: DestinationVarsSpec = {
@@ -60,6 +61,8 @@ export interface OtelDestinationOptions {
   kind?: string;
   /** Span attributes a variant adds to the GenAI ones (OpenInference for Arize and Phoenix). */
   extraSpanAttributes?: (item: DeliveryItem) => Record<string, AttributeInput>;
+  /** OTLP/HTTP body encoding: `json` (the `otel` destination) or `protobuf` (what Phoenix requires). */
+  encoding?: 'json' | 'protobuf';
 }
 
 type AnyValue =
@@ -92,6 +95,7 @@ export class OtelDestination implements LogDestination<OtelSettings> {
   private readonly requestTimeoutMs: number;
   private readonly version: string;
   private readonly mapSpan: (item: DeliveryItem) => unknown;
+  private readonly protobuf: boolean;
 
   constructor(options: OtelDestinationOptions = {}) {
     this.kind = options.kind ?? 'otel';
@@ -100,6 +104,7 @@ export class OtelDestination implements LogDestination<OtelSettings> {
     this.version = options.version ?? '0.1.0';
     const extra = options.extraSpanAttributes;
     this.mapSpan = extra ? (item) => toSpan(item, extra(item)) : toSpan;
+    this.protobuf = options.encoding === 'protobuf';
   }
 
   parseSettings(vars: Readonly<Record<string, string>>): { settings: OtelSettings } | { errors: SettingsErrors } {
@@ -127,7 +132,8 @@ export class OtelDestination implements LogDestination<OtelSettings> {
     if (items.length === 0) {
       return { ok: true };
     }
-    const body = JSON.stringify(this.exportRequest(await mapInSlices(items, this.mapSpan), settings));
+    const request = this.exportRequest(await mapInSlices(items, this.mapSpan), settings);
+    const body = this.protobuf ? encodeExportRequest(request) : JSON.stringify(request);
     let response;
     try {
       response = await httpCall(this.agents, {
@@ -163,7 +169,7 @@ export class OtelDestination implements LogDestination<OtelSettings> {
         method: 'POST',
         url: settings.tracesUrl,
         headers: this.requestHeaders(settings),
-        body: '{"resourceSpans":[]}',
+        body: this.protobuf ? Buffer.alloc(0) : '{"resourceSpans":[]}',
         timeoutMs: this.requestTimeoutMs,
       });
       if (response.status >= 200 && response.status < 300) {
@@ -180,10 +186,11 @@ export class OtelDestination implements LogDestination<OtelSettings> {
   }
 
   private requestHeaders(settings: OtelSettings): Record<string, string> {
-    return { ...settings.headers, 'content-type': 'application/json', 'user-agent': `gatehouse-otlp/${this.version}` };
+    const contentType = this.protobuf ? 'application/x-protobuf' : 'application/json';
+    return { ...settings.headers, 'content-type': contentType, 'user-agent': `gatehouse-otlp/${this.version}` };
   }
 
-  private exportRequest(spans: readonly unknown[], settings: OtelSettings): unknown {
+  private exportRequest(spans: readonly unknown[], settings: OtelSettings): JsonExportRequest {
     return {
       resourceSpans: [
         {
@@ -196,7 +203,7 @@ export class OtelDestination implements LogDestination<OtelSettings> {
               ...settings.resourceAttributes,
             }),
           },
-          scopeSpans: [{ scope: { name: 'gatehouse', version: this.version }, spans }],
+          scopeSpans: [{ scope: { name: 'gatehouse', version: this.version }, spans: spans as JsonSpan[] }],
         },
       ],
     };

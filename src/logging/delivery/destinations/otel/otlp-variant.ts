@@ -25,7 +25,8 @@ export class OtlpVariantDestination implements LogDestination<OtelSettings> {
     options: { egress?: EgressOptions; requestTimeoutMs?: number } = {},
   ) {
     this.kind = variant.kind;
-    this.sender = new OtelDestination({ ...options, kind: variant.kind, extraSpanAttributes: variant.spanAttributes });
+    // Protobuf, as LiteLLM's exporters send it to these products (Phoenix refuses JSON with 415).
+    this.sender = new OtelDestination({ ...options, kind: variant.kind, extraSpanAttributes: variant.spanAttributes, encoding: 'protobuf' });
   }
 
   parseSettings(vars: Readonly<Record<string, string>>): { settings: OtelSettings } | { errors: SettingsErrors } {

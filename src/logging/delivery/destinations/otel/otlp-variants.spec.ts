@@ -59,12 +59,19 @@ describe('OTLP variants of the otel destination (arize, arize_phoenix, langfuse_
       expect(ARIZE_VARS.vars.arize_api_key.secret && ARIZE_VARS.vars.arize_space_key.secret && ARIZE_VARS.vars.arize_endpoint.url).toBe(true);
     });
 
-    it('sends OpenInference spans Arize accepts (space_id + api_key), with the project as resource attributes', async () => {
+    it('sends OpenInference spans Arize accepts (space_id + api_key, protobuf as LiteLLM sends), with the project as resource attributes', async () => {
       fake = await FakeOtlp.start(otlpVendor.arize('sp-1', API_KEY));
       destination = arizeDestination({ endpoint: fake.url });
       const settings = settingsOf(destination, { arize_space_key: 'sp-1', arize_api_key: API_KEY, arize_project_name: 'shop' });
       expect(await destination.send([item('call-1:arize-a')], settings)).toEqual({ ok: true });
+      expect(fake.requests[0].headers['content-type']).toBe('application/x-protobuf');
       const [span] = fake.spans();
+      expect(span.traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(span.name).toBe('chat gpt-4o-mini');
+      expect(BigInt(span.endTimeUnixNano)).toBeGreaterThan(BigInt(span.startTimeUnixNano));
+      expect(span.scope).toEqual({ name: 'gatehouse', version: '0.1.0' });
+      expect(span.attributes['tag.tags']).toEqual(['prod']);
+      expect(span.attributes['gatehouse.stream']).toBe(false);
       expect(span.resource).toMatchObject({ model_id: 'shop', 'openinference.project.name': 'shop', 'service.name': 'gatehouse' });
       expect(span.attributes).toMatchObject({
         'openinference.span.kind': 'LLM',
@@ -93,7 +100,11 @@ describe('OTLP variants of the otel destination (arize, arize_phoenix, langfuse_
       expect(wrong).toMatchObject({ healthy: false, details: expect.stringContaining('HTTP 401') as unknown });
       expect(JSON.stringify(wrong)).not.toContain('ak-wrong-CANARY');
       expect(fake.spans()).toEqual([]);
-      expect(fake.requests.map((r) => r.json)).toEqual([{ resourceSpans: [] }, { resourceSpans: [] }]);
+      // The empty ExportTraceServiceRequest in protobuf: zero bytes.
+      expect(fake.requests.map((r) => [r.headers['content-type'], r.body.length])).toEqual([
+        ['application/x-protobuf', 0],
+        ['application/x-protobuf', 0],
+      ]);
     });
   });
 
