@@ -32,142 +32,235 @@ export interface JsonExportRequest {
   }[];
 }
 
+// Every field number used here is below 16, so each tag is one byte: (field << 3) | wire type.
 const VARINT = 0;
 const FIXED64 = 1;
-const LENGTH_DELIMITED = 2;
+const LEN = 2;
+const tag = (field: number, wireType: number) => (field << 3) | wireType;
 
-/** A protobuf message being written: fields appended in order, nested messages length-prefixed. */
-class Writer {
-  private readonly parts: Buffer[] = [];
-  private size = 0;
+/** Bytes of a varint for a non-negative number below 2^53. */
+function varintSize(n: number): number {
+  let size = 1;
+  while (n > 0x7f) {
+    n = Math.floor(n / 0x80);
+    size++;
+  }
+  return size;
+}
 
-  private push(part: Buffer): void {
-    this.parts.push(part);
-    this.size += part.length;
+function varint64Size(v: bigint): number {
+  let u = BigInt.asUintN(64, v);
+  let size = 1;
+  while (u > 0x7fn) {
+    u >>= 7n;
+    size++;
+  }
+  return size;
+}
+
+const lenField = (body: number) => 1 + varintSize(body) + body;
+const stringField = (value: string | undefined) => (value === undefined || value === '' ? 0 : lenField(Buffer.byteLength(value, 'utf8')));
+
+/**
+ * Two passes over the request: the first computes every nested message's length, in the order the second writes
+ * them (pre-order), so the second writes once into one buffer of the exact size.
+ */
+class Encoder {
+  private readonly lengths: number[] = [];
+  private next = 0;
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+
+  encode(request: JsonExportRequest): Buffer {
+    let total = 0;
+    for (const rs of request.resourceSpans) total += lenField(this.sizeResourceSpans(rs));
+    this.buf = Buffer.allocUnsafe(total);
+    for (const rs of request.resourceSpans) this.writeResourceSpans(rs);
+    if (this.pos !== total || this.next !== this.lengths.length) throw new Error('OTLP protobuf encoder: size and write passes disagree');
+    return this.buf;
   }
 
-  private tag(field: number, wireType: number): void {
-    this.varint(BigInt((field << 3) | wireType));
+  // ---- sizes (each reserves its slot before its children, as the writer reads them)
+
+  private reserve(): number {
+    this.lengths.push(0);
+    return this.lengths.length - 1;
   }
 
-  private varint(value: bigint): void {
-    // Negative int64 values are written as their two's-complement 64-bit form (10 bytes), as protobuf does.
-    let v = BigInt.asUintN(64, value);
-    const bytes: number[] = [];
-    while (v > 0x7fn) {
-      bytes.push(Number(v & 0x7fn) | 0x80);
-      v >>= 7n;
+  private sizeResourceSpans(rs: JsonExportRequest['resourceSpans'][number]): number {
+    const slot = this.reserve();
+    let body = lenField(this.sizeKeyValues(rs.resource?.attributes));
+    for (const ss of rs.scopeSpans ?? []) body += lenField(this.sizeScopeSpans(ss));
+    return (this.lengths[slot] = body);
+  }
+
+  /** The Resource message (its attributes). */
+  private sizeKeyValues(attributes: JsonKeyValue[] | undefined): number {
+    const slot = this.reserve();
+    let body = 0;
+    for (const kv of attributes ?? []) body += lenField(this.sizeKeyValue(kv));
+    return (this.lengths[slot] = body);
+  }
+
+  private sizeScopeSpans(ss: NonNullable<JsonExportRequest['resourceSpans'][number]['scopeSpans']>[number]): number {
+    const slot = this.reserve();
+    const scopeSlot = this.reserve();
+    const scope = (this.lengths[scopeSlot] = stringField(ss.scope?.name) + stringField(ss.scope?.version));
+    let body = lenField(scope);
+    for (const span of ss.spans ?? []) body += lenField(this.sizeSpan(span));
+    return (this.lengths[slot] = body);
+  }
+
+  private sizeSpan(s: JsonSpan): number {
+    const slot = this.reserve();
+    let body = lenField(16) + lenField(8) + stringField(s.name);
+    if (s.kind) body += 1 + varintSize(s.kind);
+    if (s.startTimeUnixNano !== '0') body += 9;
+    if (s.endTimeUnixNano !== '0') body += 9;
+    for (const kv of s.attributes ?? []) body += lenField(this.sizeKeyValue(kv));
+    const statusSlot = this.reserve();
+    const code = s.status?.code ?? 0;
+    const status = (this.lengths[statusSlot] = stringField(s.status?.message) + (code ? 1 + varintSize(code) : 0));
+    body += lenField(status);
+    return (this.lengths[slot] = body);
+  }
+
+  private sizeKeyValue(kv: JsonKeyValue): number {
+    const slot = this.reserve();
+    return (this.lengths[slot] = stringField(kv.key) + lenField(this.sizeAnyValue(kv.value)));
+  }
+
+  private sizeAnyValue(v: JsonAnyValue): number {
+    const slot = this.reserve();
+    let body = 0;
+    if (v.stringValue !== undefined) body = lenField(Buffer.byteLength(v.stringValue, 'utf8'));
+    else if (v.boolValue !== undefined) body = 2;
+    else if (v.intValue !== undefined) body = 1 + varint64Size(BigInt(v.intValue));
+    else if (v.doubleValue !== undefined) body = 9;
+    else if (v.arrayValue !== undefined) {
+      const arraySlot = this.reserve();
+      let array = 0;
+      for (const item of v.arrayValue.values) array += lenField(this.sizeAnyValue(item));
+      body = lenField((this.lengths[arraySlot] = array));
     }
-    bytes.push(Number(v));
-    this.push(Buffer.from(bytes));
+    return (this.lengths[slot] = body);
   }
 
-  uint(field: number, value: number | bigint): void {
-    if (value === 0 || value === 0n) return;
-    this.tag(field, VARINT);
-    this.varint(BigInt(value));
+  // ---- writing
+
+  private byte(b: number): void {
+    this.buf[this.pos++] = b;
   }
 
-  /** Written even when zero (a oneof member). */
-  int64(field: number, value: bigint): void {
-    this.tag(field, VARINT);
-    this.varint(value);
+  private varint(n: number): void {
+    while (n > 0x7f) {
+      this.buf[this.pos++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    this.buf[this.pos++] = n;
   }
 
-  bool(field: number, value: boolean): void {
-    this.tag(field, VARINT);
-    this.varint(value ? 1n : 0n);
+  private varint64(v: bigint): void {
+    // Negative int64 values are their two's-complement 64-bit form (10 bytes), as protobuf writes them.
+    let u = BigInt.asUintN(64, v);
+    while (u > 0x7fn) {
+      this.buf[this.pos++] = Number(u & 0x7fn) | 0x80;
+      u >>= 7n;
+    }
+    this.buf[this.pos++] = Number(u);
   }
 
-  fixed64(field: number, value: bigint): void {
-    if (value === 0n) return;
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(BigInt.asUintN(64, value));
-    this.tag(field, FIXED64);
-    this.push(b);
+  /** Opens a nested message: its tag and its length, taken from the size pass. */
+  private open(field: number): void {
+    this.byte(tag(field, LEN));
+    this.varint(this.lengths[this.next++]);
   }
 
-  double(field: number, value: number): void {
-    const b = Buffer.alloc(8);
-    b.writeDoubleLE(value);
-    this.tag(field, FIXED64);
-    this.push(b);
+  private string(field: number, value: string | undefined, always = false): void {
+    if (!always && (value === undefined || value === '')) return;
+    const text = value ?? '';
+    this.byte(tag(field, LEN));
+    this.varint(Buffer.byteLength(text, 'utf8'));
+    this.pos += this.buf.write(text, this.pos, 'utf8');
   }
 
-  bytes(field: number, value: Buffer): void {
-    this.tag(field, LENGTH_DELIMITED);
-    this.varint(BigInt(value.length));
-    this.push(value);
+  private hex(field: number, value: string, bytes: number): void {
+    this.byte(tag(field, LEN));
+    this.varint(bytes);
+    const written = this.buf.write(value, this.pos, bytes, 'hex');
+    // A malformed id is padded with zeros rather than shifting every later byte.
+    this.buf.fill(0, this.pos + written, this.pos + bytes);
+    this.pos += bytes;
   }
 
-  string(field: number, value: string | undefined): void {
-    if (value === undefined || value === '') return;
-    this.bytes(field, Buffer.from(value, 'utf8'));
+  private fixed64(field: number, nanos: string): void {
+    if (nanos === '0') return;
+    this.byte(tag(field, FIXED64));
+    this.buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(nanos)), this.pos);
+    this.pos += 8;
   }
 
-  message(field: number, write: (w: Writer) => void): void {
-    const inner = new Writer();
-    write(inner);
-    this.bytes(field, inner.finish());
+  private writeResourceSpans(rs: JsonExportRequest['resourceSpans'][number]): void {
+    this.open(1);
+    this.open(1);
+    for (const kv of rs.resource?.attributes ?? []) this.writeKeyValue(1, kv);
+    for (const ss of rs.scopeSpans ?? []) {
+      this.open(2);
+      this.open(1);
+      this.string(1, ss.scope?.name);
+      this.string(2, ss.scope?.version);
+      for (const span of ss.spans ?? []) this.writeSpan(span);
+    }
   }
 
-  finish(): Buffer {
-    return Buffer.concat(this.parts, this.size);
+  private writeSpan(s: JsonSpan): void {
+    this.open(2);
+    this.hex(1, s.traceId, 16);
+    this.hex(2, s.spanId, 8);
+    this.string(5, s.name);
+    if (s.kind) {
+      this.byte(tag(6, VARINT));
+      this.varint(s.kind);
+    }
+    this.fixed64(7, s.startTimeUnixNano);
+    this.fixed64(8, s.endTimeUnixNano);
+    for (const kv of s.attributes ?? []) this.writeKeyValue(9, kv);
+    this.open(15);
+    this.string(2, s.status?.message);
+    const code = s.status?.code ?? 0;
+    if (code) {
+      this.byte(tag(3, VARINT));
+      this.varint(code);
+    }
   }
-}
 
-/** AnyValue is a oneof: the set member is written even when it is zero, empty or false. */
-function anyValue(w: Writer, v: JsonAnyValue): void {
-  if (v.stringValue !== undefined) w.bytes(1, Buffer.from(v.stringValue, 'utf8'));
-  else if (v.boolValue !== undefined) w.bool(2, v.boolValue);
-  else if (v.intValue !== undefined) w.int64(3, BigInt(v.intValue));
-  else if (v.doubleValue !== undefined) w.double(4, v.doubleValue);
-  else if (v.arrayValue !== undefined) {
-    const values = v.arrayValue.values;
-    w.message(5, (array) => values.forEach((item) => array.message(1, (x) => anyValue(x, item))));
+  private writeKeyValue(field: number, kv: JsonKeyValue): void {
+    this.open(field);
+    this.string(1, kv.key);
+    this.writeAnyValue(2, kv.value);
   }
-}
 
-function keyValues(w: Writer, field: number, attributes: JsonKeyValue[] | undefined): void {
-  for (const kv of attributes ?? []) {
-    w.message(field, (m) => {
-      m.string(1, kv.key);
-      m.message(2, (value) => anyValue(value, kv.value));
-    });
+  /** AnyValue is a oneof: the set member is written even when it is zero, empty or false. */
+  private writeAnyValue(field: number, v: JsonAnyValue): void {
+    this.open(field);
+    if (v.stringValue !== undefined) this.string(1, v.stringValue, true);
+    else if (v.boolValue !== undefined) {
+      this.byte(tag(2, VARINT));
+      this.byte(v.boolValue ? 1 : 0);
+    } else if (v.intValue !== undefined) {
+      this.byte(tag(3, VARINT));
+      this.varint64(BigInt(v.intValue));
+    } else if (v.doubleValue !== undefined) {
+      this.byte(tag(4, FIXED64));
+      this.pos = this.buf.writeDoubleLE(v.doubleValue, this.pos);
+    } else if (v.arrayValue !== undefined) {
+      this.open(5);
+      for (const item of v.arrayValue.values) this.writeAnyValue(1, item);
+    }
   }
-}
-
-function span(w: Writer, s: JsonSpan): void {
-  w.bytes(1, Buffer.from(s.traceId, 'hex'));
-  w.bytes(2, Buffer.from(s.spanId, 'hex'));
-  w.string(5, s.name);
-  w.uint(6, s.kind ?? 0);
-  w.fixed64(7, BigInt(s.startTimeUnixNano));
-  w.fixed64(8, BigInt(s.endTimeUnixNano));
-  keyValues(w, 9, s.attributes);
-  const status = s.status ?? {};
-  w.message(15, (st) => {
-    st.string(2, status.message);
-    st.uint(3, status.code ?? 0);
-  });
 }
 
 /** The request as `application/x-protobuf` bytes. An empty request (no resource spans) is zero bytes. */
 export function encodeExportRequest(request: JsonExportRequest): Buffer {
-  const w = new Writer();
-  for (const rs of request.resourceSpans) {
-    w.message(1, (r) => {
-      r.message(1, (resource) => keyValues(resource, 1, rs.resource?.attributes));
-      for (const ss of rs.scopeSpans ?? []) {
-        r.message(2, (scopeSpans) => {
-          scopeSpans.message(1, (scope) => {
-            scope.string(1, ss.scope?.name);
-            scope.string(2, ss.scope?.version);
-          });
-          for (const s of ss.spans ?? []) scopeSpans.message(2, (m) => span(m, s));
-        });
-      }
-    });
-  }
-  return w.finish();
+  return new Encoder().encode(request);
 }
