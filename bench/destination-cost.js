@@ -1,7 +1,7 @@
 'use strict';
 // CPU per event of one destination's send(), in process, against the bench log sink: what a destination costs
 // the gateway for each event it delivers, without the HTTP front of the gateway in the way. Needs a build (dist/).
-//   node bench/destination-cost.js langfuse|gcs|otel|s3|datadog|generic_api [events per batch, 300] [batches, 40]
+//   node bench/destination-cost.js langfuse|gcs|otel|s3|datadog|generic_api|arize|arize_phoenix|langfuse_otel [events per batch, 300] [batches, 40]
 //   PROFILE=dir node bench/destination-cost.js langfuse     also writes a CPU profile of the measured batches
 const { join } = require('node:path');
 const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
@@ -56,7 +56,19 @@ function destinationFor(host) {
     const { GenericApiDestination } = require(join(destinations, 'generic-api', 'generic-api.destination.js'));
     return [new GenericApiDestination(), { generic_logger_endpoint: `${host}/generic`, generic_logger_headers: 'Authorization=Bearer bench' }];
   }
-  throw new Error(`unknown destination ${kind}: langfuse, gcs, otel, s3, datadog or generic_api`);
+  if (kind === 'arize') {
+    const { arizeDestination } = require(join(destinations, 'arize', 'arize.destination.js'));
+    return [arizeDestination({ endpoint: host }), { arize_space_key: 'bench-space', arize_api_key: 'bench-key', arize_project_name: 'bench' }];
+  }
+  if (kind === 'arize_phoenix') {
+    const { arizePhoenixDestination } = require(join(destinations, 'arize-phoenix', 'arize-phoenix.destination.js'));
+    return [arizePhoenixDestination({ endpoint: host }), { phoenix_api_key: 'bench-key', phoenix_project_name: 'bench' }];
+  }
+  if (kind === 'langfuse_otel') {
+    const { langfuseOtelDestination } = require(join(destinations, 'langfuse-otel', 'langfuse-otel.destination.js'));
+    return [langfuseOtelDestination({ host }), { langfuse_public_key: 'pk-lf-bench', langfuse_secret_key: 'sk-lf-bench' }];
+  }
+  throw new Error(`unknown destination ${kind}: langfuse, gcs, otel, s3, datadog, generic_api, arize, arize_phoenix or langfuse_otel`);
 }
 
 runMain(async () => {

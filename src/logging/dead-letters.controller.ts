@@ -8,7 +8,7 @@ import { OutboxStore, type DeadLetter } from './delivery/outbox.store';
 import { DeliveryHandover } from './request/delivery-handover';
 import { isDestinationKind, registeredKinds } from './log-destination';
 
-const KIND_DESCRIPTION = 'A registered callback_name: langfuse, gcs_bucket, otel, langsmith, or one a module adds';
+const KIND_DESCRIPTION = 'A registered callback_name: langfuse, gcs_bucket, otel, langsmith, arize, arize_phoenix, langfuse_otel, or one a module adds';
 
 /** `@IsIn` over the destinations registered when the request is validated (modules add kinds at start-up). */
 function IsRegisteredDestination(): PropertyDecorator {

@@ -107,7 +107,7 @@ general_settings:
       expect.objectContaining({ param: 'callback_vars.http_jsonl_url', message: 'http_jsonl_url is required for http_jsonl' }),
     ]);
     const bogus = await post({ callback_name: 'http_jsonl_v2', callback_vars: {} });
-    expect((bogus.body as { error: { message: string } }).error.message).toBe('callback_name must be one of langfuse, gcs_bucket, otel, langsmith, s3, datadog, generic_api, http_jsonl');
+    expect((bogus.body as { error: { message: string } }).error.message).toBe('callback_name must be one of langfuse, gcs_bucket, otel, langsmith, s3, datadog, generic_api, arize, arize_phoenix, langfuse_otel, http_jsonl');
     const view = (await gw.http().get(`/team/${teamId}/callback`).set(bearer(gw.masterKey))).body as CallbackView;
     expect(view.data.callbacks).toHaveLength(1);
   });

@@ -266,6 +266,12 @@ export const KNOWN_CALLBACK_VARS = [
   'arize_space_id',
   'arize_success_sampling_rate',
   'arize_error_sampling_rate',
+  // Gatehouse's per-entry forms of settings LiteLLM reads from its environment (ARIZE_*, PHOENIX_*).
+  'arize_endpoint',
+  'arize_project_name',
+  'phoenix_api_key',
+  'phoenix_collector_endpoint',
+  'phoenix_project_name',
   'posthog_api_key',
   'posthog_api_url',
   'wandb_api_key',

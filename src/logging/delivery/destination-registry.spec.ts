@@ -115,7 +115,7 @@ describe('a destination registered from outside (DestinationRegistry)', () => {
   afterAll(() => moduleRef.close());
 
   it('is registered next to the built-in destinations, through the same discovery', () => {
-    expect(registry.kinds).toEqual(['langfuse', 'gcs_bucket', 'otel', 'langsmith', 's3', 'datadog', 'generic_api', 'acme']);
+    expect(registry.kinds).toEqual(['langfuse', 'gcs_bucket', 'otel', 'langsmith', 's3', 'datadog', 'generic_api', 'arize', 'arize_phoenix', 'langfuse_otel', 'acme']);
     expect(registry.threadImports.map((module) => module.exportName)).toEqual(['BuiltInDestinationsModule', 'AcmeModule']);
     // One destination for the proxy admin's entries (no guard), one for team admins' (only public addresses and the allow-list).
     expect(definition.created.map((destination) => destination.egress)).toEqual([undefined, { allowedHosts: ['127.0.0.1:4318'] }]);
@@ -145,7 +145,7 @@ describe('a destination registered from outside (DestinationRegistry)', () => {
       message: 'acme_api_key is required for acme',
     });
     await expect(policy.prepare({ callback_name: 'acmee', callback_vars: {} }, admin, owner)).rejects.toMatchObject({
-      message: 'callback_name must be one of langfuse, gcs_bucket, otel, langsmith, s3, datadog, generic_api, acme',
+      message: 'callback_name must be one of langfuse, gcs_bucket, otel, langsmith, s3, datadog, generic_api, arize, arize_phoenix, langfuse_otel, acme',
     });
   });
 

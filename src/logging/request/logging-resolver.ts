@@ -146,8 +146,10 @@ function varsFor({ vars: spec, environment }: DestinationSpec, vars: Readonly<Re
   for (const [name, value] of Object.entries(vars)) if (Object.prototype.hasOwnProperty.call(spec.vars, name)) own[name] = value;
   for (const group of spec.required) {
     if (group.some((name) => own[name] !== undefined)) continue;
-    const variable = environment[group[0]];
-    if (variable !== undefined) own[group[0]] = `os.environ/${variable}`;
+    // Of alternatives (ARIZE_SPACE_KEY or ARIZE_SPACE_ID), the first whose variable is set; else the first.
+    const name = group.find((n) => environment[n] !== undefined && process.env[environment[n]]) ?? group[0];
+    const variable = environment[name];
+    if (variable !== undefined) own[name] = `os.environ/${variable}`;
   }
   // Optional env-configured vars (host, headers, project) only when set at boot, so unset means "default".
   for (const [name, variable] of Object.entries(environment)) {

@@ -5,7 +5,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
  * `LoggingEntryPolicy`, the same rules that apply to `metadata.logging` of keys and teams.
  */
 export class AddTeamCallbackDto {
-  @ApiProperty({ enum: ['langfuse', 'gcs_bucket', 'otel', 'langsmith', 'datadog', 'generic_api'], example: 'langfuse' })
+  @ApiProperty({ example: 'langfuse', description: 'A registered destination: the built-in langfuse, gcs_bucket, otel, langsmith, s3, datadog, generic_api, arize, arize_phoenix, langfuse_otel, or one a module registers (README: Extending)' })
   callback_name: string;
 
   @ApiPropertyOptional({ enum: ['success', 'failure', 'success_and_failure'], default: 'success_and_failure', example: 'success' })
@@ -16,7 +16,9 @@ export class AddTeamCallbackDto {
     description:
       'langfuse: langfuse_public_key, langfuse_secret_key (or langfuse_secret), langfuse_host · gcs_bucket: gcs_bucket_name, ' +
       'gcs_service_account_json (gcs_path_service_account: proxy admin only) · otel: otel_endpoint, otel_headers, otel_service_name · ' +
-      'langsmith: langsmith_api_key, langsmith_project, langsmith_base_url. Secrets are stored encrypted and never returned.',
+      'langsmith: langsmith_api_key, langsmith_project, langsmith_base_url · arize: arize_space_key (or arize_space_id), arize_api_key, ' +
+      'arize_endpoint, arize_project_name · arize_phoenix: phoenix_api_key, phoenix_collector_endpoint, phoenix_project_name · ' +
+      'langfuse_otel: langfuse_public_key, langfuse_secret_key, langfuse_host. Secrets are stored encrypted and never returned.',
   })
   callback_vars: Record<string, string>;
 }

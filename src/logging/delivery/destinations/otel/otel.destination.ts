@@ -26,6 +26,7 @@ import {
   type EgressOptions,
   unreachableHealth,
 } from '../destination-support';
+import { encodeExportRequest, type JsonExportRequest, type JsonSpan } from './otlp-protobuf';
 
 /** LiteLLM's OpenTelemetry callback_vars. */
 export const OTEL_VARS: DestinationVarsSpec = {
@@ -47,6 +48,8 @@ export interface OtelSettings {
   /** Extra headers from `otel_headers` (usually authentication); secret. */
   readonly headers: Readonly<Record<string, string>>;
   readonly serviceName: string;
+  /** Resource attributes a variant adds (Phoenix's project, Arize's model id). */
+  readonly resourceAttributes?: Readonly<Record<string, string>>;
 }
 
 export interface OtelDestinationOptions {
@@ -54,6 +57,12 @@ export interface OtelDestinationOptions {
   egress?: EgressOptions;
   /** Reported as the instrumentation scope version. */
   version?: string;
+  /** The destination kind a variant reports as (`arize`, `arize_phoenix`, `langfuse_otel`); `otel` by default. */
+  kind?: string;
+  /** Span attributes a variant adds to the GenAI ones (OpenInference for Arize and Phoenix). */
+  extraSpanAttributes?: (item: DeliveryItem) => Record<string, AttributeInput>;
+  /** OTLP/HTTP body encoding: `json` (the `otel` destination) or `protobuf` (what Phoenix requires). */
+  encoding?: 'json' | 'protobuf';
 }
 
 type AnyValue =
@@ -81,15 +90,21 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
  * a given export was accepted, and the delivery layer already batches and retries.
  */
 export class OtelDestination implements LogDestination<OtelSettings> {
-  readonly kind = 'otel' as const;
+  readonly kind: string;
   private readonly agents: AgentPool;
   private readonly requestTimeoutMs: number;
   private readonly version: string;
+  private readonly mapSpan: (item: DeliveryItem) => unknown;
+  private readonly protobuf: boolean;
 
   constructor(options: OtelDestinationOptions = {}) {
+    this.kind = options.kind ?? 'otel';
     this.agents = new AgentPool(options.egress);
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.version = options.version ?? '0.1.0';
+    const extra = options.extraSpanAttributes;
+    this.mapSpan = extra ? (item) => toSpan(item, extra(item)) : toSpan;
+    this.protobuf = options.encoding === 'protobuf';
   }
 
   parseSettings(vars: Readonly<Record<string, string>>): { settings: OtelSettings } | { errors: SettingsErrors } {
@@ -117,7 +132,8 @@ export class OtelDestination implements LogDestination<OtelSettings> {
     if (items.length === 0) {
       return { ok: true };
     }
-    const body = JSON.stringify(this.exportRequest(await mapInSlices(items, toSpan), settings));
+    const request = this.exportRequest(await mapInSlices(items, this.mapSpan), settings);
+    const body = this.protobuf ? encodeExportRequest(request) : JSON.stringify(request);
     let response;
     try {
       response = await httpCall(this.agents, {
@@ -153,7 +169,7 @@ export class OtelDestination implements LogDestination<OtelSettings> {
         method: 'POST',
         url: settings.tracesUrl,
         headers: this.requestHeaders(settings),
-        body: '{"resourceSpans":[]}',
+        body: this.protobuf ? Buffer.alloc(0) : '{"resourceSpans":[]}',
         timeoutMs: this.requestTimeoutMs,
       });
       if (response.status >= 200 && response.status < 300) {
@@ -170,10 +186,11 @@ export class OtelDestination implements LogDestination<OtelSettings> {
   }
 
   private requestHeaders(settings: OtelSettings): Record<string, string> {
-    return { ...settings.headers, 'content-type': 'application/json', 'user-agent': `gatehouse-otlp/${this.version}` };
+    const contentType = this.protobuf ? 'application/x-protobuf' : 'application/json';
+    return { ...settings.headers, 'content-type': contentType, 'user-agent': `gatehouse-otlp/${this.version}` };
   }
 
-  private exportRequest(spans: readonly unknown[], settings: OtelSettings): unknown {
+  private exportRequest(spans: readonly unknown[], settings: OtelSettings): JsonExportRequest {
     return {
       resourceSpans: [
         {
@@ -183,9 +200,10 @@ export class OtelDestination implements LogDestination<OtelSettings> {
               'telemetry.sdk.name': 'gatehouse',
               'telemetry.sdk.language': 'nodejs',
               'telemetry.sdk.version': this.version,
+              ...settings.resourceAttributes,
             }),
           },
-          scopeSpans: [{ scope: { name: 'gatehouse', version: this.version }, spans }],
+          scopeSpans: [{ scope: { name: 'gatehouse', version: this.version }, spans: spans as JsonSpan[] }],
         },
       ],
     };
@@ -193,7 +211,7 @@ export class OtelDestination implements LogDestination<OtelSettings> {
 }
 
 /** One span per event; ids derive from the event id so a redelivered span has the same identity. */
-export function toSpan(item: DeliveryItem): unknown {
+export function toSpan(item: DeliveryItem, extra?: Record<string, AttributeInput>): unknown {
   const p = item.payload;
   const operation = p.call_type === 'aembedding' ? 'embeddings' : p.call_type === 'atext_completion' ? 'text_completion' : 'chat';
   const failed = p.status === 'failure';
@@ -250,14 +268,15 @@ export function toSpan(item: DeliveryItem): unknown {
       'gatehouse.end_user': p.end_user ?? undefined,
       'gatehouse.request_tags': p.request_tags?.length ? p.request_tags : undefined,
       'gatehouse.error_code': failed ? (p.error_information?.error_code ?? undefined) : undefined,
+      ...extra,
     }),
     status: failed ? { code: STATUS_CODE_ERROR, message: p.error_str ?? 'failed' } : {},
   };
 }
 
-type AttributeInput = string | number | boolean | string[] | { int: number } | { double: number } | undefined | null;
+export type AttributeInput = string | number | boolean | string[] | { int: number } | { double: number } | undefined | null;
 
-function attributes(values: Record<string, AttributeInput>): KeyValue[] {
+export function attributes(values: Record<string, AttributeInput>): KeyValue[] {
   const out: KeyValue[] = [];
   for (const [key, value] of Object.entries(values)) {
     const encoded = encode(value);
@@ -291,7 +310,7 @@ function encode(value: AttributeInput): AnyValue | undefined {
   return Number.isFinite(value.double) ? { doubleValue: value.double } : undefined;
 }
 
-function integer(value: unknown): { int: number } | undefined {
+export function integer(value: unknown): { int: number } | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? { int: value } : undefined;
 }
 
@@ -306,7 +325,7 @@ function stopSequences(value: unknown): string[] | undefined {
   return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
 }
 
-function jsonString(value: unknown): string | undefined {
+export function jsonString(value: unknown): string | undefined {
   if (value === undefined) {
     return undefined;
   }
