@@ -118,7 +118,9 @@ describe('budgets across several instances', () => {
     expect(Date.now() - spentAt).toBeLessThan(2_000);
     const upstreamBefore = upstream.count;
     const refused = await chat(b, budgeted.key);
-    expect(refused.text).toContain('Budget has been exceeded! Current cost: 3, Max budget: 3');
+    // B may have let a call through while its re-read was on its way (the documented overshoot): 3 or more.
+    const [, cost] = /Budget has been exceeded! Current cost: (\d+), Max budget: 3/.exec(refused.text) ?? [];
+    expect(Number(cost)).toBeGreaterThanOrEqual(3);
     expect(upstream.count).toBe(upstreamBefore);
 
     await stop(a);
