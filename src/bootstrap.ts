@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger as PinoLogger } from 'pino';
 import { answerClientErrorsAsJson } from './common/client-errors';
+import { corsOptionsDelegate } from './common/cors';
 import { jsonBodyParser } from './common/json-body';
 import { rejectRepeatedQueryParameters } from './common/query-parameters';
 import { requestContextMiddleware } from './common/request-context';
@@ -68,14 +69,18 @@ export function resolveDatabaseUrl(environment: Environment, config: GatewayConf
 
 /**
  * Everything the HTTP layer needs besides the Nest module: body parsing with a size limit and
- * OpenAI-shaped parse errors, request ids and access lines, Swagger. Shared by `main.ts` and the tests so
+ * OpenAI-shaped parse errors, request ids and access lines, CORS, Swagger. Shared by `main.ts` and the tests so
  * both run the same app.
  */
 export function configureApp(app: NestExpressApplication, options: { rootLogger: PinoLogger; maxBodyBytes: number }): void {
-  const { MAX_REQUEST_JSON_DEPTH, MAX_REQUEST_JSON_MEMBERS } = app.get(GatewaySettings).environment;
+  const { environment } = app.get(GatewaySettings);
+  const { MAX_REQUEST_JSON_DEPTH, MAX_REQUEST_JSON_MEMBERS } = environment;
   const limits = { maxDepth: MAX_REQUEST_JSON_DEPTH, maxMembers: MAX_REQUEST_JSON_MEMBERS };
   answerClientErrorsAsJson(app.getHttpServer());
   app.use(requestContextMiddleware(options.rootLogger, app.get(MetricsService)));
+  // Before the request boundary and authentication: a preflight carries no key and no body, and a browser can read
+  // a 400 or 401 only if it carries the CORS headers too.
+  app.enableCors(corsOptionsDelegate({ origins: environment.CORS_ORIGINS, allowCredentials: environment.corsAllowCredentials }));
   // The request boundary: malformed queries, bodies and encodings are refused here, on every route (public
   // ones included) and before authentication, so no route, pipe or log event ever sees them.
   app.use(rejectRepeatedQueryParameters);

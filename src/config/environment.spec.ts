@@ -183,3 +183,41 @@ describe('loadEnvironment', () => {
     });
   });
 });
+
+describe('loadEnvironment: CORS', () => {
+  it('allows every origin without credentials by default, as LiteLLM does', () => {
+    const environment = loadEnvironment({});
+    expect(environment.CORS_ORIGINS).toEqual(['*']);
+    expect(environment.corsAllowCredentials).toBe(false);
+  });
+
+  it('reads a comma-separated list (CORS_ORIGINS, else LiteLLM\'s LITELLM_CORS_ORIGINS), lower-cased, blanks skipped; credentials on', () => {
+    const environment = loadEnvironment({ CORS_ORIGINS: ' https://App.example.com , http://localhost:3000,, ' });
+    expect(environment.CORS_ORIGINS).toEqual(['https://app.example.com', 'http://localhost:3000']);
+    expect(environment.corsAllowCredentials).toBe(true);
+    expect(loadEnvironment({ LITELLM_CORS_ORIGINS: 'https://ui.example.com' }).CORS_ORIGINS).toEqual(['https://ui.example.com']);
+    expect(loadEnvironment({ CORS_ORIGINS: 'https://own.example.com', LITELLM_CORS_ORIGINS: 'https://ui.example.com' }).CORS_ORIGINS).toEqual([
+      'https://own.example.com',
+    ]);
+    expect(loadEnvironment({ CORS_ORIGINS: 'app://gatehouse-desktop' }).CORS_ORIGINS).toEqual(['app://gatehouse-desktop']);
+  });
+
+  it('lets CORS_ALLOW_CREDENTIALS (or LITELLM_CORS_ALLOW_CREDENTIALS) turn credentials off for a list', () => {
+    expect(loadEnvironment({ CORS_ORIGINS: 'https://app.example.com', CORS_ALLOW_CREDENTIALS: 'false' }).corsAllowCredentials).toBe(false);
+    expect(loadEnvironment({ CORS_ORIGINS: 'https://app.example.com', LITELLM_CORS_ALLOW_CREDENTIALS: 'FALSE' }).corsAllowCredentials).toBe(false);
+    expect(loadEnvironment({ CORS_ALLOW_CREDENTIALS: 'false' }).corsAllowCredentials).toBe(false);
+  });
+
+  it.each([
+    [{ CORS_ORIGINS: 'https://app.example.com/' }, /CORS_ORIGINS: "https:\/\/app.example.com\/" is not an origin as a browser sends it: write "https:\/\/app.example.com"/],
+    [{ CORS_ORIGINS: 'https://app.example.com/chat' }, /CORS_ORIGINS: "https:\/\/app.example.com\/chat" is not an origin: write scheme:\/\/host\[:port\]/],
+    [{ CORS_ORIGINS: 'app.example.com' }, /"app.example.com" is not an origin/],
+    [{ CORS_ORIGINS: 'https://app.example.com:443' }, /is not an origin as a browser sends it: write "https:\/\/app.example.com"/],
+    [{ CORS_ORIGINS: '*,https://app.example.com' }, /"\*" allows every origin and cannot be combined with a list/],
+    [{ CORS_ALLOW_CREDENTIALS: 'true' }, /CORS_ALLOW_CREDENTIALS: true needs CORS_ORIGINS to list the origins/],
+    [{ LITELLM_CORS_ALLOW_CREDENTIALS: 'true', CORS_ORIGINS: '*' }, /CORS_ALLOW_CREDENTIALS: true needs CORS_ORIGINS/],
+    [{ CORS_ALLOW_CREDENTIALS: 'sometimes' }, /CORS_ALLOW_CREDENTIALS must be true or false/],
+  ])('refuses %j', (env, message) => {
+    expect(() => loadEnvironment(env)).toThrow(message);
+  });
+});

@@ -1,6 +1,7 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ANY_ORIGIN, corsOriginProblems } from './cors-origins';
 import {
   IsArray,
   IsBoolean,
@@ -282,6 +283,33 @@ export class Environment {
    */
   @IsIn(RATE_LIMIT_HEADER_MODES, { message: `RATE_LIMIT_HEADERS must be one of ${RATE_LIMIT_HEADER_MODES.join(', ')}` })
   readonly RATE_LIMIT_HEADERS: RateLimitHeaderMode = 'openai';
+
+  /**
+   * CORS_ORIGINS, else LITELLM_CORS_ORIGINS (LiteLLM's name): the origins whose browser scripts may call the gateway,
+   * comma-separated, or `*` for every origin (LiteLLM's default). Lower case, as browsers send them; blank items
+   * (a trailing comma) are skipped, as LiteLLM does.
+   */
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.split(',').map((item) => item.trim().toLowerCase()).filter((item) => item !== '') : value,
+  )
+  @IsArray()
+  @IsString({ each: true })
+  readonly CORS_ORIGINS: readonly string[] = [ANY_ORIGIN];
+
+  /**
+   * CORS_ALLOW_CREDENTIALS, else LITELLM_CORS_ALLOW_CREDENTIALS: `Access-Control-Allow-Credentials: true`. Unset, it
+   * follows LiteLLM: on with a list of origins, off with `*` (browsers refuse credentials with `*`, so `true` with
+   * `*` stops start-up).
+   */
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'CORS_ALLOW_CREDENTIALS must be true or false' })
+  readonly CORS_ALLOW_CREDENTIALS?: boolean;
+
+  /** Whether browsers may send credentials, once CORS_ALLOW_CREDENTIALS and CORS_ORIGINS are taken together. */
+  get corsAllowCredentials(): boolean {
+    return this.CORS_ALLOW_CREDENTIALS ?? !this.CORS_ORIGINS.includes(ANY_ORIGIN);
+  }
 }
 
 /** `--config PATH` or `--config=PATH`; the last one wins, as with most CLIs. */
@@ -326,6 +354,17 @@ function describe(errors: ValidationError[], raw: Record<string, unknown>): stri
     const shown = SECRET_VARIABLES.has(error.property) || typeof value !== 'string' ? '' : ` (got ${JSON.stringify(value)})`;
     return `  ${error.property}: ${unique}${shown}`;
   });
+}
+
+/** Origins a browser would never send, and credentials a browser would refuse. */
+function corsProblems(environment: Environment): string[] {
+  const problems = corsOriginProblems(environment.CORS_ORIGINS).map((problem) => `  CORS_ORIGINS: ${problem}`);
+  if (environment.CORS_ORIGINS.includes(ANY_ORIGIN) && environment.CORS_ALLOW_CREDENTIALS === true) {
+    problems.push(
+      '  CORS_ALLOW_CREDENTIALS: true needs CORS_ORIGINS to list the origins: browsers refuse credentials from a server that allows every origin (*)',
+    );
+  }
+  return problems;
 }
 
 /** The real path of an existing directory (relative to the working directory), or why it is not one. */
@@ -384,6 +423,8 @@ export function loadEnvironment(env: NodeJS.ProcessEnv, argv: readonly string[] 
     LOG_CLAIM_LEASE_MS: read(env, 'LOG_CLAIM_LEASE_MS'),
     LITELLM_RATE_LIMIT_WINDOW_SIZE: read(env, 'LITELLM_RATE_LIMIT_WINDOW_SIZE'),
     RATE_LIMIT_HEADERS: read(env, 'RATE_LIMIT_HEADERS'),
+    CORS_ORIGINS: read(env, 'CORS_ORIGINS', 'LITELLM_CORS_ORIGINS'),
+    CORS_ALLOW_CREDENTIALS: read(env, 'CORS_ALLOW_CREDENTIALS', 'LITELLM_CORS_ALLOW_CREDENTIALS'),
   };
   // Unset variables are left out entirely so the class's field initialisers supply the defaults.
   const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined));
@@ -393,6 +434,7 @@ export function loadEnvironment(env: NodeJS.ProcessEnv, argv: readonly string[] 
   const errors = validateSync(environment, { forbidUnknownValues: true });
   const problems = describe(errors, present);
   if (directory !== undefined && typeof directory !== 'string') problems.push(`  GCS_SERVICE_ACCOUNT_DIR: ${directory.problem}`);
+  problems.push(...corsProblems(environment));
   if (problems.length > 0) {
     throw new Error(`Invalid environment:\n${problems.join('\n')}`);
   }

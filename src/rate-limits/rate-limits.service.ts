@@ -210,6 +210,14 @@ const HEADER_NAMES = Object.fromEntries(
   ]),
 ) as Record<DescriptorName, Record<LimitType, { remaining: string; limit: string }>>;
 
+const GENERIC_HEADER_NAMES = ['x-ratelimit-remaining-requests', 'x-ratelimit-limit-requests', 'x-ratelimit-remaining-tokens', 'x-ratelimit-limit-tokens'];
+
+/** Every header the limiter may set, on a call it lets through or on its 429 (for CORS's list of readable headers). */
+export function allRateLimitHeaderNames(): string[] {
+  const perDescriptor = Object.values(HEADER_NAMES).flatMap((byType) => Object.values(byType).flatMap(({ remaining, limit }) => [remaining, limit]));
+  return [...GENERIC_HEADER_NAMES, ...perDescriptor, 'rate_limit_type', 'reset_at'];
+}
+
 /**
  * LiteLLM's per-descriptor headers (`x-ratelimit-api_key-remaining-requests`, `-limit-tokens`...) and OpenAI's
  * generic ones (`x-ratelimit-remaining-requests`...), which carry the tightest of the call's limits of that kind.
