@@ -45,7 +45,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         SettingsModule.forRoot(settings),
-        // The validated environment, for extensions that prefer ConfigService; the process env is not re-read.
+        // The validated environment, for extensions that prefer ConfigService; the process env is not re-read, and
+        // `.env` was already loaded by main.ts (config/env-file.ts) before the environment was validated.
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => ({ ...settings.environment })] }),
         TypeOrmModule.forRoot(dataSourceOptions({ ...settings.database, secrets: secretBoxFor(settings) })),
         // First, so its routes come first in express's route list: the LLM routes are matched without first

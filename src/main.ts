@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { closeGracefully, configureApp, listenHost, resolveDatabaseUrl, resolveMasterKey, StartupError } from './bootstrap';
 import { createRootLogger, PinoNestLogger } from './common/app-logger';
 import { SecretRedactor } from './common/secret-redactor';
+import { EnvFileError, loadEnvFile } from './config/env-file';
 import { loadEnvironment } from './config/environment';
 import { ConfigValidationError, loadGatewayConfig } from './config/gateway-config';
 import { GatewaySettings } from './config/gateway-settings';
@@ -18,8 +19,15 @@ async function main(): Promise<void> {
   let logger: Logger = createRootLogger('info');
   let embedded: EmbeddedPostgres | null = null;
   try {
+    const envFile = loadEnvFile();
     const environment = loadEnvironment(process.env, process.argv.slice(2));
     logger = createRootLogger(environment.LOG_LEVEL);
+    if (envFile !== null) {
+      logger.info(
+        { env_file: envFile.path, variables: envFile.names },
+        `read ${envFile.names.length} variables from ${envFile.path} (variables already in the environment keep their values)`,
+      );
+    }
     for (const warning of redisEnvironmentWarnings(environment)) logger.warn(warning);
     const { config, warnings } = loadGatewayConfig(environment.CONFIG_FILE, { explicit: environment.configFileExplicit });
     for (const warning of warnings) {
@@ -68,7 +76,7 @@ async function main(): Promise<void> {
     );
     handleShutdown(app, embedded, logger, environment.SHUTDOWN_GRACE_MS);
   } catch (error) {
-    const known = error instanceof StartupError || error instanceof ConfigValidationError || error instanceof DataDirError || error instanceof DeploymentConfigError;
+    const known = error instanceof EnvFileError || error instanceof StartupError || error instanceof ConfigValidationError || error instanceof DataDirError || error instanceof DeploymentConfigError;
     logger.fatal(known ? error.message : { err: error }, known ? undefined : 'start-up failed');
     // Also plainly on stderr: a person at a terminal should not have to read escaped JSON to fix a typo.
     if (known) process.stderr.write(`\n${error.message}\n\n`);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { devNull } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -29,18 +30,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function spawnGateway(options: { env?: Record<string, string | undefined>; args?: string[] } = {}): Promise<GatewayProcess> {
+export async function spawnGateway(
+  options: { env?: Record<string, string | undefined>; args?: string[]; /** Default: the repository. */ cwd?: string } = {},
+): Promise<GatewayProcess> {
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run "npm run build" (npm test does it first)`);
   const port = await freePort();
   const env: Record<string, string> = {};
   // A clean environment: nothing of the test runner's database or keys leaks into the child.
   for (const name of ['PATH', 'HOME', 'LANG', 'TZ']) if (process.env[name]) env[name] = process.env[name];
-  Object.assign(env, { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+  // ENV_FILE: a developer's own .env in the repository must not reach the child either (an empty file instead).
+  Object.assign(env, { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ENV_FILE: devNull });
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[name];
     else env[name] = value;
   }
-  const child = spawn(process.execPath, [MAIN_JS, ...(options.args ?? [])], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN_JS, ...(options.args ?? [])], { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
