@@ -79,9 +79,18 @@ describe('LangfuseDestination', () => {
 
     const inputs = new Map(fake.traces(PROJECT_A.publicKey).map((trace) => [trace.id, JSON.stringify(trace.input)]));
     expect(inputs.get('call-plain')).toBe(JSON.stringify({ messages: plain.payload.messages }));
-    // The SDK took the data URI out of the event (it uploads media separately, or marks the upload as failed).
+    // The SDK took the data URI out of the event: the bytes went to Langfuse's media store, the event names them.
     expect(inputs.get('call-image')).toContain('what is this?');
     expect(inputs.get('call-image')).not.toContain(image.slice(30));
+    expect(inputs.get('call-image')).toMatch(/@@@langfuseMedia:type=image\/png\|id=[^|]+\|source=base64_data_uri@@@/);
+    // Once per object whose input carries it: the trace and its generation.
+    const media = fake.media(PROJECT_A.publicKey);
+    expect(media.map((entry) => entry.announced.observationId === undefined ? 'trace' : 'generation').sort()).toEqual(['generation', 'trace']);
+    for (const entry of media) {
+      expect(entry.announced).toMatchObject({ traceId: 'call-image', field: 'input', contentType: 'image/png' });
+      expect(entry.bytes).toEqual(Buffer.from(image.slice(image.indexOf(',') + 1), 'base64'));
+      expect(entry.reported).toMatchObject({ uploadHttpStatus: 200 });
+    }
   });
 
   it('truncates an event over the SDK\'s 1 MB limit the way the SDK does, and still delivers it with the others', async () => {
