@@ -35,7 +35,8 @@ export function corsOptionsDelegate(settings: { origins: readonly string[]; allo
   const forBrowsers: CorsOptions = {
     origin: anyOrigin ? ANY_ORIGIN : [...settings.origins],
     credentials: settings.allowCredentials,
-    exposedHeaders: [...EXPOSED_HEADERS],
+    // One string, not the list: the middleware would join 40 names again on every browser request.
+    exposedHeaders: EXPOSED_HEADERS.join(','),
     maxAge: PREFLIGHT_MAX_AGE_SECONDS,
   };
   const forOthers: CorsOptions = { origin: false };
