@@ -4,7 +4,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { closeGracefully, configureApp, listenHost, resolveDatabaseUrl, resolveMasterKey, StartupError } from './bootstrap';
-import { createRootLogger, PinoNestLogger } from './common/app-logger';
+import type { AddressInfo } from 'node:net';
+import { createRootLogger, PinoNestLogger, resolveLogFormat } from './common/app-logger';
 import { SecretRedactor } from './common/secret-redactor';
 import { loadEnvironment } from './config/environment';
 import { ConfigValidationError, loadGatewayConfig } from './config/gateway-config';
@@ -13,13 +14,16 @@ import { redisEnvironmentWarnings } from './config/redis-environment';
 import { DeploymentConfigError, DeploymentTable } from './completions/deployment-table';
 import { DataDirError, startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedded-postgres';
 import { loadExtraModules } from './extra-modules';
+import { describeDatabase, describeRedis } from './startup-summary';
 
 async function main(): Promise<void> {
-  let logger: Logger = createRootLogger('info');
+  const stdoutIsTerminal = process.stdout.isTTY === true;
+  // Until the environment is read (an invalid one is reported through this logger).
+  let logger: Logger = createRootLogger({ level: 'info', format: resolveLogFormat(undefined, stdoutIsTerminal) });
   let embedded: EmbeddedPostgres | null = null;
   try {
     const environment = loadEnvironment(process.env, process.argv.slice(2));
-    logger = createRootLogger(environment.LOG_LEVEL);
+    logger = createRootLogger({ level: environment.LOG_LEVEL, format: resolveLogFormat(environment.LOG_FORMAT, stdoutIsTerminal) });
     for (const warning of redisEnvironmentWarnings(environment)) logger.warn(warning);
     const { config, warnings } = loadGatewayConfig(environment.CONFIG_FILE, { explicit: environment.configFileExplicit });
     for (const warning of warnings) {
@@ -47,7 +51,8 @@ async function main(): Promise<void> {
     const databaseUrl = resolveDatabaseUrl(environment, config, process.env);
     if (databaseUrl === null) {
       embedded = await startEmbeddedPostgres({ dataDir: environment.DATA_DIR });
-      logger.info({ data_dir: embedded.dataDir, socket: embedded.socketPath }, 'embedded PostgreSQL (PGlite) started on its private Unix socket');
+      // The "listening" line names it; the socket is a detail.
+      logger.debug({ data_dir: embedded.dataDir, socket: embedded.socketPath }, 'embedded PostgreSQL (PGlite) started on its private Unix socket');
     }
     const database = embedded
       ? { url: embedded.url, poolSize: 1, embedded: true }
@@ -62,9 +67,15 @@ async function main(): Promise<void> {
     });
     configureApp(app, { rootLogger: logger, maxBodyBytes: environment.MAX_REQUEST_BODY_BYTES });
     await app.listen(environment.PORT, host);
+    // The one start-up line to read: where to call it and what it runs on (PORT=0 asks for any free port).
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const configFile = config.source ?? 'none (environment only)';
+    const databaseText = describeDatabase(settings.database, embedded?.dataDir ?? null);
+    const redis = describeRedis(settings, process.env);
     logger.info(
-      { port: environment.PORT, host, config: config.source, models: config.modelList.length },
-      `Gatehouse listening on http://${host}:${environment.PORT} (Swagger UI at /docs)`,
+      { url, config: configFile, database: databaseText, redis, models: config.modelList.length },
+      `Gatehouse listening on ${url} (Swagger UI at /docs); config: ${configFile}; database: ${databaseText}; Redis: ${redis}`,
     );
     handleShutdown(app, embedded, logger, environment.SHUTDOWN_GRACE_MS);
   } catch (error) {

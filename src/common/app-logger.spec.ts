@@ -12,7 +12,7 @@ describe(PinoNestLogger.name, () => {
       },
     });
     const secret = 'configured-secret-value-41';
-    const logger = new PinoNestLogger(createRootLogger('info', sink), new SecretRedactor([secret]));
+    const logger = new PinoNestLogger(createRootLogger({ level: 'info', destination: sink }), new SecretRedactor([secret]));
     logger.error(`upstream said ${secret}`, `Error: ${secret}\n    at x`, 'Filter');
     logger.warn(`destination echoed Bearer abcdefgh12345678 and ${secret}`, 'DeliveryThread');
     logger.log({ detail: secret }, 'Ctx');
