@@ -5,7 +5,7 @@ import { currentRequestLogFields, runInRequestLogContext } from './request-conte
 import { SecretRedactor } from './secret-redactor';
 
 /** A destination that keeps every line it is given. */
-function sink(): { stream: Writable; lines: string[]; json(): Record<string, unknown>[] } {
+function sink(): { stream: Writable; lines: string[]; json: () => Record<string, unknown>[] } {
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
