@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { closeGracefully, configureApp, listenHost, resolveDatabaseUrl, resolveMasterKey, StartupError } from './bootstrap';
-import type { AddressInfo } from 'node:net';
 import { createRootLogger, PinoNestLogger, resolveLogFormat } from './common/app-logger';
 import { SecretRedactor } from './common/secret-redactor';
 import { loadEnvironment } from './config/environment';

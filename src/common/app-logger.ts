@@ -22,7 +22,7 @@ export interface RootLoggerOptions {
 
 const NO_REQUEST: Partial<RequestLogFields> = Object.freeze({});
 
-/** The request's fields for pino's `mixin`: the request's own frozen object, or a shared empty one. */
+/** The request's fields for pino's `mixin`: the request's own object, or a shared empty one. */
 function requestFields(): Partial<RequestLogFields> {
   return currentRequestLogFields() ?? NO_REQUEST;
 }

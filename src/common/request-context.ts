@@ -13,8 +13,8 @@ export interface RequestWithId {
 }
 
 /**
- * What every log line written while serving a request carries. One frozen object per request, merged into the lines
- * as it is (see `createRootLogger`), so a line costs no copy of it.
+ * What every log line written while serving a request carries. One object per request, never changed (the logger
+ * copies it into a line rather than into it, see `createRootLogger`).
  */
 export interface RequestLogFields {
   readonly req_id: string;
@@ -34,7 +34,7 @@ export function currentRequestLogFields(): RequestLogFields | undefined {
 
 /** Runs `work` as part of serving the request `reqId` (for tests and code that serves requests outside Express). */
 export function runInRequestLogContext<T>(reqId: string, work: () => T): T {
-  return requestLogContext.run(Object.freeze({ req_id: reqId }), work);
+  return requestLogContext.run({ req_id: reqId }, work);
 }
 
 /**
@@ -73,6 +73,6 @@ export function requestContextMiddleware(logger: Logger, metrics?: MetricsServic
       );
     });
     // Everything downstream (guards, services, upstream calls, the response's end) runs in this request's context.
-    requestLogContext.run(Object.freeze({ req_id: id }), next);
+    requestLogContext.run({ req_id: id }, next);
   };
 }
