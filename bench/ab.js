@@ -7,6 +7,7 @@
 // runtimes: NODES=/usr/bin/node,node_modules/.bin/node node bench/ab.js dist/src/main.js dist/src/main.js
 // EXTRA_CONFIG_0 / EXTRA_CONFIG_1: a YAML file whose sections are appended to that build's config.yaml, e.g. the same
 // build without and with router_settings: node bench/ab.js dist/src/main.js dist/src/main.js, EXTRA_CONFIG_1=bench/router-fallbacks.yaml
+// GATEWAY_LOG_LEVEL: both gateways' LOG_LEVEL (default warn, as in `npm run bench`); `info` writes an access line per request.
 // Prints req/s, p99 and CPU µs/request (the gateway process, including delivering the run's events) per build and mode.
 const { join, resolve } = require('node:path');
 const os = require('node:os');
@@ -49,7 +50,8 @@ runMain(async () => {
   for (const [i, mainJs] of builds.entries()) {
     const extra = process.env[`EXTRA_CONFIG_${i}`];
     const extraConfig = extra ? `\n${readFileSync(resolve(extra), 'utf8')}` : '';
-    gateways.push(await startGatehouse({ label: `ab${i}`, tmpDir, mockPort, sinkPort, sinkDownPort, mainJs, node: NODES[i], extraConfig }));
+    const extraEnv = process.env.GATEWAY_LOG_LEVEL ? { LOG_LEVEL: process.env.GATEWAY_LOG_LEVEL } : {};
+    gateways.push(await startGatehouse({ label: `ab${i}`, tmpDir, mockPort, sinkPort, sinkDownPort, mainJs, node: NODES[i], extraConfig, extraEnv }));
   }
   const body = chatBody(Number(process.env.BODY_BYTES || 0));
   console.log(`chat body: ${Buffer.byteLength(body)} bytes`);

@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { closeGracefully, configureApp, listenHost, resolveDatabaseUrl, resolveMasterKey, StartupError } from './bootstrap';
-import { createRootLogger, PinoNestLogger } from './common/app-logger';
+import { createRootLogger, PinoNestLogger, resolveLogFormat } from './common/app-logger';
 import { SecretRedactor } from './common/secret-redactor';
 import { EnvFileError, loadEnvFile } from './config/env-file';
 import { loadEnvironment } from './config/environment';
@@ -14,15 +15,18 @@ import { redisEnvironmentWarnings } from './config/redis-environment';
 import { DeploymentConfigError, DeploymentTable } from './completions/deployment-table';
 import { DataDirError, startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedded-postgres';
 import { loadExtraModules } from './extra-modules';
+import { describeDatabase, describeRedis } from './startup-summary';
 
 async function main(): Promise<void> {
-  let logger: Logger = createRootLogger('info');
+  const stdoutIsTerminal = process.stdout.isTTY === true;
+  // Until the environment is read (an invalid one is reported through this logger).
+  let logger: Logger = createRootLogger({ level: 'info', format: resolveLogFormat(undefined, stdoutIsTerminal) });
   let embedded: EmbeddedPostgres | null = null;
   try {
     const envFile = loadEnvFile();
     const environment = loadEnvironment(process.env, process.argv.slice(2));
-    logger = createRootLogger(environment.LOG_LEVEL);
-    if (envFile !== null) {
+    logger = createRootLogger({ level: environment.LOG_LEVEL, format: resolveLogFormat(environment.LOG_FORMAT, stdoutIsTerminal) });
+    if (envFile !== null && envFile.names.length > 0) {
       logger.info(
         { env_file: envFile.path, variables: envFile.names },
         `read ${envFile.names.length} variables from ${envFile.path} (variables already in the environment keep their values)`,
@@ -55,7 +59,8 @@ async function main(): Promise<void> {
     const databaseUrl = resolveDatabaseUrl(environment, config, process.env);
     if (databaseUrl === null) {
       embedded = await startEmbeddedPostgres({ dataDir: environment.DATA_DIR });
-      logger.info({ data_dir: embedded.dataDir, socket: embedded.socketPath }, 'embedded PostgreSQL (PGlite) started on its private Unix socket');
+      // The "listening" line names it; the socket is a detail.
+      logger.debug({ data_dir: embedded.dataDir, socket: embedded.socketPath }, 'embedded PostgreSQL (PGlite) started on its private Unix socket');
     }
     const database = embedded
       ? { url: embedded.url, poolSize: 1, embedded: true }
@@ -70,9 +75,15 @@ async function main(): Promise<void> {
     });
     configureApp(app, { rootLogger: logger, maxBodyBytes: environment.MAX_REQUEST_BODY_BYTES });
     await app.listen(environment.PORT, host);
+    // The one start-up line to read: where to call it and what it runs on (PORT=0 asks for any free port).
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const configFile = config.source ?? 'none (environment only)';
+    const databaseText = describeDatabase(settings.database, embedded?.dataDir ?? null);
+    const redis = describeRedis(settings, process.env);
     logger.info(
-      { port: environment.PORT, host, config: config.source, models: config.modelList.length },
-      `Gatehouse listening on http://${host}:${environment.PORT} (Swagger UI at /docs)`,
+      { url, config: configFile, database: databaseText, redis, models: config.modelList.length },
+      `Gatehouse listening on ${url} (Swagger UI at /docs); config: ${configFile}; database: ${databaseText}; Redis: ${redis}`,
     );
     handleShutdown(app, embedded, logger, environment.SHUTDOWN_GRACE_MS);
   } catch (error) {

@@ -3,6 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
+import { roundAmount } from '../common/log-numbers';
 import { GatewaySettings } from '../config/gateway-settings';
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
@@ -442,7 +443,7 @@ export class BudgetsService implements OnApplicationBootstrap, BeforeApplication
       const before = (this.views[kind].get(id)?.spend ?? set.spend) + this.ledger.unflushed(kind, id);
       if (before < set.softBudget && before + cost >= set.softBudget) {
         this.metrics.softBudgetCrossed.inc({ entity: kind });
-        this.logger.warn(`soft budget crossed: ${describe(kind, principal)} spend ${before + cost} >= soft_budget ${set.softBudget}`);
+        this.logger.warn(`soft budget crossed: ${describe(kind, principal)} spend ${roundAmount(before + cost)} >= soft_budget ${set.softBudget}`);
       }
     }
     this.ledger.add(kind, id, cost, model);

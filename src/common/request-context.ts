@@ -1,7 +1,9 @@
 import type { NextFunction, Request, Response } from 'express';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { MetricsService } from '../metrics/metrics.service';
+import { roundMs } from './log-numbers';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -11,9 +13,34 @@ export interface RequestWithId {
 }
 
 /**
+ * What every log line written while serving a request carries. One object per request, never changed (the logger
+ * copies it into a line rather than into it, see `createRootLogger`).
+ */
+export interface RequestLogFields {
+  readonly req_id: string;
+}
+
+/**
+ * The request being served, for log lines written anywhere below the middleware (a service's Nest Logger, pino
+ * directly) without passing the request down. On Node 24 the store rides on AsyncContextFrame: entering it is one
+ * frame per request, reading it a lookup.
+ */
+const requestLogContext = new AsyncLocalStorage<RequestLogFields>();
+
+/** The fields of the request this code runs for; undefined outside one (start-up, timers, the delivery thread's relayed lines). */
+export function currentRequestLogFields(): RequestLogFields | undefined {
+  return requestLogContext.getStore();
+}
+
+/** Runs `work` as part of serving the request `reqId` (for tests and code that serves requests outside Express). */
+export function runInRequestLogContext<T>(reqId: string, work: () => T): T {
+  return requestLogContext.run({ req_id: reqId }, work);
+}
+
+/**
  * Gives every request an id (the caller's `x-request-id` when it is safe to echo, else a uuid), returns it
- * as a header and writes one access line when the response ends. Only method, path, status, timing and
- * ids are logged: never bodies, query strings, headers or keys.
+ * as a header, makes it the request's log context and writes one access line when the response ends. Only
+ * method, path, status, timing and ids are logged: never bodies, query strings, headers or keys.
  */
 export function requestContextMiddleware(logger: Logger, metrics?: MetricsService) {
   return (request: Request & RequestWithId, response: Response, next: NextFunction): void => {
@@ -39,12 +66,13 @@ export function requestContextMiddleware(logger: Logger, metrics?: MetricsServic
           method: request.method,
           path: request.path.slice(0, 256),
           status: response.statusCode,
-          duration_ms: seconds * 1000,
+          duration_ms: roundMs(seconds * 1000),
           completed: response.writableFinished,
         },
         'request',
       );
     });
-    next();
+    // Everything downstream (guards, services, upstream calls, the response's end) runs in this request's context.
+    requestLogContext.run({ req_id: id }, next);
   };
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { CacheEndpoint } from '../cache/cache-key';
 import { CachedAnswer } from '../cache/cached-answer';
@@ -63,6 +63,7 @@ const MAX_ECHOED_MODEL_LENGTH = 200;
 @Injectable()
 export class CompletionsService implements OnModuleDestroy {
   private readonly createdAt = Math.floor(Date.now() / 1000);
+  private readonly logger = new Logger(CompletionsService.name);
 
   constructor(
     @Inject(DeploymentTable) private readonly table: DeploymentTable,
@@ -414,12 +415,28 @@ export class CompletionsService implements OnModuleDestroy {
         return requestFailure(error, deployment.providerLabel, this.redactor);
       }
       const failure = await forwardOnce(call, res, deployment, providerCall, request, this.remember, this.redactor);
+      if (failure !== null) this.warnUpstreamFailure(deployment, failure, attempt, failure.retryable && attempt < deployment.maxRetries);
       if (failure === null || !failure.retryable) {
         return failure;
       }
       last = failure;
     }
     return last;
+  }
+
+  /**
+   * An upstream's failure is the operator's to know of even when a retry or a fallback saves the call: one line per
+   * failed attempt, with what failed and how, never the upstream's words (they may quote the prompt). A failure the
+   * caller caused (a bad parameter the upstream refused) is the caller's answer, not a warning.
+   */
+  private warnUpstreamFailure(deployment: CompiledDeployment, failure: UpstreamFailure, attempt: number, retrying: boolean): void {
+    const kind = failure.kind ?? (failure.retryable ? 'server' : 'caller');
+    if (kind === 'caller') return;
+    const { status, code } = failure.exception;
+    this.logger.warn(
+      `upstream ${deployment.providerLabel} deployment ${deployment.modelId} of ${clipModel(deployment.modelName)} failed: ${status} ${code} (${kind}), ` +
+        `attempt ${attempt + 1} of ${deployment.maxRetries + 1}${retrying ? '; retrying it' : ''}`,
+    );
   }
 }
 

@@ -22,6 +22,8 @@ describe('loadEnvironment', () => {
     expect(environment.MASTER_KEY).toBeUndefined();
     expect(environment.SALT_KEY).toBeUndefined();
     expect(environment.LANGFUSE_HOST).toBeUndefined();
+    // Unset: chosen at start-up from whether stdout is a terminal (resolveLogFormat).
+    expect(environment.LOG_FORMAT).toBeUndefined();
   });
 
   it('reads and converts set variables', () => {
@@ -34,6 +36,7 @@ describe('loadEnvironment', () => {
       MASTER_KEY: 'sk-master',
       SALT_KEY: 'salt',
       LOG_LEVEL: 'DEBUG',
+      LOG_FORMAT: ' Pretty ',
       MAX_REQUEST_BODY_BYTES: '1024',
       MAX_REQUEST_JSON_DEPTH: '64',
       MAX_REQUEST_JSON_MEMBERS: '5000',
@@ -49,6 +52,7 @@ describe('loadEnvironment', () => {
       MASTER_KEY: 'sk-master',
       SALT_KEY: 'salt',
       LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'pretty',
       MAX_REQUEST_BODY_BYTES: 1024,
       MAX_REQUEST_JSON_DEPTH: 64,
       MAX_REQUEST_JSON_MEMBERS: 5000,
@@ -99,6 +103,7 @@ describe('loadEnvironment', () => {
     [{ PORT: '0x10' }, /PORT must be an integer/],
     [{ DB_POOL_SIZE: '0' }, /DB_POOL_SIZE must be an integer between 1 and 1000/],
     [{ LOG_LEVEL: 'verbose' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
+    [{ LOG_FORMAT: 'text' }, /LOG_FORMAT must be one of pretty, json \(got "text"\)/],
     [{ MAX_REQUEST_BODY_BYTES: '-1' }, /MAX_REQUEST_BODY_BYTES must be a positive integer/],
     [{ MAX_REQUEST_JSON_DEPTH: '5000' }, /MAX_REQUEST_JSON_DEPTH must be an integer between 16 and 1000 \(got "5000"\)/],
     [{ MAX_REQUEST_JSON_DEPTH: '8' }, /MAX_REQUEST_JSON_DEPTH must be an integer between 16 and 1000/],

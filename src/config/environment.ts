@@ -24,6 +24,9 @@ export type RateLimitHeaderMode = (typeof RATE_LIMIT_HEADER_MODES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 export const DEFAULT_CONFIG_FILE = './config.yaml';
 
 /** Variables whose values must never appear in an error message. */
@@ -145,6 +148,12 @@ export class Environment {
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
   @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
   readonly LOG_LEVEL: LogLevel = 'info';
+
+  /** `pretty` for people, `json` for machines; unset: pretty when stdout is a terminal, else JSON (see `resolveLogFormat`). */
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @IsIn(LOG_FORMATS, { message: `LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}` })
+  readonly LOG_FORMAT?: LogFormat;
 
   @Transform(toInteger)
   @IsInt({ message: 'MAX_REQUEST_BODY_BYTES must be a positive integer' })
@@ -404,6 +413,7 @@ export function loadEnvironment(env: NodeJS.ProcessEnv, argv: readonly string[] 
     SALT_KEY: read(env, 'SALT_KEY', 'LITELLM_SALT_KEY'),
     SALT_KEY_PREVIOUS: read(env, 'SALT_KEY_PREVIOUS', 'LITELLM_SALT_KEY_PREVIOUS'),
     LOG_LEVEL: read(env, 'LOG_LEVEL'),
+    LOG_FORMAT: read(env, 'LOG_FORMAT'),
     MAX_REQUEST_BODY_BYTES: read(env, 'MAX_REQUEST_BODY_BYTES'),
     MAX_REQUEST_JSON_DEPTH: read(env, 'MAX_REQUEST_JSON_DEPTH'),
     MAX_REQUEST_JSON_MEMBERS: read(env, 'MAX_REQUEST_JSON_MEMBERS'),

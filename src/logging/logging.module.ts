@@ -14,6 +14,7 @@ import { LoggingEntryPolicy } from './logging-entry.policy';
 import { LoggingResolver } from './request/logging-resolver';
 import { LoggingService } from './request/logging.service';
 import { PrivacyResolver } from './privacy/privacy-resolver';
+import { UnsetVariableWarnings } from './unset-variable-warnings';
 
 /**
  * Team and key based logging. Destinations come from `@LogDestinationModule`s anywhere in the application: the
@@ -56,6 +57,7 @@ import { PrivacyResolver } from './privacy/privacy-resolver';
     LoggingService,
     KeyHealthService,
     CompletionLoggingInterceptor,
+    UnsetVariableWarnings,
   ],
   exports: [LoggingService, CompletionLoggingInterceptor, LoggingEntryPolicy, LoggingResolver, PrivacyResolver, KeyHealthService, SecretBox],
 })

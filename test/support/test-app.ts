@@ -11,7 +11,7 @@ import { AppModule } from '../../src/app.module';
 import { closeGracefully, configureApp } from '../../src/bootstrap';
 import { createRootLogger, PinoNestLogger } from '../../src/common/app-logger';
 import { SecretRedactor } from '../../src/common/secret-redactor';
-import { loadEnvironment } from '../../src/config/environment';
+import { loadEnvironment, type LogFormat } from '../../src/config/environment';
 import { parseGatewayConfig } from '../../src/config/gateway-config';
 import { GatewaySettings } from '../../src/config/gateway-settings';
 import { TeamsService } from '../../src/teams/teams.service';
@@ -30,6 +30,8 @@ export interface TestAppOptions {
   /** Receives the JSON log lines (stdout in production). */
   logDestination?: DestinationStream;
   logLevel?: string;
+  /** LOG_FORMAT of the lines `logDestination` receives (default json). */
+  logFormat?: LogFormat;
   /** Leave the tables as they are (default: emptied, so every spec starts clean). */
   keepData?: boolean;
 }
@@ -48,7 +50,8 @@ export interface TestApp {
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) throw new Error('DATABASE_URL is not set: run e2e specs through jest (globalSetup starts the database)');
-  const environment = loadEnvironment({ ...options.env, DATABASE_URL: databaseUrl });
+  // LOG_LEVEL follows the captured lines' level unless a spec sets it: services read it to skip debug-only work.
+  const environment = loadEnvironment({ LOG_LEVEL: options.logLevel, ...options.env, DATABASE_URL: databaseUrl });
   const { config } = parseGatewayConfig(options.configYaml ?? '', null);
   const masterKey = options.masterKey ?? TEST_MASTER_KEY;
   const poolSize = Number(process.env.DB_POOL_SIZE ?? '5');
@@ -57,7 +60,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   let builder = Test.createTestingModule({ imports: [AppModule.forRoot(settings, options.extraImports)] });
   if (options.override) builder = options.override(builder);
   const moduleRef = await builder.compile();
-  const rootLogger = createRootLogger(options.logLevel ?? (options.logDestination ? 'info' : 'silent'), options.logDestination);
+  const rootLogger = createRootLogger({
+    level: options.logLevel ?? (options.logDestination ? 'info' : 'silent'),
+    destination: options.logDestination,
+    format: options.logFormat ?? 'json',
+  });
   const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: new PinoNestLogger(rootLogger, SecretRedactor.forGateway(settings, process.env)) });
   configureApp(app, { rootLogger, maxBodyBytes: environment.MAX_REQUEST_BODY_BYTES });
   const dataSource = app.get<DataSource>(getDataSourceToken());

@@ -3,6 +3,7 @@ import { Global, Module, type DynamicModule, type LoggerService, type Type } fro
 import { DiscoveryModule, NestFactory } from '@nestjs/core';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { DataSource } from 'typeorm';
+import { NEST_BOOT_CONTEXTS } from '../../common/nest-boot-listing';
 import { SecretBox, secretBoxFor } from '../../common/secret-box';
 import { SecretRedactor } from '../../common/secret-redactor';
 import { GatewaySettings } from '../../config/gateway-settings';
@@ -102,7 +103,10 @@ class RelayedSql implements OutboxSql {
 class RelayedLogger implements LoggerService {
   constructor(private readonly port: MessagePort) {}
   log(message: unknown, context?: string) {
-    this.relay('log', message, context);
+    // This thread's own Nest start ("Starting Nest application...", its modules) is a detail of the main thread's
+    // start: at debug, and labelled, so the two Nest starts are told apart there.
+    if (context !== undefined && NEST_BOOT_CONTEXTS.has(context)) this.relay('debug', message, `${context} (delivery thread)`);
+    else this.relay('log', message, context);
   }
   error(message: unknown, _trace?: string, context?: string) {
     this.relay('error', message, context ?? _trace);

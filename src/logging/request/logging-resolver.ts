@@ -59,6 +59,11 @@ export class LoggingResolver implements OnModuleInit {
     return this.loaded;
   }
 
+  /** The config file's destinations: each `default_team_settings` team's that names callbacks, and the global callbacks. */
+  configDestinations(): { configTeams: ReadonlyMap<string, readonly ResolvedEntry[]>; globals: readonly ResolvedEntry[] } {
+    return this.load();
+  }
+
   resolve(principal: Principal): readonly ResolvedEntry[] {
     let resolved = this.memo.get(principal);
     if (resolved === undefined) {

@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { SecretRedactor } from '../../common/secret-redactor';
+import { GatewaySettings } from '../../config/gateway-settings';
 import type { Principal } from '../../keys/principal';
 import type { RecordBuilder } from './call-record';
 import { DeliveryHandover } from './delivery-handover';
@@ -15,12 +16,20 @@ import type { StandardLoggingPayload } from '../standard-logging-payload';
  */
 @Injectable()
 export class LoggingService {
+  private readonly logger = new Logger(LoggingService.name);
+  /** Whether each call's destinations are written at debug; decided once, so info costs the calls nothing. */
+  private readonly tellsDestinations: boolean;
+
   constructor(
     private readonly resolver: LoggingResolver,
     private readonly privacy: PrivacyResolver,
     private readonly handover: DeliveryHandover,
     @Inject(SecretRedactor) private readonly redactor: SecretRedactor,
-  ) {}
+    @Optional() @Inject(GatewaySettings) settings: GatewaySettings | null = null,
+  ) {
+    const level = settings?.environment.LOG_LEVEL;
+    this.tellsDestinations = level === 'debug' || level === 'trace';
+  }
 
   /**
    * GDPR: when a team turns logging off, its events still waiting for delivery are deleted as well, so
@@ -46,6 +55,11 @@ export class LoggingService {
     // One object per variant: the rows of one call share it across the thread boundary (and in the outbox batch).
     let redacted: StandardLoggingPayload | undefined;
     const piiMasking = privacy.pii_masking.value;
+    // "Why did my log not arrive?": where this call's event goes, before the delivery thread takes over.
+    if (this.tellsDestinations) {
+      const targets = entries.filter((entry) => appliesTo(entry.callback_type, payload.status)).map((entry) => `${entry.callback_name} (${entry.source})`);
+      this.logger.debug(`call ${payload.litellm_call_id} (${payload.status}) handed to delivery for: ${targets.length > 0 ? targets.join(', ') : 'no destination'}`);
+    }
     for (const entry of entries) {
       if (!appliesTo(entry.callback_type, payload.status)) continue;
       const redact = this.privacy.redactsMessages(privacy, hints, entry);
