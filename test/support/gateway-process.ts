@@ -30,9 +30,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function spawnGateway(
-  options: { env?: Record<string, string | undefined>; args?: string[]; /** Default: the repository. */ cwd?: string } = {},
-): Promise<GatewayProcess> {
+export interface SpawnGatewayOptions {
+  env?: Record<string, string | undefined>;
+  args?: string[];
+  /** Another way to start it (the container spec runs the image's CMD as another user); default `node dist/src/main.js`. */
+  command?: readonly string[];
+  cwd?: string;
+}
+
+export async function spawnGateway(options: SpawnGatewayOptions = {}): Promise<GatewayProcess> {
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run "npm run build" (npm test does it first)`);
   const port = await freePort();
   const env: Record<string, string> = {};
@@ -44,7 +50,8 @@ export async function spawnGateway(
     if (value === undefined) delete env[name];
     else env[name] = value;
   }
-  const child = spawn(process.execPath, [MAIN_JS, ...(options.args ?? [])], { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [file, ...args] = [...(options.command ?? [process.execPath, MAIN_JS]), ...(options.args ?? [])];
+  const child = spawn(file, args, { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
