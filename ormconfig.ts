@@ -19,4 +19,4 @@ const secrets =
   environment.SALT_KEY || environment.MASTER_KEY
     ? SecretBox.fromKeyMaterial({ saltKey: environment.SALT_KEY, masterKey: environment.MASTER_KEY }, environment.SALT_KEY_PREVIOUS)
     : null;
-export default new DataSource({ ...dataSourceOptions({ url, poolSize: 1, secrets }), migrationsRun: false });
+export default new DataSource(dataSourceOptions({ url, poolSize: 1, secrets }));

@@ -2,6 +2,7 @@ import { DynamicModule, Global, Module, type ModuleMetadata } from '@nestjs/comm
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import type { DataSourceOptions } from 'typeorm';
 import { AuditModule } from './audit/audit.module';
 import { ClusterModule } from './cluster/cluster.module';
 import { Clock } from './common/clock';
@@ -10,7 +11,7 @@ import { SecretRedactor } from './common/secret-redactor';
 import { createValidationPipe } from './common/validation';
 import { CompletionsModule } from './completions/completions.module';
 import { GatewaySettings } from './config/gateway-settings';
-import { dataSourceOptions } from './database/data-source-options';
+import { dataSourceOptions, openDataSource } from './database/data-source-options';
 import { HealthModule } from './health/health.module';
 import { HttpExceptionFilter } from './http-exception.filter';
 import { KeysModule } from './keys/keys.module';
@@ -48,7 +49,10 @@ export class AppModule {
         // The validated environment, for extensions that prefer ConfigService; the process env is not re-read, and
         // `.env` was already loaded by main.ts (config/env-file.ts) before the environment was validated.
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => ({ ...settings.environment })] }),
-        TypeOrmModule.forRoot(dataSourceOptions({ ...settings.database, secrets: secretBoxFor(settings) })),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => dataSourceOptions({ ...settings.database, secrets: secretBoxFor(settings) }),
+          dataSourceFactory: (options) => openDataSource(options as DataSourceOptions, { embedded: settings.database.embedded }),
+        }),
         // First, so its routes come first in express's route list: the LLM routes are matched without first
         // testing every admin route's pattern (Nest registers routes in module discovery order).
         CompletionsModule,

@@ -1,4 +1,4 @@
-import type { DataSourceOptions, MigrationInterface } from 'typeorm';
+import { DataSource, type DataSourceOptions, type MigrationInterface } from 'typeorm';
 import type { SecretBox } from '../common/secret-box';
 import { AuditLog } from '../audit/audit-log.entity';
 import { VirtualKey } from '../keys/key.entity';
@@ -46,7 +46,8 @@ export function dataSourceOptions(database: { url: string; poolSize: number; sec
     url: database.url,
     entities: ENTITIES,
     migrations: migrations(database.secrets ?? null),
-    migrationsRun: true,
+    // Run by `openDataSource` under a lock, not by `initialize()`.
+    migrationsRun: false,
     migrationsTableName: 'gatehouse_migrations',
     synchronize: false,
     // gen_random_uuid() is built into PG 13+; PGlite has no uuid-ossp.
@@ -56,4 +57,36 @@ export function dataSourceOptions(database: { url: string; poolSize: number; sec
     // Fail instead of hanging when the single embedded connection is busy for too long.
     extra: { connectionTimeoutMillis: 10_000, idleTimeoutMillis: database.poolSize === 1 ? 0 : 30_000 },
   };
+}
+
+/** Any fixed number: every Gatehouse instance on one database takes the same advisory lock to migrate. */
+const MIGRATION_LOCK_ID = 0x6761_7465;
+
+/**
+ * Connects and brings the schema up to date. Several instances starting at once on an empty PostgreSQL would otherwise
+ * run the migrations concurrently: PostgreSQL refuses the second `CREATE TABLE` of the migrations table with a unique
+ * violation on `pg_type`, and that instance only comes up after TypeORM's retry. A session-level advisory lock lets one
+ * instance migrate while the others wait, then find nothing left to do. The embedded database has a single connection
+ * and a single process (its data directory is locked), so it needs no lock.
+ */
+export async function openDataSource(options: DataSourceOptions, { embedded }: { embedded: boolean }): Promise<DataSource> {
+  const dataSource = await new DataSource(options).initialize();
+  try {
+    if (embedded) {
+      await dataSource.runMigrations({ transaction: 'all' });
+      return dataSource;
+    }
+    const lock = dataSource.createQueryRunner();
+    try {
+      await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+      await dataSource.runMigrations({ transaction: 'all' });
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => undefined);
+      await lock.release();
+    }
+    return dataSource;
+  } catch (error) {
+    await dataSource.destroy().catch(() => undefined);
+    throw error;
+  }
 }

@@ -173,7 +173,7 @@ async function runThread(port: MessagePort, data: DeliveryThreadData): Promise<v
   let dataSource: DataSource | null = null;
   if (!relayedSql) {
     // The main thread ran the migrations; this pool only runs the outbox's SQL.
-    dataSource = new DataSource({ ...dataSourceOptions({ url: data.database.url, poolSize: THREAD_POOL_SIZE }), migrationsRun: false });
+    dataSource = new DataSource(dataSourceOptions({ url: data.database.url, poolSize: THREAD_POOL_SIZE }));
     await dataSource.initialize();
   }
   const settings = new GatewaySettings(data.environment, data.config, data.masterKey, data.database);
