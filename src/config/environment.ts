@@ -282,6 +282,25 @@ export class Environment {
    */
   @IsIn(RATE_LIMIT_HEADER_MODES, { message: `RATE_LIMIT_HEADERS must be one of ${RATE_LIMIT_HEADER_MODES.join(', ')}` })
   readonly RATE_LIMIT_HEADERS: RateLimitHeaderMode = 'openai';
+
+  /** `/metrics` without a key, for scrapers (LiteLLM serves it so); otherwise the proxy admin's only. */
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'METRICS_PUBLIC must be true or false' })
+  readonly METRICS_PUBLIC: boolean = false;
+
+  /** Keys (and, apart, teams) with LLM metric series of their own; later ones are counted under `other`. */
+  @Transform(toInteger)
+  @IsInt({ message: 'METRICS_MAX_KEY_SERIES must be an integer between 1 and 1000000' })
+  @Min(1, { message: 'METRICS_MAX_KEY_SERIES must be an integer between 1 and 1000000' })
+  @Max(1_000_000, { message: 'METRICS_MAX_KEY_SERIES must be an integer between 1 and 1000000' })
+  readonly METRICS_MAX_KEY_SERIES: number = 1000;
+
+  /** Model names (requested and upstream) with LLM metric series of their own; later ones read `other`. */
+  @Transform(toInteger)
+  @IsInt({ message: 'METRICS_MAX_MODEL_SERIES must be an integer between 1 and 100000' })
+  @Min(1, { message: 'METRICS_MAX_MODEL_SERIES must be an integer between 1 and 100000' })
+  @Max(100_000, { message: 'METRICS_MAX_MODEL_SERIES must be an integer between 1 and 100000' })
+  readonly METRICS_MAX_MODEL_SERIES: number = 200;
 }
 
 /** `--config PATH` or `--config=PATH`; the last one wins, as with most CLIs. */
@@ -384,6 +403,9 @@ export function loadEnvironment(env: NodeJS.ProcessEnv, argv: readonly string[] 
     LOG_CLAIM_LEASE_MS: read(env, 'LOG_CLAIM_LEASE_MS'),
     LITELLM_RATE_LIMIT_WINDOW_SIZE: read(env, 'LITELLM_RATE_LIMIT_WINDOW_SIZE'),
     RATE_LIMIT_HEADERS: read(env, 'RATE_LIMIT_HEADERS'),
+    METRICS_PUBLIC: read(env, 'METRICS_PUBLIC'),
+    METRICS_MAX_KEY_SERIES: read(env, 'METRICS_MAX_KEY_SERIES'),
+    METRICS_MAX_MODEL_SERIES: read(env, 'METRICS_MAX_MODEL_SERIES'),
   };
   // Unset variables are left out entirely so the class's field initialisers supply the defaults.
   const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined));
