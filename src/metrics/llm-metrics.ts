@@ -103,6 +103,10 @@ interface Caller {
   /** Its own key: neither the master key nor past the bound (gauges are kept for those only). */
   readonly ownKey: boolean;
   readonly routes: Map<CompiledDeployment | null, Map<string, RouteSeries>>;
+  /** By requested model, status and class: the proxy's total and failed counters of failed calls. */
+  failures: Map<string, { total: ValueSeries; failed: ValueSeries }> | null;
+  /** By model group, status and class: a deployment's failure and total counters. */
+  deploymentFailures: Map<CompiledDeployment, Map<string, { failure: ValueSeries; total: ValueSeries }>> | null;
   rateLimits: Map<string, { requests: ValueSeries; tokens: ValueSeries }> | null;
 }
 
@@ -291,9 +295,7 @@ export class LlmMetrics {
     const routing = call.routing;
     if (routing !== null) {
       for (const attempt of routing.failedAttempts) {
-        const exception = [String(attempt.exception.status), attemptErrorClass(attempt)];
-        this.deploymentFailure.seriesOf(this.deploymentLabels(caller, attempt.modelGroup, attempt.deployment, exception)).value++;
-        this.deploymentTotal.seriesOf(this.deploymentLabels(caller, attempt.modelGroup, attempt.deployment, [])).value++;
+        this.countDeploymentFailure(caller, attempt.modelGroup, attempt.deployment, String(attempt.exception.status), attemptErrorClass(attempt));
       }
     }
   }
@@ -318,13 +320,22 @@ export class LlmMetrics {
     }
   }
 
-  /** Failures are rare: their series are looked up by label values rather than kept per caller. */
   private countFailed(call: SettledCall, caller: Caller, requested: string, usage: CallUsage, failure: CallFailure): void {
-    const proxy = [NO_END_USER, caller.hashedKey, caller.keyAlias, this.models.admit(requested), caller.team, caller.teamAlias, caller.user];
-    this.proxyTotal.seriesOf([...proxy, failure.code]).value++;
-    this.proxyFailed.seriesOf([...proxy, failure.code, failure.errorClass]).value++;
+    // Kept per caller too: a failing upstream makes failures as frequent as answers.
+    caller.failures ??= new Map();
+    const name = `${requested}\u0000${failure.code}\u0000${failure.errorClass}`;
+    let series = caller.failures.get(name);
+    if (series === undefined) {
+      const proxy = [NO_END_USER, caller.hashedKey, caller.keyAlias, this.models.admit(requested), caller.team, caller.teamAlias, caller.user];
+      series = { total: this.proxyTotal.seriesOf([...proxy, failure.code]), failed: this.proxyFailed.seriesOf([...proxy, failure.code, failure.errorClass]) };
+      if (caller.failures.size >= MAX_CACHED_ROUTES) caller.failures.clear();
+      caller.failures.set(name, series);
+    }
+    series.total.value++;
+    series.failed.value++;
     const deployment = call.fromCache ? null : call.deployment;
-    // An abandoned or broken stream still used (and is billed) tokens: spend and tokens follow the spend ledger.
+    // An abandoned or broken stream still used (and is billed) tokens: spend and tokens follow the spend ledger. Rare
+    // enough for their series to be looked up by label values.
     if (usage.total_tokens > 0 || usage.response_cost > 0) {
       const model = this.models.admit(deployment?.upstreamModel ?? '');
       const spend = [NO_END_USER, caller.hashedKey, caller.keyAlias, model, caller.team, caller.teamAlias, caller.user];
@@ -332,10 +343,29 @@ export class LlmMetrics {
       addUsage(this.spend.seriesOf(spend), this.inputTokens.seriesOf(tokens), this.outputTokens.seriesOf(tokens), this.totalTokens.seriesOf(tokens), usage);
     }
     // A stream the upstream broke off: a failure of the deployment that was answering (the router's attempts are counted apart).
-    if (failure.midStream && deployment !== null) {
-      this.deploymentFailure.seriesOf(this.deploymentLabels(caller, usage.model_group, deployment, [failure.code, failure.errorClass])).value++;
-      this.deploymentTotal.seriesOf(this.deploymentLabels(caller, usage.model_group, deployment, [])).value++;
+    if (failure.midStream && deployment !== null) this.countDeploymentFailure(caller, usage.model_group, deployment, failure.code, failure.errorClass);
+  }
+
+  private countDeploymentFailure(caller: Caller, modelGroup: string, deployment: CompiledDeployment, status: string, errorClass: string): void {
+    caller.deploymentFailures ??= new Map();
+    let byName = caller.deploymentFailures.get(deployment);
+    if (byName === undefined) {
+      if (caller.deploymentFailures.size >= MAX_CACHED_ROUTES) caller.deploymentFailures.clear();
+      byName = new Map();
+      caller.deploymentFailures.set(deployment, byName);
     }
+    const name = `${modelGroup}\u0000${status}\u0000${errorClass}`;
+    let series = byName.get(name);
+    if (series === undefined) {
+      series = {
+        failure: this.deploymentFailure.seriesOf(this.deploymentLabels(caller, modelGroup, deployment, [status, errorClass])),
+        total: this.deploymentTotal.seriesOf(this.deploymentLabels(caller, modelGroup, deployment, [])),
+      };
+      if (byName.size >= MAX_CACHED_ROUTES) byName.clear();
+      byName.set(name, series);
+    }
+    series.failure.value++;
+    series.total.value++;
   }
 
   private deploymentLabels(caller: Caller, modelGroup: string, deployment: CompiledDeployment, exception: readonly string[]): string[] {
@@ -367,6 +397,8 @@ export class LlmMetrics {
       user: keyHash === OVERFLOW_LABEL ? OVERFLOW_LABEL : (principal.userId ?? ''),
       ownKey,
       routes: new Map(),
+      failures: null,
+      deploymentFailures: null,
       rateLimits: null,
     };
     this.callers.set(principal, caller);
