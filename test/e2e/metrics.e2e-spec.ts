@@ -157,6 +157,31 @@ describe('/metrics: LiteLLM metrics after real calls, process metrics, default a
     expect(page).not.toContain(gw.masterKey);
   });
 
+  it('is a well-formed text page: every sample of a family declared once, no series twice', () => {
+    const declared = new Map<string, string>();
+    const seen = new Set<string>();
+    for (const line of page.split('\n')) {
+      if (line === '' || line.startsWith('# HELP ')) continue;
+      const type = /^# TYPE ([a-zA-Z_:][\w:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line);
+      if (type) {
+        expect(declared.has(type[1])).toBe(false);
+        declared.set(type[1], type[2]);
+        continue;
+      }
+      const sample = /^([a-zA-Z_:][\w:]*)(\{(?:[a-zA-Z_]\w*="(?:[^"\\\n]|\\[\\"n])*",?)*\})? (\S+)$/.exec(line);
+      if (sample === null) throw new Error(`not a sample line: ${line}`);
+      const [, name, labels = '', text] = sample;
+      const histogramPart = /^(.*)_(bucket|sum|count)$/.exec(name);
+      const family = declared.has(name) ? name : histogramPart !== null && ['histogram', 'summary'].includes(declared.get(histogramPart[1]) ?? '') ? histogramPart[1] : undefined;
+      if (family === undefined) throw new Error(`a sample of no declared family: ${line}`);
+      expect(Number.isNaN(Number(text)) && !['+Inf', '-Inf', 'NaN'].includes(text)).toBe(false);
+      expect(seen.has(name + labels)).toBe(false);
+      seen.add(name + labels);
+    }
+    expect(declared.get('litellm_proxy_total_requests_metric_total')).toBe('counter');
+    expect(declared.get('litellm_llm_api_time_to_first_token_metric')).toBe('histogram');
+  });
+
   it('is the proxy admin\'s by default: 401 without a key, 403 with a plain key, 200 with the master key', async () => {
     expect((await gw.http().get('/metrics')).status).toBe(401);
     expect((await gw.http().get('/metrics').set('Authorization', `Bearer ${key.key}`)).status).toBe(403);
