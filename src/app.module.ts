@@ -56,7 +56,7 @@ export class AppModule {
         // First, so its routes come first in express's route list: the LLM routes are matched without first
         // testing every admin route's pattern (Nest registers routes in module discovery order).
         CompletionsModule,
-        MetricsModule,
+        MetricsModule.forRoot(settings.environment.METRICS_PUBLIC),
         ClusterModule,
         TeamsModule,
         KeysModule,

@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -9,6 +9,7 @@ import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
 import { PrincipalCache } from '../keys/principal-cache';
 import type { CallUsage } from '../completions/call-payload';
+import { LlmMetrics, type SpendReader } from '../metrics/llm-metrics';
 import { MetricsService } from '../metrics/metrics.service';
 import { type BudgetedKind, type ResetRow, resetDueBudgets, resetDueModelBudgets } from './budget-reset-job';
 import { memberId, splitMemberId, SpendLedger, type FlushedRow, type SpendKind } from './spend-ledger';
@@ -75,7 +76,7 @@ function limitsBudget(set: LimitSet | null): set is LimitSet {
  * on other instances is seen within one or two cycles.
  */
 @Injectable()
-export class BudgetsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class BudgetsService implements OnApplicationBootstrap, BeforeApplicationShutdown, SpendReader {
   private readonly logger = new Logger('Budgets');
   private readonly ledger: SpendLedger;
   private readonly views: Record<BudgetedKind, Map<string, SpendView>> = { key: new Map(), team: new Map(), user: new Map() };
@@ -98,7 +99,9 @@ export class BudgetsService implements OnApplicationBootstrap, BeforeApplication
     settings: GatewaySettings,
     private readonly metrics: MetricsService,
     private readonly moduleRef: ModuleRef,
+    @Optional() @Inject(LlmMetrics) llmMetrics: LlmMetrics | null = null,
   ) {
+    llmMetrics?.readSpendFrom(this);
     this.ledger = new SpendLedger((sql, parameters) => this.db.query(sql, parameters));
     this.defaultEndUserBudget = settings.config.litellmSettings.max_end_user_budget ?? null;
     this.flushIntervalMs = settings.environment.SPEND_FLUSH_INTERVAL_MS;
@@ -169,6 +172,15 @@ export class BudgetsService implements OnApplicationBootstrap, BeforeApplication
   withPendingSpend<T extends { usage: UsageLimits }>(kind: 'key' | 'team' | 'user', id: string, row: T): T {
     const pending = this.ledger.unflushed(kind, id);
     return pending === 0 ? row : { ...row, usage: { ...row.usage, spend: row.usage.spend + pending } };
+  }
+
+  /** Spend of a budgeted key or team as this instance sees it now (the budget gauges read it at scrape time). */
+  spendOf(kind: 'key' | 'team', set: LimitSet): { spend: number; budgetResetAt: number | null } {
+    const view = this.views[kind].get(set.id);
+    return {
+      spend: (view?.spend ?? set.spend) + this.ledger.unflushed(kind, set.id),
+      budgetResetAt: view !== undefined ? view.budgetResetAt : (set.budgetResetAt?.getTime() ?? null),
+    };
   }
 
   /** Writes the ledger now (tests, shutdown); the periodic cycle does the same. */

@@ -5,7 +5,7 @@ import type { ErrorInformation, StandardLoggingMetadata, StandardLoggingPayload 
 import type { CompiledDeployment } from './deployment-table';
 import { messageText } from './mock-provider';
 import { modelParameters, requesterMetadata, requestTags, type RequestBody } from './request-body';
-import { ERROR_CLASS_BY_KIND, type RoutingRecord } from './router/routing-record';
+import { ERROR_CLASS_BY_KIND, type FailedAttempt, type RoutingRecord } from './router/routing-record';
 import { assembleStream } from './stream-assembler';
 import { assembleTextStream, promptText } from './text-completion';
 import { streamUsage, trailingUsage } from './call-usage';
@@ -264,17 +264,11 @@ function resolveOutcome(s: CallSnapshot, provider: string): ResolvedOutcome {
 }
 
 function errorOutcome(error: Error, provider: string): Omit<ResolvedOutcome, 'response' | 'usage'> {
-  const app = error instanceof AppException ? error : null;
-  const status = app?.status ?? 500;
+  const { code, errorClass: error_class } = failureLabels(error);
   return {
     success: false,
     errorStr: error.message,
-    error: {
-      error_code: String(status),
-      error_class: app ? errorClass(app) : error.name || 'Error',
-      llm_provider: provider,
-      error_message: error.message,
-    },
+    error: { error_code: code, error_class, llm_provider: provider, error_message: error.message },
   };
 }
 
@@ -283,8 +277,50 @@ function disconnectedFailure(provider: string): Omit<ResolvedOutcome, 'response'
   return {
     success: false,
     errorStr: message,
-    error: { error_code: CLIENT_DISCONNECTED, error_class: 'ClientDisconnected', llm_provider: provider, error_message: message },
+    error: { error_code: DISCONNECTED.code, error_class: DISCONNECTED.errorClass, llm_provider: provider, error_message: message },
   };
+}
+
+/** How a call failed, as its record's `error_code` and `error_class` say it. */
+export interface CallFailure {
+  readonly code: string;
+  readonly errorClass: string;
+  /** It ended a stream already under way, from the upstream's side (not the client's). */
+  readonly midStream: boolean;
+}
+
+const DISCONNECTED: CallFailure = { code: CLIENT_DISCONNECTED, errorClass: 'ClientDisconnected', midStream: false };
+
+function failureLabels(error: Error, midStream = false): CallFailure {
+  const app = error instanceof AppException ? error : null;
+  return { code: String(app?.status ?? 500), errorClass: app ? errorClass(app) : error.name || 'Error', midStream };
+}
+
+/**
+ * Whether a finished call failed, and how, as its record would say, read without building the record (metrics need
+ * it for every call). One difference: a completed stream with malformed events counts as answered here, since telling
+ * needs the whole stream parsed.
+ */
+export function callFailure(outcome: Outcome, clientDisconnected: boolean, responseStatus: number): CallFailure | null {
+  switch (outcome.kind) {
+    case 'bytes':
+    case 'object':
+      return clientDisconnected ? DISCONNECTED : null;
+    case 'stream':
+      if (outcome.completed && !clientDisconnected) return null;
+      if (outcome.error && !(clientDisconnected && outcome.error.message === CLIENT_DISCONNECTED)) return failureLabels(outcome.error, true);
+      return DISCONNECTED;
+    case 'failure':
+      return clientDisconnected && outcome.error.message === CLIENT_DISCONNECTED ? DISCONNECTED : failureLabels(outcome.error);
+    case 'pending':
+      if (clientDisconnected) return DISCONNECTED;
+      return responseStatus < 400 ? null : failureLabels(new Error('answered outside the gateway'));
+  }
+}
+
+/** LiteLLM's exception class of a failed attempt: by its failure kind, else by its exception. */
+export function attemptErrorClass(attempt: FailedAttempt): string {
+  return attempt.kind === null ? errorClass(attempt.exception) : ERROR_CLASS_BY_KIND[attempt.kind];
 }
 
 /**
@@ -301,7 +337,7 @@ function routingMetadata(routing: RoutingRecord): Pick<StandardLoggingMetadata, 
       model: attempt.deployment.upstreamModel,
       custom_llm_provider: attempt.deployment.providerLabel,
       api_base: attempt.deployment.apiBaseForLog,
-      error_class: attempt.kind === null ? errorClass(attempt.exception) : ERROR_CLASS_BY_KIND[attempt.kind],
+      error_class: attemptErrorClass(attempt),
       error_code: String(attempt.exception.status),
       duration_ms: attempt.durationMs,
     })),

@@ -237,6 +237,76 @@ describe(CallTracker.name, () => {
   });
 });
 
+describe('what metrics read of a settled call', () => {
+  /** The record's verdict, which failure() must repeat without building it. */
+  async function agree(tracker: CallTracker) {
+    const record = await tracker.done;
+    const failure = tracker.failure();
+    expect(failure === null).toBe(record.status === 'success');
+    if (failure !== null) expect([failure.code, failure.errorClass]).toEqual([record.error_information?.error_code, record.error_information?.error_class]);
+    return failure;
+  }
+
+  it('says answered, failed (with the record\'s code and class), or gone, as the record does', async () => {
+    const answered = setup();
+    answered.tracker.answeredWithBytes(Buffer.from('{"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}'));
+    answered.res.finish();
+    expect(await agree(answered.tracker)).toBeNull();
+
+    const refused = setup();
+    refused.tracker.failed(new AppException('rate_limited', 'slow down', { status: 429 }));
+    refused.res.statusCode = 429;
+    refused.res.finish();
+    expect(await agree(refused.tracker)).toEqual({ code: '429', errorClass: 'RateLimitError', midStream: false });
+
+    const broken = setup();
+    broken.tracker.stream = true;
+    broken.tracker.streamStarted(new SseRelay(true));
+    broken.tracker.streamEnded(new AppException('upstream_error', 'the upstream stream broke off', { status: 502 }));
+    broken.res.finish();
+    expect(await agree(broken.tracker)).toEqual({ code: '502', errorClass: 'APIConnectionError', midStream: true });
+
+    const gone = setup();
+    gone.tracker.stream = true;
+    gone.tracker.streamStarted(new SseRelay(true));
+    gone.res.disconnect();
+    expect(await agree(gone.tracker)).toEqual({ code: 'client_disconnected', errorClass: 'ClientDisconnected', midStream: false });
+
+    const outside = setup();
+    outside.res.statusCode = 413;
+    outside.res.finish();
+    expect(await agree(outside.tracker)).toMatchObject({ code: '500', errorClass: 'Error' });
+  });
+
+  it('times the request, the upstream call from its last dispatch, and a stream\'s first token', async () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const plain = setup();
+    expect(plain.tracker.upstreamSeconds).toBe(-1);
+    await sleep(30);
+    plain.tracker.dispatched();
+    plain.tracker.answeredWithBytes(Buffer.from('{}'));
+    await sleep(30);
+    plain.res.finish();
+    expect(plain.tracker.requestSeconds).toBeGreaterThanOrEqual(0.055);
+    expect(plain.tracker.upstreamSeconds).toBeGreaterThanOrEqual(0.025);
+    expect(plain.tracker.upstreamSeconds).toBeLessThan(plain.tracker.requestSeconds - 0.02);
+    // Only streams have a time to first token.
+    expect(plain.tracker.firstTokenSeconds).toBe(-1);
+
+    const streamed = setup();
+    streamed.tracker.stream = true;
+    streamed.tracker.dispatched();
+    const relay = new SseRelay(true);
+    streamed.tracker.streamStarted(relay);
+    await sleep(40);
+    relay.push(Buffer.from('data: {"id":"c1","choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n'));
+    await sleep(20);
+    streamed.res.finish();
+    expect(streamed.tracker.firstTokenSeconds).toBeGreaterThanOrEqual(0.035);
+    expect(streamed.tracker.firstTokenSeconds).toBeLessThan(streamed.tracker.upstreamSeconds);
+  });
+});
+
 describe('embedding records', () => {
   it('keep the vector sizes, not the vectors, for float and base64 answers', async () => {
     const { res, tracker } = setup();

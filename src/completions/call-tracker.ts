@@ -8,8 +8,10 @@ import { CALL_RECORD, type PendingCallRecord, type RecordListener, type RequestW
 import type { StandardLoggingPayload } from '../logging/standard-logging-payload';
 import {
   buildStandardLoggingPayload,
+  callFailure,
   callUsage,
   CLIENT_DISCONNECTED,
+  type CallFailure,
   type CallUsage,
   type CallSnapshot,
   type CallType,
@@ -73,6 +75,9 @@ export class CallTracker implements PendingCallRecord {
   private readonly startedAt = Date.now();
   private readonly startedPerf = performance.now();
   private overheadMs: number | null = null;
+  /** performance.now() of the last upstream dispatch (the attempt that answered, when one did); 0 before any. */
+  private dispatchedPerf = 0;
+  private endedPerf = 0;
   /** Epoch ms of the complete answer (streams: of their first token, kept by the relay). */
   private firstTokenAt = 0;
   private cacheHit = false;
@@ -116,8 +121,10 @@ export class CallTracker implements PendingCallRecord {
 
   /** Marks the moment the upstream request leaves, so the record can tell the gateway's own overhead. */
   dispatched(): void {
+    const now = performance.now();
+    this.dispatchedPerf = now;
     if (this.overheadMs === null) {
-      this.overheadMs = performance.now() - this.startedPerf;
+      this.overheadMs = now - this.startedPerf;
     }
   }
 
@@ -197,6 +204,7 @@ export class CallTracker implements PendingCallRecord {
   private readonly onClose = (): void => {
     this.closed = true;
     this.endedAt = Date.now();
+    this.endedPerf = performance.now();
     this.disconnected = !this.res.writableFinished;
     if (this.disconnected) {
       this.upstreamAbort.abort(new Error(CLIENT_DISCONNECTED));
@@ -214,6 +222,35 @@ export class CallTracker implements PendingCallRecord {
     if (this.built !== null) return this.built;
     this.measured ??= callUsage(this.snapshot());
     return this.measured;
+  }
+
+  /** Whether the call failed and how (null: answered), as its record would say; read without building the record. */
+  failure(): CallFailure | null {
+    return callFailure(this.outcome, this.disconnected, this.res.statusCode);
+  }
+
+  get fromCache(): boolean {
+    return this.cacheHit;
+  }
+
+  /** Seconds from the request's arrival to the response's end (valid once settled). */
+  get requestSeconds(): number {
+    return (this.endedPerf - this.startedPerf) / 1000;
+  }
+
+  /** Seconds from the last upstream dispatch to the response's end; -1 when nothing was dispatched. */
+  get upstreamSeconds(): number {
+    return this.dispatchedPerf === 0 ? -1 : (this.endedPerf - this.dispatchedPerf) / 1000;
+  }
+
+  /** A stream's seconds from the last upstream dispatch to its first token; -1 for other calls or without a token. */
+  get firstTokenSeconds(): number {
+    const relay = this.outcome.kind === 'stream' ? this.outcome.relay : null;
+    const firstTokenAt = this.firstTokenAt || (relay?.firstTokenAt ?? 0);
+    if (!this.stream || this.dispatchedPerf === 0 || firstTokenAt === 0) return -1;
+    // The relay stamps its first token with Date.now(): the dispatch is put on the same clock.
+    const dispatchedAt = this.startedAt + (this.dispatchedPerf - this.startedPerf);
+    return Math.max(0, firstTokenAt - dispatchedAt) / 1000;
   }
 
   /** Builds the record once (later calls return the same object). Only valid after the response closed. */

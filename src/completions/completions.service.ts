@@ -13,6 +13,7 @@ import { applyAzureStyleTarget, type AzureStyleTarget } from './azure-style-rout
 import { answerOffline } from './offline-answer';
 import { ModelRouter } from './router/model-router';
 import { BudgetsService } from '../budgets/budgets.service';
+import { LlmMetrics } from '../metrics/llm-metrics';
 import { RateLimitService, type RateLimitTicket } from '../rate-limits/rate-limits.service';
 import {
   asRequestBody,
@@ -75,6 +76,7 @@ export class CompletionsService implements OnModuleDestroy {
     // Optional for unit specs; the app always has both (budgets/, rate-limits/).
     @Optional() @Inject(BudgetsService) private readonly budgets: BudgetsService | null = null,
     @Optional() @Inject(RateLimitService) private readonly rateLimits: RateLimitService | null = null,
+    @Optional() @Inject(LlmMetrics) private readonly metrics: LlmMetrics | null = null,
   ) {
     this.router = router ?? new ModelRouter(table);
   }
@@ -100,6 +102,7 @@ export class CompletionsService implements OnModuleDestroy {
     callType: CallType = 'acompletion',
   ): Promise<void> {
     const call = new CallTracker(req, res, callType, route);
+    this.metrics?.track(call);
     try {
       let body = asRequestBody(req.body);
       let native: NativeCall | null = null;
@@ -174,6 +177,7 @@ export class CompletionsService implements OnModuleDestroy {
     azure: AzureStyleTarget | undefined,
     check: (body: RequestBody, call: CallTracker) => void,
   ): Promise<void> {
+    this.metrics?.track(call);
     try {
       const body = asRequestBody(req.body);
       call.body = body;

@@ -141,6 +141,19 @@ describe('loadEnvironment', () => {
     expect(() => loadEnvironment(env)).toThrow(message);
   });
 
+  it('reads the metrics settings: METRICS_PUBLIC off and 1000 keys / 200 models by default, checked when set', () => {
+    expect(loadEnvironment({})).toMatchObject({ METRICS_PUBLIC: false, METRICS_MAX_KEY_SERIES: 1000, METRICS_MAX_MODEL_SERIES: 200 });
+    expect(loadEnvironment({ METRICS_PUBLIC: 'true', METRICS_MAX_KEY_SERIES: '50', METRICS_MAX_MODEL_SERIES: '5' })).toMatchObject({
+      METRICS_PUBLIC: true,
+      METRICS_MAX_KEY_SERIES: 50,
+      METRICS_MAX_MODEL_SERIES: 5,
+    });
+    expect(loadEnvironment({ METRICS_PUBLIC: 'no' }).METRICS_PUBLIC).toBe(false);
+    expect(() => loadEnvironment({ METRICS_PUBLIC: 'open', METRICS_MAX_KEY_SERIES: '0', METRICS_MAX_MODEL_SERIES: 'lots' })).toThrow(
+      /METRICS_PUBLIC must be true or false \(got "open"\)[\s\S]*METRICS_MAX_KEY_SERIES must be an integer between 1 and 1000000[\s\S]*METRICS_MAX_MODEL_SERIES must be an integer between 1 and 100000 \(got "lots"\)/,
+    );
+  });
+
   it('never echoes REDIS_PASSWORD or a REDIS_URL password', () => {
     let message = '';
     try {

@@ -319,6 +319,24 @@ export class Environment {
   get corsAllowCredentials(): boolean {
     return this.CORS_ALLOW_CREDENTIALS ?? !this.CORS_ORIGINS.includes(ANY_ORIGIN);
   }
+  /** `/metrics` without a key, for scrapers (LiteLLM serves it so); otherwise the proxy admin's only. */
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'METRICS_PUBLIC must be true or false' })
+  readonly METRICS_PUBLIC: boolean = false;
+
+  /** Keys (and, apart, teams) with LLM metric series of their own; later ones are counted under `other`. */
+  @Transform(toInteger)
+  @IsInt({ message: 'METRICS_MAX_KEY_SERIES must be an integer between 1 and 1000000' })
+  @Min(1, { message: 'METRICS_MAX_KEY_SERIES must be an integer between 1 and 1000000' })
+  @Max(1_000_000, { message: 'METRICS_MAX_KEY_SERIES must be an integer between 1 and 1000000' })
+  readonly METRICS_MAX_KEY_SERIES: number = 1000;
+
+  /** Model names (requested and upstream) with LLM metric series of their own; later ones read `other`. */
+  @Transform(toInteger)
+  @IsInt({ message: 'METRICS_MAX_MODEL_SERIES must be an integer between 1 and 100000' })
+  @Min(1, { message: 'METRICS_MAX_MODEL_SERIES must be an integer between 1 and 100000' })
+  @Max(100_000, { message: 'METRICS_MAX_MODEL_SERIES must be an integer between 1 and 100000' })
+  readonly METRICS_MAX_MODEL_SERIES: number = 200;
 }
 
 /** `--config PATH` or `--config=PATH`; the last one wins, as with most CLIs. */
@@ -435,6 +453,9 @@ export function loadEnvironment(env: NodeJS.ProcessEnv, argv: readonly string[] 
     RATE_LIMIT_HEADERS: read(env, 'RATE_LIMIT_HEADERS'),
     CORS_ORIGINS: read(env, 'CORS_ORIGINS', 'LITELLM_CORS_ORIGINS'),
     CORS_ALLOW_CREDENTIALS: read(env, 'CORS_ALLOW_CREDENTIALS', 'LITELLM_CORS_ALLOW_CREDENTIALS'),
+    METRICS_PUBLIC: read(env, 'METRICS_PUBLIC'),
+    METRICS_MAX_KEY_SERIES: read(env, 'METRICS_MAX_KEY_SERIES'),
+    METRICS_MAX_MODEL_SERIES: read(env, 'METRICS_MAX_MODEL_SERIES'),
   };
   // Unset variables are left out entirely so the class's field initialisers supply the defaults.
   const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined));

@@ -1,19 +1,30 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, type Type } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Access } from '../keys/auth.decorators';
+import { Access, Public } from '../keys/auth.decorators';
 import { MetricsService } from './metrics.service';
 
-/** Prometheus text format. Proxy admin only: scrape with `Authorization: Bearer <master key>`. */
-@ApiTags('metrics')
-@Controller('metrics')
-export class MetricsController {
-  constructor(private readonly metrics: MetricsService) {}
+/**
+ * `GET /metrics`, Prometheus text format. Who may scrape is decided at start-up (METRICS_PUBLIC): the proxy admin
+ * (`Authorization: Bearer <master key>`), or anyone, as LiteLLM serves it to scrapers. The route's access level is
+ * static metadata, so each choice is its own controller class.
+ */
+export function metricsController(open: boolean): Type {
+  const RouteAccess = open ? Public() : Access('admin');
 
-  @Get()
-  @Access('admin')
-  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
-  @ApiOperation({ summary: 'Prometheus metrics: log delivery, outbox depth, HTTP requests' })
-  scrape(): Promise<string> {
-    return this.metrics.scrape();
+  @ApiTags('metrics')
+  @Controller('metrics')
+  class MetricsController {
+    constructor(private readonly metrics: MetricsService) {}
+
+    @Get()
+    @RouteAccess
+    @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+    @ApiOperation({
+      summary: `Prometheus metrics: LLM calls (LiteLLM's names), process and Node.js, log delivery, HTTP requests${open ? ' (public: METRICS_PUBLIC=true)' : ''}`,
+    })
+    scrape(): Promise<string> {
+      return this.metrics.scrape();
+    }
   }
+  return MetricsController;
 }

@@ -9,15 +9,24 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export class MetricsService {
   readonly registry = new Registry();
   private readonly collectors: (() => Promise<void>)[] = [];
+  private readonly renderers: ((lines: string[]) => void)[] = [];
 
   /** Gauges read from elsewhere (the outbox depth) are refreshed by collectors on every scrape. */
   addCollector(collect: () => Promise<void>): void {
     this.collectors.push(collect);
   }
 
+  /** Families kept outside prom-client's registry (llm-metrics.ts) add their text lines after the registry's. */
+  addRenderer(render: (lines: string[]) => void): void {
+    this.renderers.push(render);
+  }
+
   async scrape(): Promise<string> {
     await Promise.allSettled(this.collectors.map((collect) => collect()));
-    return this.registry.metrics();
+    const text = await this.registry.metrics();
+    const lines: string[] = [];
+    for (const render of this.renderers) render(lines);
+    return lines.length === 0 ? text : `${text}\n${lines.join('\n')}\n`;
   }
 
   private readonly eventLabels = ['kind', 'team'] as const;

@@ -7,6 +7,7 @@ import { GatewaySettings } from '../config/gateway-settings';
 import { environmentRedis, type RedisConnection } from '../config/redis-environment';
 import { AppException } from '../errors';
 import type { Principal } from '../keys/principal';
+import { LlmMetrics } from '../metrics/llm-metrics';
 import { MemoryLimiter, type LimitDecision } from './memory-limiter';
 import { descriptorsFor, planOf, type Descriptor, type DescriptorName, type LimitPlan, type LimitType } from './rate-limit-descriptors';
 import { RedisLimiter, type SharedSlot } from './redis-limiter';
@@ -17,6 +18,12 @@ export interface RateLimitTicket {
 }
 
 const DEFAULT_WINDOW_SECONDS = 60;
+
+/** A call whose key has a limit of its own for the model: the limiter's decision feeds LiteLLM's remaining gauges. */
+interface Gauged {
+  readonly principal: Principal;
+  readonly model: string;
+}
 /** Injection token of the success-header mode, for unit specs (the app reads RATE_LIMIT_HEADERS). */
 export const RATE_LIMIT_HEADER_MODE = Symbol('RATE_LIMIT_HEADER_MODE');
 /** At most one "Redis unreachable" line this often: a dead Redis must not flood the log at request rate. */
@@ -82,6 +89,7 @@ export class RateLimitService implements OnModuleInit, OnApplicationShutdown {
     @Optional() @Inject(GatewaySettings) settings: GatewaySettings | null = null,
     // Unit specs choose the success headers without building settings.
     @Optional() @Inject(RATE_LIMIT_HEADER_MODE) headerMode: RateLimitHeaderMode | null = null,
+    @Optional() @Inject(LlmMetrics) private readonly metrics: LlmMetrics | null = null,
   ) {
     this.windowMs = (settings?.environment.LITELLM_RATE_LIMIT_WINDOW_SIZE ?? DEFAULT_WINDOW_SECONDS) * 1000;
     this.successHeaders = headerMode ?? settings?.environment.RATE_LIMIT_HEADERS ?? 'openai';
@@ -122,27 +130,45 @@ export class RateLimitService implements OnModuleInit, OnApplicationShutdown {
     if (plan === null) return null;
     const descriptors = descriptorsFor(plan, model);
     if (descriptors.length === 0) return null;
-    if (this.shared?.ready === true) return this.acquireShared(this.shared, descriptors, res);
+    // Only a key's own limit for this model has LiteLLM's remaining-for-model gauges.
+    const gauged = descriptors !== plan.fixed && this.metrics !== null ? { principal, model } : null;
+    if (this.shared?.ready === true) return this.acquireShared(this.shared, descriptors, res, gauged);
     if (this.shared !== null) this.warnUnshared('not connected');
-    return this.acquireInMemory(descriptors, res);
+    return this.acquireInMemory(descriptors, res, gauged);
   }
 
-  private acquireInMemory(descriptors: readonly Descriptor[], res: ServerResponse): RateLimitTicket {
+  private acquireInMemory(descriptors: readonly Descriptor[], res: ServerResponse, gauged: Gauged | null): RateLimitTicket {
     const decision = this.memory.acquire(descriptors);
+    if (gauged !== null) this.gauge(gauged, descriptors, decision);
     this.answer(descriptors, decision, res);
     return new MemoryTicket(this.memory, descriptors);
   }
 
-  private async acquireShared(shared: RedisLimiter, descriptors: readonly Descriptor[], res: ServerResponse): Promise<RateLimitTicket> {
+  private async acquireShared(shared: RedisLimiter, descriptors: readonly Descriptor[], res: ServerResponse, gauged: Gauged | null): Promise<RateLimitTicket> {
     let acquired: Awaited<ReturnType<RedisLimiter['acquire']>>;
     try {
       acquired = await shared.acquire(descriptors);
     } catch (error) {
       this.warnUnshared(error);
-      return this.acquireInMemory(descriptors, res);
+      return this.acquireInMemory(descriptors, res, gauged);
     }
+    if (gauged !== null) this.gauge(gauged, descriptors, acquired.decision);
     this.answer(descriptors, acquired.decision, res);
     return new SharedTicket(shared, acquired.slot, (error) => this.warnUnshared(error));
+  }
+
+  /** What the key's model-specific limits have left after this call was counted (or refused). */
+  private gauge({ principal, model }: Gauged, descriptors: readonly Descriptor[], decision: LimitDecision): void {
+    const index = descriptors.findIndex((descriptor) => descriptor.name === 'model_per_key');
+    if (index < 0) return;
+    const { rpm, tpm } = descriptors[index];
+    const usage = decision.usage[index];
+    this.metrics?.rateLimitRemaining(
+      principal,
+      model,
+      rpm === null ? null : Math.max(0, rpm - usage.requests),
+      tpm === null ? null : Math.max(0, tpm - usage.tokens),
+    );
   }
 
   /** Sets the success headers, or throws the 429 (nothing was counted then). */
