@@ -54,9 +54,7 @@ export function requestContextMiddleware(logger: Logger, metrics?: MetricsServic
       if (metrics) {
         // The matched route pattern (not the raw URL) keeps the label set small.
         const route = (request.route as { path?: string } | undefined)?.path ?? 'unmatched';
-        const labels = { method: request.method, route: typeof route === 'string' ? route : 'unmatched', status: String(response.statusCode) };
-        metrics.httpRequests.inc(labels);
-        metrics.httpDuration.observe(labels, seconds);
+        metrics.recordHttpRequest(request.method, typeof route === 'string' ? route : 'unmatched', response.statusCode, seconds);
       }
       // Skipped entirely below info level: building the line costs more than the check.
       if (!logger.isLevelEnabled('info')) return;

@@ -87,4 +87,22 @@ export class MetricsService {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
+
+  private readonly httpSeries = new Map<string, { readonly requests: Counter.Internal; readonly duration: Histogram.Internal<string> }>();
+
+  /**
+   * Counts one answered request. The label children are looked up once per method, route and status (a handful of
+   * each: the route is the matched pattern), because prom-client hashes a label object on every call (~2 µs a request).
+   */
+  recordHttpRequest(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    let series = this.httpSeries.get(key);
+    if (series === undefined) {
+      const labels = { method, route, status: String(status) };
+      series = { requests: this.httpRequests.labels(labels), duration: this.httpDuration.labels(labels) };
+      this.httpSeries.set(key, series);
+    }
+    series.requests.inc();
+    series.duration.observe(seconds);
+  }
 }
