@@ -348,7 +348,7 @@ describe('the image runtime stage, rebuilt outside a container', () => {
     await gateway.waitForReady(60_000);
     if (asRoot) expect(readFileSync(`/proc/${gateway.child.pid}/status`, 'utf8')).toMatch(new RegExp(`^Uid:\\s+${NODE_UID}\\s`, 'm'));
     // A real master key: every interface, as in a container whose port is published.
-    expect(gateway.output()).toContain(`"host":"0.0.0.0"`);
+    expect(gateway.output()).toContain(`"url":"http://0.0.0.0:`);
     expect(gateway.output()).toContain(`"config":"${join(app, 'config.yaml')}"`);
 
     expect(healthcheck(gateway)).toBe(0);
