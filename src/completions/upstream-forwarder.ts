@@ -10,6 +10,7 @@ import type { CompiledDeployment } from './deployment-table';
 import { UpstreamErrorEvent, UpstreamProtocolError, type NativeCall, type ProviderCall, type ProviderDeployment, type StreamTranslator, type Translation, type UpstreamRequest } from './providers/provider';
 import { callerWantsUsageChunk, type RequestBody } from './request-body';
 import { SSE_HEADERS, SseRelay } from './sse-relay';
+import type { UpstreamSpan } from '../tracing/tracing';
 import {
   failureFromStatus,
   failureFromTransport,
@@ -41,6 +42,35 @@ export async function forwardOnce(
   remember: RememberAnswer,
   redactor: SecretRedactor,
 ): Promise<UpstreamFailure | null> {
+  const trace = call.trace;
+  // Tracing off: this check is all it costs.
+  if (trace === undefined) return attempt(call, res, deployment, providerCall, request, remember, redactor, null);
+  // On: a client span for this attempt (a retry gets its own), named as the upstream's parent in `traceparent`.
+  const span = trace.upstreamCall({ endpoint: providerCall.endpoint, stream: call.stream, deployment });
+  try {
+    const failure = await attempt(call, res, deployment, providerCall, { ...request, headers: span.headers(request.headers) }, remember, redactor, span);
+    if (failure !== null) span.failed(failure.exception);
+    return failure;
+  } catch (error) {
+    span.failed(error === CLIENT_GONE ? CLIENT_DISCONNECTED : { code: 'error' });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+const CLIENT_DISCONNECTED = { code: 'client_disconnected' };
+
+async function attempt(
+  call: CallTracker,
+  res: ServerResponse,
+  deployment: CompiledDeployment,
+  providerCall: ProviderCall,
+  request: UpstreamRequest,
+  remember: RememberAnswer,
+  redactor: SecretRedactor,
+  span: UpstreamSpan | null,
+): Promise<UpstreamFailure | null> {
   const stream = call.stream;
   const own = call.timeouts;
   const timeoutMs = stream
@@ -66,6 +96,7 @@ export async function forwardOnce(
     }
     return failureFromTransport({ error, provider, timeoutMs });
   }
+  span?.answered(upstream.statusCode);
 
   if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
     const failure = await failureOfAnswer(upstream, target, provider, redactor);
@@ -127,7 +158,9 @@ export async function forwardOnce(
       : providerCall.native !== undefined
         ? nativePipe(translation.stream(providerCall), providerCall.native, provider, redactor)
         : translatedPipe(call, translation.stream(providerCall), provider, redactor);
-  await relay(call, res, upstream.body, pipe, { provider, timeoutMs, remember });
+  const ended = await relay(call, res, upstream.body, pipe, { provider, timeoutMs, remember });
+  // The client has its answer (or is gone): a stream that broke off is a failed upstream call all the same.
+  if (ended !== null) span?.failed(ended instanceof AppException ? ended : CLIENT_DISCONNECTED);
   return null;
 }
 
@@ -249,12 +282,12 @@ function relay(
   source: Dispatcher.ResponseData['body'],
   pipe: StreamPipe,
   options: { provider: string; timeoutMs: number; remember: RememberAnswer },
-): Promise<void> {
+): Promise<AppException | Error | null> {
   call.streamStarted(pipe.recorded);
   res.writeHead(200, SSE_HEADERS);
   res.flushHeaders();
 
-  return new Promise<void>((resolve) => {
+  return new Promise<AppException | Error | null>((resolve) => {
     let settled = false;
     const resume = (): void => {
       source.resume();
@@ -266,7 +299,7 @@ function relay(
         const event = reported ? '' : (pipe.errorEvent?.(failure) ?? `data: ${JSON.stringify(toErrorBody(failure))}\n\n`);
         res.end(before + event);
       }
-      resolve();
+      resolve(failure);
     };
     source.on('data', (chunk: Buffer) => {
       if (settled) {
@@ -299,7 +332,7 @@ function relay(
       // After the client has its last bytes; a stream with a broken or error event is not worth replaying.
       const events = pipe.recorded.dataEvents;
       options.remember(call, () => (isReplayableStream(events) ? CachedAnswer.fromEvents(events) : null));
-      resolve();
+      resolve(null);
     });
     source.on('error', (error: Error) => {
       if (settled) {
@@ -308,7 +341,7 @@ function relay(
       if (call.upstreamAbort.aborted) {
         settled = true;
         call.streamEnded(CLIENT_GONE);
-        resolve();
+        resolve(CLIENT_GONE);
         return;
       }
       endWithError('', midStreamFailure(error, options.provider, options.timeoutMs));

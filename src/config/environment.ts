@@ -16,6 +16,7 @@ import {
   validateSync,
   ValidationError,
 } from 'class-validator';
+import { readTracingSettings, type TracingSettings } from '../tracing/tracing-settings';
 
 export const RATE_LIMIT_HEADER_MODES = ['openai', 'litellm', 'none'] as const;
 export type RateLimitHeaderMode = (typeof RATE_LIMIT_HEADER_MODES)[number];
@@ -282,6 +283,12 @@ export class Environment {
    */
   @IsIn(RATE_LIMIT_HEADER_MODES, { message: `RATE_LIMIT_HEADERS must be one of ${RATE_LIMIT_HEADER_MODES.join(', ')}` })
   readonly RATE_LIMIT_HEADERS: RateLimitHeaderMode = 'openai';
+
+  /**
+   * The gateway's own traces (OpenTelemetry's standard OTEL_* variables, checked by `readTracingSettings`); null
+   * unless an OTLP endpoint is set. Off, the OpenTelemetry SDK is never loaded.
+   */
+  readonly tracing: TracingSettings | null = null;
 }
 
 /** `--config PATH` or `--config=PATH`; the last one wins, as with most CLIs. */
@@ -385,13 +392,15 @@ export function loadEnvironment(env: NodeJS.ProcessEnv, argv: readonly string[] 
     LITELLM_RATE_LIMIT_WINDOW_SIZE: read(env, 'LITELLM_RATE_LIMIT_WINDOW_SIZE'),
     RATE_LIMIT_HEADERS: read(env, 'RATE_LIMIT_HEADERS'),
   };
+  const tracing = readTracingSettings(env);
+  if (tracing.settings !== null) raw.tracing = tracing.settings;
   // Unset variables are left out entirely so the class's field initialisers supply the defaults.
   const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined));
   const directory = realDirectory(present.GCS_SERVICE_ACCOUNT_DIR);
   if (typeof directory === 'string') present.GCS_SERVICE_ACCOUNT_DIR = directory;
   const environment = plainToInstance(Environment, present);
   const errors = validateSync(environment, { forbidUnknownValues: true });
-  const problems = describe(errors, present);
+  const problems = [...describe(errors, present), ...tracing.problems];
   if (directory !== undefined && typeof directory !== 'string') problems.push(`  GCS_SERVICE_ACCOUNT_DIR: ${directory.problem}`);
   if (problems.length > 0) {
     throw new Error(`Invalid environment:\n${problems.join('\n')}`);
