@@ -138,6 +138,8 @@ async function attempt(
     const sent = native === undefined ? answer : bytes;
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': sent.length });
     res.end(sent);
+    // Before the response's 'close' ends the request's span: a child ends within its parent.
+    span?.end();
     // Only a plain 200 is cached: other 2xx answers are unusual enough not to replay.
     if (upstream.statusCode === 200) {
       remember(call, () => CachedAnswer.fromJson(answer));
@@ -158,9 +160,7 @@ async function attempt(
       : providerCall.native !== undefined
         ? nativePipe(translation.stream(providerCall), providerCall.native, provider, redactor)
         : translatedPipe(call, translation.stream(providerCall), provider, redactor);
-  const ended = await relay(call, res, upstream.body, pipe, { provider, timeoutMs, remember });
-  // The client has its answer (or is gone): a stream that broke off is a failed upstream call all the same.
-  if (ended !== null) span?.failed(ended instanceof AppException ? ended : CLIENT_DISCONNECTED);
+  await relay(call, res, upstream.body, pipe, { provider, timeoutMs, remember, span });
   return null;
 }
 
@@ -281,13 +281,14 @@ function relay(
   res: ServerResponse,
   source: Dispatcher.ResponseData['body'],
   pipe: StreamPipe,
-  options: { provider: string; timeoutMs: number; remember: RememberAnswer },
-): Promise<AppException | Error | null> {
+  options: { provider: string; timeoutMs: number; remember: RememberAnswer; span: UpstreamSpan | null },
+): Promise<void> {
+  const span = options.span;
   call.streamStarted(pipe.recorded);
   res.writeHead(200, SSE_HEADERS);
   res.flushHeaders();
 
-  return new Promise<AppException | Error | null>((resolve) => {
+  return new Promise<void>((resolve) => {
     let settled = false;
     const resume = (): void => {
       source.resume();
@@ -299,7 +300,9 @@ function relay(
         const event = reported ? '' : (pipe.errorEvent?.(failure) ?? `data: ${JSON.stringify(toErrorBody(failure))}\n\n`);
         res.end(before + event);
       }
-      resolve(failure);
+      span?.failed(failure);
+      span?.end();
+      resolve();
     };
     source.on('data', (chunk: Buffer) => {
       if (settled) {
@@ -329,10 +332,11 @@ function relay(
       settled = true;
       call.streamEnded(null);
       res.end(tail);
+      span?.end();
       // After the client has its last bytes; a stream with a broken or error event is not worth replaying.
       const events = pipe.recorded.dataEvents;
       options.remember(call, () => (isReplayableStream(events) ? CachedAnswer.fromEvents(events) : null));
-      resolve(null);
+      resolve();
     });
     source.on('error', (error: Error) => {
       if (settled) {
@@ -341,7 +345,8 @@ function relay(
       if (call.upstreamAbort.aborted) {
         settled = true;
         call.streamEnded(CLIENT_GONE);
-        resolve(CLIENT_GONE);
+        span?.failed(CLIENT_DISCONNECTED);
+        resolve();
         return;
       }
       endWithError('', midStreamFailure(error, options.provider, options.timeoutMs));

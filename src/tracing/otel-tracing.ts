@@ -197,6 +197,8 @@ class OtelRequestTrace implements RequestTrace {
 }
 
 class OtelUpstreamSpan implements UpstreamSpan {
+  private ended = false;
+
   constructor(
     private readonly tracing: OtelTracing,
     private readonly span: Span,
@@ -211,11 +213,14 @@ class OtelUpstreamSpan implements UpstreamSpan {
   }
 
   failed(failure: { readonly code: string }): void {
+    if (this.ended) return;
     this.span.setAttribute('error.type', failure.code);
     this.span.setStatus({ code: SpanStatusCode.ERROR });
   }
 
   end(): void {
+    if (this.ended) return;
+    this.ended = true;
     this.span.end();
   }
 }

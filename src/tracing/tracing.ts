@@ -58,6 +58,7 @@ export interface UpstreamSpan {
   answered(status: number): void;
   /** The attempt failed, before or during the answer: `failure.code` is the gateway's reading (`timeout`, `upstream_error`, ...). */
   failed(failure: { readonly code: string }): void;
+  /** The upstream's answer is over; later calls (and `failed` after it) do nothing. */
   end(): void;
 }
 
