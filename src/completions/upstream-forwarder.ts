@@ -32,6 +32,7 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
  * an SseRelay); any other goes through its provider's Translation (answers parsed and rebuilt, streams turned into
  * OpenAI chunks by a StreamTranslator and written by a ChunkRelay). Resolves null once the client has been answered,
  * or the failure for the router to retry or answer with. Upstream error text passes `redactor` before it reaches anyone.
+ * With tracing on, the attempt is a client span of the request's trace and the upstream request names it in `traceparent`.
  */
 export async function forwardOnce(
   call: CallTracker,

@@ -1,4 +1,5 @@
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { Logger } from '@nestjs/common';
+import { diag, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -45,7 +46,7 @@ describe('OtelTracing', () => {
   afterEach(() => tracing.onApplicationShutdown());
 
   /** One request through the middleware: `during` runs while it is open (an upstream call), then the response closes. */
-  function serve(headers: IncomingHttpHeaders, during: (trace: RequestTrace) => void = () => undefined, status = 200): FakeExchange {
+  function serve(headers: IncomingHttpHeaders, during: (trace: RequestTrace) => void = () => undefined, status = 200, finished = true): FakeExchange {
     const response = Object.assign(new EventEmitter(), {
       statusCode: 0,
       writableFinished: false,
@@ -61,7 +62,7 @@ describe('OtelTracing', () => {
     during(trace!);
     exchange.request.route = { path: '/v1/chat/completions' };
     response.statusCode = status;
-    response.writableFinished = true;
+    response.writableFinished = finished;
     response.emit('close');
     return exchange;
   }
@@ -104,7 +105,6 @@ describe('OtelTracing', () => {
       'http.response.status_code': 200,
       'gatehouse.request_id': 'req-7',
       'gatehouse.call_id': 'call-123',
-      'gatehouse.completed': true,
     });
     expect(named('chat gpt-4o-2024-08-06').attributes).toEqual({
       'gen_ai.operation.name': 'chat',
@@ -113,7 +113,6 @@ describe('OtelTracing', () => {
       'gatehouse.model_group': 'gpt-4o',
       'gatehouse.model_id': 'deployment-1',
       'gatehouse.stream': true,
-      'http.request.method': 'POST',
       'http.response.status_code': 200,
       'server.address': 'api.openai.com',
       'server.port': 443,
@@ -136,6 +135,11 @@ describe('OtelTracing', () => {
     const client = named('embeddings gpt-4o-2024-08-06');
     expect(client.status.code).toBe(SpanStatusCode.ERROR);
     expect(client.attributes).toMatchObject({ 'error.type': 'upstream_unavailable', 'http.response.status_code': 503, 'gen_ai.operation.name': 'embeddings' });
+  });
+
+  it('says so when the client left before its answer was complete', () => {
+    serve({}, () => undefined, 200, false);
+    expect(named('POST /v1/chat/completions').attributes['gatehouse.client_disconnected']).toBe(true);
   });
 
   it.each([
@@ -198,6 +202,19 @@ describe('OtelTracing', () => {
     expect(failed.attributes).toMatchObject({ 'gatehouse.delivery.outcome': 'failed', 'error.type': 'timeout', 'gatehouse.delivery.retried': 2 });
     expect(failed.status.code).toBe(SpanStatusCode.ERROR);
     expect(failed.spanContext().traceId).not.toBe(ok.spanContext().traceId);
+  });
+
+  it("logs OpenTelemetry's errors (a failed export) as one readable line, then at most one per period", () => {
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      const failure = JSON.stringify({ stack: 'Error: connect ECONNREFUSED 127.0.0.1:9\n    at TCPConnectWrap.afterConnect', message: 'connect ECONNREFUSED 127.0.0.1:9' });
+      diag.error(failure);
+      diag.error(failure);
+      diag.debug('not shown');
+      expect(errors.mock.calls).toEqual([["OpenTelemetry (the gateway's own spans): connect ECONNREFUSED 127.0.0.1:9"]]);
+    } finally {
+      errors.mockRestore();
+    }
   });
 
   it('names the service and keeps the operator resource attributes', () => {

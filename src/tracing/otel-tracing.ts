@@ -1,13 +1,13 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import {
   defaultTextMapGetter,
-  defaultTextMapSetter,
   diag,
   DiagLogLevel,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   trace,
+  TraceFlags,
   type Attributes,
   type Context,
   type DiagLogger,
@@ -52,7 +52,6 @@ const OPERATION_OF_ENDPOINT: Record<UpstreamCallInfo['endpoint'], string> = { ch
  * ignored and the request starts a new trace. Spans never carry bodies, keys, headers or URL paths and queries.
  */
 export class OtelTracing extends Tracing implements OnApplicationShutdown {
-  readonly enabled = true;
   private readonly logger = new Logger('Tracing');
   private readonly provider: BasicTracerProvider;
   private readonly tracer: Tracer;
@@ -92,7 +91,8 @@ export class OtelTracing extends Tracing implements OnApplicationShutdown {
         // The matched route's pattern (never the raw path, which can hold ids; never the query, which can hold keys).
         const route = (request.route as { path?: unknown } | undefined)?.path;
         const status = response.statusCode;
-        const attributes: Attributes = { 'http.response.status_code': status, 'gatehouse.completed': response.writableFinished };
+        const attributes: Attributes = { 'http.response.status_code': status };
+        if (!response.writableFinished) attributes['gatehouse.client_disconnected'] = true;
         if (typeof route === 'string') {
           attributes['http.route'] = route;
           span.updateName(`${method} ${route}`);
@@ -116,10 +116,14 @@ export class OtelTracing extends Tracing implements OnApplicationShutdown {
     return span;
   }
 
-  /** `headers` plus the W3C headers that name `span` as the receiver's parent. */
+  /**
+   * `headers` plus the W3C headers that name `span` as the receiver's parent: `traceparent` (version 00) and the
+   * trace's `tracestate`, as W3CTraceContextPropagator.inject writes them, without the context it would need.
+   */
   propagationHeaders(span: Span, headers: Readonly<Record<string, string>>): Record<string, string> {
-    const out = { ...headers };
-    this.propagator.inject(trace.setSpan(ROOT_CONTEXT, span), out, defaultTextMapSetter);
+    const { traceId, spanId, traceFlags, traceState } = span.spanContext();
+    const out: Record<string, string> = { ...headers, traceparent: `00-${traceId}-${spanId}-${traceFlags & TraceFlags.SAMPLED ? '01' : '00'}` };
+    if (traceState !== undefined) out.tracestate = traceState.serialize();
     return out;
   }
 
@@ -166,7 +170,6 @@ export class OtelTracing extends Tracing implements OnApplicationShutdown {
         'gen_ai.request.model': deployment.upstreamModel,
         'gatehouse.model_group': deployment.modelName,
         'gatehouse.model_id': deployment.modelId,
-        'http.request.method': 'POST',
       };
       if (deployment.target !== null) {
         // The origin only: a path or query can carry a credential (Gemini's key is a query parameter).
@@ -247,6 +250,17 @@ function samplerOf(settings: TracingSettings): Sampler {
   }
 }
 
+/** A failed export reaches the diag logger as the error serialised to JSON, stack and all: its message is enough. */
+function readable(message: string): string {
+  if (!message.startsWith('{')) return message;
+  try {
+    const parsed = JSON.parse(message) as { message?: unknown };
+    return typeof parsed.message === 'string' ? parsed.message : message;
+  } catch {
+    return message;
+  }
+}
+
 /** OpenTelemetry's own warnings and errors (a failed export, dropped spans) as log lines, at most one per period. */
 function throttled(logger: Logger): DiagLogger {
   let lastAt = 0;
@@ -261,7 +275,7 @@ function throttled(logger: Logger): DiagLogger {
     const more = suppressed > 0 ? ` (${suppressed} similar message(s) suppressed)` : '';
     suppressed = 0;
     const detail = args.map((arg) => (arg instanceof Error ? arg.message : typeof arg === 'string' ? arg : '')).filter((text) => text !== '');
-    logger[level](`OpenTelemetry: ${[message, ...detail].join(' ')}${more}`);
+    logger[level](`OpenTelemetry (the gateway's own spans): ${[readable(message), ...detail].join(' ')}${more}`);
   };
   const ignore = (): void => undefined;
   return { error: write('error'), warn: write('warn'), info: ignore, debug: ignore, verbose: ignore };

@@ -8,7 +8,6 @@ import type { Endpoint } from '../completions/providers/provider';
  * loaded only then).
  */
 export abstract class Tracing {
-  abstract readonly enabled: boolean;
   /** Opens each request's server span; null when tracing is off (nothing to install). */
   abstract requestMiddleware(): RequestHandler | null;
   /** Spans of delivery batches the delivery thread measured (it has no exporter of its own). */
@@ -16,7 +15,6 @@ export abstract class Tracing {
 }
 
 export class TracingOff extends Tracing {
-  readonly enabled = false;
   requestMiddleware(): null {
     return null;
   }

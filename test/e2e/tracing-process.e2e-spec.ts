@@ -55,6 +55,12 @@ describe('tracing with the real process', () => {
         `      api_base: ${upstream.url}`,
         `      api_key: ${upstreamKey}`,
         '      max_retries: 0',
+        '  - model_name: traced-retry',
+        '    litellm_params:',
+        '      model: openai/gpt-4o-mini',
+        `      api_base: ${upstream.url}`,
+        `      api_key: ${upstreamKey}`,
+        '      max_retries: 1',
         '',
       ].join('\n'),
     );
@@ -87,11 +93,11 @@ describe('tracing with the real process', () => {
     return ((await res.json()) as { key: string }).key;
   }
 
-  async function chat(gateway: GatewayProcess, key: string, headers: Record<string, string>, mark: string, stream = false): Promise<{ requestId: string; callId: string }> {
+  async function chat(gateway: GatewayProcess, key: string, headers: Record<string, string>, mark: string, stream = false, model = 'traced-gpt'): Promise<{ requestId: string; callId: string }> {
     const res = await fetch(`${gateway.baseUrl}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
-      body: JSON.stringify({ model: 'traced-gpt', messages: [{ role: 'user', content: `hello ${mark}` }], ...(stream ? { stream: true } : {}) }),
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: `hello ${mark}` }], ...(stream ? { stream: true } : {}) }),
     });
     const text = await res.text();
     expect([res.status, text]).toEqual([200, expect.any(String)]);
@@ -150,8 +156,10 @@ describe('tracing with the real process', () => {
       const malformedParent = `00-${CALLER_TRACE.toUpperCase()}-${CALLER_SPAN}-01`;
       const malformed = await chat(gateway, key, { traceparent: malformedParent, tracestate: 'caller=1' }, 'mark-malformed');
       const fresh = await chat(gateway, key, {}, 'mark-fresh');
+      upstream.next({ type: 'status', status: 503, body: '{"error": {"message": "overloaded"}}' });
+      const retried = await chat(gateway, key, { traceparent: CALLER_TRACEPARENT }, 'mark-retried', false, 'traced-retry');
       // The call records reach the logging destination before the gateway stops.
-      await waitFor('4 call records at the logging destination', () => logs.spans().length >= 4 && logs.spans());
+      await waitFor('5 call records at the logging destination', () => logs.spans().length >= 5 && logs.spans());
       expect(collector.requests).toEqual([]);
       await stop(gateway);
 
@@ -177,7 +185,9 @@ describe('tracing with the real process', () => {
       const streamClient = upstreamSpans.find((s) => parentOf(s) === streamRequest.spanId) as ReceivedSpan;
       expect(streamClient.attributes['gatehouse.stream']).toBe(true);
       expect(upstreamTraceparent('mark-streamed')).toBe(`00-${CALLER_TRACE}-${streamClient.spanId}-01`);
-      expect(BigInt(streamClient.endTimeUnixNano)).toBeLessThanOrEqual(BigInt(streamRequest.endTimeUnixNano));
+      // Within its parent; the SDK anchors each span's clock on Date.now(), so two spans' times agree to a millisecond only.
+      expect(BigInt(streamClient.endTimeUnixNano)).toBeLessThanOrEqual(BigInt(streamRequest.endTimeUnixNano) + 1_000_000n);
+      expect(BigInt(streamClient.startTimeUnixNano)).toBeGreaterThanOrEqual(BigInt(streamRequest.startTimeUnixNano) - 1_000_000n);
 
       // A malformed traceparent is ignored: a new trace, and the caller's tracestate is not passed on.
       const malformedRequest = spanWith(serverSpans, 'gatehouse.request_id', malformed.requestId);
@@ -192,10 +202,23 @@ describe('tracing with the real process', () => {
       expect(parentOf(freshRequest)).toBe('');
       expect(upstreamTraceparent('mark-fresh')).toMatch(new RegExp(`^00-${freshRequest.traceId}-[0-9a-f]{16}-01$`));
 
+      // A retry is an upstream call of its own: two client spans under the request's, the first failed with the 503,
+      // and each attempt named its own span as the upstream's parent.
+      const retriedRequest = spanWith(serverSpans, 'gatehouse.request_id', retried.requestId);
+      const attempts = upstreamSpans.filter((s) => parentOf(s) === retriedRequest.spanId);
+      expect(attempts).toHaveLength(2);
+      // In the order the upstream received them, by the span each traceparent names.
+      const sent = upstream.requests.filter((r) => r.rawBody.includes('mark-retried')).map((r) => String(r.headers.traceparent));
+      const inOrder = sent.map((traceparent) => attempts.find((s) => traceparent === `00-${CALLER_TRACE}-${s.spanId}-01`));
+      expect(inOrder.map((s) => [s?.attributes['http.response.status_code'], s?.status?.code ?? 0, typeof s?.attributes['error.type']])).toEqual([
+        [503, 2, 'string'],
+        [200, 0, 'undefined'],
+      ]);
+
       // Delivery batches of the logging destination, measured in the delivery thread, exported by the main thread.
       const batches = spans.filter((s) => s.name === 'deliver otel');
       expect(batches.length).toBeGreaterThan(0);
-      expect(batches.reduce((sum, s) => sum + Number(s.attributes['gatehouse.delivery.delivered']), 0)).toBe(4);
+      expect(batches.reduce((sum, s) => sum + Number(s.attributes['gatehouse.delivery.delivered']), 0)).toBe(5);
       for (const batch of batches) {
         expect(batch.attributes).toMatchObject({ 'gatehouse.destination.kind': 'otel', 'gatehouse.destination.source': 'key', 'gatehouse.delivery.outcome': 'delivered' });
         expect(parentOf(batch)).toBe('');
@@ -203,7 +226,7 @@ describe('tracing with the real process', () => {
 
       // The caller's trace context never reaches a logging destination, in any form; no secret reaches the collector.
       const logged = logs.requests.map((r) => r.body.toString('latin1') + r.body.toString('hex')).join('\n');
-      expect(logs.spans().length).toBeGreaterThanOrEqual(4);
+      expect(logs.spans().length).toBeGreaterThanOrEqual(5);
       for (const id of [CALLER_TRACE, CALLER_SPAN, 'caller=1']) expect(logged).not.toContain(id);
       const exported = collector.requests.map((r) => r.body.toString('latin1')).join('\n');
       for (const value of [masterKey, key, upstreamKey, collectorKey, 'hello mark']) expect(exported).not.toContain(value);
