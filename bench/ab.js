@@ -8,6 +8,9 @@
 // EXTRA_CONFIG_0 / EXTRA_CONFIG_1: a YAML file whose sections are appended to that build's config.yaml, e.g. the same
 // build without and with router_settings: node bench/ab.js dist/src/main.js dist/src/main.js, EXTRA_CONFIG_1=bench/router-fallbacks.yaml
 // GATEWAY_LOG_LEVEL: both gateways' LOG_LEVEL (default warn, as in `npm run bench`); `info` writes an access line per request.
+// EXTRA_ENV_0 / EXTRA_ENV_1: more environment for that build's gateway, space-separated NAME=VALUE; `{sink}` stands for
+// the log sink's URL, e.g. the same build without and with its own tracing (spans to the sink's /self/v1/traces):
+// EXTRA_ENV_1='OTEL_EXPORTER_OTLP_ENDPOINT={sink}/self' node bench/ab.js dist/src/main.js dist/src/main.js
 // Prints req/s, p99 and CPU µs/request (the gateway process, including delivering the run's events) per build and mode.
 const { join, resolve } = require('node:path');
 const os = require('node:os');
@@ -40,6 +43,17 @@ function chatBody(bytes) {
   return body;
 }
 
+/** `NAME=VALUE NAME2=VALUE` (values without spaces), `{sink}` replaced by the sink's URL. */
+function extraEnvOf(text, sinkUrl) {
+  const env = {};
+  for (const pair of (text || '').split(/\s+/).filter(Boolean)) {
+    const equals = pair.indexOf('=');
+    if (equals <= 0) throw new Error(`EXTRA_ENV: ${pair} is not NAME=VALUE`);
+    env[pair.slice(0, equals)] = pair.slice(equals + 1).replaceAll('{sink}', sinkUrl);
+  }
+  return env;
+}
+
 runMain(async () => {
   const tmpDir = mkdtempSync(join(os.tmpdir(), 'gatehouse-ab-'));
   const mock = startProcess('mock upstream', process.execPath, [join(__dirname, 'servers', 'mock-upstream.js')], { readyLine: /READY (\d+)/ });
@@ -50,7 +64,11 @@ runMain(async () => {
   for (const [i, mainJs] of builds.entries()) {
     const extra = process.env[`EXTRA_CONFIG_${i}`];
     const extraConfig = extra ? `\n${readFileSync(resolve(extra), 'utf8')}` : '';
-    const extraEnv = process.env.GATEWAY_LOG_LEVEL ? { LOG_LEVEL: process.env.GATEWAY_LOG_LEVEL } : {};
+    const extraEnv = {
+      ...(process.env.GATEWAY_LOG_LEVEL ? { LOG_LEVEL: process.env.GATEWAY_LOG_LEVEL } : {}),
+      ...extraEnvOf(process.env[`EXTRA_ENV_${i}`], `http://127.0.0.1:${sinkPort}`),
+    };
+    if (Object.keys(extraEnv).length > 0) console.log(`build ${i} environment: ${Object.keys(extraEnv).join(', ')}`);
     gateways.push(await startGatehouse({ label: `ab${i}`, tmpDir, mockPort, sinkPort, sinkDownPort, mainJs, node: NODES[i], extraConfig, extraEnv }));
   }
   const body = chatBody(Number(process.env.BODY_BYTES || 0));
@@ -80,5 +98,18 @@ runMain(async () => {
   }
   for (const [name, runs] of Object.entries(results)) {
     console.log(`build ${name}: median ${median(runs.map((r) => r.rps)).toFixed(0)} req/s, p99 ${median(runs.map((r) => r.p99)).toFixed(1)} ms, ${median(runs.map((r) => r.cpu)).toFixed(0)} µs/request`);
+  }
+  // Pairwise: build 1 ÷ build 0 in the same repetition and mode (what a noisy machine moves least).
+  for (const mode of MODES) {
+    const a = results[`0 ${mode}`] ?? [];
+    const b = results[`1 ${mode}`] ?? [];
+    const ratios = a.map((run, rep) => (b[rep] ? b[rep].cpu / run.cpu : NaN)).filter((r) => Number.isFinite(r));
+    if (ratios.length > 0) console.log(`logging ${mode}: CPU/request build 1 ÷ build 0 per repetition ${ratios.map((r) => r.toFixed(3)).join(' ')} → median ${median(ratios).toFixed(3)}`);
+  }
+  const stats = await (await fetch(`http://127.0.0.1:${sinkPort}/__stats`)).json();
+  if (stats.self_trace_requests > 0) console.log(`gateway traces at the sink: ${stats.self_trace_requests} exports, ${stats.self_trace_bytes} bytes`);
+  for (const [i, gateway] of gateways.entries()) {
+    const notes = gateway.proc.output().split('\n').filter((line) => /OpenTelemetry|Dropped|"level":(40|50)/.test(line));
+    if (notes.length > 0) console.log(`build ${i}: ${notes.length} warning line(s) in its output, last: ${notes.at(-1).slice(0, 300)}`);
   }
 });

@@ -19,6 +19,7 @@ import { LoggingModule } from './logging/logging.module';
 import { SecretsModule } from './logging/secrets/secrets.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { TeamsModule } from './teams/teams.module';
+import { TracingModule } from './tracing/tracing.module';
 import { UsersModule } from './users/users.module';
 
 /** Makes the boot-time settings, and the redaction of the credentials they name, injectable everywhere by class. */
@@ -46,6 +47,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         SettingsModule.forRoot(settings),
+        TracingModule,
         // The validated environment, for extensions that prefer ConfigService; the process env is not re-read, and
         // `.env` was already loaded by main.ts (config/env-file.ts) before the environment was validated.
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => ({ ...settings.environment })] }),

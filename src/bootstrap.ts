@@ -14,6 +14,7 @@ import type { GatewayConfig } from './config/gateway-config.types';
 import { GatewaySettings } from './config/gateway-settings';
 import { bodyParserErrorMiddleware } from './http-exception.filter';
 import { MetricsService } from './metrics/metrics.service';
+import { Tracing } from './tracing/tracing';
 
 /** Example values from docs and tutorials: accepted so the seed runs as written, but announced loudly. */
 const WELL_KNOWN_MASTER_KEYS = new Set(['sk-1234', 'sk-12345', 'sk-123456', 'sk-master', 'sk-admin', 'changeme', 'sk-changeme', 'master-key']);
@@ -81,6 +82,9 @@ export function configureApp(app: NestExpressApplication, options: { rootLogger:
   // Before the request boundary and authentication: a preflight carries no key and no body, and a browser can read
   // a 400 or 401 only if it carries the CORS headers too.
   app.enableCors(corsOptionsDelegate({ origins: environment.CORS_ORIGINS, allowCredentials: environment.corsAllowCredentials }));
+  // Only with tracing on: off, no middleware runs at all.
+  const tracing = app.get(Tracing).requestMiddleware();
+  if (tracing !== null) app.use(tracing);
   // The request boundary: malformed queries, bodies and encodings are refused here, on every route (public
   // ones included) and before authentication, so no route, pipe or log event ever sees them.
   app.use(rejectRepeatedQueryParameters);

@@ -5,6 +5,8 @@
 //   - GCS       POST /upload/storage/v1/b/<bucket>/o  → 200 object resource with the md5Hash and crc32c of the
 //               uploaded data (the client verifies them), for multipart and media uploads
 //   - OTLP/HTTP POST /v1/traces (JSON)                → 200 {}
+//   - OTLP/HTTP POST /self/v1/traces (protobuf or JSON) → 200: the gateway's own traces (OTEL_EXPORTER_OTLP_ENDPOINT),
+//               counted apart so they never count as delivered log events
 //   - S3        PUT /<bucket>/<key> (path-style)      → 200 with the ETag (signature not checked: the bench measures the sender)
 //   - Datadog   POST /api/v2/logs (gzip JSON array)    → 202 {}
 //   - generic   POST /generic (JSON array)             → 200 {}
@@ -23,6 +25,8 @@ const stats = {
   gcs_lines: 0,
   otlp_requests: 0,
   otlp_spans: 0,
+  self_trace_requests: 0,
+  self_trace_bytes: 0,
   s3_puts: 0,
   s3_lines: 0,
   datadog_requests: 0,
@@ -150,6 +154,17 @@ const up = http.createServer((req, res) => {
   }
   const upload = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(path);
   if (req.method === 'POST' && upload) return gcsUpload(req, res, decodeURIComponent(upload[1]), url);
+  if (req.method === 'POST' && path === '/self/v1/traces') {
+    return readBody(req, (body) => {
+      stats.self_trace_requests++;
+      stats.self_trace_bytes += body.length;
+      // An ExportTraceServiceResponse without partial success: the empty message, or `{}` in JSON.
+      if (String(req.headers['content-type']).startsWith('application/x-protobuf')) {
+        res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': 0 });
+        res.end();
+      } else send(res, 200, '{}');
+    });
+  }
   if (req.method === 'POST' && path.endsWith('/v1/traces')) {
     return readBody(req, (body) => {
       stats.otlp_requests++;

@@ -166,6 +166,11 @@ function gatewaySecrets(settings: GatewaySettings, env: NodeJS.ProcessEnv): stri
   const cache = settings.config.litellmSettings.cache_params;
   add(resolved(cache.password));
   add(urlPassword(resolved(cache.url)));
+  // The OTLP exporter's headers (OTEL_EXPORTER_OTLP_HEADERS) usually carry the collector's key, often as `Bearer <key>`.
+  for (const value of Object.values(settings.environment.tracing?.headers ?? {})) {
+    add(value);
+    add(value.replace(/^(bearer|basic|token)\s+/i, ''));
+  }
   return secrets;
 }
 

@@ -6,6 +6,7 @@ import type { CachePlan } from '../cache/response-cache.service';
 import type { Principal } from '../keys/principal';
 import { CALL_RECORD, type PendingCallRecord, type RecordListener, type RequestWithCallRecord } from '../logging/request/call-record';
 import type { StandardLoggingPayload } from '../logging/standard-logging-payload';
+import { REQUEST_TRACE, type RequestTrace, type RequestWithTrace } from '../tracing/tracing';
 import {
   buildStandardLoggingPayload,
   callFailure,
@@ -24,7 +25,7 @@ import type { RequestTimeouts } from './router/request-routing';
 import type { RoutingRecord } from './router/routing-record';
 
 /** What the tracker needs from the incoming request; express's Request satisfies it. */
-export interface TrackedRequest extends RequestWithCallRecord {
+export interface TrackedRequest extends RequestWithCallRecord, RequestWithTrace {
   readonly headers: IncomingHttpHeaders;
   readonly ip?: string;
   readonly socket: { readonly remoteAddress?: string };
@@ -112,6 +113,11 @@ export class CallTracker implements PendingCallRecord {
 
   get headers(): IncomingHttpHeaders {
     return this.req.headers;
+  }
+
+  /** The request's trace when tracing is on (the parent of the upstream calls' spans); undefined when off. */
+  get trace(): RequestTrace | undefined {
+    return this.req[REQUEST_TRACE];
   }
 
   /** True once the client is gone before the response finished; writing further is pointless. */

@@ -10,6 +10,7 @@ import type { CompiledDeployment } from './deployment-table';
 import { UpstreamErrorEvent, UpstreamProtocolError, type NativeCall, type ProviderCall, type ProviderDeployment, type StreamTranslator, type Translation, type UpstreamRequest } from './providers/provider';
 import { callerWantsUsageChunk, type RequestBody } from './request-body';
 import { SSE_HEADERS, SseRelay } from './sse-relay';
+import type { UpstreamSpan } from '../tracing/tracing';
 import {
   failureFromStatus,
   failureFromTransport,
@@ -31,6 +32,7 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
  * an SseRelay); any other goes through its provider's Translation (answers parsed and rebuilt, streams turned into
  * OpenAI chunks by a StreamTranslator and written by a ChunkRelay). Resolves null once the client has been answered,
  * or the failure for the router to retry or answer with. Upstream error text passes `redactor` before it reaches anyone.
+ * With tracing on, the attempt is a client span of the request's trace and the upstream request names it in `traceparent`.
  */
 export async function forwardOnce(
   call: CallTracker,
@@ -40,6 +42,35 @@ export async function forwardOnce(
   request: UpstreamRequest,
   remember: RememberAnswer,
   redactor: SecretRedactor,
+): Promise<UpstreamFailure | null> {
+  const trace = call.trace;
+  // Tracing off: this check is all it costs.
+  if (trace === undefined) return attempt(call, res, deployment, providerCall, request, remember, redactor, null);
+  // On: a client span for this attempt (a retry gets its own), named as the upstream's parent in `traceparent`.
+  const span = trace.upstreamCall({ endpoint: providerCall.endpoint, stream: call.stream, deployment });
+  try {
+    const failure = await attempt(call, res, deployment, providerCall, { ...request, headers: span.headers(request.headers) }, remember, redactor, span);
+    if (failure !== null) span.failed(failure.exception);
+    return failure;
+  } catch (error) {
+    span.failed(error === CLIENT_GONE ? CLIENT_DISCONNECTED : { code: 'error' });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+const CLIENT_DISCONNECTED = { code: 'client_disconnected' };
+
+async function attempt(
+  call: CallTracker,
+  res: ServerResponse,
+  deployment: CompiledDeployment,
+  providerCall: ProviderCall,
+  request: UpstreamRequest,
+  remember: RememberAnswer,
+  redactor: SecretRedactor,
+  span: UpstreamSpan | null,
 ): Promise<UpstreamFailure | null> {
   const stream = call.stream;
   const own = call.timeouts;
@@ -66,6 +97,7 @@ export async function forwardOnce(
     }
     return failureFromTransport({ error, provider, timeoutMs });
   }
+  span?.answered(upstream.statusCode);
 
   if (upstream.statusCode < 200 || upstream.statusCode >= 300) {
     const failure = await failureOfAnswer(upstream, target, provider, redactor);
@@ -107,6 +139,8 @@ export async function forwardOnce(
     const sent = native === undefined ? answer : bytes;
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': sent.length });
     res.end(sent);
+    // Before the response's 'close' ends the request's span: a child ends within its parent.
+    span?.end();
     // Only a plain 200 is cached: other 2xx answers are unusual enough not to replay.
     if (upstream.statusCode === 200) {
       remember(call, () => CachedAnswer.fromJson(answer));
@@ -127,7 +161,7 @@ export async function forwardOnce(
       : providerCall.native !== undefined
         ? nativePipe(translation.stream(providerCall), providerCall.native, provider, redactor)
         : translatedPipe(call, translation.stream(providerCall), provider, redactor);
-  await relay(call, res, upstream.body, pipe, { provider, timeoutMs, remember });
+  await relay(call, res, upstream.body, pipe, { provider, timeoutMs, remember, span });
   return null;
 }
 
@@ -248,8 +282,9 @@ function relay(
   res: ServerResponse,
   source: Dispatcher.ResponseData['body'],
   pipe: StreamPipe,
-  options: { provider: string; timeoutMs: number; remember: RememberAnswer },
+  options: { provider: string; timeoutMs: number; remember: RememberAnswer; span: UpstreamSpan | null },
 ): Promise<void> {
+  const span = options.span;
   call.streamStarted(pipe.recorded);
   res.writeHead(200, SSE_HEADERS);
   res.flushHeaders();
@@ -266,6 +301,8 @@ function relay(
         const event = reported ? '' : (pipe.errorEvent?.(failure) ?? `data: ${JSON.stringify(toErrorBody(failure))}\n\n`);
         res.end(before + event);
       }
+      span?.failed(failure);
+      span?.end();
       resolve();
     };
     source.on('data', (chunk: Buffer) => {
@@ -296,6 +333,7 @@ function relay(
       settled = true;
       call.streamEnded(null);
       res.end(tail);
+      span?.end();
       // After the client has its last bytes; a stream with a broken or error event is not worth replaying.
       const events = pipe.recorded.dataEvents;
       options.remember(call, () => (isReplayableStream(events) ? CachedAnswer.fromEvents(events) : null));
@@ -308,6 +346,7 @@ function relay(
       if (call.upstreamAbort.aborted) {
         settled = true;
         call.streamEnded(CLIENT_GONE);
+        span?.failed(CLIENT_DISCONNECTED);
         resolve();
         return;
       }

@@ -17,6 +17,7 @@ import {
   validateSync,
   ValidationError,
 } from 'class-validator';
+import { readTracingSettings, type TracingSettings } from '../tracing/tracing-settings';
 
 export const RATE_LIMIT_HEADER_MODES = ['openai', 'litellm', 'none'] as const;
 export type RateLimitHeaderMode = (typeof RATE_LIMIT_HEADER_MODES)[number];
@@ -319,6 +320,7 @@ export class Environment {
   get corsAllowCredentials(): boolean {
     return this.CORS_ALLOW_CREDENTIALS ?? !this.CORS_ORIGINS.includes(ANY_ORIGIN);
   }
+
   /** `/metrics` without a key, for scrapers (LiteLLM serves it so); otherwise the proxy admin's only. */
   @Transform(toBoolean)
   @IsBoolean({ message: 'METRICS_PUBLIC must be true or false' })
@@ -337,6 +339,12 @@ export class Environment {
   @Min(1, { message: 'METRICS_MAX_MODEL_SERIES must be an integer between 1 and 100000' })
   @Max(100_000, { message: 'METRICS_MAX_MODEL_SERIES must be an integer between 1 and 100000' })
   readonly METRICS_MAX_MODEL_SERIES: number = 200;
+
+  /**
+   * The gateway's own traces (OpenTelemetry's standard OTEL_* variables, checked by `readTracingSettings`); null
+   * unless an OTLP endpoint is set. Off, the OpenTelemetry SDK is never loaded.
+   */
+  readonly tracing: TracingSettings | null = null;
 }
 
 /** `--config PATH` or `--config=PATH`; the last one wins, as with most CLIs. */
@@ -457,13 +465,15 @@ export function loadEnvironment(env: NodeJS.ProcessEnv, argv: readonly string[] 
     METRICS_MAX_KEY_SERIES: read(env, 'METRICS_MAX_KEY_SERIES'),
     METRICS_MAX_MODEL_SERIES: read(env, 'METRICS_MAX_MODEL_SERIES'),
   };
+  const tracing = readTracingSettings(env);
+  if (tracing.settings !== null) raw.tracing = tracing.settings;
   // Unset variables are left out entirely so the class's field initialisers supply the defaults.
   const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined));
   const directory = realDirectory(present.GCS_SERVICE_ACCOUNT_DIR);
   if (typeof directory === 'string') present.GCS_SERVICE_ACCOUNT_DIR = directory;
   const environment = plainToInstance(Environment, present);
   const errors = validateSync(environment, { forbidUnknownValues: true });
-  const problems = describe(errors, present);
+  const problems = [...describe(errors, present), ...tracing.problems];
   if (directory !== undefined && typeof directory !== 'string') problems.push(`  GCS_SERVICE_ACCOUNT_DIR: ${directory.problem}`);
   problems.push(...corsProblems(environment));
   if (problems.length > 0) {

@@ -1,6 +1,7 @@
 import type { Environment } from '../../config/environment';
 import type { GatewayConfig } from '../../config/gateway-config.types';
 import type { GatewaySettings } from '../../config/gateway-settings';
+import type { DeliveryBatchSpan } from '../../tracing/tracing';
 import type { PiiMaskingConfig } from '../privacy/pii-masker';
 import type { NewOutboxRow } from './outbox.store';
 
@@ -44,8 +45,11 @@ export type ThreadRequest = { name: 'purgeTeam'; teamId: string } | { name: 'pol
 export type FromThread =
   | { type: 'ready' }
   | { type: 'failed'; error: string }
-  /** Events that need the main thread's copy no more: acknowledged, purged, or written to the outbox. */
-  | { type: 'report'; settled: string[]; counters: CounterIncrement[] }
+  /**
+   * Events that need the main thread's copy no more: acknowledged, purged, or written to the outbox; and, with
+   * tracing on, the batches sent since the last report (the main thread makes them spans).
+   */
+  | { type: 'report'; settled: string[]; counters: CounterIncrement[]; batches: readonly DeliveryBatchSpan[] }
   | { type: 'reply'; id: number; result?: unknown; error?: string }
   /** The embedded database serves one connection, held by the main thread: the thread's SQL goes through it. */
   | { type: 'sql'; id: number; sql: string; params: unknown[] }

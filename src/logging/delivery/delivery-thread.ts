@@ -9,6 +9,7 @@ import { SecretRedactor } from '../../common/secret-redactor';
 import { GatewaySettings } from '../../config/gateway-settings';
 import { dataSourceOptions } from '../../database/data-source-options';
 import { MetricsService } from '../../metrics/metrics.service';
+import { DeliveryBatchSpans } from './delivery-batch-spans';
 import { DestinationRegistry } from './destination-registry';
 import { DELIVERY_WORKER_ID, DeliveryWorker } from './delivery-worker';
 import { RELAYED_COUNTERS, type CounterIncrement, type DeliveryThreadData, type FromThread, type ThreadRequest, type ToThread } from './delivery-thread.protocol';
@@ -55,6 +56,7 @@ class DeliveryModule {
         { provide: OutboxSql, useValue: sql },
         { provide: SecretBox, useFactory: () => secretBoxFor(settings) },
         DestinationRegistry,
+        DeliveryBatchSpans,
         MetricsService,
         OutboxStore,
         // Before DeliveryWorker: its shutdown hook writes what is not acknowledged before the worker's grace period.
@@ -187,10 +189,12 @@ async function runThread(port: MessagePort, data: DeliveryThreadData): Promise<v
   const counters = new CounterRelay(app.get(MetricsService));
   const maskers = new PiiMaskerCache();
 
+  const batchSpans = app.get(DeliveryBatchSpans);
   const report = async (): Promise<void> => {
     const settled = buffer.takeSettled();
     const increments = await counters.increments();
-    if (settled.length > 0 || increments.length > 0) post(port, { type: 'report', settled, counters: increments });
+    const batches = batchSpans.take();
+    if (settled.length > 0 || increments.length > 0 || batches.length > 0) post(port, { type: 'report', settled, counters: increments, batches });
   };
   const logFailure = (what: string) => (error: unknown) =>
     post(port, { type: 'log', level: 'error', message: `${what} failed: ${(error as Error).stack ?? String(error)}`, context: 'DeliveryThread' });

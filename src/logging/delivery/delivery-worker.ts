@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } f
 import { SecretRedactor } from '../../common/secret-redactor';
 import { GatewaySettings } from '../../config/gateway-settings';
 import { MetricsService } from '../../metrics/metrics.service';
+import { DeliveryBatchSpans } from './delivery-batch-spans';
 import { DestinationRegistry, type UsableSettings } from './destination-registry';
 import type { DeliveryResult, DestinationKind, LogDestination } from '../log-destination';
 import { BufferedEvent, LogBuffer, type OutboxConsumer, type SendOutcome } from './log-buffer';
@@ -54,6 +55,7 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
     private readonly metrics: MetricsService,
     @Inject(DELIVERY_WORKER_ID) readonly workerId: string,
     @Inject(SecretRedactor) private readonly redactor: SecretRedactor,
+    private readonly batchSpans: DeliveryBatchSpans,
   ) {}
 
   private get env() {
@@ -202,23 +204,42 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
   }
 
   private async send(kind: DestinationKind, rows: DeliverableEvent[]): Promise<void> {
+    const startedAt = this.batchSpans.enabled ? Date.now() : 0;
     const entry = rows[0].entry;
     const resolved = this.destinations.settingsFor(entry, rows[0].source, process.env);
     let result: DeliveryResult;
     let credentials: readonly string[] = [];
+    let errorType: string;
     if ('error' in resolved) {
       result = { ok: false, retryable: false, error: `not configured correctly: ${resolved.error}` };
+      errorType = 'not_configured';
     } else {
       credentials = resolved.secrets;
-      result = await withTimeout(
-        this.sendChecked(entry, resolved, rows),
-        this.env.LOG_SEND_TIMEOUT_MS,
-      );
+      const sent = await withTimeout(this.sendChecked(entry, resolved, rows), this.env.LOG_SEND_TIMEOUT_MS);
+      result = sent.result;
+      errorType = sent.timedOut ? 'timeout' : result.ok || result.retryable ? 'unavailable' : 'rejected';
     }
+    const span = (delivered: number, retried: number, deadLettered: number): void => {
+      if (!this.batchSpans.enabled) return;
+      const outcome = delivered === rows.length ? 'delivered' : delivered === 0 ? 'failed' : 'partial';
+      this.batchSpans.record({
+        kind,
+        source: rows[0].source,
+        events: rows.length,
+        delivered,
+        retried,
+        deadLettered,
+        outcome,
+        ...(outcome === 'delivered' ? {} : { errorType }),
+        startedAt,
+        endedAt: Date.now(),
+      });
+    };
     if (result.ok) {
       this.breakers.delete(rows[0].entryId);
       await this.settle(rows, { type: 'delivered' });
       this.count(this.metrics.logDelivered, rows);
+      span(rows.length, 0, 0);
       return;
     }
     // A destination's own words can quote the credential it refused (a 401 body echoing the key): the text is
@@ -250,6 +271,7 @@ export class DeliveryWorker implements OnModuleInit, BeforeApplicationShutdown, 
       this.count(this.metrics.logRetried, retry);
       this.logger.warn(`${label}: ${error}; ${retry.length} event(s) retried in ${Math.round(delay)} ms`);
     }
+    span(acknowledged.length, retry.length, dead.length);
   }
 
   /** The batch to its destination, once the entry's URLs passed the connect-time check where the gateway makes it. */
@@ -282,13 +304,17 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** A destination that neither answers nor fails is cut off; the batch is retried like any transient failure. */
-async function withTimeout(send: Promise<DeliveryResult>, timeoutMs: number): Promise<DeliveryResult> {
+async function withTimeout(send: Promise<DeliveryResult>, timeoutMs: number): Promise<{ result: DeliveryResult; timedOut: boolean }> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<DeliveryResult>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, retryable: true, error: `no answer within ${timeoutMs} ms` }), timeoutMs);
+  const timeout = new Promise<{ result: DeliveryResult; timedOut: boolean }>((resolve) => {
+    timer = setTimeout(() => resolve({ result: { ok: false, retryable: true, error: `no answer within ${timeoutMs} ms` }, timedOut: true }), timeoutMs);
   });
   try {
-    return await Promise.race([send.catch((error: Error): DeliveryResult => ({ ok: false, retryable: true, error: error.message })), timeout]);
+    const answered = send.then(
+      (result) => ({ result, timedOut: false }),
+      (error: Error) => ({ result: { ok: false, retryable: true, error: error.message } satisfies DeliveryResult, timedOut: false }),
+    );
+    return await Promise.race([answered, timeout]);
   } finally {
     clearTimeout(timer);
   }

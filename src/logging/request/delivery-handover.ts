@@ -8,6 +8,7 @@ import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { DataSource } from 'typeorm';
 import { GatewaySettings } from '../../config/gateway-settings';
 import { MetricsService } from '../../metrics/metrics.service';
+import { Tracing } from '../../tracing/tracing';
 import type { DeliveryThreadData, FromThread, HandedOverEvent, ThreadRequest, ToThread } from '../delivery/delivery-thread.protocol';
 import { DestinationRegistry } from '../delivery/destination-registry';
 import type { ThreadImport } from '../delivery/destination-module';
@@ -56,6 +57,7 @@ export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown
     private readonly metrics: MetricsService,
     private readonly store: OutboxStore,
     private readonly destinations: DestinationRegistry,
+    private readonly tracing: Tracing,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -261,6 +263,7 @@ export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown
       case 'report':
         for (const eventId of message.settled) this.held.delete(eventId);
         for (const { counter, labels, value } of message.counters) this.metrics[counter].inc(labels, value);
+        if (message.batches.length > 0) this.tracing.recordDeliveryBatches(message.batches);
         return;
       case 'reply': {
         const waiting = this.requests.get(message.id);

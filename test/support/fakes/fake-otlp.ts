@@ -30,6 +30,9 @@ export interface OtlpAttribute {
 export interface ReceivedSpan {
   traceId: string;
   spanId: string;
+  /** Empty (or absent) for a root span. */
+  parentSpanId?: string;
+  traceState?: string;
   name: string;
   kind?: number;
   startTimeUnixNano: string;

@@ -101,6 +101,9 @@ export function decodeExportTraceRequest(body: Buffer): { resourceSpans: unknown
               return {
                 traceId: first(span, 1)?.bytes?.toString('hex') ?? '',
                 spanId: first(span, 2)?.bytes?.toString('hex') ?? '',
+                // Only when sent (a root span has no parent; most spans no trace state), as the JSON encoding leaves them out.
+                ...(first(span, 3) ? { traceState: str(first(span, 3)) } : {}),
+                ...(first(span, 4) ? { parentSpanId: first(span, 4)?.bytes?.toString('hex') } : {}),
                 name: str(first(span, 5)) ?? '',
                 kind: Number(first(span, 6)?.varint ?? 0n),
                 startTimeUnixNano: fixed64(first(span, 7)),
