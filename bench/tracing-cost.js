@@ -7,7 +7,8 @@
 //   node bench/tracing-cost.js [requests per round, 5000] [rounds, 10]
 //   PROTOCOLS=http/protobuf,http/json CALLER=with,without   (defaults: both); RATE=10000 (requests a second);
 //   OTEL_BSP_MAX_QUEUE_SIZE (default here 2 × RATE: no span may be dropped, or the run fails)
-//   PROFILE=file.cpuprofile   also writes a CPU profile of the measured rounds
+//   SDK_EXPORTER=no   leaves out the reference variant with OpenTelemetry's own BatchSpanProcessor and exporter
+//   Where the time goes: node --cpu-prof --cpu-prof-dir=/tmp/prof bench/tracing-cost.js
 const { EventEmitter } = require('node:events');
 const { diag, DiagLogLevel } = require('@opentelemetry/api');
 const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
@@ -24,6 +25,7 @@ const callers = (process.env.CALLER || 'with,without').split(',');
 const RATE = Number(process.env.RATE || 10_000);
 const { OtelTracing } = require(join(ROOT, 'dist', 'src', 'tracing', 'otel-tracing.js'));
 const { REQUEST_TRACE } = require(join(ROOT, 'dist', 'src', 'tracing', 'tracing.js'));
+const { OtlpSpanProcessor } = require(join(ROOT, 'dist', 'src', 'tracing', 'otlp-span-processor.js'));
 
 const DEPLOYMENT = { modelName: 'bench-gpt', modelId: 'bench-deployment', providerLabel: 'openai', upstreamModel: 'gpt-4o-mini', target: { origin: 'http://127.0.0.1:18080' } };
 const UPSTREAM_HEADERS = { 'content-type': 'application/json', accept: 'application/json', authorization: 'Bearer sk-bench-upstream' };
@@ -87,13 +89,24 @@ runMain(async () => {
     resourceAttributes: {},
     sampler: 'parentbased_always_on',
     samplerRatio: 1,
+    timeoutMs: 10_000,
+    compression: 'none',
+    tls: {},
+    batch: { scheduledDelayMs: 5000, maxQueueSize: Number(process.env.OTEL_BSP_MAX_QUEUE_SIZE), maxExportBatchSize: 512, exportTimeoutMs: 30_000 },
   });
   const variants = [{ name: 'off', tracing: null, withCaller: true }];
   // Where the cost is: the wiring alone (every span unsampled: nothing recorded or exported), then spans recorded and
   // batched but exported nowhere, then the real export.
   variants.push({ name: 'on, sampler always_off', tracing: new OtelTracing({ ...settings('http/protobuf'), sampler: 'always_off' }), withCaller: false });
-  const nowhere = { export: (spans, done) => done({ code: 0 }), shutdown: () => Promise.resolve(), forceFlush: () => Promise.resolve() };
-  variants.push({ name: 'on, spans batched, not exported', tracing: new OtelTracing(settings('http/protobuf'), new BatchSpanProcessor(nowhere)), withCaller: false });
+  const nowhere = { send: () => Promise.resolve({ ok: true }), close: () => Promise.resolve() };
+  const batchedOnly = new OtlpSpanProcessor([], { name: 'gatehouse' }, nowhere, settings('http/protobuf').batch, true, (message) => log(message));
+  variants.push({ name: 'on, spans encoded and batched, not sent', tracing: new OtelTracing(settings('http/protobuf'), batchedOnly), withCaller: false });
+  // What the gateway did before (issue 28's first version): OpenTelemetry's BatchSpanProcessor and OTLP exporters.
+  if (process.env.SDK_EXPORTER !== 'no') {
+    const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto');
+    const sdk = new BatchSpanProcessor(new OTLPTraceExporter({ url: settings('http/protobuf').tracesUrl }));
+    variants.push({ name: "http/protobuf, OpenTelemetry's BatchSpanProcessor and exporter", tracing: new OtelTracing(settings('http/protobuf'), sdk), withCaller: false });
+  }
   variants.push({ name: 'on, parentbased_traceidratio 0.1', tracing: new OtelTracing({ ...settings('http/protobuf'), sampler: 'parentbased_traceidratio', samplerRatio: 0.1 }), withCaller: false });
   for (const protocol of protocols) {
     const tracing = new OtelTracing(settings(protocol));

@@ -15,6 +15,10 @@ const SETTINGS: TracingSettings = {
   resourceAttributes: { 'deployment.environment': 'test' },
   sampler: 'parentbased_always_on',
   samplerRatio: 1,
+  timeoutMs: 10_000,
+  compression: 'none',
+  tls: {},
+  batch: { scheduledDelayMs: 5000, maxQueueSize: 2048, maxExportBatchSize: 512, exportTimeoutMs: 30_000 },
 };
 
 const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';

@@ -15,14 +15,11 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
   BasicTracerProvider,
-  BatchSpanProcessor,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
   type Sampler,
@@ -31,6 +28,8 @@ import {
 import type { NextFunction, Request, Response } from 'express';
 import type { RequestWithId } from '../common/request-context';
 import { REQUEST_TRACE, Tracing, type DeliveryBatchSpan, type RequestTrace, type RequestWithTrace, type UpstreamCallInfo, type UpstreamSpan } from './tracing';
+import { OtlpSender } from './otlp-sender';
+import { keyValuesOf, OtlpSpanProcessor } from './otlp-span-processor';
 import { describeEndpoint, type TracingSettings } from './tracing-settings';
 
 const SCOPE = 'gatehouse';
@@ -43,7 +42,8 @@ const DIAG_LOG_INTERVAL_MS = 30_000;
 const OPERATION_OF_ENDPOINT: Record<UpstreamCallInfo['endpoint'], string> = { chat: 'chat', completions: 'text_completion', embeddings: 'embeddings' };
 
 /**
- * The gateway's own traces, exported over OTLP/HTTP with a BatchSpanProcessor (loaded only when an endpoint is set).
+ * The gateway's own traces, recorded with OpenTelemetry's tracer and sampler and sent over OTLP/HTTP by our span
+ * processor (otlp-span-processor.ts; all loaded only when an endpoint is set).
  * Manual instrumentation without a context manager: each request's span hangs off the request object and is the
  * explicit parent of its upstream calls' spans, so nothing is stored in async context. Per request: one server
  * span (method, route, status, request and call ids), one client span per upstream attempt (provider, model,
@@ -61,15 +61,15 @@ export class OtelTracing extends Tracing implements OnApplicationShutdown {
 
   constructor(
     settings: TracingSettings,
-    /** Tests pass an in-memory processor; otherwise a BatchSpanProcessor with the configured OTLP exporter. */
-    spanProcessor: SpanProcessor = new BatchSpanProcessor(otlpExporter(settings)),
+    /** Tests pass an in-memory processor; otherwise spans are batched and sent to the configured collector. */
+    spanProcessor?: SpanProcessor,
   ) {
     super();
-    this.provider = new BasicTracerProvider({
-      resource: defaultResource().merge(resourceFromAttributes({ ...settings.resourceAttributes, 'service.name': settings.serviceName })),
-      sampler: samplerOf(settings),
-      spanProcessors: [spanProcessor],
-    });
+    const resource = defaultResource().merge(resourceFromAttributes({ ...settings.resourceAttributes, 'service.name': settings.serviceName }));
+    // The processor's warnings go through OpenTelemetry's diag logger, like the SDK's own: one throttled path.
+    const processor =
+      spanProcessor ?? new OtlpSpanProcessor(keyValuesOf(resource.attributes), { name: SCOPE }, new OtlpSender(settings), settings.batch, settings.protocol === 'http/protobuf', (message) => diag.warn(message));
+    this.provider = new BasicTracerProvider({ resource, sampler: samplerOf(settings), spanProcessors: [processor] });
     this.tracer = this.provider.getTracer(SCOPE);
     diag.setLogger(throttled(this.logger), { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
   }
@@ -226,11 +226,6 @@ class OtelUpstreamSpan implements UpstreamSpan {
     this.ended = true;
     this.span.end();
   }
-}
-
-function otlpExporter(settings: TracingSettings) {
-  const options = { url: settings.tracesUrl, headers: { ...settings.headers } };
-  return settings.protocol === 'http/json' ? new OtlpJsonExporter(options) : new OtlpProtobufExporter(options);
 }
 
 function samplerOf(settings: TracingSettings): Sampler {

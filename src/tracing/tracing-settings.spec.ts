@@ -33,7 +33,46 @@ describe('readTracingSettings', () => {
       resourceAttributes: {},
       sampler: 'parentbased_always_on',
       samplerRatio: 1,
+      timeoutMs: 10_000,
+      compression: 'none',
+      tls: {},
+      batch: { scheduledDelayMs: 5000, maxQueueSize: 2048, maxExportBatchSize: 512, exportTimeoutMs: 30_000 },
     });
+  });
+
+  it('reads the exporter and batch variables, the traces ones winning; a batch larger than the queue is cut to it', () => {
+    const settings = settingsOf({
+      ...ENDPOINT,
+      OTEL_EXPORTER_OTLP_TIMEOUT: '3000',
+      OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '2500',
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'GZIP',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+      OTEL_BSP_MAX_QUEUE_SIZE: '100',
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '512',
+      OTEL_BSP_EXPORT_TIMEOUT: '7000',
+    });
+    expect([settings?.timeoutMs, settings?.compression, settings?.batch]).toEqual([2500, 'gzip', { scheduledDelayMs: 200, maxQueueSize: 100, maxExportBatchSize: 100, exportTimeoutMs: 7000 }]);
+    expect(settingsOf({ ...ENDPOINT, OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip', OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: 'none' })?.compression).toBe('none');
+  });
+
+  it('refuses bad numbers, an unknown compression and unreadable or non-PEM TLS files, naming each variable', () => {
+    expect(
+      problemsOf({
+        ...ENDPOINT,
+        OTEL_EXPORTER_OTLP_TIMEOUT: '10s',
+        OTEL_BSP_MAX_QUEUE_SIZE: '0',
+        OTEL_EXPORTER_OTLP_COMPRESSION: 'zstd',
+        OTEL_EXPORTER_OTLP_CERTIFICATE: '/nonexistent/ca.pem',
+        OTEL_EXPORTER_OTLP_CLIENT_KEY: __filename,
+      }),
+    ).toEqual([
+      '  OTEL_EXPORTER_OTLP_TIMEOUT: must be a whole number above 0 (got "10s")',
+      '  OTEL_EXPORTER_OTLP_COMPRESSION: must be gzip or none (got "zstd")',
+      '  OTEL_EXPORTER_OTLP_CERTIFICATE: cannot read /nonexistent/ca.pem (ENOENT)',
+      `  OTEL_EXPORTER_OTLP_CLIENT_KEY: ${__filename} is not a PEM file`,
+      '  OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY: set both or neither',
+      '  OTEL_BSP_MAX_QUEUE_SIZE: must be a whole number above 0 (got "0")',
+    ]);
   });
 
   it('appends /v1/traces to the general endpoint, and takes the traces endpoint as it is (it wins)', () => {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * The gateway's own tracing, from OpenTelemetry's standard environment variables (the names and meanings of the
  * OpenTelemetry specification's "Environment Variable Specification" and OTLP exporter configuration). Read once
@@ -24,6 +26,24 @@ export interface TracingSettings {
   readonly sampler: TraceSampler;
   /** The ratio of the `traceidratio` samplers (0–1); 1 for the others. */
   readonly samplerRatio: number;
+  /** One POST's time limit (OTEL_EXPORTER_OTLP_TIMEOUT). */
+  readonly timeoutMs: number;
+  readonly compression: 'gzip' | 'none';
+  /** PEM contents of OTEL_EXPORTER_OTLP_CERTIFICATE / CLIENT_CERTIFICATE / CLIENT_KEY, read at boot. */
+  readonly tls: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+  /** The span batcher's OTEL_BSP_* settings. */
+  readonly batch: SpanBatchSettings;
+}
+
+export interface SpanBatchSettings {
+  /** Longest a span waits before its batch is sent (OTEL_BSP_SCHEDULE_DELAY). */
+  readonly scheduledDelayMs: number;
+  /** Spans held at most; past that new ones are dropped and counted (OTEL_BSP_MAX_QUEUE_SIZE). */
+  readonly maxQueueSize: number;
+  /** Spans per POST at most; a full batch is sent at once (OTEL_BSP_MAX_EXPORT_BATCH_SIZE, ≤ the queue size). */
+  readonly maxExportBatchSize: number;
+  /** One batch's time limit, its retries included (OTEL_BSP_EXPORT_TIMEOUT). */
+  readonly exportTimeoutMs: number;
 }
 
 /** Tracing settings, null when off; or the problems, each naming its variable (never a header's value). */
@@ -75,8 +95,58 @@ export function readTracingSettings(env: NodeJS.ProcessEnv): { settings: Tracing
     }
   }
 
+  // The signal's own variable wins over the general one, as for the endpoint and the protocol.
+  const exporterVariable = (name: string) => (read(env, `OTEL_EXPORTER_OTLP_TRACES_${name}`) !== undefined ? `OTEL_EXPORTER_OTLP_TRACES_${name}` : `OTEL_EXPORTER_OTLP_${name}`);
+  const timeoutMs = positiveInteger(env, exporterVariable('TIMEOUT'), 10_000, problems);
+  const compressionVariable = exporterVariable('COMPRESSION');
+  const compression = (read(env, compressionVariable)?.trim().toLowerCase() ?? 'none') as TracingSettings['compression'];
+  if (compression !== 'gzip' && compression !== 'none') problems.push(`  ${compressionVariable}: must be gzip or none (got ${JSON.stringify(compression)})`);
+  const tls = {
+    ca: pemFile(env, exporterVariable('CERTIFICATE'), problems),
+    cert: pemFile(env, exporterVariable('CLIENT_CERTIFICATE'), problems),
+    key: pemFile(env, exporterVariable('CLIENT_KEY'), problems),
+  };
+  if ((tls.cert === undefined) !== (tls.key === undefined)) problems.push('  OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY: set both or neither');
+
+  const maxQueueSize = positiveInteger(env, 'OTEL_BSP_MAX_QUEUE_SIZE', 2048, problems);
+  const batch: SpanBatchSettings = {
+    scheduledDelayMs: positiveInteger(env, 'OTEL_BSP_SCHEDULE_DELAY', 5000, problems),
+    maxQueueSize,
+    // The specification: a batch larger than the queue is cut to the queue's size.
+    maxExportBatchSize: Math.min(positiveInteger(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 512, problems), maxQueueSize),
+    exportTimeoutMs: positiveInteger(env, 'OTEL_BSP_EXPORT_TIMEOUT', 30_000, problems),
+  };
+
   if (problems.length > 0) return { settings: null, problems };
-  return { settings: { tracesUrl: tracesUrl as string, protocol, headers, serviceName, resourceAttributes, sampler, samplerRatio }, problems };
+  return {
+    settings: { tracesUrl: tracesUrl as string, protocol, headers, serviceName, resourceAttributes, sampler, samplerRatio, timeoutMs, compression, tls, batch },
+    problems,
+  };
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, variable: string, fallback: number, problems: string[]): number {
+  const text = read(env, variable);
+  if (text === undefined) return fallback;
+  const value = Number(text.trim());
+  if (!/^\s*\d+\s*$/.test(text) || value < 1 || !Number.isSafeInteger(value)) {
+    problems.push(`  ${variable}: must be a whole number above 0 (got ${JSON.stringify(text.slice(0, 64))})`);
+    return fallback;
+  }
+  return value;
+}
+
+/** A PEM file named by `variable`, read now so that a wrong path stops start-up rather than every export. */
+function pemFile(env: NodeJS.ProcessEnv, variable: string, problems: string[]): string | undefined {
+  const path = read(env, variable)?.trim();
+  if (path === undefined) return undefined;
+  try {
+    const text = readFileSync(path, 'utf8');
+    if (!text.includes('-----BEGIN ')) problems.push(`  ${variable}: ${path} is not a PEM file`);
+    return text;
+  } catch (error) {
+    problems.push(`  ${variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    return undefined;
+  }
 }
 
 /** The endpoint without what could be a credential, for a start-up line. */

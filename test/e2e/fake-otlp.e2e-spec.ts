@@ -17,7 +17,7 @@ interface ChildExport {
  * authentication is required as the vendor requires it, and a refused export fails in the exporter. The exporter
  * runs in a plain Node child: inside Jest's VM its dynamic `import('http')` is refused.
  */
-async function exportWithSdk(url: string, headers: Record<string, string>, scenario: 'one' | 'empty' | 'protobuf' | 'protobuf-empty' = 'one'): Promise<ChildExport> {
+async function exportWithSdk(url: string, headers: Record<string, string>, scenario: 'one' | 'empty' | 'protobuf' | 'protobuf-empty' | 'gzip' = 'one'): Promise<ChildExport> {
   const script = join(__dirname, '../support/otlp/export-with-sdk.js');
   const { stdout } = await promisify(execFile)(process.execPath, [script, url, JSON.stringify(headers), scenario], { timeout: 30_000 });
   return JSON.parse(stdout) as ChildExport;
@@ -59,6 +59,14 @@ describe('fake OTLP receiver, driven by @opentelemetry/exporter-trace-otlp-http'
     const { results, span } = await exportWithSdk(`${fake.url}${path}`, headers, 'protobuf');
     expect(results[0].status).toBe(200);
     expectDecoded(fake, span!, path);
+  });
+
+  it("inflates a gzip body, as a collector does with the exporter's compression: gzip", async () => {
+    const fake = await start();
+    const { results, span } = await exportWithSdk(`${fake.url}/v1/traces`, {}, 'gzip');
+    expect(results).toEqual([{ code: SUCCESS }]);
+    expect(fake.requests.at(-1)?.headers['content-encoding']).toBe('gzip');
+    expectDecoded(fake, span!, '/v1/traces');
   });
 
   it('Phoenix refuses JSON with 415, as Phoenix does (it takes protobuf only)', async () => {

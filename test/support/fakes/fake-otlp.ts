@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { FakeHttpServer, sendJson, type FailureSpec, type RecordedRequest } from './fake-http-server';
 import { decodeExportTraceRequest } from './otlp-protobuf-decode';
 
@@ -6,7 +7,8 @@ import { decodeExportTraceRequest } from './otlp-protobuf-decode';
  * An OTLP/HTTP JSON trace receiver on loopback: POST /v1/traces (or a custom path). Optionally requires headers
  * (as a collector with an auth extension would, or as Arize, Phoenix and Langfuse do: see `otlpVendor`), decodes
  * the ExportTraceServiceRequest (a body that is not one is refused with 400, as a collector does), and can answer
- * with partial success. Proven with OpenTelemetry's own OTLP/HTTP exporter in test/e2e/fake-otlp.e2e-spec.ts.
+ * with partial success; gzip bodies are inflated first. Proven with OpenTelemetry's own OTLP/HTTP exporter in
+ * test/e2e/fake-otlp.e2e-spec.ts.
  */
 
 /** What each OTLP product requires of a request: its path and authentication headers. */
@@ -145,9 +147,16 @@ export class FakeOtlp {
       sendJson(res, 415, { code: 3, message: `Unsupported content type: ${contentType}` });
       return;
     }
+    const contentEncoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (contentEncoding !== 'identity' && contentEncoding !== 'gzip') {
+      sendJson(res, 415, { code: 3, message: `Unsupported content encoding: ${contentEncoding}` });
+      return;
+    }
     let body: unknown;
     try {
-      body = encoding === 'json' ? JSON.parse(req.text) : decodeExportTraceRequest(req.body);
+      // A collector's OTLP/HTTP receiver takes gzip bodies (OTEL_EXPORTER_OTLP_COMPRESSION=gzip).
+      const raw = contentEncoding === 'gzip' ? gunzipSync(req.body) : req.body;
+      body = encoding === 'json' ? JSON.parse(raw.toString('utf8')) : decodeExportTraceRequest(raw);
     } catch {
       sendJson(res, 400, { code: 3, message: `body is not an OTLP ${encoding} ExportTraceServiceRequest` });
       return;

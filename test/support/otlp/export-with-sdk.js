@@ -4,8 +4,8 @@
  * records one span with OpenTelemetry's SDK, exports it (or an empty batch) with @opentelemetry/exporter-trace-otlp-http
  * to argv[2] with the JSON headers of argv[3], and prints the exporter's verdict and the span's identity as JSON.
  * `protobuf`: the span serialised by OpenTelemetry's ProtobufTraceSerializer (what exporter-trace-otlp-proto sends),
- * POSTed as application/x-protobuf; the verdict is the HTTP status.
- * Usage: node export-with-sdk.js URL HEADERS_JSON one|empty|protobuf|protobuf-empty
+ * POSTed as application/x-protobuf; the verdict is the HTTP status. `gzip`: as `one`, with the exporter's gzip compression.
+ * Usage: node export-with-sdk.js URL HEADERS_JSON one|empty|protobuf|protobuf-empty|gzip
  */
 const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http');
 const { ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer');
@@ -44,7 +44,7 @@ async function main() {
     );
     return;
   }
-  const exporter = new OTLPTraceExporter({ url, headers: JSON.parse(headersJson || '{}'), timeoutMillis: 3000 });
+  const exporter = new OTLPTraceExporter({ url, headers: JSON.parse(headersJson || '{}'), timeoutMillis: 3000, ...(scenario === 'gzip' ? { compression: 'gzip' } : {}) });
   const exportOnce = (spans) => new Promise((resolve) => exporter.export(spans, (r) => resolve({ code: r.code, error: r.error ? String(r.error.message) : undefined })));
   const spans = scenario === 'empty' ? [] : recordSpan();
   const results = [await exportOnce(spans)];

@@ -26,7 +26,7 @@ import {
   type EgressOptions,
   unreachableHealth,
 } from '../destination-support';
-import { encodeExportRequest, type JsonExportRequest, type JsonSpan } from './otlp-protobuf';
+import { encodeExportRequest, type JsonExportRequest, type JsonSpan } from '../../../../common/otlp-protobuf';
 
 /** LiteLLM's OpenTelemetry callback_vars. */
 export const OTEL_VARS: DestinationVarsSpec = {

@@ -1,5 +1,8 @@
-import { decodeExportTraceRequest } from '../../../../../test/support/fakes/otlp-protobuf-decode';
-import { encodeExportRequest, type JsonExportRequest } from './otlp-protobuf';
+import { decodeExportTraceRequest } from '../../test/support/fakes/otlp-protobuf-decode';
+import { encodeExportRequest, type JsonExportRequest, type JsonSpan } from './otlp-protobuf';
+
+/** The spans of a decoded one-resource, one-scope request. */
+const spansOf = (body: Buffer) => (decodeExportTraceRequest(body) as JsonExportRequest).resourceSpans[0].scopeSpans![0].spans as JsonSpan[];
 
 describe('encodeExportRequest (OTLP protobuf)', () => {
   it('round-trips through an independent decoder: every AnyValue kind, zero/empty/negative/unicode values, long strings', () => {
@@ -32,6 +35,7 @@ describe('encodeExportRequest (OTLP protobuf)', () => {
                   status: { code: 2, message: 'boom' },
                 },
                 { traceId: 'ffffffffffffffffffffffffffffffff', spanId: 'ffffffffffffffff', name: 'ok', startTimeUnixNano: '1', endTimeUnixNano: '2', status: {} },
+                { traceId: '0123456789abcdef0123456789abcdef', spanId: '1111111111111111', parentSpanId: '0123456789abcdef', traceState: 'vendor=a,other=b', name: 'child', kind: 2, startTimeUnixNano: '3', endTimeUnixNano: '4' },
               ],
             },
           ],
@@ -49,12 +53,45 @@ describe('encodeExportRequest (OTLP protobuf)', () => {
               spans: [
                 { ...request.resourceSpans[0].scopeSpans![0].spans![0] },
                 { traceId: 'ffffffffffffffffffffffffffffffff', spanId: 'ffffffffffffffff', name: 'ok', kind: 0, startTimeUnixNano: '1', endTimeUnixNano: '2', attributes: [], status: { code: 0, message: '' } },
+                {
+                  traceId: '0123456789abcdef0123456789abcdef',
+                  spanId: '1111111111111111',
+                  parentSpanId: '0123456789abcdef',
+                  traceState: 'vendor=a,other=b',
+                  name: 'child',
+                  kind: 2,
+                  startTimeUnixNano: '3',
+                  endTimeUnixNano: '4',
+                  attributes: [],
+                  status: { code: 0, message: '' },
+                },
               ],
             },
           ],
         },
       ],
     });
+  });
+
+  it('writes every timestamp exactly, whatever its number of digits (fast path and BigInt path agree)', () => {
+    const times = ['1', '999999999999999', '1000000000000000', '1767225600250000001', '9999999999999999999', '18446744073709551615'];
+    for (let i = 0; i < 200; i++) {
+      const digits = 16 + (i % 4);
+      let text = String(1 + Math.floor(Math.random() * 9));
+      while (text.length < digits) text += String(Math.floor(Math.random() * 10));
+      times.push(text);
+    }
+    const spans = times.map((time, i) => ({ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), name: `s${i}`, startTimeUnixNano: time, endTimeUnixNano: time }));
+    const decoded = spansOf(encodeExportRequest({ resourceSpans: [{ scopeSpans: [{ spans }] }] }));
+    expect(decoded.map((span) => span.startTimeUnixNano)).toEqual(times);
+    expect(decoded.map((span) => span.endTimeUnixNano)).toEqual(times);
+  });
+
+  it('a malformed id is zero-padded in place: the fields after it stay readable', () => {
+    const [span] = spansOf(
+      encodeExportRequest({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: '0123zz', spanId: 'ABCDEF', name: 'after', startTimeUnixNano: '5', endTimeUnixNano: '6' }] }] }] }),
+    );
+    expect([span.traceId, span.spanId, span.name, span.startTimeUnixNano]).toEqual(['0123' + '0'.repeat(28), 'abcdef0000000000', 'after', '5']);
   });
 
   it('an empty request is zero bytes', () => {
