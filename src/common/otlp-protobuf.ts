@@ -138,6 +138,7 @@ class Encoder {
 
   /** One span as a ScopeSpans `spans` field (tag, length, Span message): the pieces `encodeEnvelope` joins. */
   encodeSpanField(span: JsonSpan): Buffer {
+    this.reset();
     const total = lenField(this.sizeSpan(span));
     this.buf = Buffer.allocUnsafe(total);
     this.writeSpan(span);
@@ -167,6 +168,13 @@ class Encoder {
     for (const field of spanFields) this.pos += field.copy(this.buf, this.pos);
     this.check(total);
     return this.buf;
+  }
+
+  /** Ready for another message (one encoder serves every span: no allocation but the output). */
+  private reset(): void {
+    this.lengths.length = 0;
+    this.next = 0;
+    this.pos = 0;
   }
 
   private check(total: number): void {
@@ -380,9 +388,11 @@ export function encodeExportRequest(request: JsonExportRequest): Buffer {
   return new Encoder().encode(request);
 }
 
+const spanEncoder = new Encoder();
+
 /** One span, encoded as it ends, so that a batch holds bytes rather than span objects (see OtlpSpanProcessor). */
 export function encodeSpanField(span: JsonSpan): Buffer {
-  return new Encoder().encodeSpanField(span);
+  return spanEncoder.encodeSpanField(span);
 }
 
 /** The ExportTraceServiceRequest of one resource and one scope around spans from `encodeSpanField`. */
