@@ -87,6 +87,13 @@ describe('encodeExportRequest (OTLP protobuf)', () => {
     expect(decoded.map((span) => span.endTimeUnixNano)).toEqual(times);
   });
 
+  it("takes OpenTelemetry's [seconds, nanoseconds] times as they are, written as the same fixed64", () => {
+    const times: [number, number][] = [[0, 5], [1767225600, 250000001], [1767225600, 0], [9999999999, 999999999], [65535, 999999999], [65536, 0]];
+    const spans = times.map((time, i) => ({ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), name: `s${i}`, startTimeUnixNano: time, endTimeUnixNano: time }));
+    const expected = times.map(([seconds, nanos]) => (BigInt(seconds) * 1_000_000_000n + BigInt(nanos)).toString());
+    expect(spansOf(encodeExportRequest({ resourceSpans: [{ scopeSpans: [{ spans }] }] })).map((span) => span.startTimeUnixNano)).toEqual(expected);
+  });
+
   it('a malformed id is zero-padded in place: the fields after it stay readable', () => {
     const [span] = spansOf(
       encodeExportRequest({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: '0123zz', spanId: 'ABCDEF', name: 'after', startTimeUnixNano: '5', endTimeUnixNano: '6' }] }] }] }),

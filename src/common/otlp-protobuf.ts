@@ -16,6 +16,8 @@ export interface JsonKeyValue {
   key: string;
   value: JsonAnyValue;
 }
+export type UnixNanos = string | readonly [seconds: number, nanoseconds: number];
+
 export interface JsonSpan {
   traceId: string;
   spanId: string;
@@ -25,8 +27,9 @@ export interface JsonSpan {
   parentSpanId?: string;
   name: string;
   kind?: number;
-  startTimeUnixNano: string;
-  endTimeUnixNano: string;
+  /** Decimal nanoseconds (OTLP/JSON's form), or OpenTelemetry's [seconds, nanoseconds] (protobuf only: no string made). */
+  startTimeUnixNano: UnixNanos;
+  endTimeUnixNano: UnixNanos;
   attributes?: JsonKeyValue[];
   status?: { code?: number; message?: string };
 }
@@ -106,13 +109,17 @@ function splitDecimalUint64(text: string): { low: number; high: number } | null 
     const value = Number(text);
     return { low: value % TWO_32, high: Math.floor(value / TWO_32) };
   }
-  // value = seconds × 1e9 + rest, seconds = a × 2^16 + b: every product below stays under 2^53.
-  const seconds = Number(text.slice(0, length - 9));
-  const rest = Number(text.slice(length - 9));
+  return splitSecondsNanos(Number(text.slice(0, length - 9)), Number(text.slice(length - 9)));
+}
+
+const isZeroTime = (nanos: UnixNanos) => (typeof nanos === 'string' ? nanos === '0' : nanos[0] === 0 && nanos[1] === 0);
+
+/** seconds × 1e9 + nanos (seconds below 2^34) as two 32-bit halves: seconds = a × 2^16 + b keeps every product under 2^53. */
+function splitSecondsNanos(seconds: number, nanos: number): { low: number; high: number } {
   const a = Math.floor(seconds / 0x10000);
   const b = seconds % 0x10000;
   const q = a * 1e9; // × 2^16 still to apply
-  const p = b * 1e9 + rest;
+  const p = b * 1e9 + nanos;
   const lowSum = (p % TWO_32) + (q % 0x10000) * 0x10000;
   return { low: lowSum % TWO_32, high: Math.floor(p / TWO_32) + Math.floor(q / 0x10000) + Math.floor(lowSum / TWO_32) };
 }
@@ -217,8 +224,8 @@ class Encoder {
     let body = lenField(16) + lenField(8) + stringField(s.traceState) + stringField(s.name);
     if (s.parentSpanId) body += lenField(8);
     if (s.kind) body += 1 + varintSize(s.kind);
-    if (s.startTimeUnixNano !== '0') body += 9;
-    if (s.endTimeUnixNano !== '0') body += 9;
+    if (!isZeroTime(s.startTimeUnixNano)) body += 9;
+    if (!isZeroTime(s.endTimeUnixNano)) body += 9;
     for (const kv of s.attributes ?? []) body += lenField(this.sizeKeyValue(kv));
     const statusSlot = this.reserve();
     const code = s.status?.code ?? 0;
@@ -306,13 +313,13 @@ class Encoder {
     this.pos += bytes;
   }
 
-  /** Nanoseconds since the epoch, given as a decimal string (they exceed 2^53), as a little-endian fixed64. */
-  private fixed64(field: number, nanos: string): void {
-    if (nanos === '0') return;
+  /** Nanoseconds since the epoch as a little-endian fixed64 (absent when zero, as protobuf leaves defaults out). */
+  private fixed64(field: number, nanos: UnixNanos): void {
+    if (isZeroTime(nanos)) return;
     this.byte(tag(field, FIXED64));
-    const split = splitDecimalUint64(nanos);
+    const split = typeof nanos === 'string' ? splitDecimalUint64(nanos) : splitSecondsNanos(nanos[0], nanos[1]);
     if (split === null) {
-      this.buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(nanos)), this.pos);
+      this.buf.writeBigUInt64LE(BigInt.asUintN(64, BigInt(nanos as string)), this.pos);
     } else {
       this.buf.writeUInt32LE(split.low, this.pos);
       this.buf.writeUInt32LE(split.high, this.pos + 4);

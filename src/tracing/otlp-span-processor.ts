@@ -1,6 +1,6 @@
 import { TraceFlags, type Attributes, type AttributeValue, type HrTime } from '@opentelemetry/api';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { encodeSpanEnvelope, encodeSpanField, type JsonKeyValue, type JsonSpan } from '../common/otlp-protobuf';
+import { encodeSpanEnvelope, encodeSpanField, type JsonKeyValue, type JsonSpan, type UnixNanos } from '../common/otlp-protobuf';
 import type { OtlpSender } from './otlp-sender';
 import type { SpanBatchSettings } from './tracing-settings';
 
@@ -42,8 +42,7 @@ export class OtlpSpanProcessor implements SpanProcessor {
       this.warn(`a span was dropped: ${this.batch.maxQueueSize} spans were already waiting (raise OTEL_BSP_MAX_QUEUE_SIZE)`);
       return;
     }
-    const json = jsonSpanOf(span);
-    this.queue.push(this.protobuf ? encodeSpanField(json) : JSON.stringify(json));
+    this.queue.push(this.protobuf ? encodeSpanField(jsonSpanOf(span, span.startTime, span.endTime)) : JSON.stringify(jsonSpanOf(span, nanosOf(span.startTime), nanosOf(span.endTime))));
     if (this.queue.length >= this.batch.maxExportBatchSize) this.kick(false);
     else this.schedule();
   }
@@ -95,8 +94,8 @@ export class OtlpSpanProcessor implements SpanProcessor {
   }
 }
 
-/** A span in OTLP/JSON's shape (what both encodings start from). */
-function jsonSpanOf(span: ReadableSpan): JsonSpan {
+/** A span in OTLP/JSON's shape (what both encodings start from); the protobuf encoder takes the times as they are. */
+function jsonSpanOf(span: ReadableSpan, startTimeUnixNano: UnixNanos, endTimeUnixNano: UnixNanos): JsonSpan {
   const context = span.spanContext();
   const json: JsonSpan = {
     traceId: context.traceId,
@@ -104,10 +103,10 @@ function jsonSpanOf(span: ReadableSpan): JsonSpan {
     name: span.name,
     // OTLP's SpanKind counts from UNSPECIFIED = 0; the API's from INTERNAL = 0.
     kind: span.kind + 1,
-    startTimeUnixNano: nanosOf(span.startTime),
-    endTimeUnixNano: nanosOf(span.endTime),
+    startTimeUnixNano,
+    endTimeUnixNano,
     attributes: keyValuesOf(span.attributes),
-    status: span.status.message === undefined ? { code: span.status.code } : { code: span.status.code, message: span.status.message },
+    status: span.status,
   };
   const traceState = context.traceState?.serialize();
   if (traceState) json.traceState = traceState;
