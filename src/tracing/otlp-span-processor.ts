@@ -9,8 +9,8 @@ import type { SpanBatchSettings } from './tracing-settings';
  * same OTEL_BSP_* settings and the same dropping policy (a full queue drops new spans, counted in a warning). The
  * difference is when the work happens: each span is encoded when it ends (protobuf bytes, or its JSON text), so a
  * batch waiting for its POST holds one small buffer per span instead of the span's object graph, and the POST only
- * joins them. Measured against the SDK's processor and exporters (bench/tracing-cost.js, `npm run bench`): see README,
- * "Tracing". One resource and one scope per processor: the gateway has one tracer.
+ * joins them. Measured against the SDK's processor and exporters in one run by bench/tracing-cost.js (README,
+ * "Dependencies chosen and why"). One resource and one scope per processor: the gateway has one tracer.
  */
 export class OtlpSpanProcessor implements SpanProcessor {
   private queue: (Buffer | string)[] = [];
