@@ -90,7 +90,8 @@ runMain(async () => {
   for (const database of opts.databases) {
     const gateways = [];
     for (const variant of VARIANTS) {
-      const label = `mem-${database}-${variant.name.replace(/\W+/g, '-')}`;
+      // Unique per run: a reused PostgreSQL database keeps the key aliases of earlier runs.
+      const label = `mem-${database}-${variant.name.replace(/\W+/g, '-')}-${startedAt.getTime().toString(36)}`;
       const gateway = await startGatehouse({
         label,
         tmpDir,
