@@ -38,6 +38,8 @@ const HELP = `npm run bench [-- options]
   --out DIR            results directory (default bench/results)
   --no-build           use dist/ as it is
   --render FILE.json   only re-render FILE.md from a results JSON
+  --memory             instead: issue 29's memory targets and the V8 settings' CPU cost (bench/memory.js: --duration S,
+                       default 60; --after 30,60; --ab-reps N; --databases pglite,postgres)
   --limits             instead: issue 26's A/B, key and team without and with budgets and rate limits, c=10 and 50
                        (bench/limits-ab.js; takes --reps, --duration, --warmup, --concurrency, --quick, --no-build, --out)
 
@@ -837,6 +839,12 @@ async function main() {
   // Issue 26's budgets-and-rate-limits A/B is a script of its own; `npm run bench -- --limits [...]` runs it.
   if (process.argv.includes('--limits')) {
     const child = spawnSync(process.execPath, [join(__dirname, 'limits-ab.js'), ...process.argv.slice(2)], { stdio: 'inherit' });
+    process.exit(child.status ?? 1);
+  }
+  // Issue 29's memory targets and the V8 settings' CPU cost: bench/memory.js; `npm run bench -- --memory [...]` runs it.
+  if (process.argv.includes('--memory')) {
+    if (!process.argv.includes('--no-build')) buildIfNeeded();
+    const child = spawnSync(process.execPath, [join(__dirname, 'memory.js'), ...process.argv.slice(2)], { stdio: 'inherit' });
     process.exit(child.status ?? 1);
   }
   const opts = parseArgs(process.argv.slice(2));

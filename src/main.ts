@@ -1,3 +1,5 @@
+// First: may re-execute the process with V8's young generation capped, before anything else loads or runs.
+import './runtime/apply-heap-flags';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -16,6 +18,7 @@ import { DeploymentConfigError, DeploymentTable } from './completions/deployment
 import { DataDirError, startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedded-postgres';
 import { loadExtraModules } from './extra-modules';
 import { describeDatabase, describeRedis } from './startup-summary';
+import { semiSpaceSetting, workerHeapLimits } from './runtime/heap-flags';
 
 async function main(): Promise<void> {
   const stdoutIsTerminal = process.stdout.isTTY === true;
@@ -32,6 +35,11 @@ async function main(): Promise<void> {
         `read ${envFile.names.length} variables from ${envFile.path} (variables already in the environment keep their values)`,
       );
     }
+    const semiSpace = semiSpaceSetting(process.execArgv, process.env);
+    logger.debug(
+      { node_flags: process.execArgv, semi_space_mb: semiSpace.megabytes, semi_space_source: semiSpace.source, worker_limits: workerHeapLimits(semiSpace) ?? null },
+      `V8 young generation: semi-space ${semiSpace.megabytes === null ? "V8's default" : `${semiSpace.megabytes} MB`} (${semiSpace.source})`,
+    );
     for (const warning of redisEnvironmentWarnings(environment)) logger.warn(warning);
     const { config, warnings } = loadGatewayConfig(environment.CONFIG_FILE, { explicit: environment.configFileExplicit });
     for (const warning of warnings) {

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { createRedisClient } from '../common/redis-client';
 import { GatewaySettings } from '../config/gateway-settings';
+import { APPLICATION_NAME } from '../database/data-source-options';
 import { environmentRedis, type RedisConnection } from '../config/redis-environment';
 
 /** A key (its token), a team (its id) or a user (its id: every key it owns, and its team-admin rights). */
@@ -110,12 +111,15 @@ class RedisTransport implements Transport {
   }
 }
 
-/** A dedicated connection (not from the pool) holds the LISTEN; it reconnects if the server restarts. */
+/**
+ * One dedicated connection (not from the pool) holds the LISTEN and also sends this instance's NOTIFYs, so the bus
+ * costs one connection, not two (README, "Connections"); it reconnects if the server restarts. A publish while it
+ * is reconnecting is dropped, like any lost message (bounded by the principal cache's TTL). Its own notifications
+ * come back to it and are ignored by their origin.
+ */
 class PostgresTransport implements Transport {
   readonly name = 'PostgreSQL LISTEN/NOTIFY';
   private listener: Client | null = null;
-  /** One connect at a time: publishes that race the first connect (or a reconnect) share its promise. */
-  private publisher: Promise<Client> | null = null;
   private stopped = false;
   private reconnecting = false;
   private onMessage: (payload: string) => void = () => undefined;
@@ -132,41 +136,21 @@ class PostgresTransport implements Transport {
 
   async publish(payload: string): Promise<void> {
     if (this.stopped) return;
-    this.publisher ??= this.connectPublisher();
-    const client = await this.publisher;
+    const client = this.listener;
+    if (!client) throw new Error('the LISTEN/NOTIFY connection is reconnecting');
     await client.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    // Forgotten first, so their 'end' events are not taken for a lost connection.
-    const { listener, publisher } = this;
+    // Forgotten first, so its 'end' event is not taken for a lost connection.
+    const { listener } = this;
     this.listener = null;
-    this.publisher = null;
-    await Promise.allSettled([listener?.end(), publisher?.then((client) => client.end())]);
-  }
-
-  private connectPublisher(): Promise<Client> {
-    const client = new Client({ connectionString: this.url });
-    const connecting = client.connect().then(() => client);
-    // A lost or failed connection is forgotten, so the next publish connects afresh.
-    const forget = () => {
-      if (this.publisher === connecting) this.publisher = null;
-    };
-    client.on('error', () => {
-      forget();
-      client.end().catch(() => undefined);
-    });
-    client.on('end', forget);
-    connecting.catch(() => {
-      forget();
-      client.end().catch(() => undefined);
-    });
-    return connecting;
+    await listener?.end().catch(() => undefined);
   }
 
   private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.url });
+    const client = new Client({ connectionString: this.url, application_name: `${APPLICATION_NAME}-listen` });
     const lost = (reason: string) => {
       if (this.listener !== client) return;
       this.listener = null;

@@ -7,7 +7,7 @@ describe('loadEnvironment', () => {
     expect(environment).toMatchObject({
       PORT: 4000,
       DATA_DIR: './.data',
-      DB_POOL_SIZE: 10,
+      DB_POOL_SIZE: 3,
       CONFIG_FILE: DEFAULT_CONFIG_FILE,
       configFileExplicit: false,
       LOG_LEVEL: 'info',

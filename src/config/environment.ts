@@ -106,12 +106,15 @@ export class Environment {
   @IsBoolean({ message: 'REDIS_SSL must be true or false' })
   readonly REDIS_SSL?: boolean;
 
-  /** Used only with a real server: the embedded database always runs with one connection. */
+  /**
+   * The request loop's pool on a real server (the embedded database always runs with one connection). With the
+   * delivery thread's 2 and the LISTEN connection, an instance holds at most DB_POOL_SIZE + 3 (README, "Connections").
+   */
   @Transform(toInteger)
   @IsInt({ message: 'DB_POOL_SIZE must be an integer between 1 and 1000' })
   @Min(1, { message: 'DB_POOL_SIZE must be an integer between 1 and 1000' })
   @Max(1000, { message: 'DB_POOL_SIZE must be an integer between 1 and 1000' })
-  readonly DB_POOL_SIZE: number = 10;
+  readonly DB_POOL_SIZE: number = 3;
 
   /** MASTER_KEY, else LITELLM_MASTER_KEY (the name LiteLLM deployments already set). */
   @IsOptional()

@@ -40,7 +40,7 @@ export function migrations(secrets: SecretBox | null): (new () => MigrationInter
  * Never `synchronize`: the schema only changes through reviewed migrations, on PGlite and PostgreSQL alike.
  * Without `secrets` a migration that meets a stored secret stops with an error naming the variables to set.
  */
-export function dataSourceOptions(database: { url: string; poolSize: number; secrets?: SecretBox | null }): DataSourceOptions {
+export function dataSourceOptions(database: { url: string; poolSize: number; secrets?: SecretBox | null; applicationName?: string }): DataSourceOptions {
   return {
     type: 'postgres',
     url: database.url,
@@ -54,10 +54,15 @@ export function dataSourceOptions(database: { url: string; poolSize: number; sec
     uuidExtension: 'pgcrypto',
     installExtensions: false,
     poolSize: database.poolSize,
+    // Names the connections in pg_stat_activity (README, "Connections"); a URL's own application_name wins.
+    applicationName: database.applicationName ?? APPLICATION_NAME,
     // Fail instead of hanging when the single embedded connection is busy for too long.
     extra: { connectionTimeoutMillis: 10_000, idleTimeoutMillis: database.poolSize === 1 ? 0 : 30_000 },
   };
 }
+
+/** What `pg_stat_activity.application_name` shows for the request loop's pool; the other connections add a suffix. */
+export const APPLICATION_NAME = 'gatehouse';
 
 /** Any fixed number: every Gatehouse instance on one database takes the same advisory lock to migrate. */
 const MIGRATION_LOCK_ID = 0x6761_7465;

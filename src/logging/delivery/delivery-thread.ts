@@ -7,7 +7,7 @@ import { NEST_BOOT_CONTEXTS } from '../../common/nest-boot-listing';
 import { SecretBox, secretBoxFor } from '../../common/secret-box';
 import { SecretRedactor } from '../../common/secret-redactor';
 import { GatewaySettings } from '../../config/gateway-settings';
-import { dataSourceOptions } from '../../database/data-source-options';
+import { APPLICATION_NAME, dataSourceOptions } from '../../database/data-source-options';
 import { MetricsService } from '../../metrics/metrics.service';
 import { DeliveryBatchSpans } from './delivery-batch-spans';
 import { DestinationRegistry } from './destination-registry';
@@ -18,8 +18,11 @@ import { PiiMaskerCache } from '../privacy/pii-masker';
 import { LogBuffer } from './log-buffer';
 import { OutboxSql, OutboxStore } from './outbox.store';
 
-/** Connections of the delivery thread's own pool on PostgreSQL (claims, writes and deletes of the outbox). */
-const THREAD_POOL_SIZE = 4;
+/**
+ * Connections of the delivery thread's own pool on PostgreSQL (claims, writes and deletes of the outbox): one
+ * tick's outbox write and a claim or a batch of deletes at a time (README, "Connections").
+ */
+const THREAD_POOL_SIZE = 2;
 
 /**
  * The delivery side of logging, on a worker thread of its own: the same Nest-provided destination strategies,
@@ -175,7 +178,7 @@ async function runThread(port: MessagePort, data: DeliveryThreadData): Promise<v
   let dataSource: DataSource | null = null;
   if (!relayedSql) {
     // The main thread ran the migrations; this pool only runs the outbox's SQL.
-    dataSource = new DataSource(dataSourceOptions({ url: data.database.url, poolSize: THREAD_POOL_SIZE }));
+    dataSource = new DataSource(dataSourceOptions({ url: data.database.url, poolSize: THREAD_POOL_SIZE, applicationName: `${APPLICATION_NAME}-delivery` }));
     await dataSource.initialize();
   }
   const settings = new GatewaySettings(data.environment, data.config, data.masterKey, data.database);

@@ -17,6 +17,7 @@ import { OutboxStore } from '../delivery/outbox.store';
 import { maskedRows } from '../privacy/mask-events';
 import { PiiMaskerCache } from '../privacy/pii-masker';
 import { handOverRows } from './clone-safe-handover';
+import { workerHeapLimits } from '../../runtime/heap-flags';
 
 /** Rows per message when a restarted thread gets the held events again. */
 const ROWS_PER_MESSAGE = 1_000;
@@ -196,7 +197,8 @@ export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown
     const data: DeliveryThreadData = { environment, config, masterKey, database, workerId: this.workerId, destinationModules };
     // SHARE_ENV: `os.environ/NAME` references are read at every attempt, as on the main thread.
     // The name is the OS thread's name too, so `npm run bench` can count this thread's CPU apart from the request loop's.
-    const thread = new Worker(threadScript(), { workerData: data, env: SHARE_ENV, name: 'gatehouse-delivery' });
+    // resourceLimits: the young generation capped like the main isolate's (src/runtime/heap-flags.ts).
+    const thread = new Worker(threadScript(), { workerData: data, env: SHARE_ENV, name: 'gatehouse-delivery', resourceLimits: workerHeapLimits() });
     this.thread = thread;
     this.ready = false;
     return new Promise((resolveStarted, rejectStarted) => {
@@ -253,6 +255,8 @@ export class DeliveryHandover implements OnModuleInit, BeforeApplicationShutdown
   /** A new thread gets every event still held and every request still unanswered. */
   private onReady(): void {
     this.ready = true;
+    const limits = this.thread?.resourceLimits;
+    this.logger.debug(`delivery thread ready; its V8 young generation grows to ${limits?.maxYoungGenerationSizeMb ?? '?'} MB at most`);
     const rows = [...this.held.values()];
     for (let start = 0; start < rows.length; start += ROWS_PER_MESSAGE) this.postRows(rows.slice(start, start + ROWS_PER_MESSAGE));
     for (const [id, { request }] of this.requests) this.post({ type: 'request', id, request });
