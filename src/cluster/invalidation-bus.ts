@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { createRedisClient } from '../common/redis-client';
 import { GatewaySettings } from '../config/gateway-settings';
 import { APPLICATION_NAME } from '../database/data-source-options';
@@ -37,12 +38,15 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
   private readonly handlers: ((invalidation: Invalidation) => void)[] = [];
   private transport: Transport | null = null;
 
-  constructor(private readonly settings: GatewaySettings) {}
+  constructor(
+    private readonly settings: GatewaySettings,
+    private readonly dataSource: DataSource,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     const redis = environmentRedis(this.settings.environment);
     if (redis) this.transport = new RedisTransport(redis, this.logger);
-    else if (!this.settings.database.embedded) this.transport = new PostgresTransport(this.settings.database.url, this.logger);
+    else if (!this.settings.database.embedded) this.transport = new PostgresTransport(this.settings.database.url, this.dataSource, this.logger);
     if (!this.transport) return;
     await this.transport.start((payload) => this.receive(payload));
     this.logger.log(`cross-instance invalidation over ${this.transport.name}`);
@@ -112,10 +116,10 @@ class RedisTransport implements Transport {
 }
 
 /**
- * One dedicated connection (not from the pool) holds the LISTEN and also sends this instance's NOTIFYs, so the bus
- * costs one connection, not two (README, "Connections"); it reconnects if the server restarts. A publish while it
- * is reconnecting is dropped, like any lost message (bounded by the principal cache's TTL). Its own notifications
- * come back to it and are ignored by their origin.
+ * One dedicated connection (not from the pool) holds the LISTEN; it reconnects if the server restarts. NOTIFYs go
+ * out through the main pool, whose connections serve any statement: the bus costs one connection, not two (README,
+ * "Connections to PostgreSQL"), and a publish does not wait for, or fail with, the listener's reconnects. This
+ * instance's own notifications come back to it and are ignored by their origin.
  */
 class PostgresTransport implements Transport {
   readonly name = 'PostgreSQL LISTEN/NOTIFY';
@@ -126,6 +130,7 @@ class PostgresTransport implements Transport {
 
   constructor(
     private readonly url: string,
+    private readonly pool: DataSource,
     private readonly logger: Logger,
   ) {}
 
@@ -136,9 +141,7 @@ class PostgresTransport implements Transport {
 
   async publish(payload: string): Promise<void> {
     if (this.stopped) return;
-    const client = this.listener;
-    if (!client) throw new Error('the LISTEN/NOTIFY connection is reconnecting');
-    await client.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
+    await this.pool.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
   }
 
   async stop(): Promise<void> {

@@ -1,8 +1,10 @@
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { InvalidationBus, type Invalidation } from '../../src/cluster/invalidation-bus';
 import { loadEnvironment } from '../../src/config/environment';
 import { parseGatewayConfig } from '../../src/config/gateway-config';
 import { GatewaySettings } from '../../src/config/gateway-settings';
+import { dataSourceOptions } from '../../src/database/data-source-options';
 import { waitFor } from '../support/logging/harness';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/throwaway-postgres';
 
@@ -20,45 +22,70 @@ describe('InvalidationBus over PostgreSQL LISTEN/NOTIFY', () => {
     await pg?.destroy();
   });
 
-  function bus(): InvalidationBus {
+  /** An instance's bus and the one-connection pool its NOTIFYs go through. */
+  async function bus(): Promise<{ bus: InvalidationBus; pool: DataSource }> {
     const { config } = parseGatewayConfig('', null);
-    return new InvalidationBus(new GatewaySettings(loadEnvironment({}), config, 'sk-bus-test', { url: pg.url, poolSize: 1, embedded: false }));
+    const pool = await new DataSource(dataSourceOptions({ url: pg.url, poolSize: 1 })).initialize();
+    return { bus: new InvalidationBus(new GatewaySettings(loadEnvironment({}), config, 'sk-bus-test', { url: pg.url, poolSize: 1, embedded: false }), pool), pool };
   }
 
-  async function clientConnections(): Promise<number> {
+  async function adminQuery<T extends object>(sql: string): Promise<T[]> {
     const admin = new Client({ connectionString: pg.url });
     await admin.connect();
     try {
-      const { rows } = await admin.query<{ count: number }>(
-        `SELECT count(*)::int AS count FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
-      );
-      return rows[0].count;
+      return (await admin.query<T>(sql)).rows;
     } finally {
       await admin.end();
     }
   }
 
-  it('publishes go out on the LISTEN connection: one connection per instance, and shutdown closes it', async () => {
-    const sender = bus();
-    const receiver = bus();
-    const received: Invalidation[] = [];
-    receiver.subscribe((invalidation) => received.push(invalidation));
-    await sender.onModuleInit();
-    await receiver.onModuleInit();
+  /** Client connections by application_name (the pools are `gatehouse`, the LISTEN connections `gatehouse-listen`). */
+  async function connectionsByName(): Promise<Record<string, number>> {
+    const rows = await adminQuery<{ name: string; count: number }>(
+      `SELECT application_name AS name, count(*)::int AS count FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() GROUP BY 1`,
+    );
+    return Object.fromEntries(rows.map((row) => [row.name, row.count]));
+  }
 
-    sender.publish({ kind: 'key', id: 'first' });
-    sender.publish({ kind: 'team', id: 'second' });
+  it('NOTIFYs go out through the pool: the bus holds one connection of its own per instance (its LISTEN), and shutdown closes it', async () => {
+    const sender = await bus();
+    const receiver = await bus();
+    const received: Invalidation[] = [];
+    receiver.bus.subscribe((invalidation) => received.push(invalidation));
+    await sender.bus.onModuleInit();
+    await receiver.bus.onModuleInit();
+
+    sender.bus.publish({ kind: 'key', id: 'first' });
+    sender.bus.publish({ kind: 'team', id: 'second' });
     await waitFor('both invalidations at the receiver', () => received.length === 2, 10_000);
     expect(received.map((invalidation) => invalidation.id).sort()).toEqual(['first', 'second']);
+    // Two pools of one connection and two LISTEN connections: a publisher connection of its own would be a fifth.
+    expect(await connectionsByName()).toEqual({ gatehouse: 2, 'gatehouse-listen': 2 });
 
-    await receiver.onApplicationShutdown();
-    // The sender's LISTEN connection, which also sent both NOTIFYs: any other would be a publisher connection the
-    // instance holds on top of its pools (README, "Connections to PostgreSQL").
-    await waitFor('one connection', async () => (await clientConnections()) === 1, 5_000).catch(() => undefined);
-    expect(await clientConnections()).toBe(1);
+    await receiver.bus.onApplicationShutdown();
+    await sender.bus.onApplicationShutdown();
+    await Promise.all([sender.pool.destroy(), receiver.pool.destroy()]);
+    await waitFor('no connection', async () => Object.keys(await connectionsByName()).length === 0, 5_000).catch(() => undefined);
+    expect(await connectionsByName()).toEqual({});
+  });
 
-    await sender.onApplicationShutdown();
-    await waitFor('no connection', async () => (await clientConnections()) === 0, 5_000).catch(() => undefined);
-    expect(await clientConnections()).toBe(0);
+  it("a publish does not depend on the sender's LISTEN connection: sent while it is reconnecting, it arrives", async () => {
+    const sender = await bus();
+    const receiver = await bus();
+    const received: Invalidation[] = [];
+    receiver.bus.subscribe((invalidation) => received.push(invalidation));
+    await sender.bus.onModuleInit();
+    await receiver.bus.onModuleInit();
+    try {
+      // The receiver's LISTEN stays; the sender's is cut, as a proxy's idle timeout would.
+      const [listener] = await adminQuery<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'gatehouse-listen' ORDER BY backend_start LIMIT 1`);
+      await adminQuery(`SELECT pg_terminate_backend(${Number(listener.pid)})`);
+      sender.bus.publish({ kind: 'key', id: 'while-reconnecting' });
+      await waitFor('the invalidation at the receiver', () => received.some((invalidation) => invalidation.id === 'while-reconnecting'), 10_000);
+    } finally {
+      await receiver.bus.onApplicationShutdown();
+      await sender.bus.onApplicationShutdown();
+      await Promise.all([sender.pool.destroy(), receiver.pool.destroy()]);
+    }
   });
 });
