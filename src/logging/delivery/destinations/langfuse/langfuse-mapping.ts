@@ -1,6 +1,7 @@
 import type { Langfuse } from 'langfuse';
 import type { DeliveryItem } from '../../../log-destination';
 import type { StandardLoggingPayload } from '../../../standard-logging-payload';
+import { jsonOf } from '../../event-json';
 import { epochSecondsToDate, responseMessage, routerAttempts, safeModelParameters, stableUuid } from '../destination-support';
 
 /*
@@ -30,6 +31,12 @@ export function toLangfuseBodies(item: DeliveryItem): { trace: TraceBody; genera
     total: p.cost_breakdown?.total_cost ?? p.response_cost ?? 0,
   };
 
+  // One object per part, serialised once for both bodies and the call's other destinations (event-json.ts).
+  const sharedInput = tools === undefined ? undefined : { messages: p.messages, tools };
+  primeJson(p.messages, output, metadata, sharedInput);
+  const traceInput = sharedInput ?? { messages: p.messages };
+  primeJson(traceInput);
+
   const trace: TraceBody = {
     id: traceId,
     name: `litellm-${p.call_type}`,
@@ -37,7 +44,7 @@ export function toLangfuseBodies(item: DeliveryItem): { trace: TraceBody; genera
     userId: p.end_user ?? undefined,
     sessionId,
     tags: p.request_tags?.length ? [...p.request_tags] : undefined,
-    input: tools === undefined ? { messages: p.messages } : { messages: p.messages, tools },
+    input: traceInput,
     output,
     // The trace schema has no level/statusMessage; failures are marked in its metadata (and on the generation).
     metadata: failed ? { ...metadata, level: 'ERROR', status_message: p.error_str ?? 'failed' } : metadata,
@@ -51,7 +58,7 @@ export function toLangfuseBodies(item: DeliveryItem): { trace: TraceBody; genera
     completionStartTime: epochSecondsToDate(p.completionStartTime),
     model: p.model,
     modelParameters,
-    input: tools === undefined ? p.messages : { messages: p.messages, tools },
+    input: sharedInput ?? p.messages,
     output,
     usageDetails,
     costDetails,
@@ -109,6 +116,17 @@ export function splitModelParameters(params: Record<string, unknown> | undefined
     }
   }
   return { modelParameters, tools };
+}
+
+/** Keeps the JSON of each part for the bodies that hold it; one that cannot be serialised is left to the client to report. */
+function primeJson(...parts: unknown[]): void {
+  for (const part of parts) {
+    try {
+      if (part !== null && typeof part === 'object') jsonOf(part);
+    } catch {
+      // The client's own serialisation reports it (the event is then not sent).
+    }
+  }
 }
 
 function nonEmptyString(value: unknown): string | undefined {
