@@ -1,8 +1,9 @@
-import { fillPlaceholders, jsonOf, jsonOfValue, jsonReusing, placeholder } from './event-json';
+import { fillPlaceholders, jsonOf, jsonOfValue, jsonReusing, placeholder, shareJson } from './event-json';
 
 describe('event-json', () => {
-  const messages = [{ role: 'user', content: 'héllo "quoted" \u2028 \n' }, { role: 'assistant', content: null }];
-  const metadata = { a: 1, nested: { b: [1, 2, { c: 'x' }] }, gone: undefined };
+  const long = 'héllo "quoted" \u2028 \n '.repeat(200);
+  const messages = [{ role: 'user', content: long }, { role: 'assistant', content: null }];
+  const metadata = { a: 1, nested: { b: [1, 2, { c: long }] }, gone: undefined };
 
   it('splices kept texts and produces exactly JSON.stringify of the whole', () => {
     jsonOf(messages);
@@ -17,10 +18,12 @@ describe('event-json', () => {
     for (const body of bodies) expect(jsonReusing(body)).toBe(JSON.stringify(body));
   });
 
-  it('keeps one text per object and serialises primitives as JSON.stringify does', () => {
-    const value = { k: 'v' };
-    expect(jsonOf(value)).toBe('{"k":"v"}');
+  it('keeps the text of a large object (the same string each time) and serialises primitives as JSON.stringify does', () => {
+    const value = { k: long };
+    expect(jsonOf(value)).toBe(JSON.stringify(value));
     expect(jsonOf(value)).toBe(jsonOf(value));
+    shareJson({ big: 1n, text: long }); // does not throw
+    expect(jsonOf({ k: 'v' })).toBe('{"k":"v"}');
     expect(jsonOfValue(undefined)).toBeUndefined();
     expect(jsonOfValue('s')).toBe('"s"');
     expect(jsonOfValue(null)).toBe('null');

@@ -6,8 +6,13 @@ import { randomBytes } from 'node:crypto';
  * object identity: the first destination to serialise one keeps the text, and every other body that holds the same
  * object (a Langfuse trace and generation, the OTLP attributes, the GCS line) splices that text in instead of
  * serialising it again. Payload objects are not mutated once handed to the destinations, which is what makes a kept
- * text stay equal to `JSON.stringify` of its object.
+ * text stay equal to `JSON.stringify` of its object. Only large texts are kept: for a short message, splicing and the
+ * WeakMap entry (which the garbage collector pays for) cost more than serialising it again (measured with
+ * bench/destination-cost.js langfuse,gcs,otel).
  */
+
+/** Texts shorter than this are not kept. */
+export const SHARED_JSON_MIN_CHARS = 2048;
 
 const known = new WeakMap<object, string>();
 // Per process and unguessable: a string in an event cannot imitate a placeholder.
@@ -18,9 +23,41 @@ export function jsonOf(value: object): string {
   let text = known.get(value);
   if (text === undefined) {
     text = jsonReusing(value);
-    known.set(value, text);
+    if (text.length >= SHARED_JSON_MIN_CHARS) known.set(value, text);
   }
   return text;
+}
+
+/**
+ * Serialises and keeps the value's JSON ahead of the bodies that will hold it, when it may be long enough to be kept
+ * (a bounded look at its strings first, so short values are not serialised one extra time). Never throws: a value
+ * that cannot be serialised is left to the destination's own serialisation to report.
+ */
+export function shareJson(value: unknown): void {
+  if (value === null || typeof value !== 'object' || known.has(value) || stringChars(value, 0, 0) < SHARED_JSON_MIN_CHARS) return;
+  try {
+    jsonOf(value);
+  } catch {
+    // Reported where the destination serialises it.
+  }
+}
+
+/** The length of the strings in `value` (keys included), stopping once it reaches the threshold or 8 levels deep. */
+function stringChars(value: unknown, level: number, sum: number): number {
+  if (typeof value === 'string') return sum + value.length;
+  if (value === null || typeof value !== 'object' || level > 8) return sum;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      sum = stringChars(item, level + 1, sum);
+      if (sum >= SHARED_JSON_MIN_CHARS) break;
+    }
+    return sum;
+  }
+  for (const key in value) {
+    sum = stringChars((value as Record<string, unknown>)[key], level + 1, sum + key.length);
+    if (sum >= SHARED_JSON_MIN_CHARS) break;
+  }
+  return sum;
 }
 
 /** Like `jsonOf`, for a value that may be a primitive or absent (`undefined` stays `undefined`, as JSON.stringify's). */

@@ -23,7 +23,7 @@ import {
   snippet,
   stableHex,
 } from '../destination-support';
-import { jsonOf, jsonReusing } from '../../event-json';
+import { jsonReusing, shareJson } from '../../event-json';
 
 /** LiteLLM's GCS bucket callback_vars. A team admin's entry must bring its own service account. */
 export const GCS_BUCKET_VARS: DestinationVarsSpec = {
@@ -293,11 +293,7 @@ export function parseServiceAccount(text: string): { account: GcsServiceAccount 
 /** The payload as LiteLLM writes it, with the same credential-shaped-parameter lock the other destinations apply. */
 /** The payload's JSON line, with the messages' text shared with the call's other destinations (event-json.ts). */
 function ndjsonLine(payload: StandardLoggingPayload): string {
-  try {
-    if (payload.messages !== null && typeof payload.messages === 'object') jsonOf(payload.messages);
-  } catch {
-    // Not serialisable: the line below throws the same error, as it did before.
-  }
+  shareJson(payload.messages);
   return jsonReusing(scrubbed(payload));
 }
 

@@ -1,7 +1,7 @@
 import type { Langfuse } from 'langfuse';
 import type { DeliveryItem } from '../../../log-destination';
 import type { StandardLoggingPayload } from '../../../standard-logging-payload';
-import { jsonOf } from '../../event-json';
+import { shareJson } from '../../event-json';
 import { epochSecondsToDate, responseMessage, routerAttempts, safeModelParameters, stableUuid } from '../destination-support';
 
 /*
@@ -33,9 +33,11 @@ export function toLangfuseBodies(item: DeliveryItem): { trace: TraceBody; genera
 
   // One object per part, serialised once for both bodies and the call's other destinations (event-json.ts).
   const sharedInput = tools === undefined ? undefined : { messages: p.messages, tools };
-  primeJson(p.messages, output, metadata, sharedInput);
+  shareJson(p.messages);
+  shareJson(output);
+  shareJson(sharedInput);
   const traceInput = sharedInput ?? { messages: p.messages };
-  primeJson(traceInput);
+  shareJson(traceInput);
 
   const trace: TraceBody = {
     id: traceId,
@@ -116,17 +118,6 @@ export function splitModelParameters(params: Record<string, unknown> | undefined
     }
   }
   return { modelParameters, tools };
-}
-
-/** Keeps the JSON of each part for the bodies that hold it; one that cannot be serialised is left to the client to report. */
-function primeJson(...parts: unknown[]): void {
-  for (const part of parts) {
-    try {
-      if (part !== null && typeof part === 'object') jsonOf(part);
-    } catch {
-      // The client's own serialisation reports it (the event is then not sent).
-    }
-  }
 }
 
 function nonEmptyString(value: unknown): string | undefined {
