@@ -30,44 +30,32 @@ export function jsonOf(value: object): string {
 
 /**
  * Serialises and keeps the value's JSON ahead of the bodies that will hold it, when it may be long enough to be kept
- * (a bounded look at its strings first, so short values are not serialised one extra time). Never throws: a value
- * that cannot be serialised is left to the destination's own serialisation to report.
+ * (a bounded look at its strings first, so short values are not serialised one extra time). Returns whether a text
+ * is kept. Never throws: a value that cannot be serialised is left to the destination's own serialisation to report.
  */
-export function shareJson(value: unknown): void {
-  if (value === null || typeof value !== 'object' || known.has(value) || stringChars(value, 0, 0) < SHARED_JSON_MIN_CHARS) return;
+export function shareJson(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (known.has(value)) return true;
+  if (stringChars(value, 0, 0) < SHARED_JSON_MIN_CHARS) return false;
   try {
-    jsonOf(value);
+    return jsonOf(value).length >= SHARED_JSON_MIN_CHARS;
   } catch {
-    // Reported where the destination serialises it.
+    return false;
   }
 }
 
-/** The length of the strings in `value` (keys included), stopping once it reaches the threshold or 8 levels deep. */
+/** The length of the string values in `value`, stopping once it reaches the threshold or 8 levels deep. */
 function stringChars(value: unknown, level: number, sum: number): number {
   if (typeof value === 'string') return sum + value.length;
   if (value === null || typeof value !== 'object' || level > 8) return sum;
-  if (Array.isArray(value)) {
-    for (const item of value) {
-      sum = stringChars(item, level + 1, sum);
-      if (sum >= SHARED_JSON_MIN_CHARS) break;
-    }
-    return sum;
-  }
-  for (const key in value) {
-    sum = stringChars((value as Record<string, unknown>)[key], level + 1, sum + key.length);
-    if (sum >= SHARED_JSON_MIN_CHARS) break;
-  }
+  const items = Array.isArray(value) ? (value as unknown[]) : Object.values(value);
+  for (let i = 0; i < items.length && sum < SHARED_JSON_MIN_CHARS; i++) sum = stringChars(items[i], level + 1, sum);
   return sum;
 }
 
 /** Like `jsonOf`, for a value that may be a primitive or absent (`undefined` stays `undefined`, as JSON.stringify's). */
 export function jsonOfValue(value: unknown): string | undefined {
-  return value !== null && typeof value === 'object' ? jsonOf(value) : (JSON.stringify(value));
-}
-
-/** Remembers that `text` is `JSON.stringify(value)` (for a body built from known parts). */
-export function rememberJson(value: object, text: string): void {
-  known.set(value, text);
+  return value !== null && typeof value === 'object' ? jsonOf(value) : JSON.stringify(value);
 }
 
 /**

@@ -33,11 +33,10 @@ export function toLangfuseBodies(item: DeliveryItem): { trace: TraceBody; genera
 
   // One object per part, serialised once for both bodies and the call's other destinations (event-json.ts).
   const sharedInput = tools === undefined ? undefined : { messages: p.messages, tools };
-  shareJson(p.messages);
+  const longMessages = shareJson(p.messages);
   shareJson(output);
-  shareJson(sharedInput);
   const traceInput = sharedInput ?? { messages: p.messages };
-  shareJson(traceInput);
+  if (longMessages) shareJson(traceInput);
 
   const trace: TraceBody = {
     id: traceId,
