@@ -3,6 +3,10 @@
 // the gateway for each event it delivers, without the HTTP front of the gateway in the way. Needs a build (dist/).
 //   node bench/destination-cost.js langfuse|gcs|otel|s3|datadog|generic_api|arize|arize_phoenix|langfuse_otel [events per batch, 300] [batches, 40]
 //   PROFILE=dir node bench/destination-cost.js langfuse     also writes a CPU profile of the measured batches
+//   node bench/destination-cost.js langfuse,gcs,otel          several destinations sending the same events (one call's
+//                                                            events share their payload object in the delivery thread)
+//   DIST=/other/checkout/dist node bench/destination-cost.js …  measures another build's destinations
+//   MESSAGE_CHARS=20000 node bench/destination-cost.js …      a conversation of about that many characters per event
 const { join } = require('node:path');
 const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
@@ -11,10 +15,11 @@ const { randomBytes } = require('node:crypto');
 const { ROOT, serviceAccountJson } = require('./lib/gatehouse');
 const { startProcess, runMain } = require('./lib/processes');
 
-const kind = process.argv[2] || 'langfuse';
+const kinds = (process.argv[2] || 'langfuse').split(',');
+const kind = kinds.join('+');
 const perBatch = Number(process.argv[3] || 300);
 const batches = Number(process.argv[4] || 40);
-const destinations = join(ROOT, 'dist', 'src', 'logging', 'delivery', 'destinations');
+const destinations = join(process.env.DIST || join(ROOT, 'dist'), 'src', 'logging', 'delivery', 'destinations');
 
 /** The destination specs' realistic payload (test/support/fakes/sample-payload.ts), compiled on the fly. */
 function loadSamplePayload() {
@@ -28,7 +33,15 @@ function loadSamplePayload() {
 }
 const samplePayload = loadSamplePayload();
 
-function destinationFor(host) {
+/** Alternating user and assistant turns of ~500 characters each, about `chars` in all (none when 0). */
+function conversation(chars) {
+  if (!chars) return null;
+  const turns = [];
+  for (let i = 0; i * 500 < chars; i++) turns.push({ role: i % 2 ? 'assistant' : 'user', content: `turn ${i}: ${'lorem ipsum dolor sit amet, '.repeat(18)}` });
+  return turns;
+}
+
+function destinationFor(kind, host) {
   if (kind === 'langfuse') {
     const { LangfuseDestination } = require(join(destinations, 'langfuse', 'langfuse.destination.js'));
     return [new LangfuseDestination(), { langfuse_public_key: 'pk-lf-bench', langfuse_secret_key: 'sk-lf-bench', langfuse_host: host }];
@@ -74,17 +87,21 @@ function destinationFor(host) {
 runMain(async () => {
   const sink = startProcess('log sink', process.execPath, [join(__dirname, 'servers', 'log-sink.js')], { readyLine: /READY (\d+) (\d+)/, cwd: ROOT });
   const [, sinkPort] = await sink.ready;
-  const [destination, vars] = destinationFor(`http://127.0.0.1:${sinkPort}`);
-  const parsed = destination.parseSettings(vars);
-  if (!parsed.settings) throw new Error(JSON.stringify(parsed.errors));
+  const targets = kinds.map((name) => {
+    const [destination, vars] = destinationFor(name, `http://127.0.0.1:${sinkPort}`);
+    const parsed = destination.parseSettings(vars);
+    if (!parsed.settings) throw new Error(JSON.stringify(parsed.errors));
+    return { destination, settings: parsed.settings };
+  });
   const batch = () =>
     Array.from({ length: perBatch }, () => {
       const callId = randomBytes(8).toString('hex');
-      return { eventId: `${callId}:entry`, payload: samplePayload({ litellm_call_id: callId, trace_id: callId }) };
+      const messages = conversation(Number(process.env.MESSAGE_CHARS || 0));
+      return { eventId: `${callId}:entry`, payload: samplePayload({ litellm_call_id: callId, trace_id: callId, ...(messages ? { messages } : {}) }) };
     });
   const send = async (items) => {
-    const result = await destination.send(items, parsed.settings);
-    if (!result.ok) throw new Error(JSON.stringify(result));
+    const results = await Promise.all(targets.map(({ destination, settings }) => destination.send(items, settings)));
+    for (const result of results) if (!result.ok) throw new Error(JSON.stringify(result));
   };
   for (let i = 0; i < 5; i++) await send(batch()); // JIT warm-up
   const work = Array.from({ length: batches }, batch);
@@ -105,5 +122,5 @@ runMain(async () => {
     writeFileSync(join(process.env.PROFILE, `${kind}.cpuprofile`), JSON.stringify(profile));
   }
   console.log(`${kind}: ${((used.user + used.system) / (perBatch * batches)).toFixed(1)} µs CPU per event (${batches} batches of ${perBatch})`);
-  await destination.close();
+  for (const { destination } of targets) await destination.close();
 });

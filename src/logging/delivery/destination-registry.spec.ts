@@ -184,6 +184,57 @@ describe('a destination registered from outside (DestinationRegistry)', () => {
     expect(await registry.egressProblem(otel, otelUsable as typeof usable)).toBeNull();
   });
 
+  it('resolves an entry once, and again as soon as its stored vars, its row or a variable it names change', () => {
+    const box = moduleRef.get(SecretBox);
+    const sealed = (value: string, entryId = 'cached-1', row = owner) => box.encrypt(value, { table: row.table, rowId: row.id, entryId, field: 'acme_api_key' });
+    const stored: OwnedEntry = {
+      callback_name: 'acme',
+      callback_type: 'success',
+      callback_vars: { acme_endpoint: 'https://8.8.8.8/a', acme_api_key: sealed('first-key-0123456789') },
+      entry_id: 'cached-1',
+      trusted: false,
+      owner,
+    };
+    const decrypt = jest.spyOn(box, 'decrypt');
+    try {
+      const first = registry.settingsFor(stored, 'team', {});
+      expect(first).toMatchObject({ settings: { endpoint: 'https://8.8.8.8/a', apiKey: 'first-key-0123456789' } });
+      expect(decrypt).toHaveBeenCalledTimes(1);
+      // Each event carries its own copy of the entry: the next batch of the same entry is not decrypted again.
+      expect(registry.settingsFor(structuredClone(stored), 'team', {})).toBe(first);
+      expect(decrypt).toHaveBeenCalledTimes(1);
+
+      // New secrets saved through the API (same entry id): the next batch sends with them, and redacts them.
+      const newKey = { ...stored, callback_vars: { ...stored.callback_vars, acme_api_key: sealed('second-key-0123456789') } };
+      const second = registry.settingsFor(newKey, 'team', {}) as { settings: AcmeSettings; secrets: readonly string[] };
+      expect(second.settings).toEqual({ endpoint: 'https://8.8.8.8/a', apiKey: 'second-key-0123456789' });
+      expect(second.secrets).toContain('second-key-0123456789');
+      expect(second.secrets).not.toContain('first-key-0123456789');
+      // The same secret encrypted again (a key rotation re-encrypts every stored value): opened again.
+      const calls = decrypt.mock.calls.length;
+      expect(registry.settingsFor({ ...newKey, callback_vars: { ...newKey.callback_vars, acme_api_key: sealed('second-key-0123456789') } }, 'team', {})).toMatchObject({
+        settings: { apiKey: 'second-key-0123456789' },
+      });
+      expect(decrypt.mock.calls.length).toBe(calls + 1);
+      // A new plain setting.
+      expect(registry.settingsFor({ ...newKey, callback_vars: { ...newKey.callback_vars, acme_endpoint: 'https://8.8.4.4/b' } }, 'team', {})).toMatchObject({
+        settings: { endpoint: 'https://8.8.4.4/b', apiKey: 'second-key-0123456789' },
+      });
+      // The old entry is still the old entry (events taken before the change carry it).
+      expect(registry.settingsFor(stored, 'team', {})).toBe(first);
+      // The same vars in another row do not open (secrets are bound to their row), cached or not.
+      expect(registry.settingsFor({ ...stored, owner: teamOwner('team-other') }, 'team', {})).toEqual({ error: expect.stringContaining('cannot be decrypted') as unknown });
+    } finally {
+      decrypt.mockRestore();
+    }
+
+    // An environment reference is read again at every use: a changed or unset variable is never served stale.
+    const referencing: OwnedEntry = { ...stored, callback_vars: { acme_endpoint: 'os.environ/ACME_SPEC_ENDPOINT', acme_api_key: 'plain-key' }, trusted: true, owner: null };
+    expect(registry.settingsFor(referencing, 'config', { ACME_SPEC_ENDPOINT: 'https://8.8.8.8/one' })).toMatchObject({ settings: { endpoint: 'https://8.8.8.8/one' } });
+    expect(registry.settingsFor(referencing, 'config', { ACME_SPEC_ENDPOINT: 'https://8.8.8.8/two' })).toMatchObject({ settings: { endpoint: 'https://8.8.8.8/two' } });
+    expect(registry.settingsFor(referencing, 'config', {})).toEqual({ error: 'acme_endpoint: environment variable ACME_SPEC_ENDPOINT is not set' });
+  });
+
   it('works as a global callback, its required vars read from the environment it names', () => {
     const resolver = moduleRef.get(LoggingResolver);
     const [global] = resolver.resolve({ teamLoggingDisabled: false, keyMetadata: {}, teamMetadata: {}, teamId: null } as unknown as Principal);

@@ -50,6 +50,15 @@ interface Registered {
 
 const CALLBACK_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
+/** How many resolved entries `settingsFor` keeps (the oldest goes first). */
+export const SETTINGS_CACHE_MAX = 512;
+
+/** A resolved entry, with the environment variables it was resolved from and their values then. */
+interface CachedSettings {
+  readonly usable: UsableSettings;
+  readonly references: readonly (readonly [variable: string, value: string])[];
+}
+
 /** The spec of a definition, as the catalog and the admin API read it. */
 export function specOf(definition: LogDestinationDefinition): DestinationSpec {
   // Every entry may carry LiteLLM's turn_off_message_logging, whether or not the definition lists it.
@@ -69,6 +78,15 @@ export class DestinationRegistry implements DestinationCatalog, OnModuleInit {
   private registered: ReadonlyMap<DestinationKind, Registered> | null = null;
   private imports: readonly ThreadImport[] = [];
   private readonly use: UsePolicy;
+  /**
+   * Resolved entries by everything they are resolved from: the source, the name, trust, the row and entry id their
+   * secrets are bound to, and the stored vars as stored (encrypted values included: a change through the API, new
+   * secrets or a re-encryption under a rotated key, stores new text, so a new key). Each event carries a snapshot
+   * of its entry, so every batch of an entry otherwise decrypted and parsed the same vars again. Environment
+   * references are compared with the environment on every use; entries with a host file path are not kept (the
+   * file system is looked at each time). The secret box and the use policy are fixed for the registry's life.
+   */
+  private readonly resolved = new Map<string, CachedSettings>();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -117,6 +135,24 @@ export class DestinationRegistry implements DestinationCatalog, OnModuleInit {
    * back as a message naming the variable, never its value.
    */
   settingsFor(entry: OwnedEntry, source: LoggingSource, env: NodeJS.ProcessEnv): UsableSettings | { error: string } {
+    const key = JSON.stringify([source, entry.callback_name, entry.trusted === true, entry.owner?.table ?? null, entry.owner?.id ?? null, entry.entry_id, entry.callback_vars]);
+    const cached = this.resolved.get(key);
+    if (cached !== undefined && cached.references.every(([variable, value]) => env[variable] === value)) return cached.usable;
+    const resolved = this.resolveSettings(entry, source, env);
+    if (cached !== undefined) this.resolved.delete(key);
+    if ('usable' in resolved && resolved.cacheable) {
+      if (this.resolved.size >= SETTINGS_CACHE_MAX) this.resolved.delete(this.resolved.keys().next().value as string);
+      this.resolved.set(key, { usable: resolved.usable, references: resolved.references });
+    }
+    return 'usable' in resolved ? resolved.usable : resolved;
+  }
+
+  private resolveSettings(
+    entry: OwnedEntry,
+    source: LoggingSource,
+    env: NodeJS.ProcessEnv,
+  ): { usable: UsableSettings; references: [string, string][]; cacheable: boolean } | { error: string } {
+    let cacheable = true;
     let vars: Record<string, string>;
     try {
       vars = decryptSecretVars(this.secrets, entry.callback_vars, entryPlace(entry.owner, entry.entry_id));
@@ -141,6 +177,7 @@ export class DestinationRegistry implements DestinationCatalog, OnModuleInit {
         vars[name] = resolved;
         references.set(name, variable as string);
       } else if (fromApi && registered.spec.vars.vars[name]?.hostFile === true && !isInlineJson(value)) {
+        cacheable = false;
         const confined = confineHostFilePath(value.trim(), this.use.hostFileDir);
         if ('error' in confined) return { error: `${name}: ${confined.error}` };
         vars[name] = confined.path;
@@ -159,7 +196,8 @@ export class DestinationRegistry implements DestinationCatalog, OnModuleInit {
     const has = (name: string) => Object.prototype.hasOwnProperty.call(spec, name);
     const secrets = Object.entries(vars).flatMap(([name, value]) => (has(name) && spec[name].secret ? credentialTexts(value) : []));
     const urls = Object.entries(vars).flatMap(([name, value]) => (has(name) && spec[name].url && value.trim() !== '' ? [value.trim()] : []));
-    return { settings: (parsed).settings, secrets, urls };
+    const used = [...references.values()].map((variable): [string, string] => [variable, env[variable] as string]);
+    return { usable: { settings: parsed.settings, secrets, urls }, references: used, cacheable };
   }
 
   /**

@@ -155,9 +155,24 @@ const DESTINATION_PARAM = /^(langfuse|langsmith|gcs|otel|dd|arize|posthog|newrel
  * exclude them already; this is the second lock, because leaking one is the classic failure of gateways (LiteLLM
  * sent team Langfuse keys inside modelParameters).
  */
-export function safeModelParameters(params: Readonly<Record<string, unknown>> | null | undefined): Record<string, unknown> {
+export function safeModelParameters(params: Readonly<Record<string, unknown>> | null | undefined): Readonly<Record<string, unknown>> {
+  if (params === null || params === undefined) return NO_PARAMETERS;
+  // The events of one call share their payload object in the delivery thread: its destinations share one result.
+  let safe = safeParameters.get(params);
+  if (safe === undefined) {
+    safe = filterModelParameters(params);
+    safeParameters.set(params, safe);
+  }
+  return safe;
+}
+
+const NO_PARAMETERS: Readonly<Record<string, unknown>> = Object.freeze({});
+/** Results by parameters object (payload objects are not mutated once handed to the destinations: event-json.ts). */
+const safeParameters = new WeakMap<object, Readonly<Record<string, unknown>>>();
+
+function filterModelParameters(params: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(params ?? {})) {
+  for (const [name, value] of Object.entries(params)) {
     if (SECRET_PARAM.test(name) || DESTINATION_PARAM.test(name) || name === 'metadata' || name === 'extra_headers') {
       continue;
     }

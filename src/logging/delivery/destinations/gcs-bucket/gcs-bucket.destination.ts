@@ -23,6 +23,7 @@ import {
   snippet,
   stableHex,
 } from '../destination-support';
+import { jsonReusing, shareJson } from '../../event-json';
 
 /** LiteLLM's GCS bucket callback_vars. A team admin's entry must bring its own service account. */
 export const GCS_BUCKET_VARS: DestinationVarsSpec = {
@@ -141,7 +142,7 @@ export class GcsBucketDestination implements LogDestination<GcsBucketSettings> {
       return { ok: true };
     }
     const name = objectNameFor(items, settings.prefix);
-    const body = (await mapInSlices(items, (item) => JSON.stringify(scrubbed(item.payload)))).join('\n') + '\n';
+    const body = (await mapInSlices(items, (item) => ndjsonLine(item.payload))).join('\n') + '\n';
     try {
       await this.storageFor(settings)
         .bucket(settings.bucket)
@@ -290,6 +291,12 @@ export function parseServiceAccount(text: string): { account: GcsServiceAccount 
 }
 
 /** The payload as LiteLLM writes it, with the same credential-shaped-parameter lock the other destinations apply. */
+/** The payload's JSON line, with the messages' text shared with the call's other destinations (event-json.ts). */
+function ndjsonLine(payload: StandardLoggingPayload): string {
+  shareJson(payload.messages);
+  return jsonReusing(scrubbed(payload));
+}
+
 function scrubbed(payload: StandardLoggingPayload): StandardLoggingPayload {
   return { ...payload, model_parameters: safeModelParameters(payload.model_parameters) };
 }

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Langfuse } from 'langfuse';
+import { fillPlaceholders, jsonReusing, placeholder } from '../../event-json';
 
 /*
  * The Langfuse client as the destination uses it: the SDK's batching and media handling, with every ingestion
@@ -10,6 +12,51 @@ export type FetchResponse = Awaited<ReturnType<Langfuse['fetch']>>;
 export type TransportResponse = FetchResponse & { retryAfter: string | null };
 export type Transport = (url: string, options: FetchOptions) => Promise<TransportResponse>;
 export type LangfuseQueueItem = Parameters<Langfuse['processQueueItems']>[0][number];
+type LangfuseObject = Parameters<Langfuse['processEnqueueEvent']>[0];
+type EventBody = Parameters<Langfuse['processEnqueueEvent']>[1];
+
+/** The base class's private state `enqueue` and `processEnqueueEvent` use (private in the typings only). */
+interface SdkInternals {
+  enabled: boolean;
+  sampleRate?: number;
+  mask?: unknown;
+  flushAt: number;
+  flushInterval: number;
+  pendingEventProcessingPromises: Record<string, Promise<unknown>>;
+}
+
+const QUEUE = 'queue' as Parameters<Langfuse['getPersistedProperty']>[0];
+// The base class's per-event limit (the same environment override).
+const MAX_EVENT_SIZE_BYTES = Number(process.env.LANGFUSE_MAX_EVENT_SIZE_BYTES) || 1_000_000;
+
+/** A queued body as its JSON text; in the batch JSON it stands as a placeholder that `fetch` fills in. */
+class SerializedBody {
+  private static next = 0;
+  readonly seq = SerializedBody.next++;
+
+  constructor(
+    readonly id: unknown,
+    readonly text: string,
+    readonly bytes: number,
+  ) {}
+
+  toJSON(): string {
+    return placeholder(this.seq);
+  }
+}
+
+/** The item's JSON length: its envelope's plus its body's kept length. */
+function itemBytes(item: LangfuseQueueItem): number {
+  const body = item.body as unknown;
+  if (!(body instanceof SerializedBody)) return Buffer.byteLength(JSON.stringify(item));
+  // JSON.stringify({ ...item, body: 0 }) is the item's JSON with the body's replaced by one character.
+  return Buffer.byteLength(JSON.stringify({ ...item, body: 0 })) - 1 + body.bytes;
+}
+
+function carriesMaybeMedia(body: unknown): boolean {
+  const fields = body as Record<string, unknown> | undefined;
+  return !!fields && ['input', 'output', 'metadata'].some((field) => mayCarryMedia(fields[field], 1));
+}
 
 /** What the base class hands its media upload: where to PUT the bytes, and the headers' values. */
 export interface MediaUpload {
@@ -40,8 +87,7 @@ export interface IngestionOutcome {
  */
 export class AcknowledgingLangfuse extends Langfuse {
   outcomes: IngestionOutcome[] | null = null;
-  private nextBatch: Map<string, string> | null = null;
-  private readonly bodyBytes = new WeakMap<object, number>();
+  private nextBatch: { objectIds: Map<string, string>; texts: Map<number, string> } | null = null;
   // Assigned lazily: the base constructor may read persisted properties before field initialisers run.
   private persisted?: Map<string, unknown>;
 
@@ -77,42 +123,105 @@ export class AcknowledgingLangfuse extends Langfuse {
     else this.persisted.set(key, value);
   }
 
+  /** `trace(body)` without the client object it returns (the destination never uses it). */
+  createTrace(body: Parameters<Langfuse['trace']>[0] & object): void {
+    this.traceStateless(body);
+  }
+
+  /** `generation(body)` without the client object it returns (a body without a trace id takes the SDK's path). */
+  createGeneration(body: Parameters<Langfuse['generation']>[0]): void {
+    if (body.traceId) this.generationStateless(body);
+    else this.generation(body);
+  }
+
   /**
    * The base class walks input, output and metadata of every event with an async recursion (a promise per
    * node) looking for media to upload. Most events carry none: a synchronous look first, and the walk only
    * when there may be some (same conditions, same depth), so nothing changes for events that do.
    */
   protected override async processMediaInEvent(type: Parameters<Langfuse['processMediaInEvent']>[0], body: Parameters<Langfuse['processMediaInEvent']>[1]): Promise<void> {
-    const fields = body as Record<string, unknown> | undefined;
-    if (!fields || !['input', 'output', 'metadata'].some((field) => mayCarryMedia(fields[field], 1))) return;
+    if (!carriesMaybeMedia(body)) return;
     await super.processMediaInEvent(type, body);
   }
 
   /**
-   * The base class sizes each event with a TextEncoder copy of its JSON; its length is all it needs, and it
-   * is kept for `processQueueItems`, which would otherwise serialise the same body again.
+   * The base class's `enqueue` with its bookkeeping id from `crypto.randomUUID()` (its own `generateUUID` runs a
+   * regex replace with a callback per hex digit). The SDK's own path is kept for what the destination never
+   * configures (sampling, masking, a disabled client).
    */
-  protected override truncateEventBody(body: Parameters<Langfuse['truncateEventBody']>[0], maxByteSize: number): ReturnType<Langfuse['truncateEventBody']> {
-    const bytes = Buffer.byteLength(JSON.stringify(body));
-    if (bytes > maxByteSize) return super.truncateEventBody(body, maxByteSize);
-    this.bodyBytes.set(body, bytes);
-    return body;
+  protected override enqueue(type: LangfuseObject, body: EventBody): void {
+    const self = this as unknown as SdkInternals;
+    if (!self.enabled || self.sampleRate !== undefined || self.mask) {
+      super.enqueue(type, body);
+      return;
+    }
+    const promise = this.processEnqueueEvent(type, body);
+    const promiseId = randomUUID();
+    self.pendingEventProcessingPromises[promiseId] = promise;
+    promise
+      .catch((e: unknown) => this._events.emit('error', e))
+      .finally(() => {
+        delete self.pendingEventProcessingPromises[promiseId];
+      });
   }
 
   /**
-   * The base class's batch selection, with each item sized by `Buffer.byteLength` of its JSON (the same UTF-8
-   * length its `new Blob([json]).size` computes, without a Blob per event), and the batch remembered
-   * (envelope id → object id) so the ingestion request need not be parsed back to know what it carries:
-   * `flush()` calls this and then `fetch` for that batch. Items over the per-event limit are dropped as
-   * the base class drops them; the send then reports them as not sent.
+   * The base class serialises each body three times: for its size (`truncateEventBody`), to check it can be, and
+   * in the batch. Here it is serialised once (splicing in the texts other bodies of the same call already made,
+   * event-json.ts), and the queue holds that text: the batch JSON carries a placeholder per body, replaced by the
+   * text in `fetch`. A body over the per-event limit is truncated by the base class, as before.
+   */
+  protected override async processEnqueueEvent(type: LangfuseObject, body: EventBody): Promise<void> {
+    const self = this as unknown as SdkInternals;
+    if (self.mask) return super.processEnqueueEvent(type, body);
+    const media = carriesMaybeMedia(body);
+    if (media) await super.processMediaInEvent(type, body);
+    let finalBody: EventBody = body;
+    let text: string;
+    try {
+      // After a media walk the fields are new objects; they are serialised as they are.
+      text = media ? JSON.stringify(body) : jsonReusing(body);
+      let bytes = Buffer.byteLength(text);
+      if (bytes > MAX_EVENT_SIZE_BYTES) {
+        finalBody = super.truncateEventBody(body, MAX_EVENT_SIZE_BYTES);
+        text = JSON.stringify(finalBody);
+        bytes = Buffer.byteLength(text);
+      }
+      const queue = this.getPersistedProperty<LangfuseQueueItem[]>(QUEUE) ?? [];
+      queue.push({
+        id: randomUUID(),
+        type,
+        timestamp: new Date().toISOString(),
+        body: new SerializedBody((body as { id?: unknown }).id, text, bytes) as unknown as EventBody,
+        metadata: undefined,
+      } as LangfuseQueueItem);
+      this.setPersistedProperty(QUEUE, queue);
+      this._events.emit(type, finalBody);
+      if (queue.length >= self.flushAt) this.flush();
+      if (self.flushInterval && !this._flushTimer) {
+        this._flushTimer = setTimeout(() => this.flush(), self.flushInterval);
+        (this._flushTimer as NodeJS.Timeout).unref();
+      }
+    } catch (e) {
+      this._events.emit('error', `Event Body for ${type} is not JSON-serializable: ${String(e)}`);
+    }
+  }
+
+  /**
+   * The base class's batch selection, with each item sized from its kept body text (the same UTF-8 length its
+   * `new Blob([json]).size` computes, without serialising the body again), and the batch remembered (envelope id →
+   * object id, and the body texts in order) so `fetch` can fill in the bodies and need not parse the request back
+   * to know what it carries: `flush()` calls this and then `fetch` for that batch. Items over the per-event limit
+   * are dropped as the base class drops them; the send then reports them as not sent.
    */
   override processQueueItems(queue: LangfuseQueueItem[], maxEventBytes: number, maxBatchBytes: number): ReturnType<Langfuse['processQueueItems']> {
     const processedItems: LangfuseQueueItem[] = [];
     const remainingItems: LangfuseQueueItem[] = [];
-    this.nextBatch = new Map();
+    const objectIds = new Map<string, string>();
+    const texts = new Map<number, string>();
     let totalBytes = 0;
     for (let i = 0; i < queue.length; i++) {
-      const bytes = this.itemBytes(queue[i]);
+      const bytes = itemBytes(queue[i]);
       if (bytes > maxEventBytes) continue;
       if (totalBytes + bytes >= maxBatchBytes) {
         remainingItems.push(...queue.slice(i));
@@ -120,29 +229,28 @@ export class AcknowledgingLangfuse extends Langfuse {
       }
       totalBytes += bytes;
       processedItems.push(queue[i]);
-      const objectId = (queue[i].body as { id?: unknown } | undefined)?.id;
-      if (typeof objectId === 'string') this.nextBatch.set(queue[i].id, objectId);
+      const body = queue[i].body as unknown;
+      if (body instanceof SerializedBody) texts.set(body.seq, body.text);
+      const objectId = (body as { id?: unknown } | undefined)?.id;
+      if (typeof objectId === 'string') objectIds.set(queue[i].id, objectId);
     }
+    this.nextBatch = { objectIds, texts };
     return { processedItems, remainingItems };
-  }
-
-  /** The item's JSON length: its envelope's plus its body's, when `truncateEventBody` measured the body. */
-  private itemBytes(item: LangfuseQueueItem): number {
-    const bodyBytes = item.body ? this.bodyBytes.get(item.body) : undefined;
-    if (bodyBytes === undefined) return Buffer.byteLength(JSON.stringify(item));
-    // JSON.stringify({ ...item, body: 0 }) is the item's JSON with the body's replaced by one character.
-    return Buffer.byteLength(JSON.stringify({ ...item, body: 0 })) - 1 + bodyBytes;
   }
 
   override async fetch(url: string, options: FetchOptions): Promise<FetchResponse> {
     const isIngestion = options.method === 'POST' && url.endsWith('/api/public/ingestion');
     const batch = isIngestion ? this.nextBatch : null;
     if (isIngestion) this.nextBatch = null;
+    if (batch && batch.texts.size > 0 && typeof options.body === 'string') {
+      const texts = batch.texts;
+      options = { ...options, body: fillPlaceholders(options.body, (n) => texts.get(n)) };
+    }
     if (!isIngestion || !this.outcomes) {
       return this.transport(url, options);
     }
     // Parsed back only if the SDK ever sends a batch it did not select through processQueueItems.
-    const objectIdByEnvelope = batch ?? envelopesOf(options.body);
+    const objectIdByEnvelope = batch?.objectIds ?? envelopesOf(options.body);
     const outcome: IngestionOutcome = { objectIdByEnvelope, envelopeErrors: [], bodyText: '' };
     this.outcomes.push(outcome);
     let response: TransportResponse;

@@ -1,6 +1,7 @@
 import type { Langfuse } from 'langfuse';
 import type { DeliveryItem } from '../../../log-destination';
 import type { StandardLoggingPayload } from '../../../standard-logging-payload';
+import { shareJson } from '../../event-json';
 import { epochSecondsToDate, responseMessage, routerAttempts, safeModelParameters, stableUuid } from '../destination-support';
 
 /*
@@ -30,6 +31,13 @@ export function toLangfuseBodies(item: DeliveryItem): { trace: TraceBody; genera
     total: p.cost_breakdown?.total_cost ?? p.response_cost ?? 0,
   };
 
+  // One object per part, serialised once for both bodies and the call's other destinations (event-json.ts).
+  const sharedInput = tools === undefined ? undefined : { messages: p.messages, tools };
+  const longMessages = shareJson(p.messages);
+  shareJson(output);
+  const traceInput = sharedInput ?? { messages: p.messages };
+  if (longMessages) shareJson(traceInput);
+
   const trace: TraceBody = {
     id: traceId,
     name: `litellm-${p.call_type}`,
@@ -37,7 +45,7 @@ export function toLangfuseBodies(item: DeliveryItem): { trace: TraceBody; genera
     userId: p.end_user ?? undefined,
     sessionId,
     tags: p.request_tags?.length ? [...p.request_tags] : undefined,
-    input: tools === undefined ? { messages: p.messages } : { messages: p.messages, tools },
+    input: traceInput,
     output,
     // The trace schema has no level/statusMessage; failures are marked in its metadata (and on the generation).
     metadata: failed ? { ...metadata, level: 'ERROR', status_message: p.error_str ?? 'failed' } : metadata,
@@ -51,7 +59,7 @@ export function toLangfuseBodies(item: DeliveryItem): { trace: TraceBody; genera
     completionStartTime: epochSecondsToDate(p.completionStartTime),
     model: p.model,
     modelParameters,
-    input: tools === undefined ? p.messages : { messages: p.messages, tools },
+    input: sharedInput ?? p.messages,
     output,
     usageDetails,
     costDetails,

@@ -93,6 +93,28 @@ describe('LangfuseDestination', () => {
     }
   });
 
+  it('sends each body serialised once, as JSON.stringify would, with the parts a call\'s bodies share written out in full', async () => {
+    const conversation = Array.from({ length: 12 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `turn ${i} "quoted" \u2028 é `.repeat(40) }));
+    const long = item('call-long:entry-a', { messages: conversation });
+    const tools = item('call-tools:entry-a', {
+      messages: conversation,
+      model_parameters: { temperature: 0.2, tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }] },
+    });
+    expect(await destination.send([item('call-short:entry-a'), long, tools], settingsA)).toEqual({ ok: true });
+
+    const [request] = fake.ingestionRequests;
+    // No placeholder is left, and the text is exactly the JSON of what it carries (order and escaping included).
+    expect(request.text).not.toContain('gatehouse-json-');
+    expect(request.text).toBe(JSON.stringify(request.json));
+    const batch = (request.json as { batch: { type: string; body: Record<string, unknown> }[] }).batch;
+    expect(batch.map((envelope) => envelope.type)).toEqual(['trace-create', 'generation-create', 'trace-create', 'generation-create', 'trace-create', 'generation-create']);
+    expect(batch[2].body.input).toEqual({ messages: conversation });
+    expect(batch[3].body.input).toEqual(conversation);
+    expect(batch[4].body.input).toEqual({ messages: conversation, tools: tools.payload.model_parameters?.tools });
+    expect(batch[5].body.input).toEqual(batch[4].body.input);
+    expect(batch[3].body.metadata).toEqual(batch[2].body.metadata);
+  });
+
   it('truncates an event over the SDK\'s 1 MB limit the way the SDK does, and still delivers it with the others', async () => {
     const huge = item('call-huge:entry-a', { messages: [{ role: 'user', content: 'x'.repeat(1_200_000) }] });
     expect(await destination.send([item('call-small:entry-a'), huge], settingsA)).toEqual({ ok: true });

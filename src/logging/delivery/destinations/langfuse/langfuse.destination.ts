@@ -222,8 +222,8 @@ export class LangfuseDestination implements LogDestination<LangfuseSettings> {
         const { trace, generation } = toLangfuseBodies(item);
         note(trace.id as string, item.eventId);
         note(generation.id as string, item.eventId);
-        client.trace(trace);
-        client.generation(generation);
+        client.createTrace(trace);
+        client.createGeneration(generation);
       });
       const expected = new Set(eventsByObject.keys());
       const sent = new Set<string>();

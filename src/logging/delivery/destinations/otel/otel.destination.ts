@@ -27,6 +27,7 @@ import {
   unreachableHealth,
 } from '../destination-support';
 import { encodeExportRequest, type JsonExportRequest, type JsonSpan } from '../../../../common/otlp-protobuf';
+import { jsonOfValue } from '../../event-json';
 
 /** LiteLLM's OpenTelemetry callback_vars. */
 export const OTEL_VARS: DestinationVarsSpec = {
@@ -248,7 +249,7 @@ export function toSpan(item: DeliveryItem, extra?: Record<string, AttributeInput
       'gen_ai.request.choice.count': integer(params.n),
       'gen_ai.request.stop_sequences': stopSequences(params.stop),
       'gen_ai.input.messages': jsonString(p.messages),
-      'gen_ai.output.messages': output === undefined || output === null ? undefined : jsonString([output]),
+      'gen_ai.output.messages': output === undefined || output === null ? undefined : jsonArrayOf(output),
       'error.type': failed ? (p.error_information?.error_class ?? 'error') : undefined,
       'gatehouse.call_id': p.litellm_call_id,
       'gatehouse.trace_id': p.trace_id,
@@ -325,15 +326,22 @@ function stopSequences(value: unknown): string[] | undefined {
   return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
 }
 
+/** The value's JSON, kept with the event for its other destinations (event-json.ts); undefined if it has none. */
 export function jsonString(value: unknown): string | undefined {
   if (value === undefined) {
     return undefined;
   }
   try {
-    return JSON.stringify(value);
+    return jsonOfValue(value);
   } catch {
     return undefined;
   }
+}
+
+/** `jsonString([value])`, reusing the value's kept JSON. */
+function jsonArrayOf(value: unknown): string | undefined {
+  const text = jsonString(value);
+  return text === undefined ? undefined : `[${text}]`;
 }
 
 /** Epoch seconds (float) to a decimal nanosecond string without losing precision past 2^53. */
