@@ -7,7 +7,7 @@
 //
 // For each database (the embedded PGlite in a fresh DATA_DIR; PostgreSQL when DATABASE_URL is set), two gateways of
 // the same build (dist/) on the same mock upstream and log sink, three destinations on (Langfuse, GCS, OTel):
-//   "gatehouse": as it starts by default (young generation capped: --max-semi-space-size=8, delivery thread 24 MB);
+//   "gatehouse": as it starts by default (young generation capped: --max-semi-space-size=16, delivery thread 48 MB);
 //   "node default": NODE_OPTIONS=--max-semi-space-size=64, Node 24's own limit (the operator's setting wins, so this
 //     is the gateway without its V8 settings).
 // Reported per gateway, in MB of resident set (/proc/<pid>/status): boot peak (VmHWM once ready: the first boot on a
@@ -186,7 +186,7 @@ runMain(async () => {
   for (const { database, gateways } of results) {
     for (const entry of gateways) {
       lines.push(
-        `| ${database} | ${entry.variant === 'gatehouse' ? 'capped (semi-space 8 MB, thread 24 MB)' : entry.variant === 'node default' ? 'Node default (NODE_OPTIONS=--max-semi-space-size=64)' : entry.variant} | ${entry.bootPeak.toFixed(0)} | ${entry.idle.toFixed(0)} | ${entry.loaded.toFixed(0)} | ${entry.loadedPeak.toFixed(0)} | ` +
+        `| ${database} | ${entry.variant === 'gatehouse' ? 'capped (semi-space 16 MB, thread 48 MB)' : entry.variant === 'node default' ? 'Node default (NODE_OPTIONS=--max-semi-space-size=64)' : entry.variant} | ${entry.bootPeak.toFixed(0)} | ${entry.idle.toFixed(0)} | ${entry.loaded.toFixed(0)} | ${entry.loadedPeak.toFixed(0)} | ` +
           opts.after.map((s) => (entry.after[s] ?? NaN).toFixed(0)).join(' | ') +
           ` | ${entry.abCpu.toFixed(0)} |`,
       );

@@ -5,7 +5,7 @@ describe('heap flags', () => {
   const argv = [node, '/app/dist/src/main.js', '--config', 'c.yaml'];
 
   it('re-executes with the flag before the script, keeping node flags and arguments', () => {
-    expect(heapFlagsArgs(node, ['--enable-source-maps'], argv, {})).toEqual([node, '--enable-source-maps', '--max-semi-space-size=8', '/app/dist/src/main.js', '--config', 'c.yaml']);
+    expect(heapFlagsArgs(node, ['--enable-source-maps'], argv, {})).toEqual([node, '--enable-source-maps', '--max-semi-space-size=16', '/app/dist/src/main.js', '--config', 'c.yaml']);
   });
 
   it('does nothing a second time, or when the operator set the flag (NODE_OPTIONS or the command line, either spelling)', () => {
@@ -17,7 +17,7 @@ describe('heap flags', () => {
 
   it('says who set the size; the command line wins over NODE_OPTIONS', () => {
     expect(semiSpaceSetting([], {})).toEqual({ megabytes: null, source: 'node default' });
-    expect(semiSpaceSetting(['--max-semi-space-size=8'], { [HEAP_FLAGS_MARKER]: '1' })).toEqual({ megabytes: 8, source: 'gatehouse' });
+    expect(semiSpaceSetting(['--max-semi-space-size=16'], { [HEAP_FLAGS_MARKER]: '1' })).toEqual({ megabytes: 16, source: 'gatehouse' });
     expect(semiSpaceSetting([], { NODE_OPTIONS: '--max-semi-space-size=32' })).toEqual({ megabytes: 32, source: 'operator' });
     expect(semiSpaceSetting(['--max-semi-space-size=4'], { NODE_OPTIONS: '--max-semi-space-size=32' })).toEqual({ megabytes: 4, source: 'operator' });
   });

@@ -3,15 +3,16 @@ import { isMainThread } from 'node:worker_threads';
 /**
  * V8's young generation, sized for a gateway (issue 29). Node 24 lets each isolate's young generation grow to
  * 3 × 64 MB semi-spaces while the live data of a loaded gateway is ~50 MB: the pages, once grown, stay resident.
- * 8 MB semi-spaces cut loaded RSS by ~160–220 MB for a few % more CPU (more, cheaper scavenges); README,
- * "Memory and V8 settings".
+ * 16 MB semi-spaces keep most of the saving (8 MB saved 140–300 MB more under load) without what 8 MB cost
+ * allocation-heavy paths: with the gateway's own tracing on, 1.32× the CPU per request of tracing off at 8 MB,
+ * 1.07× at 16 MB and 1.06× at 64 (bench/ab.js); README, "Memory and V8 settings".
  *
  * The flag sizes a heap when it is created, so `v8.setFlagsFromString` at start-up is too late for the main
  * isolate (measured: no effect). `reexecWithHeapFlags` replaces the process, once, with the same node, the flag and
  * the same arguments (`process.execve`: same pid, same stdio); the worker threads get the equivalent
  * `resourceLimits.maxYoungGenerationSizeMb`.
  */
-export const SEMI_SPACE_MB = 8;
+export const SEMI_SPACE_MB = 16;
 
 /** Set in the environment of the re-executed process: never a second time. */
 export const HEAP_FLAGS_MARKER = 'GATEHOUSE_HEAP_FLAGS_APPLIED';

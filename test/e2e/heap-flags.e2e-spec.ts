@@ -4,8 +4,8 @@ import { tempDir } from '../support/logging/fixtures';
 
 /**
  * Issue 29, "Memory": the started gateway runs with V8's young generation capped — the main isolate re-executed
- * once with `--max-semi-space-size=8` (same pid: what /proc shows is what V8 was started with), the delivery thread
- * with `resourceLimits.maxYoungGenerationSizeMb` 24 — and an operator's own setting (NODE_OPTIONS, node's command
+ * once with `--max-semi-space-size=16` (same pid: what /proc shows is what V8 was started with), the delivery thread
+ * with `resourceLimits.maxYoungGenerationSizeMb` 48 — and an operator's own setting (NODE_OPTIONS, node's command
  * line) wins for both.
  */
 const MASTER_KEY = 'sk-heap-flags-test-0123456789abcdefghijklmnopqrstuv';
@@ -59,13 +59,13 @@ describe('V8 young generation of the started gateway', () => {
     dir.cleanup();
   });
 
-  it('by default: 8 MB semi-spaces on the main isolate (re-executed once, same pid) and a 24 MB young generation on the delivery thread', async () => {
+  it('by default: 16 MB semi-spaces on the main isolate (re-executed once, same pid) and a 48 MB young generation on the delivery thread', async () => {
     const gateway = await start('default');
     const args = commandLine(gateway);
-    expect(args.filter((arg) => arg.startsWith('--max-semi-space-size'))).toEqual(['--max-semi-space-size=8']);
+    expect(args.filter((arg) => arg.startsWith('--max-semi-space-size'))).toEqual(['--max-semi-space-size=16']);
     expect(args[args.length - 1]).toBe(MAIN_JS);
-    expect(youngGenerationLine(gateway)).toMatchObject({ node_flags: ['--max-semi-space-size=8'], semi_space_mb: 8, semi_space_source: 'gatehouse' });
-    expect(deliveryThreadYoungGeneration(gateway)).toBe(24);
+    expect(youngGenerationLine(gateway)).toMatchObject({ node_flags: ['--max-semi-space-size=16'], semi_space_mb: 16, semi_space_source: 'gatehouse' });
+    expect(deliveryThreadYoungGeneration(gateway)).toBe(48);
     // Re-executed once, not in a loop: one start-up, one listening line.
     expect(gateway.output().match(/Gatehouse listening/g)).toHaveLength(1);
     expect((await fetch(`${gateway.baseUrl}/health/liveliness`)).status).toBe(200);
@@ -81,10 +81,10 @@ describe('V8 young generation of the started gateway', () => {
   }, 120_000);
 
   it("an operator's flag on node's command line wins too", async () => {
-    const gateway = await start('command-line', { nodeArgs: ['--max_semi_space_size=16'] });
-    expect(commandLine(gateway).filter((arg) => /^--max[-_]semi[-_]space/.test(arg))).toEqual(['--max_semi_space_size=16']);
-    expect(youngGenerationLine(gateway)).toMatchObject({ semi_space_mb: 16, semi_space_source: 'operator' });
-    expect(deliveryThreadYoungGeneration(gateway)).toBe(48);
+    const gateway = await start('command-line', { nodeArgs: ['--max_semi_space_size=12'] });
+    expect(commandLine(gateway).filter((arg) => /^--max[-_]semi[-_]space/.test(arg))).toEqual(['--max_semi_space_size=12']);
+    expect(youngGenerationLine(gateway)).toMatchObject({ semi_space_mb: 12, semi_space_source: 'operator' });
+    expect(deliveryThreadYoungGeneration(gateway)).toBe(36);
     await stop(gateway);
   }, 120_000);
 });
