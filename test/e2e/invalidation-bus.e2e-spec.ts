@@ -47,14 +47,24 @@ describe('InvalidationBus over PostgreSQL LISTEN/NOTIFY', () => {
     return Object.fromEntries(rows.map((row) => [row.name, row.count]));
   }
 
-  it('NOTIFYs go out through the pool: the bus holds one connection of its own per instance (its LISTEN), and shutdown closes it', async () => {
+  /** Two started instances (the sender's LISTEN connection opened first); `stop` shuts both down and closes their pools. */
+  async function senderAndReceiver() {
     const sender = await bus();
     const receiver = await bus();
     const received: Invalidation[] = [];
     receiver.bus.subscribe((invalidation) => received.push(invalidation));
     await sender.bus.onModuleInit();
     await receiver.bus.onModuleInit();
+    const stop = async () => {
+      await receiver.bus.onApplicationShutdown();
+      await sender.bus.onApplicationShutdown();
+      await Promise.all([sender.pool.destroy(), receiver.pool.destroy()]);
+    };
+    return { sender, received, stop };
+  }
 
+  it('NOTIFYs go out through the pool: the bus holds one connection of its own per instance (its LISTEN), and shutdown closes it', async () => {
+    const { sender, received, stop } = await senderAndReceiver();
     sender.bus.publish({ kind: 'key', id: 'first' });
     sender.bus.publish({ kind: 'team', id: 'second' });
     await waitFor('both invalidations at the receiver', () => received.length === 2, 10_000);
@@ -62,20 +72,13 @@ describe('InvalidationBus over PostgreSQL LISTEN/NOTIFY', () => {
     // Two pools of one connection and two LISTEN connections: a publisher connection of its own would be a fifth.
     expect(await connectionsByName()).toEqual({ gatehouse: 2, 'gatehouse-listen': 2 });
 
-    await receiver.bus.onApplicationShutdown();
-    await sender.bus.onApplicationShutdown();
-    await Promise.all([sender.pool.destroy(), receiver.pool.destroy()]);
+    await stop();
     await waitFor('no connection', async () => Object.keys(await connectionsByName()).length === 0, 5_000).catch(() => undefined);
     expect(await connectionsByName()).toEqual({});
   });
 
   it("a publish does not depend on the sender's LISTEN connection: sent while it is reconnecting, it arrives", async () => {
-    const sender = await bus();
-    const receiver = await bus();
-    const received: Invalidation[] = [];
-    receiver.bus.subscribe((invalidation) => received.push(invalidation));
-    await sender.bus.onModuleInit();
-    await receiver.bus.onModuleInit();
+    const { sender, received, stop } = await senderAndReceiver();
     try {
       // The receiver's LISTEN stays; the sender's is cut, as a proxy's idle timeout would.
       const [listener] = await adminQuery<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'gatehouse-listen' ORDER BY backend_start LIMIT 1`);
@@ -83,9 +86,7 @@ describe('InvalidationBus over PostgreSQL LISTEN/NOTIFY', () => {
       sender.bus.publish({ kind: 'key', id: 'while-reconnecting' });
       await waitFor('the invalidation at the receiver', () => received.some((invalidation) => invalidation.id === 'while-reconnecting'), 10_000);
     } finally {
-      await receiver.bus.onApplicationShutdown();
-      await sender.bus.onApplicationShutdown();
-      await Promise.all([sender.pool.destroy(), receiver.pool.destroy()]);
+      await stop();
     }
   });
 });
