@@ -125,7 +125,9 @@ class PostgresTransport implements Transport {
   readonly name = 'PostgreSQL LISTEN/NOTIFY';
   private listener: Client | null = null;
   private stopped = false;
-  private reconnecting = false;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  /** A reconnect under way: shutdown waits for it (it closes what it opened once it sees the bus stopped). */
+  private reconnecting: Promise<void> | null = null;
   private onMessage: (payload: string) => void = () => undefined;
 
   constructor(
@@ -146,6 +148,10 @@ class PostgresTransport implements Transport {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // A reconnect due later would open a connection after shutdown.
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    await this.reconnecting;
     // Forgotten first, so its 'end' event is not taken for a lost connection.
     const { listener } = this;
     this.listener = null;
@@ -173,15 +179,23 @@ class PostgresTransport implements Transport {
       client.end().catch(() => undefined);
       throw error;
     }
+    // Stopped while connecting: this connection is not wanted any more.
+    if (this.stopped) {
+      await client.end().catch(() => undefined);
+      return;
+    }
     this.listener = client;
   }
 
   private scheduleReconnect(): void {
-    if (this.stopped || this.reconnecting) return;
-    this.reconnecting = true;
-    setTimeout(() => {
-      this.reconnecting = false;
-      this.listen().catch(() => this.scheduleReconnect());
-    }, 1000).unref();
+    if (this.stopped || this.reconnectTimer !== null) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (this.stopped) return;
+      this.reconnecting = this.listen()
+        .catch(() => this.scheduleReconnect())
+        .finally(() => (this.reconnecting = null));
+    }, 1000);
+    this.reconnectTimer.unref();
   }
 }
