@@ -1,13 +1,13 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { Agent, request } from 'undici';
+import { isRetryableOtlpStatus, networkErrorCode, parseRetryAfter } from '../logging/delivery/destinations/destination-support';
 import type { TracingSettings } from './tracing-settings';
 
 const gzipAsync = promisify(gzip);
 
 /** Waits before the second and third attempt of a batch the collector asked to retry (429, 502–504) or never answered. */
 const RETRY_DELAYS_MS = [1_000, 2_000];
-const RETRYABLE_STATUSES = new Set([429, 502, 503, 504]);
 
 export type SendOutcome = { ok: true } | { ok: false; reason: string };
 
@@ -65,16 +65,15 @@ export class OtlpSender {
       await response.body.dump();
       const status = response.statusCode;
       if (status >= 200 && status < 300) return { ok: true };
-      const retryAfter = Number(response.headers['retry-after']);
+      const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
       return {
         ok: false,
         reason: `the collector answered HTTP ${status}`,
-        retryable: RETRYABLE_STATUSES.has(status),
-        ...(Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
+        retryable: isRetryableOtlpStatus(status),
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       };
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      return { ok: false, reason: `the collector could not be reached (${typeof code === 'string' ? code : (error as Error).name})`, retryable: true };
+      return { ok: false, reason: `the collector could not be reached (${networkErrorCode(error)})`, retryable: true };
     }
   }
 }
